@@ -1,0 +1,67 @@
+/* berth-helper: executes a plan that berth's TypeScript computed. No policy lives here. */
+#ifndef BERTH_HELPER_H
+#define BERTH_HELPER_H
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "ops.h"
+
+struct op {
+  uint32_t code;
+  uint32_t len;
+  const unsigned char *data;
+};
+
+struct cur {
+  const unsigned char *p;
+  const unsigned char *end;
+  int bad;
+};
+
+/* plan.c */
+extern int plan_fd;
+extern int result_fd;
+extern int host_pid; /* the container's pid in the runtime's pid namespace */
+uint64_t get_u64 (struct cur *c);
+const char *get_str (struct cur *c);  /* NULL for an empty string */
+const unsigned char *get_bytes (struct cur *c, size_t n);
+void report (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* Report an error for op `idx` with errno `err` and exit(1). */
+void fail (int idx, int err, const char *detail) __attribute__ ((noreturn));
+
+/* ns.c */
+int op_setns (struct cur *c);
+/* Clones; returns 0 in the child. The parent never returns. */
+int op_clone (int idx, struct cur *c);
+
+/* mounts.c */
+int op_mount (struct cur *c, const char **detail);
+int op_mkdir (struct cur *c, const char **detail);
+int op_mknod (struct cur *c, const char **detail);
+int op_touch (struct cur *c, const char **detail);
+int op_symlink (struct cur *c, const char **detail);
+int op_pivot_root (struct cur *c, const char **detail);
+int op_move_root (struct cur *c, const char **detail);
+int op_mask (struct cur *c, const char **detail);
+int op_readonly (struct cur *c, const char **detail);
+int mkdir_p (const char *path, mode_t mode);
+
+/* identity.c */
+int op_rlimit (struct cur *c, const char **detail);
+int op_identity (struct cur *c, const char **detail);
+int op_caps (struct cur *c, const char **detail);
+int op_seccomp (struct cur *c, const char **detail);
+int prctl_no_new_privs (void);
+
+/* exec.c */
+int op_console_connect (struct cur *c, const char **detail);
+int op_console_setup (struct cur *c, const char **detail);
+int op_resolve_exec (struct cur *c, const char **detail);
+int op_open_fifo (struct cur *c, const char **detail);
+int op_wait_fifo (struct cur *c, const char **detail);
+int op_exec (struct cur *c, const char **detail);
+int op_run_hook (struct cur *c, const char **detail);
+int op_preserve_fds (struct cur *c, const char **detail);
+
+#endif

@@ -1,0 +1,189 @@
+/* berth-helper: joining namespaces, cloning into new ones, and the parent's side of the
+ * handshake (uid/gid maps, cgroup membership, supervision in "stay" mode). */
+#include "helper.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+int
+op_setns (struct cur *c)
+{
+  int nstype = (int) get_u64 (c);
+  const char *path = get_str (c);
+  int fd, r;
+  if (path == NULL)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  r = setns (fd, nstype);
+  close (fd);
+  return r;
+}
+
+static int
+write_to (const char *path, const char *buf)
+{
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  ssize_t n = (ssize_t) strlen (buf), w;
+  if (fd < 0)
+    return -1;
+  w = write (fd, buf, n);
+  if (w != n)
+    {
+      int e = w < 0 ? errno : EIO;
+      close (fd);
+      errno = e;
+      return -1;
+    }
+  return close (fd);
+}
+
+static pid_t child_pid;
+
+static void
+forward_signal (int sig)
+{
+  if (child_pid > 0)
+    kill (child_pid, sig);
+}
+
+/* "stay" mode: remain the container's parent, forward signals, report how it ended. */
+static void __attribute__ ((noreturn))
+supervise (pid_t pid)
+{
+  static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
+  struct sigaction sa;
+  int status;
+  child_pid = pid;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = forward_signal;
+  sa.sa_flags = SA_RESTART;
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigaction (sigs[i], &sa, NULL);
+  for (;;)
+    {
+      pid_t r = waitpid (pid, &status, 0);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        {
+          report ("exit 255\n");
+          _exit (1);
+        }
+      break;
+    }
+  if (WIFSIGNALED (status))
+    report ("signal %d %d\n", WTERMSIG (status), WCOREDUMP (status) ? 1 : 0);
+  else
+    report ("exit %d\n", WEXITSTATUS (status));
+  _exit (0);
+}
+
+int
+op_clone (int idx, struct cur *c)
+{
+  uint64_t flags = get_u64 (c);
+  uint64_t detach = get_u64 (c);
+  const char *uid_map = get_str (c);
+  const char *gid_map = get_str (c);
+  uint64_t nprocs = get_u64 (c);
+  const char *procs[64];
+  char path[64], buf[32];
+  int sync_pipe[2];
+  uint64_t cgroupns = flags & CLONE_NEWCGROUP;
+  pid_t pid;
+
+  if (nprocs > 64)
+    fail (idx, EINVAL, "too many cgroup files");
+  for (uint64_t i = 0; i < nprocs; i++)
+    procs[i] = get_str (c);
+  if (c->bad)
+    fail (idx, EINVAL, "malformed record");
+  if (pipe2 (sync_pipe, O_CLOEXEC) < 0)
+    fail (idx, errno, "pipe");
+
+  /* The cgroup namespace is made after the child joined its cgroups, so that its root is the
+     container's cgroup. */
+  flags &= ~(uint64_t) CLONE_NEWCGROUP;
+  pid = (pid_t) syscall (SYS_clone, (unsigned long) (flags | SIGCHLD), 0, 0, 0, 0);
+  if (pid < 0)
+    fail (idx, errno, "clone");
+
+  if (pid == 0)
+    {
+      ssize_t r;
+      char pidbuf[32];
+      close (sync_pipe[1]);
+      do
+        r = read (sync_pipe[0], pidbuf, sizeof pidbuf - 1);
+      while (r < 0 && errno == EINTR);
+      if (r <= 0)
+        _exit (1); /* the parent failed and said so */
+      pidbuf[r] = 0;
+      host_pid = atoi (pidbuf);
+      close (sync_pipe[0]);
+      if (flags & CLONE_NEWUSER)
+        {
+          /* Become root of the new user namespace where 0 is mapped; ignore where it is not. */
+          if (setresgid (0, 0, 0) == 0)
+            (void) setresuid (0, 0, 0);
+        }
+      if (cgroupns && unshare (CLONE_NEWCGROUP) < 0)
+        fail (idx, errno, "unshare cgroup namespace");
+      return 0;
+    }
+
+  close (sync_pipe[0]);
+  if (uid_map)
+    {
+      snprintf (path, sizeof path, "/proc/%d/uid_map", pid);
+      if (write_to (path, uid_map) < 0)
+        {
+          int e = errno;
+          kill (pid, SIGKILL);
+          waitpid (pid, NULL, 0);
+          fail (idx, e, "write uid_map");
+        }
+    }
+  if (gid_map)
+    {
+      snprintf (path, sizeof path, "/proc/%d/gid_map", pid);
+      if (write_to (path, gid_map) < 0)
+        {
+          int e = errno;
+          kill (pid, SIGKILL);
+          waitpid (pid, NULL, 0);
+          fail (idx, e, "write gid_map");
+        }
+    }
+  snprintf (buf, sizeof buf, "%d", pid);
+  for (uint64_t i = 0; i < nprocs; i++)
+    {
+      if (procs[i] && write_to (procs[i], buf) < 0)
+        {
+          int e = errno;
+          kill (pid, SIGKILL);
+          waitpid (pid, NULL, 0);
+          fail (idx, e, procs[i]);
+        }
+    }
+  report ("pid %d\n", pid);
+  if (write (sync_pipe[1], buf, strlen (buf)) != (ssize_t) strlen (buf))
+    fail (idx, errno, "sync with child");
+  close (sync_pipe[1]);
+  close (plan_fd);
+  if (detach)
+    _exit (0);
+  supervise (pid);
+}

@@ -1,0 +1,44 @@
+/* berth-helper: the op codes of the plan wire format. Mirrored in src/sys/helper-ops.ts;
+ * a unit test checks that the two agree. Record: u32 op, u32 len, payload (u64 LE numbers and
+ * NUL-terminated strings, in the order given per op below). */
+#ifndef BERTH_OPS_H
+#define BERTH_OPS_H
+
+#define OP_END 0           /* end of plan */
+#define OP_SETNS 1         /* u64 nstype, str path: join a namespace (parent stage) */
+#define OP_CLONE 2         /* u64 flags, u64 detach, str uid_map, str gid_map, u64 nprocs, str procs[nprocs] */
+#define OP_MOUNT 3         /* u64 flags, str source, str target, str fstype, str data */
+#define OP_MKDIR 4         /* u64 mode, str path (with parents) */
+#define OP_MKNOD 5         /* u64 mode, u64 dev, u64 uid, u64 gid, str path */
+#define OP_TOUCH 6         /* u64 mode, str path: create an empty file (and parents) if missing */
+#define OP_SYMLINK 7       /* str target, str path; EEXIST is fine */
+#define OP_CHDIR 8         /* str path */
+#define OP_PIVOT_ROOT 9    /* str new_root */
+#define OP_MOVE_ROOT 10    /* str new_root: MS_MOVE onto / and chroot (no pivot_root) */
+#define OP_MASK 11         /* str path: hide a file (bind /dev/null) or dir (read-only tmpfs); ENOENT ignored */
+#define OP_READONLY 12     /* str path: bind onto itself read-only; ENOENT ignored */
+#define OP_WRITE_FILE 13   /* str path, str content */
+#define OP_SETHOSTNAME 14  /* str name */
+#define OP_SETDOMAINNAME 15 /* str name */
+#define OP_RLIMIT 16       /* u64 resource, u64 soft, u64 hard */
+#define OP_UMASK 17        /* u64 mask */
+#define OP_SETSID 18       /* */
+#define OP_CONSOLE_CONNECT 19 /* str socket path: connect now, used by OP_CONSOLE_SETUP */
+#define OP_CONSOLE_SETUP 20   /* u64 rows, u64 cols, u64 uid, u64 gid: new pty; master sent over the socket; slave becomes stdio */
+#define OP_IDENTITY 21     /* u64 uid, u64 gid, u64 ngroups, u64 groups[ngroups] */
+#define OP_CAPS 22         /* u64 drop_bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient */
+#define OP_NO_NEW_PRIVS 23 /* */
+#define OP_SECCOMP 24      /* u64 flags, u64 len, bytes program[len] */
+#define OP_RESOLVE_EXEC 25 /* str PATH value, str argv0: find the executable now; used by OP_EXEC */
+#define OP_READY 26        /* report "ready" */
+#define OP_OPEN_FIFO 27    /* str path: open the start fifo (before pivot_root) */
+#define OP_WAIT_FIFO 28    /* block until `start` writes to the fifo */
+#define OP_EXEC 29         /* u64 argc, u64 envc, str argv[argc], str env[envc] */
+#define OP_SYNC 30         /* str tag: report "sync TAG", wait for one byte on the plan fd */
+#define OP_RUN_HOOK 31     /* u64 timeout_s, u64 argc, u64 envc, str path, str argv[], str env[], str stdin */
+#define OP_PRESERVE_FDS 32 /* u64 n: keep fds 3..3+n-1 open across exec, close-on-exec the rest */
+#define OP_PERSONALITY 33  /* u64 persona */
+#define OP_UNSHARE 34      /* u64 flags (child stage) */
+#define OP_MAX 34
+
+#endif

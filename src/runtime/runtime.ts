@@ -1,0 +1,429 @@
+/**
+ * berth's OCI runtime: create, start, state, kill, delete, run, exec, list, ps over bundles, with
+ * state under a root directory so that it outlives the calling process.
+ */
+import type { StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync, constants as fsc } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BerthError, conflict, errnoCode, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
+import type { DeviceCgroupRule, Process, Resources, Spec, State } from '../oci/runtime-spec.js';
+import { OCI_VERSION } from '../oci/runtime-spec.js';
+import { parseSpec, validateSpec } from '../oci/validate-runtime.js';
+import { writeFileAtomic } from '../sys/fs.js';
+import { HelperOpError, startHelper, type HelperExit, type HelperSession } from '../sys/helper.js';
+import type { PlanOp } from '../sys/helper-ops.js';
+import { helperPath } from '../sys/paths.js';
+import { exeId, nsInode, procStat, processAlive } from '../sys/proc.js';
+import { CgroupManager, detectCgroups, resolveCgroupPath, type CgroupLayout } from './cgroups/index.js';
+import { NS_FILE } from './constants.js';
+import { runHooks } from './hooks.js';
+import { compileCreatePlan, compileExecPlan, DEFAULT_DEVICES, rootfsPath, type CgroupMountSpec } from './plan.js';
+import { compileSeccomp } from './seccomp/index.js';
+import { DEFAULT_RUNTIME_ROOT, StateStore, validateId, type ContainerRecord } from './state.js';
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  /** Host fds passed as the container's fds 3, 4, ... */
+  extraFds?: number[];
+  /** The container's stdio (fds 0-2); inherited by default. */
+  stdio?: StdioOptions;
+}
+
+export interface ExitStatus {
+  /** Exit code; 128+N when killed by signal N. */
+  code: number;
+  signal?: number;
+  oomKilled: boolean;
+}
+
+export interface RunOptions extends CreateOptions {
+  /** Called with the container's pid once it runs (for signal forwarding). */
+  onStart?: (pid: number) => void;
+  /** Keep the container's state after it exits (runc run --keep). */
+  keep?: boolean;
+}
+
+export interface ExecOptions {
+  process: Process;
+  detach?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  extraFds?: number[];
+  stdio?: StdioOptions;
+  onStart?: (pid: number) => void;
+}
+
+export interface ContainerInfo extends State {
+  created: string;
+  owner: string;
+}
+
+let lastCapCache: number | undefined;
+function lastCap(): number {
+  if (lastCapCache === undefined) {
+    try {
+      lastCapCache = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+    } catch {
+      lastCapCache = 40;
+    }
+  }
+  return lastCapCache;
+}
+
+/** Device cgroup rules: the spec's, then allow the devices every container gets. */
+export function deviceRules(spec: Spec): DeviceCgroupRule[] {
+  const rules = [...(spec.linux?.resources?.devices ?? [])];
+  const allow = (type: string, major: number | null, minor: number | null, access = 'rwm') => rules.push({ allow: true, type, major, minor, access });
+  for (const d of DEFAULT_DEVICES) allow('c', d.major, d.minor);
+  for (const d of spec.linux?.devices ?? []) if (d.type !== 'p') allow(d.type === 'u' ? 'c' : d.type, d.major ?? null, d.minor ?? null);
+  allow('c', 5, 1); // console
+  allow('c', 5, 2); // ptmx
+  allow('c', 136, null); // pts
+  return rules;
+}
+
+/** How cgroups appear inside the container for a `cgroup` mount. */
+function cgroupMounts(layout: CgroupLayout, path: string): CgroupMountSpec[] {
+  const byMount = new Map<string, string[]>();
+  for (const [ctrl, mp] of Object.entries(layout.v1)) {
+    const l = byMount.get(mp) ?? [];
+    l.push(ctrl);
+    byMount.set(mp, l);
+  }
+  const out: CgroupMountSpec[] = [];
+  for (const [mp, ctrls] of byMount) {
+    const named = ctrls.find((c) => c.startsWith('name='));
+    out.push({ dir: basename(mp), fstype: 'cgroup', data: named ? `none,${named}` : ctrls.join(','), hostDir: join(mp, path) });
+  }
+  if (layout.unified) out.push({ dir: layout.mode === 'v2' ? '' : basename(layout.unified), fstype: 'cgroup2', data: '', hostDir: join(layout.unified, path) });
+  return out;
+}
+
+function mapHelperError(e: unknown): unknown {
+  if (e instanceof HelperOpError && e.op === 'RESOLVE_EXEC') {
+    const name = JSON.stringify(e.detail);
+    if (e.errnoName === 'ENOENT') return new BerthError('NotFound', `exec: ${name}: executable file not found in $PATH`, { exitCode: 127, cause: e });
+    return new BerthError('FailedPrecondition', `exec: ${name}: permission denied`, { exitCode: 126, cause: e });
+  }
+  return e;
+}
+
+export class Runtime {
+  readonly store: StateStore;
+  private layout: CgroupLayout | undefined;
+
+  constructor(opts: { root?: string } = {}) {
+    this.store = new StateStore(resolve(opts.root ?? process.env.BERTH_RUNTIME_ROOT ?? DEFAULT_RUNTIME_ROOT));
+  }
+
+  private cgroupLayout(): CgroupLayout {
+    return (this.layout ??= detectCgroups());
+  }
+
+  private cgroup(rec: Pick<ContainerRecord, 'cgroupPath'>): CgroupManager {
+    return new CgroupManager(this.cgroupLayout(), rec.cgroupPath);
+  }
+
+  /** Reads and validates a bundle's config.json. */
+  loadSpec(bundle: string): Spec {
+    const file = join(bundle, 'config.json');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw notFound(`bundle ${JSON.stringify(bundle)}: config.json not found`);
+      throw e;
+    }
+    return parseSpec(text, file);
+  }
+
+  private async createInternal(id: string, opts: CreateOptions, mode: { stay: boolean; fifo: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
+    validateId(id);
+    const bundle = resolve(opts.bundle);
+    const spec = this.loadSpec(bundle);
+    const rootfs = rootfsPath(spec, bundle);
+    let st;
+    try {
+      st = statSync(rootfs);
+    } catch {
+      throw notFound(`root.path: root filesystem ${JSON.stringify(rootfs)} does not exist`);
+    }
+    if (!st.isDirectory()) throw invalidArgument(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
+    const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+
+    this.store.claim(id);
+    const rec: ContainerRecord = {
+      ociVersion: spec.ociVersion,
+      id,
+      phase: 'creating',
+      pid: 0,
+      pidStartTime: '',
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      owner: process.getuid?.() === 0 ? 'root' : String(process.getuid?.()),
+      cgroupPath: '',
+      annotations: spec.annotations,
+      spec,
+    };
+    let cg: CgroupManager | undefined;
+    let pid = 0;
+    try {
+      rec.cgroupPath = resolveCgroupPath(spec.linux?.cgroupsPath, id);
+      this.store.write(rec);
+      const layout = this.cgroupLayout();
+      cg = new CgroupManager(layout, rec.cgroupPath);
+      const resources: Resources = { ...(spec.linux?.resources ?? {}), devices: deviceRules(spec) };
+      cg.create(resources);
+      const hookState = JSON.stringify({ ociVersion: spec.ociVersion, id, status: 'creating', pid: 0, bundle, annotations: spec.annotations ?? {} }).replace('"pid":0', '"pid":%PID%');
+      const syncCreateRuntime = (spec.hooks?.prestart?.length ?? 0) + (spec.hooks?.createRuntime?.length ?? 0) > 0;
+      const plan = compileCreatePlan({
+        spec,
+        bundle,
+        stay: mode.stay,
+        fifo: mode.fifo ? this.store.fifo(id) : undefined,
+        consoleSocket: opts.consoleSocket,
+        noPivot: opts.noPivot,
+        preserveFds: opts.extraFds?.length ?? 0,
+        cgroupProcs: cg.procsFiles(),
+        cgroupMounts: cgroupMounts(layout, rec.cgroupPath),
+        cgroupV2: layout.mode === 'v2',
+        lastCap: lastCap(),
+        seccomp,
+        syncCreateRuntime,
+        hookState,
+      });
+      const session = startHelper(plan, {
+        stdio: opts.stdio,
+        extraFds: opts.extraFds,
+        onSync: async (tag, p) => {
+          if (tag !== 'createRuntime') return;
+          const state: State = { ociVersion: spec.ociVersion, id, status: 'creating', pid: p ?? 0, bundle, annotations: spec.annotations ?? {} };
+          await runHooks('prestart', spec.hooks?.prestart, state);
+          await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+        },
+      });
+      session.pid.then((p) => (pid = p));
+      try {
+        await session.ready;
+      } catch (e) {
+        session.release();
+        throw mapHelperError(e);
+      }
+      pid = await session.pid;
+      rec.pid = pid;
+      rec.pidStartTime = procStat(pid)?.startTime ?? '';
+      rec.phase = 'created';
+      this.store.write(rec);
+      if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(pid));
+      return { rec, session, cg };
+    } catch (e) {
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      if (cg) await this.removeCgroup(cg);
+      this.store.remove(id);
+      throw e;
+    }
+  }
+
+  private async removeCgroup(cg: CgroupManager): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      let pids: number[] = [];
+      try {
+        pids = cg.pids();
+      } catch {
+        pids = [];
+      }
+      if (pids.length === 0) break;
+      try {
+        cg.killAll('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      await sleep(5);
+    }
+    cg.destroy();
+  }
+
+  /** OCI create: the container waits for `start` at its fifo; this process may exit. */
+  async create(id: string, opts: CreateOptions): Promise<number> {
+    const { rec, session } = await this.createInternal(id, opts, { stay: false, fifo: true });
+    session.release();
+    return rec.pid;
+  }
+
+  /** OCI start: lets a created container execute its process; runs poststart hooks. */
+  async start(id: string): Promise<{ warnings: string[] }> {
+    const rec = this.store.read(id);
+    const status = this.store.status(rec);
+    if (status !== 'created') throw failedPrecondition(`cannot start container ${JSON.stringify(id)}: it is ${status}, not created`);
+    const fifo = this.store.fifo(id);
+    let fd: number;
+    try {
+      fd = openSync(fifo, fsc.O_WRONLY | fsc.O_NONBLOCK);
+    } catch (e) {
+      throw failedPrecondition(`cannot start container ${JSON.stringify(id)}: its process is gone (${errnoCode(e) ?? String(e)})`);
+    }
+    try {
+      writeSync(fd, '1');
+    } finally {
+      closeSync(fd);
+    }
+    rmSync(fifo, { force: true });
+    await this.waitExec(rec);
+    const warnings: string[] = [];
+    try {
+      await runHooks('poststart', rec.spec.hooks?.poststart, this.store.state(rec));
+    } catch (e) {
+      warnings.push((e as Error).message);
+    }
+    return { warnings };
+  }
+
+  /** Waits until the container's process replaced the helper (execve done) or is gone. */
+  private async waitExec(rec: ContainerRecord): Promise<void> {
+    const helper = statSync(helperPath());
+    const helperId = `${helper.dev}:${helper.ino}`;
+    for (let i = 0; i < 60000; i++) {
+      const id = exeId(rec.pid);
+      if (id === undefined || id !== helperId || !processAlive(rec.pid, rec.pidStartTime)) return;
+      await sleep(1);
+    }
+  }
+
+  state(id: string): State {
+    return this.store.state(this.store.read(id));
+  }
+
+  list(): ContainerInfo[] {
+    const out: ContainerInfo[] = [];
+    for (const id of this.store.ids()) {
+      try {
+        const rec = this.store.read(id);
+        out.push({ ...this.store.state(rec), created: rec.created, owner: rec.owner });
+      } catch {
+        /* removed meanwhile */
+      }
+    }
+    return out;
+  }
+
+  kill(id: string, signal: NodeJS.Signals | number = 'SIGTERM', all = false): void {
+    const rec = this.store.read(id);
+    const status = this.store.status(rec);
+    if (status !== 'created' && status !== 'running') throw failedPrecondition(`cannot kill container ${JSON.stringify(id)}: it is ${status}`);
+    if (all) this.cgroup(rec).killAll(signal);
+    else process.kill(rec.pid, signal);
+  }
+
+  /** OCI delete: removes a stopped container (or, with force, kills it first). */
+  async delete(id: string, force = false): Promise<{ warnings: string[] }> {
+    const rec = this.store.read(id);
+    const status = this.store.status(rec);
+    if (status === 'running' && !force) throw conflict(`cannot delete container ${JSON.stringify(id)} that is not stopped: it is running`);
+    const cg = this.cgroup(rec);
+    if (status === 'created' || status === 'running' || status === 'creating') {
+      try {
+        if (rec.pid > 0) process.kill(rec.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      for (let i = 0; i < 2000 && processAlive(rec.pid, rec.pidStartTime); i++) await sleep(2);
+    }
+    await this.removeCgroup(cg);
+    const warnings: string[] = [];
+    try {
+      await runHooks('poststop', rec.spec.hooks?.poststop, { ...this.store.state(rec), status: 'stopped' });
+    } catch (e) {
+      warnings.push((e as Error).message);
+    }
+    this.store.remove(id);
+    return { warnings };
+  }
+
+  /** Creates, starts and waits for a container, then deletes it: the engine's `run`. */
+  async run(id: string, opts: RunOptions): Promise<ExitStatus> {
+    const spec = this.loadSpec(resolve(opts.bundle));
+    const hooks = spec.hooks ?? {};
+    const needStart = (hooks.poststart?.length ?? 0) + (hooks.startContainer?.length ?? 0) > 0;
+    const { rec, session, cg } = await this.createInternal(id, opts, { stay: true, fifo: needStart });
+    let exit: HelperExit;
+    let oomKilled = false;
+    try {
+      if (needStart) await this.start(id);
+      opts.onStart?.(rec.pid);
+      exit = await session.exited;
+      if (exit.signal === 9) oomKilled = cg.oomKilled() > 0;
+    } finally {
+      if (!opts.keep) await this.delete(id, true).catch(() => {});
+    }
+    return { code: exit.code, signal: exit.signal, oomKilled };
+  }
+
+  /** Runs a process inside a created or running container. */
+  async exec(id: string, opts: ExecOptions): Promise<ExitStatus & { pid: number }> {
+    const rec = this.store.read(id);
+    const status = this.store.status(rec);
+    if (status !== 'running' && status !== 'created') throw failedPrecondition(`cannot exec in container ${JSON.stringify(id)}: it is ${status}`);
+    validateSpec({ ociVersion: OCI_VERSION, process: opts.process }, 'process');
+    const spec: Spec = { ...rec.spec, process: opts.process };
+    const namespaces: [string, string][] = [];
+    const order = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'mount'];
+    const types = new Set((rec.spec.linux?.namespaces ?? []).map((n) => n.type));
+    for (const t of order) {
+      if (!types.has(t as never)) continue;
+      const f = NS_FILE[t]!;
+      const theirs = nsInode(rec.pid, f);
+      if (theirs !== undefined && theirs !== nsInode('self', f)) namespaces.push([t, `/proc/${rec.pid}/ns/${f}`]);
+    }
+    const cg = this.cgroup(rec);
+    const plan: PlanOp[] = compileExecPlan({
+      spec,
+      namespaces,
+      cgroupProcs: cg.procsFiles(),
+      stay: !opts.detach,
+      consoleSocket: opts.consoleSocket,
+      preserveFds: opts.extraFds?.length ?? 0,
+      lastCap: lastCap(),
+      seccomp: rec.spec.linux?.seccomp ? compileSeccomp(rec.spec.linux.seccomp) : undefined,
+    });
+    const session = startHelper(plan, { stdio: opts.stdio, extraFds: opts.extraFds });
+    try {
+      await session.ready;
+    } catch (e) {
+      session.release();
+      throw mapHelperError(e);
+    }
+    const pid = await session.pid;
+    if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(pid));
+    if (opts.detach) {
+      session.release();
+      return { pid, code: 0, oomKilled: false };
+    }
+    opts.onStart?.(pid);
+    const exit = await session.exited;
+    return { pid, code: exit.code, signal: exit.signal, oomKilled: false };
+  }
+
+  /** Pids of all processes in the container's cgroup. */
+  ps(id: string): number[] {
+    return this.cgroup(this.store.read(id)).pids();
+  }
+
+  stats(id: string) {
+    return this.cgroup(this.store.read(id)).stats();
+  }
+
+  exists(id: string): boolean {
+    return existsSync(join(this.store.dir(id), 'state.json'));
+  }
+}

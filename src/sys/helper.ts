@@ -1,0 +1,181 @@
+/**
+ * Running berth-helper: hands it a plan, reads its one-line results
+ * (`pid N`, `sync TAG`, `ready`, `error IDX ERRNO DETAIL`, `exit CODE`, `signal SIG CORE`).
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { getSystemErrorMap } from 'node:util';
+import { BerthError } from '../lib/errors.js';
+import { encodePlan, type OpName, type PlanOp } from './helper-ops.js';
+import { helperPath } from './paths.js';
+
+export interface HelperExit {
+  /** Exit code, or 128+signal when killed by a signal (the shell's convention). */
+  code: number;
+  signal?: number;
+  coreDumped?: boolean;
+}
+
+/** An op of the plan failed inside the helper. */
+export class HelperOpError extends BerthError {
+  constructor(
+    readonly op: OpName | undefined,
+    readonly opIndex: number,
+    readonly errno: number,
+    readonly errnoName: string,
+    readonly detail: string,
+    message: string,
+  ) {
+    super(errnoName === 'ENOENT' ? 'NotFound' : errnoName === 'EINVAL' ? 'InvalidArgument' : 'Internal', message);
+  }
+}
+
+let errnoMap: Map<number, [string, string]> | undefined;
+/** [name, message] of an errno number. */
+export function errnoInfo(errno: number): [string, string] {
+  errnoMap ??= getSystemErrorMap();
+  return errnoMap.get(-errno) ?? [`E${errno}`, `error ${errno}`];
+}
+
+export interface HelperOptions {
+  /** fds 0, 1, 2 of the container (and anything else before the plan fds). */
+  stdio?: StdioOptions;
+  /** Extra host fds passed as the container's fds 3, 4, ... (OCI --preserve-fds). */
+  extraFds?: number[];
+  /** Called on `sync TAG`; the helper continues when it resolves, and aborts when it rejects. */
+  onSync?: (tag: string, pid: number | undefined) => Promise<void>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface HelperSession {
+  child: ChildProcess;
+  /** Resolves with the container's pid (in the runtime's pid namespace). */
+  pid: Promise<number>;
+  /** Resolves when the plan reached its READY op; rejects on an op error or early exit. */
+  ready: Promise<void>;
+  /** Stay mode: resolves when the container ended. */
+  exited: Promise<HelperExit>;
+  /** Stops reading and lets the process exit without waiting for the helper (detach mode). */
+  release(): void;
+}
+
+export function startHelper(ops: readonly PlanOp[], opts: HelperOptions = {}): HelperSession {
+  const base = (opts.stdio ?? ['inherit', 'inherit', 'inherit']) as unknown[];
+  const stdio = [...base.slice(0, 3), ...(opts.extraFds ?? []), 'pipe', 'pipe'] as StdioOptions;
+  const planFd = 3 + (opts.extraFds?.length ?? 0);
+  const child = spawn(helperPath(), [String(planFd), String(planFd + 1)], { stdio, env: opts.env ?? {} });
+  const planSock = child.stdio[planFd] as Socket;
+  const resultSock = child.stdio[planFd + 1] as Socket;
+
+  let pidValue: number | undefined;
+  let resolvePid!: (n: number) => void;
+  let resolveReady!: () => void;
+  let rejectReady!: (e: Error) => void;
+  let resolveExit!: (x: HelperExit) => void;
+  let rejectExit!: (e: Error) => void;
+  const pid = new Promise<number>((res) => (resolvePid = res));
+  const ready = new Promise<void>((res, rej) => {
+    resolveReady = res;
+    rejectReady = rej;
+  });
+  const exited = new Promise<HelperExit>((res, rej) => {
+    resolveExit = res;
+    rejectExit = rej;
+  });
+  // Avoid unhandled rejections when a caller waits on only one of them.
+  ready.catch(() => {});
+  exited.catch(() => {});
+  let failed: Error | undefined;
+  let isReady = false;
+  let exitSeen = false;
+
+  const fail = (e: Error) => {
+    if (failed) return;
+    failed = e;
+    rejectReady(e);
+    rejectExit(e);
+  };
+
+  const onLine = (line: string) => {
+    const sp = line.indexOf(' ');
+    const word = sp < 0 ? line : line.slice(0, sp);
+    const rest = sp < 0 ? '' : line.slice(sp + 1);
+    switch (word) {
+      case 'pid':
+        pidValue = Number(rest);
+        resolvePid(pidValue);
+        break;
+      case 'ready':
+        isReady = true;
+        resolveReady();
+        break;
+      case 'sync': {
+        const go = opts.onSync ? opts.onSync(rest, pidValue) : Promise.resolve();
+        go.then(
+          () => planSock.write('c'),
+          (e: unknown) => {
+            planSock.write('a');
+            fail(e instanceof Error ? e : new Error(String(e)));
+          },
+        );
+        break;
+      }
+      case 'error': {
+        const m = /^(-?\d+) (\d+) ?(.*)$/.exec(rest);
+        const idx = m ? Number(m[1]) : -1;
+        const errno = m ? Number(m[2]) : 0;
+        const detail = m ? (m[3] ?? '') : rest;
+        const [name, msg] = errnoInfo(errno);
+        const op = idx >= 0 && idx < ops.length ? ops[idx] : undefined;
+        const what = op?.what ?? (detail || 'berth-helper');
+        const extra = op && detail && !op.what.includes(detail) ? ` (${detail})` : '';
+        fail(new HelperOpError(op?.op, idx, errno, name, detail, `${what}${extra}: ${msg}`));
+        break;
+      }
+      case 'exit':
+        exitSeen = true;
+        resolveExit({ code: Number(rest) });
+        break;
+      case 'signal': {
+        exitSeen = true;
+        const [sig, core] = rest.split(' ');
+        resolveExit({ code: 128 + Number(sig), signal: Number(sig), coreDumped: core === '1' });
+        break;
+      }
+    }
+  };
+
+  let buf = '';
+  resultSock.setEncoding('utf8');
+  resultSock.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      onLine(line);
+    }
+  });
+  resultSock.on('error', () => {});
+  planSock.on('error', () => {});
+  resultSock.on('end', () => {
+    if (!isReady) fail(new BerthError('Internal', 'container process exited before it was ready'));
+    else if (!exitSeen) fail(new BerthError('Internal', 'berth-helper ended without reporting the exit status'));
+  });
+  child.on('error', (e) => fail(new BerthError('Unavailable', `start berth-helper ${JSON.stringify(helperPath())}: ${e.message}`)));
+
+  planSock.write(encodePlan(ops));
+  if (!ops.some((o) => o.op === 'SYNC')) planSock.end();
+
+  return {
+    child,
+    pid,
+    ready,
+    exited,
+    release() {
+      planSock.destroy();
+      resultSock.destroy();
+      child.unref();
+    },
+  };
+}
