@@ -195,6 +195,8 @@ op_open_fifo (struct cur *c, const char **detail)
   *detail = path;
   if (c->bad || path == NULL)
     return 0;
+  if (mkfifo (path, 0600) < 0 && errno != EEXIST)
+    return -1;
   /* Open for reading and writing so that the open does not wait; `start` writes one byte. */
   fifo_fd = open (path, O_RDWR | O_CLOEXEC);
   return fifo_fd < 0 ? -1 : 0;

@@ -32,6 +32,7 @@ void fail (int idx, int err, const char *detail) __attribute__ ((noreturn));
 
 /* ns.c */
 int op_setns (struct cur *c);
+int op_cgroup_open (int idx, struct cur *c);
 /* Clones; returns 0 in the child. The parent never returns. */
 int op_clone (int idx, struct cur *c);
 

@@ -31,6 +31,34 @@ op_setns (struct cur *c)
   return r;
 }
 
+static struct
+{
+  int fd;
+  int idx;
+} cgroup_fds[64];
+static int n_cgroup_fds;
+
+int
+op_cgroup_open (int idx, struct cur *c)
+{
+  const char *path = get_str (c);
+  int fd;
+  if (path == NULL || c->bad)
+    return 0;
+  if (n_cgroup_fds == 64)
+    {
+      errno = E2BIG;
+      return -1;
+    }
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  cgroup_fds[n_cgroup_fds].fd = fd;
+  cgroup_fds[n_cgroup_fds].idx = idx;
+  n_cgroup_fds++;
+  return 0;
+}
+
 static int
 write_to (const char *path, const char *buf)
 {
@@ -97,17 +125,11 @@ op_clone (int idx, struct cur *c)
   uint64_t detach = get_u64 (c);
   const char *uid_map = get_str (c);
   const char *gid_map = get_str (c);
-  uint64_t nprocs = get_u64 (c);
-  const char *procs[64];
   char path[64], buf[32];
   int sync_pipe[2];
   uint64_t cgroupns = flags & CLONE_NEWCGROUP;
   pid_t pid;
 
-  if (nprocs > 64)
-    fail (idx, EINVAL, "too many cgroup files");
-  for (uint64_t i = 0; i < nprocs; i++)
-    procs[i] = get_str (c);
   if (c->bad)
     fail (idx, EINVAL, "malformed record");
   if (pipe2 (sync_pipe, O_CLOEXEC) < 0)
@@ -168,15 +190,16 @@ op_clone (int idx, struct cur *c)
         }
     }
   snprintf (buf, sizeof buf, "%d", pid);
-  for (uint64_t i = 0; i < nprocs; i++)
+  for (int i = 0; i < n_cgroup_fds; i++)
     {
-      if (procs[i] && write_to (procs[i], buf) < 0)
+      if (write (cgroup_fds[i].fd, buf, strlen (buf)) < 0)
         {
           int e = errno;
           kill (pid, SIGKILL);
           waitpid (pid, NULL, 0);
-          fail (idx, e, procs[i]);
+          fail (cgroup_fds[i].idx, e, "join cgroup");
         }
+      close (cgroup_fds[i].fd);
     }
   report ("pid %d\n", pid);
   if (write (sync_pipe[1], buf, strlen (buf)) != (ssize_t) strlen (buf))

@@ -5,8 +5,9 @@
 #define BERTH_OPS_H
 
 #define OP_END 0           /* end of plan */
+/* Parent stage (before OP_CLONE): OP_CGROUP_OPEN, OP_OPEN_FIFO, OP_CONSOLE_CONNECT, OP_SETNS. */
 #define OP_SETNS 1         /* u64 nstype, str path: join a namespace (parent stage) */
-#define OP_CLONE 2         /* u64 flags, u64 detach, str uid_map, str gid_map, u64 nprocs, str procs[nprocs] */
+#define OP_CLONE 2         /* u64 flags, u64 detach, str uid_map, str gid_map: the child joins the cgroups opened before */
 #define OP_MOUNT 3         /* u64 flags, str source, str target, str fstype, str data */
 #define OP_MKDIR 4         /* u64 mode, str path (with parents) */
 #define OP_MKNOD 5         /* u64 mode, u64 dev, u64 uid, u64 gid, str path */
@@ -31,7 +32,7 @@
 #define OP_SECCOMP 24      /* u64 flags, u64 len, bytes program[len] */
 #define OP_RESOLVE_EXEC 25 /* str PATH value, str argv0: find the executable now; used by OP_EXEC */
 #define OP_READY 26        /* report "ready" */
-#define OP_OPEN_FIFO 27    /* str path: open the start fifo (before pivot_root) */
+#define OP_OPEN_FIFO 27    /* str path: create and open the start fifo (parent stage; the child inherits it) */
 #define OP_WAIT_FIFO 28    /* block until `start` writes to the fifo */
 #define OP_EXEC 29         /* u64 argc, u64 envc, str argv[argc], str env[envc] */
 #define OP_SYNC 30         /* str tag: report "sync TAG", wait for one byte on the plan fd */
@@ -39,6 +40,7 @@
 #define OP_PRESERVE_FDS 32 /* u64 n: keep fds 3..3+n-1 open across exec, close-on-exec the rest */
 #define OP_PERSONALITY 33  /* u64 persona */
 #define OP_UNSHARE 34      /* u64 flags (child stage) */
-#define OP_MAX 34
+#define OP_CGROUP_OPEN 35  /* str cgroup.procs path: opened now (parent stage); the child's pid is written at clone */
+#define OP_MAX 35
 
 #endif

@@ -300,8 +300,15 @@ main (int argc, char **argv)
       int r;
       if (ops[i].code == OP_SETNS)
         r = op_setns (&c);
+      else if (ops[i].code == OP_CGROUP_OPEN)
+        {
+          detail = "open cgroup.procs";
+          r = op_cgroup_open (i, &c);
+        }
       else if (ops[i].code == OP_CONSOLE_CONNECT)
         r = op_console_connect (&c, &detail);
+      else if (ops[i].code == OP_OPEN_FIFO)
+        r = op_open_fifo (&c, &detail);
       else
         fail (i, EINVAL, "op not allowed before clone");
       if (r < 0)

@@ -60,6 +60,7 @@ export async function runtimeMain(argv: string[], progName = 'berth-runtime'): P
     .addOption(new Option('--systemd-cgroup', 'accepted for runc compatibility').hideHelp())
     .addOption(new Option('--criu <path>', 'accepted for runc compatibility').hideHelp())
     .addOption(new Option('--rootless <value>', 'accepted for runc compatibility').hideHelp())
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .hook('preAction', (cmd) => {
@@ -172,6 +173,7 @@ export async function runtimeMain(argv: string[], progName = 'berth-runtime'): P
 
   program
     .command('exec')
+    .passThroughOptions()
     .description('run a process in a running container')
     .argument('<container-id>')
     .argument('[command...]')
@@ -232,6 +234,7 @@ export async function runtimeMain(argv: string[], progName = 'berth-runtime'): P
 
   program
     .command('ps')
+    .passThroughOptions()
     .description('list the processes of a container')
     .argument('<container-id>')
     .argument('[ps-args...]')

@@ -187,8 +187,16 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   const { create, join } = namespacePlan(spec);
   const ops: PlanOp[] = [];
 
-  // Parent stage: join namespaces given by path; the user namespace first, so that joining the
-  // others is allowed by it.
+  // Parent stage: open the cgroups to join (while the host's mounts are still in view), then join
+  // namespaces given by path; the user namespace first, so that joining the others is allowed.
+  for (const p of input.cgroupProcs) ops.push({ op: 'CGROUP_OPEN', fields: [p], what: `join cgroup ${JSON.stringify(p.replace(/\/cgroup\.procs$/, ''))}` });
+  // The fifo and the console socket are host paths, opened as the runtime's user: the child
+  // inherits them whatever its namespaces and identity.
+  if (input.fifo) ops.push({ op: 'OPEN_FIFO', fields: [input.fifo], what: 'open the start fifo' });
+  if (spec.process.terminal) {
+    if (!input.consoleSocket) throw fail('process.terminal: a terminal needs --console-socket');
+    ops.push({ op: 'CONSOLE_CONNECT', fields: [input.consoleSocket], what: `connect to the console socket ${JSON.stringify(input.consoleSocket)}` });
+  }
   const joinOrder = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'mount', 'time'];
   for (const t of joinOrder) {
     const p = join.get(t);
@@ -211,8 +219,6 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
       input.stay ? 0 : 1,
       newUser ? mapText(spec.linux?.uidMappings) : '',
       newUser ? mapText(spec.linux?.gidMappings) : '',
-      input.cgroupProcs.length,
-      ...input.cgroupProcs,
     ],
     what: 'create the container process',
   });
@@ -220,11 +226,6 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   // Child stage, still seeing the host's filesystem.
   if (spec.process.oomScoreAdj !== undefined)
     ops.push({ op: 'WRITE_FILE', fields: ['/proc/self/oom_score_adj', String(spec.process.oomScoreAdj)], what: 'set oom_score_adj' });
-  if (spec.process.terminal) {
-    if (!input.consoleSocket) throw fail('process.terminal: a terminal needs --console-socket');
-    ops.push({ op: 'CONSOLE_CONNECT', fields: [input.consoleSocket], what: `connect to the console socket ${JSON.stringify(input.consoleSocket)}` });
-  }
-  if (input.fifo) ops.push({ op: 'OPEN_FIFO', fields: [input.fifo], what: 'open the start fifo' });
 
   const prop = spec.linux?.rootfsPropagation;
   const rootPrivate = prop === 'private' || prop === 'rprivate' || prop === 'unbindable' || prop === 'runbindable';
@@ -403,13 +404,14 @@ export interface ExecPlanInput {
 export function compileExecPlan(input: ExecPlanInput): PlanOp[] {
   const { spec } = input;
   const ops: PlanOp[] = [];
+  for (const p of input.cgroupProcs) ops.push({ op: 'CGROUP_OPEN', fields: [p], what: `join cgroup ${JSON.stringify(p.replace(/\/cgroup\.procs$/, ''))}` });
   for (const [t, p] of input.namespaces) ops.push({ op: 'SETNS', fields: [CLONE_NEW[t]!, p], what: `join the container's ${t} namespace` });
-  ops.push({ op: 'CLONE', fields: [0, input.stay ? 0 : 1, '', '', input.cgroupProcs.length, ...input.cgroupProcs], what: 'create the process' });
+  ops.push({ op: 'CLONE', fields: [0, input.stay ? 0 : 1, '', ''], what: 'create the process' });
   if (spec.process!.oomScoreAdj !== undefined)
     ops.push({ op: 'WRITE_FILE', fields: ['/proc/self/oom_score_adj', String(spec.process!.oomScoreAdj)], what: 'set oom_score_adj' });
   if (spec.process!.terminal) {
     if (!input.consoleSocket) throw fail('process.terminal: a terminal needs --console-socket');
-    // The socket path is a host path: connect before nothing else changes the root.
+    // The socket path is a host path: connect before joining the container's mounts.
     ops.unshift({ op: 'CONSOLE_CONNECT', fields: [input.consoleSocket], what: 'connect to the console socket' });
   }
   if (spec.process!.terminal) {

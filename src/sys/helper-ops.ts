@@ -39,6 +39,7 @@ export const Op = {
   PRESERVE_FDS: 32,
   PERSONALITY: 33,
   UNSHARE: 34,
+  CGROUP_OPEN: 35,
 } as const;
 export type OpName = keyof typeof Op;
 

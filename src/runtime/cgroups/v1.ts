@@ -2,7 +2,7 @@
  * Writers for cgroup v1 hierarchies. Each takes the leaf directory of one controller's hierarchy
  * and the (validated) OCI values; values that mean "unset" are not written.
  */
-import { failedPrecondition } from '../../lib/errors.js';
+import { BerthError, failedPrecondition } from '../../lib/errors.js';
 import type {
   BlockIO,
   CpuResources,
@@ -11,7 +11,7 @@ import type {
   Resources,
 } from '../../oci/runtime-spec.js';
 import { deviceRuleLine, parseLimit, pidsMax, v1Limit } from './convert.js';
-import { causeCode, fsError, hasFile, readAt, tryReadAt, writeAt, type CgroupFs } from './fs.js';
+import { causeCode, hasFile, readAt, tryReadAt, writeAt, type CgroupFs } from './fs.js';
 
 const R = 'linux.resources';
 
@@ -45,7 +45,8 @@ export function memoryV1(ctx: WriteContext, dir: string, m: MemoryResources): vo
     } catch (e) {
       if (causeCode(e) !== 'EBUSY') throw e;
       const usage = tryReadAt(fs, dir, 'memory.usage_in_bytes')?.trim();
-      throw fsError(`${(e as Error).message} (current usage ${usage ?? 'unknown'} bytes)`, (e as Error).cause);
+      const err = e as BerthError;
+      throw new BerthError(err.kind, `${err.message} (current usage ${usage ?? 'unknown'} bytes)`, { cause: err.cause });
     }
   };
   const writeSwap = () => writeAt(fs, dir, 'memory.memsw.limit_in_bytes', v1Limit(swap), `${p}.swap`);

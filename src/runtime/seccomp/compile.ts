@@ -26,12 +26,15 @@
  * - Errno. SCMP_ACT_ERRNO and SCMP_ACT_TRACE carry errnoRet (defaultErrnoRet for the default
  *   action), EPERM when absent, as runc does for both.
  *
- * Code shape: per architecture, a balanced binary search (JGE on interval starts) over the
- * syscall-number intervals that share a target, so a lookup costs about log2(intervals) jumps; the
- * targets are one shared `ret` per action, or a condition chain shared by syscalls with identical
- * rules. Conditional jumps carry 8-bit offsets, so the assembler resolves labels and, where a jump
- * would reach further than 255 instructions, puts a trampoline next to it (a copy of the `ret` it
- * aims at, or a 32-bit `ja`). Programs over BPF_MAXINSNS (4096) are refused.
+ * Code shape: `ld arch`, one JEQ per accepted AUDIT_ARCH value, then per architecture `ld nr` and a
+ * balanced binary search (JGE on interval starts) over the syscall-number intervals that share a
+ * target, so a lookup costs about log2(intervals) jumps whatever the profile's size. A target is a
+ * shared `ret` per action, or a condition chain shared by syscalls with identical rules (placed
+ * inline in the tree when only one leaf uses it). Conditional jumps carry 8-bit offsets, so the
+ * assembler resolves labels and, where a jump would reach further than 255 instructions, puts a
+ * trampoline behind it (a copy of the `ret` it aims at, or a 32-bit `ja`), shared by later jumps
+ * within reach. Docker's default profile (x86_64 + x86 + x32) comes to about 200 instructions;
+ * programs over BPF_MAXINSNS (4096) are refused.
  */
 import type { Seccomp, SeccompArg, SeccompSyscall } from '../../oci/runtime-spec.js';
 import { invalidArgument } from '../../lib/errors.js';
@@ -439,58 +442,115 @@ class Assembler {
     return l;
   }
 
-  /** Emits the shared returns, resolves labels (adding trampolines) and encodes. */
+  /**
+   * Emits the shared returns, resolves labels and encodes.
+   *
+   * A conditional jump reaches at most 255 instructions ahead. One pass from the last jump to the
+   * first finds those that reach further and gives each a trampoline right behind it: a copy of
+   * the `ret` it aims at, or a `ja` (32-bit offset). Going backwards makes the distances exact:
+   * every trampoline already placed lies between the jump being looked at and its targets, and
+   * none placed later can. It also lets jumps share a trampoline already placed within reach.
+   */
   finish(): Buffer {
     for (const [value, l] of this.retLabels) {
       this.bind(l);
       this.ret(value);
     }
-    let items = this.items;
-    for (;;) {
-      const addr = new Map<Label, number>();
-      let pc = 0;
-      for (const it of items) {
-        if (it.t === 'label') addr.set(it.id, pc);
-        else pc++;
-      }
-      const at = (l: Label): number => {
-        const a = addr.get(l);
-        if (a === undefined) throw new Error(`seccomp: internal error: label ${l} never bound`);
-        return a;
-      };
-      let changed = false;
-      const out: Item[] = [];
-      pc = 0;
-      for (const it of items) {
-        if (it.t === 'label') {
-          out.push(it);
-          continue;
-        }
-        if (it.t !== 'jmp') {
-          out.push(it);
-          pc++;
-          continue;
-        }
-        const far = (l: Label) => at(l) - pc - 1 > 255;
-        const tramps: Item[] = [];
-        const near = (l: Label): Label => {
-          if (!far(l)) return l;
-          changed = true;
-          const t = this.label();
-          tramps.push({ t: 'label', id: t });
-          const value = this.retOf.get(l);
-          tramps.push(value !== undefined ? { t: 'ret', k: value } : { t: 'ja', to: l });
-          return t;
-        };
-        const jt = near(it.jt);
-        const jf = it.jf === it.jt ? jt : near(it.jf);
-        out.push({ ...it, jt, jf }, ...tramps);
-        pc++;
-      }
-      items = out;
-      if (!changed) break;
+    type Insn = Exclude<Item, { t: 'label' }>;
+    const insns: Insn[] = [];
+    const at = new Map<Label, number>(); // label → index of the instruction it precedes
+    for (const it of this.items) {
+      if (it.t === 'label') at.set(it.id, insns.length);
+      else insns.push(it);
     }
-    return encode(items);
+    const n = insns.length;
+    const placed = new Fenwick(n); // trampolines placed behind each instruction
+    const after: Item[][] = insns.map(() => []);
+    const nearest = new Map<Label, { label: Label; r: number; slot: number }>();
+    const resolved = new Map<number, { jt: Label; jf: Label }>();
+    // Instructions strictly between instruction q and original instruction x (q < x).
+    const gap = (q: number, x: number): number => x - q - 1 + placed.count(q, x - 1);
+    // A jump's own trampolines (at most two) go between it and everything: leave room for them.
+    const REACH = 255 - 2;
+
+    for (let q = n - 1; q >= 0; q--) {
+      const it = insns[q] as Insn;
+      if (it.t !== 'jmp') continue;
+      const own: Array<{ target: Label; label: Label }> = [];
+      const resolve = (l: Label): Label => {
+        const x = at.get(l);
+        if (x === undefined || x <= q || x >= n) {
+          throw new Error(`seccomp: internal error: jump from ${q} to label ${l} is not forward`);
+        }
+        if (gap(q, x) <= REACH) return l;
+        const mine = own.find((o) => o.target === l);
+        if (mine) return mine.label;
+        const t = nearest.get(l);
+        if (t && gap(q, t.r) + 1 + t.slot <= REACH) return t.label;
+        const label = this.label();
+        own.push({ target: l, label });
+        return label;
+      };
+      const jt = resolve(it.jt);
+      const jf = resolve(it.jf);
+      own.forEach((o, slot) => {
+        const value = this.retOf.get(o.target);
+        after[q]?.push({ t: 'label', id: o.label }, value !== undefined ? { t: 'ret', k: value } : { t: 'ja', to: o.target });
+        nearest.set(o.target, { label: o.label, r: q, slot });
+      });
+      if (own.length > 0) placed.add(q, own.length);
+      resolved.set(q, { jt, jf });
+    }
+
+    const items: Item[] = [];
+    let q = 0;
+    for (const it of this.items) {
+      if (it.t === 'label') {
+        items.push(it);
+        continue;
+      }
+      const r = resolved.get(q);
+      items.push(it.t === 'jmp' && r ? { ...it, jt: r.jt, jf: r.jf } : it, ...(after[q] as Item[]));
+      q++;
+    }
+
+    // Shared returns that every jump now reaches through a copy are dead: drop them (distances
+    // only shrink), but keep the last instruction, which the kernel requires to be a ret.
+    const used = new Set<Label>();
+    for (const it of items) {
+      if (it.t === 'jmp') used.add(it.jt).add(it.jf);
+      else if (it.t === 'ja') used.add(it.to);
+    }
+    let lastInsn = items.length - 1;
+    while (lastInsn > 0 && items[lastInsn]?.t === 'label') lastInsn--;
+    const live = items.filter((it, i) => {
+      if (i === lastInsn) return true;
+      if (it.t === 'label') return !this.retOf.has(it.id) || used.has(it.id);
+      if (it.t !== 'ret') return true;
+      const prev = items[i - 1];
+      return !(prev?.t === 'label' && this.retOf.has(prev.id) && !used.has(prev.id));
+    });
+    return encode(live);
+  }
+}
+
+/** Counts per position, with range sums (a Fenwick tree). */
+class Fenwick {
+  private tree: Int32Array;
+  constructor(n: number) {
+    this.tree = new Int32Array(n + 1);
+  }
+  add(i: number, v: number): void {
+    for (let x = i + 1; x < this.tree.length; x += x & -x) this.tree[x] = (this.tree[x] as number) + v;
+  }
+  private prefix(i: number): number {
+    let sum = 0;
+    for (let x = i + 1; x > 0; x -= x & -x) sum += this.tree[x] as number;
+    return sum;
+  }
+  /** Sum over positions lo..hi inclusive. */
+  count(lo: number, hi: number): number {
+    return hi < lo ? 0 : this.prefix(hi) - this.prefix(lo - 1);
   }
 }
 
@@ -650,23 +710,32 @@ interface Interval {
   target: Label;
 }
 
-/** Binary search over intervals (accumulator = nr); each leaf is a jump straight to its target. */
-function emitTree(asm: Assembler, iv: Interval[], lo: number, hi: number): void {
+/**
+ * Binary search over intervals (accumulator = nr); a leaf is its target, jumped to directly.
+ * `inline(target)` may emit the target's code right here (a chain only this leaf uses); it says
+ * whether it did.
+ */
+function emitTree(asm: Assembler, iv: Interval[], lo: number, hi: number, inline: (target: Label) => boolean): void {
   if (lo === hi) {
-    asm.ja((iv[lo] as Interval).target);
+    const target = (iv[lo] as Interval).target;
+    if (!inline(target)) asm.ja(target);
     return;
   }
   const mid = (lo + hi + 1) >> 1; // right half: [mid, hi]
-  const left = lo === mid - 1 ? (iv[lo] as Interval).target : asm.label();
-  const right = mid === hi ? (iv[hi] as Interval).target : asm.label();
+  const leftLeaf = lo === mid - 1;
+  const rightLeaf = mid === hi;
+  const left = leftLeaf ? (iv[lo] as Interval).target : asm.label();
+  const right = rightLeaf ? (iv[hi] as Interval).target : asm.label();
   asm.jmp('JGE', (iv[mid] as Interval).start, right, left);
-  if (lo !== mid - 1) {
+  if (leftLeaf) inline(left);
+  else {
     asm.bind(left);
-    emitTree(asm, iv, lo, mid - 1);
+    emitTree(asm, iv, lo, mid - 1, inline);
   }
-  if (mid !== hi) {
+  if (rightLeaf) inline(right);
+  else {
     asm.bind(right);
-    emitTree(asm, iv, mid, hi);
+    emitTree(asm, iv, mid, hi, inline);
   }
 }
 
@@ -703,28 +772,64 @@ const ruleKey = (rules: Rule[], args32: boolean): string =>
     rules.map((r) => [r.action, r.conds.map((c) => [c.index, c.op, `${c.value}`, `${c.valueTwo}`])]),
   ]);
 
-interface Chains {
-  labels: Map<string, Label>;
-  /** Chains to emit after every architecture's dispatch, so that all jumps to them go forward. */
-  pending: Array<{ label: Label; rules: Rule[]; args32: boolean }>;
+interface Chain {
+  rules: Rule[];
+  args32: boolean;
+  /** How many tree leaves jump to it. */
+  refs: number;
+  emitted: boolean;
 }
 
-/** Emits the dispatch for one architecture's syscalls (accumulator = nr); queues its rule chains. */
-function emitArch(asm: Assembler, plan: ArchPlan, defaultLabel: Label, chains: Chains): void {
-  const args32 = plan.info.args32;
+/** Condition chains, shared by every syscall (of any architecture) with the same rules. */
+class Chains {
+  private byKey = new Map<string, Label>();
+  private byLabel = new Map<Label, Chain>();
+
+  constructor(
+    private asm: Assembler,
+    private defaultLabel: Label,
+  ) {}
+
+  /** The label of the chain for these rules; counts one more reference. */
+  ref(rules: Rule[], args32: boolean): Label {
+    const key = ruleKey(rules, args32);
+    let l = this.byKey.get(key);
+    if (l === undefined) {
+      l = this.asm.label();
+      this.byKey.set(key, l);
+      this.byLabel.set(l, { rules, args32, refs: 0, emitted: false });
+    }
+    (this.byLabel.get(l) as Chain).refs++;
+    return l;
+  }
+
+  /** Emits the chain here when only one leaf uses it (it then needs no jump of its own). */
+  inline(l: Label): boolean {
+    const c = this.byLabel.get(l);
+    if (!c || c.emitted || c.refs !== 1) return false;
+    this.emit(l, c);
+    return true;
+  }
+
+  /** Emits the chains not placed inline; after every tree, so that all jumps to them go forward. */
+  emitRest(): void {
+    for (const [l, c] of this.byLabel) if (!c.emitted) this.emit(l, c);
+  }
+
+  private emit(l: Label, c: Chain): void {
+    c.emitted = true;
+    this.asm.bind(l);
+    emitChain(this.asm, c.rules, this.defaultLabel, c.args32);
+  }
+}
+
+/** The number line cut into intervals of syscall numbers that share a target. */
+function intervals(asm: Assembler, plan: ArchPlan, defaultLabel: Label, chains: Chains): Interval[] {
   const targetOf = (rules: Rule[]): Label => {
     const only = rules[0] as Rule;
     if (rules.length === 1 && only.conds.length === 0) return asm.retLabel(only.action);
-    const key = ruleKey(rules, args32);
-    let l = chains.labels.get(key);
-    if (l === undefined) {
-      l = asm.label();
-      chains.labels.set(key, l);
-      chains.pending.push({ label: l, rules, args32 });
-    }
-    return l;
+    return chains.ref(rules, plan.info.args32);
   };
-  // The number line cut into intervals that share a target; gaps go to the default action.
   const iv: Interval[] = [];
   const push = (start: number, target: Label): void => {
     const last = iv[iv.length - 1];
@@ -739,12 +844,12 @@ function emitArch(asm: Assembler, plan: ArchPlan, defaultLabel: Label, chains: C
   push(0, defaultLabel);
   let prev = -1;
   for (const [nr, rules] of plan.rules) {
-    if (nr > prev + 1) push(prev + 1, defaultLabel);
+    if (nr > prev + 1) push(prev + 1, defaultLabel); // a gap: the default action
     push(nr, targetOf(rules));
     prev = nr;
   }
   if (prev < 0xffffffff) push(prev + 1, defaultLabel);
-  emitTree(asm, iv, 0, iv.length - 1);
+  return iv;
 }
 
 /** Compiles an OCI seccomp configuration to a classic BPF program for SECCOMP_SET_MODE_FILTER. */
@@ -791,7 +896,11 @@ export function compileSeccomp(s: Seccomp, opts: CompileSeccompOptions = {}): Co
   const asm = new Assembler();
   const badLabel = asm.retLabel(badArch);
   const defaultLabel = asm.retLabel(defaultAction);
-  const chains: Chains = { labels: new Map(), pending: [] };
+  const chains = new Chains(asm, defaultLabel);
+  const trees = new Map<SyscallTableArch, Interval[]>();
+  for (const [a, plan] of plans) trees.set(a, intervals(asm, plan, defaultLabel, chains));
+  const tree = (a: SyscallTableArch) =>
+    emitTree(asm, trees.get(a) as Interval[], 0, (trees.get(a) as Interval[]).length - 1, (l) => chains.inline(l));
 
   // Which architecture? The first group (the native one) costs one comparison.
   asm.ld(SECCOMP_DATA_ARCH);
@@ -804,26 +913,22 @@ export function compileSeccomp(s: Seccomp, opts: CompileSeccompOptions = {}): Co
   groups.forEach((g, i) => {
     asm.bind(sectionLabels[i] as Label);
     asm.ld(SECCOMP_DATA_NR);
-    const x64 = plans.get('SCMP_ARCH_X86_64');
-    const x32 = plans.get('SCMP_ARCH_X32');
     if (g.audit === AUDIT_ARCH_X86_64) {
       // nr with the x32 bit: x32's rules when accepted, else the bad-arch action.
+      const x64 = plans.has('SCMP_ARCH_X86_64');
+      const x32 = plans.has('SCMP_ARCH_X32');
       const x32Label = x32 ? asm.label() : badLabel;
       asm.jmp('JGE', X32_SYSCALL_BIT, x32Label, x64 ? undefined : badLabel);
-      if (x64) emitArch(asm, x64, defaultLabel, chains);
+      if (x64) tree('SCMP_ARCH_X86_64');
       if (x32) {
         asm.bind(x32Label);
-        emitArch(asm, x32, defaultLabel, chains);
+        tree('SCMP_ARCH_X32');
       }
     } else {
-      for (const a of g.archs) emitArch(asm, plans.get(a) as ArchPlan, defaultLabel, chains);
+      for (const a of g.archs) tree(a);
     }
   });
-
-  for (const c of chains.pending) {
-    asm.bind(c.label);
-    emitChain(asm, c.rules, defaultLabel, c.args32);
-  }
+  chains.emitRest();
 
   return { program: asm.finish(), flags };
 }

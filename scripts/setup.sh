@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what berth needs on a Debian host, then its npm dependencies and its build.
+#   scripts/setup.sh            install everything (Debian packages, npm dependencies, build)
+#   scripts/setup.sh --ensure   the same, quietly, doing only what is missing (npm pre-scripts)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quiet=0
+[ "${1-}" = "--ensure" ] && quiet=1
+say() { [ $quiet = 1 ] || echo "setup: $*"; }
+
+# busybox-static: the starter image. gcc/make/libc6-dev: the C helper. iproute2, nftables and
+# iptables: networking. crun, runc, podman (with conmon), skopeo, hyperfine: the anchors berth
+# is measured and checked against. uidmap: podman's user namespaces.
+PKGS=(busybox-static make gcc libc6-dev iproute2 nftables iptables crun runc podman conmon skopeo uidmap hyperfine)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: these Debian packages are missing and installing them needs root: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# podman without systemd: cgroupfs, file events, and this host's hard nofile limit.
+if command -v podman >/dev/null && [ ! -e /etc/containers/containers.conf.d/berth-host.conf ] && [ "$(id -u)" = 0 ]; then
+  if ! pidof systemd >/dev/null 2>&1; then
+    mkdir -p /etc/containers/containers.conf.d
+    nofile=$(ulimit -Hn)
+    cat > /etc/containers/containers.conf.d/berth-host.conf <<CONF
+[containers]
+default_ulimits = ["nofile=${nofile}:${nofile}"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+    say "wrote /etc/containers/containers.conf.d/berth-host.conf (podman without systemd)"
+  fi
+fi
+
+if [ ! -d node_modules/esbuild ] || [ ! -d node_modules/typescript ]; then
+  say "installing npm dependencies"
+  npm install --no-audit --no-fund --loglevel=error >/dev/null
+fi
+# The build is incremental for the C helper and takes a fraction of a second for the bundles.
+node scripts/build.mjs
+say "done"

@@ -1,0 +1,35 @@
+// Runs berth's whole test suite: type-check and compile (tsc → build/), then node's test runner
+// over the unit tests (beside the code), test/integration and test/e2e.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+rmSync(join(root, 'build'), { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
+
+function walk(dir, out) {
+  let names;
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (n.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+const filter = process.argv.slice(2);
+let files = [...walk(join(root, 'build/src'), []), ...walk(join(root, 'build/test'), [])].sort();
+if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+console.log(`running ${files.length} test files: ${files.map((f) => relative(join(root, 'build'), f)).join(' ')}`);
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root, env: { ...process.env, BERTH_TEST: '1' } });
+process.exit(r.status ?? 1);
