@@ -177,8 +177,6 @@ export class Runtime {
       this.store.write(rec);
       const layout = this.cgroupLayout();
       cg = new CgroupManager(layout, rec.cgroupPath);
-      const resources: Resources = { ...(spec.linux?.resources ?? {}), devices: deviceRules(spec) };
-      cg.create(resources);
       const hookState = JSON.stringify({ ociVersion: spec.ociVersion, id, status: 'creating', pid: 0, bundle, annotations: spec.annotations ?? {} }).replace('"pid":0', '"pid":%PID%');
       const syncCreateRuntime = (spec.hooks?.prestart?.length ?? 0) + (spec.hooks?.createRuntime?.length ?? 0) > 0;
       const plan = compileCreatePlan({
@@ -197,9 +195,12 @@ export class Runtime {
         syncCreateRuntime,
         hookState,
       });
+      const resources: Resources = { ...(spec.linux?.resources ?? {}), devices: deviceRules(spec) };
       const session = startHelper(plan, {
         stdio: opts.stdio,
         extraFds: opts.extraFds,
+        // The cgroup is made while the helper starts; it opens cgroup.procs only once it has its plan.
+        beforePlan: () => cg!.create(resources),
         onSync: async (tag, p) => {
           if (tag !== 'createRuntime') return;
           const state: State = { ociVersion: spec.ociVersion, id, status: 'creating', pid: p ?? 0, bundle, annotations: spec.annotations ?? {} };
@@ -235,7 +236,15 @@ export class Runtime {
     }
   }
 
-  private async removeCgroup(cg: CgroupManager): Promise<void> {
+  private async removeCgroup(cg: CgroupManager, probablyEmpty = false): Promise<void> {
+    if (probablyEmpty) {
+      try {
+        cg.destroy();
+        return;
+      } catch {
+        /* not empty after all: kill what is left below */
+      }
+    }
     for (let i = 0; i < 200; i++) {
       let pids: number[] = [];
       try {
@@ -358,15 +367,30 @@ export class Runtime {
     const { rec, session, cg } = await this.createInternal(id, opts, { stay: true, fifo: needStart });
     let exit: HelperExit;
     let oomKilled = false;
+    let exited = false;
     try {
       if (needStart) await this.start(id);
       opts.onStart?.(rec.pid);
       exit = await session.exited;
+      exited = true;
       if (exit.signal === 9) oomKilled = cg.oomKilled() > 0;
     } finally {
-      if (!opts.keep) await this.delete(id, true).catch(() => {});
+      if (!opts.keep) {
+        if (exited && !hooks.poststop?.length && this.ownPidNamespace(spec)) {
+          // The init of its own pid namespace is gone, so is every process of the container:
+          // the cgroup is empty and the state can go without the checks of delete().
+          await this.removeCgroup(cg, true);
+          this.store.remove(id);
+        } else {
+          await this.delete(id, true).catch(() => {});
+        }
+      }
     }
     return { code: exit.code, signal: exit.signal, oomKilled };
+  }
+
+  private ownPidNamespace(spec: Spec): boolean {
+    return (spec.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path);
   }
 
   /** Runs a process inside a created or running container. */

@@ -45,6 +45,11 @@ export interface HelperOptions {
   /** Called on `sync TAG`; the helper continues when it resolves, and aborts when it rejects. */
   onSync?: (tag: string, pid: number | undefined) => Promise<void>;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Work to do after the helper was spawned and before it gets its plan (it waits for it), so
+   * that the helper's own start-up overlaps with it. If it throws, the helper is killed.
+   */
+  beforePlan?: () => void;
 }
 
 export interface HelperSession {
@@ -164,6 +169,16 @@ export function startHelper(ops: readonly PlanOp[], opts: HelperOptions = {}): H
   });
   child.on('error', (e) => fail(new BerthError('Unavailable', `start berth-helper ${JSON.stringify(helperPath())}: ${e.message}`)));
 
+  if (opts.beforePlan) {
+    try {
+      opts.beforePlan();
+    } catch (e) {
+      child.kill('SIGKILL');
+      planSock.destroy();
+      resultSock.destroy();
+      throw e;
+    }
+  }
   planSock.write(encodePlan(ops));
   if (!ops.some((o) => o.op === 'SYNC')) planSock.end();
 

@@ -29,10 +29,10 @@
  *   CPU budgets and blkio leaf weights are errors there, as are weights where no weight file exists.
  * - No systemd driver: cgroups are made with mkdir, systemd "slice:prefix:name" paths are refused.
  */
-import * as nodePath from 'node:path';
-import * as os from 'node:os';
-import { errnoCode, failedPrecondition, invalidArgument, unavailable } from '../../lib/errors.js';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as nodePath from 'node:path';
+import { errnoCode, failedPrecondition, invalidArgument, unavailable } from '../../lib/errors.js';
 import type { CpuResources, MemoryResources, Resources } from '../../oci/runtime-spec.js';
 import { parsePids } from './convert.js';
 import { layoutFromMountinfo, resolvePath } from './detect.js';
@@ -423,7 +423,7 @@ export class CgroupManager {
     if (c && cpuPresent(c)) {
       route('cpu', 'cpu', `${R}.cpu`, cpuRequired(c), (d) => cpuV1(ctx, d, c), (d) => cpuV2(ctx, d, c));
     }
-    if (r.pids) {
+    if (r.pids && r.pids.limit !== undefined && r.pids.limit !== null) {
       const limit = r.pids.limit;
       route('pids', 'pids', `${R}.pids.limit`, limit > 0, (d) => pidsWrite(ctx, d, limit), (d) => pidsWrite(ctx, d, limit));
     }

@@ -116,10 +116,8 @@ export function validateResources(r: Resources | undefined): void {
     if (idle !== undefined && idle !== 0 && idle !== 1) fail(`${p}.idle`, idle, 'must be 0 or 1');
   }
 
-  if (r.pids) {
-    const p = `${R}.pids.limit`;
-    if (int(p, r.pids.limit) === undefined) fail(p, r.pids.limit, 'is required');
-  }
+  // pids.limit is required by runtime-spec 1.0-1.2 and optional later; absent means unset.
+  if (r.pids) int(`${R}.pids.limit`, r.pids.limit);
 
   const b = r.blockIO;
   if (b) {

@@ -1,0 +1,36 @@
+// Loads a bundled berth CLI (dist/NAME.cjs) with a V8 code cache kept beside it, so that the
+// bundle is not compiled again at every start. The cache is written at exit, after the code that
+// ran was compiled, and is rebuilt when the bundle changes (V8 rejects a stale cache).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const vm = require('vm');
+const Module = require('module');
+
+const name = process.argv[2];
+process.argv.splice(2, 1);
+const file = path.join(__dirname, '..', 'dist', name + '.cjs');
+const cacheFile = file + '.v8cache';
+const source = fs.readFileSync(file, 'utf8');
+let cachedData;
+try {
+  cachedData = fs.readFileSync(cacheFile);
+} catch {
+  cachedData = undefined;
+}
+const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+if (cachedData === undefined || script.cachedDataRejected) {
+  process.once('exit', () => {
+    try {
+      const tmp = `${cacheFile}.${process.pid}`;
+      fs.writeFileSync(tmp, script.createCachedData());
+      fs.renameSync(tmp, cacheFile);
+    } catch {
+      // a read-only installation runs without a cache
+    }
+  });
+}
+const mod = new Module(file, module);
+mod.filename = file;
+mod.paths = Module._nodeModulePaths(path.dirname(file));
+script.runInThisContext()(mod.exports, (id) => mod.require(id), mod, file, path.dirname(file));
