@@ -18,7 +18,7 @@ op_setns (struct cur *c)
   int nstype = (int) get_u64 (c);
   const char *path = get_str (c);
   int fd, r;
-  if (path == NULL)
+  if (path == NULL || c->bad)
     {
       errno = EINVAL;
       return -1;
@@ -44,7 +44,10 @@ op_cgroup_open (int idx, struct cur *c)
   const char *path = get_str (c);
   int fd;
   if (path == NULL || c->bad)
-    return 0;
+    {
+      errno = EINVAL;
+      return -1;
+    }
   if (n_cgroup_fds == 64)
     {
       errno = E2BIG;

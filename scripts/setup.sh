@@ -28,13 +28,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # podman without systemd: cgroupfs, file events, and this host's hard nofile limit.
-if command -v podman >/dev/null && [ ! -e /etc/containers/containers.conf.d/berth-host.conf ] && [ "$(id -u)" = 0 ]; then
+# Podman asks for nofile and nproc limits of 1048576, above this kind of host's hard limits.
+if command -v podman >/dev/null && ! grep -qs nproc /etc/containers/containers.conf.d/berth-host.conf && [ "$(id -u)" = 0 ]; then
   if ! pidof systemd >/dev/null 2>&1; then
     mkdir -p /etc/containers/containers.conf.d
     nofile=$(ulimit -Hn)
+    nproc=$(ulimit -Hu)
+    # conmon runs the OCI runtime with nproc lowered to 32768 here
+    [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
     cat > /etc/containers/containers.conf.d/berth-host.conf <<CONF
 [containers]
-default_ulimits = ["nofile=${nofile}:${nofile}"]
+default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"

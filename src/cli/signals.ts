@@ -12,8 +12,13 @@ export function parseSignal(s: string): number {
   const name = (up.startsWith('SIG') ? up : 'SIG' + up) as keyof typeof constants.signals;
   const n = constants.signals[name];
   if (n === undefined) {
-    const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name);
-    if (rt) return 34 + Number(rt[1] ?? 0);
+    // Real-time signals: SIGRTMIN (34) to SIGRTMAX (64), as RTMIN+N or RTMAX-N.
+    const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);
+    if (rt) {
+      const off = Number(rt[3] ?? 0);
+      const n = rt[1] === 'MIN' ? (rt[2] === '-' ? NaN : 34 + off) : rt[2] === '+' ? NaN : 64 - off;
+      if (n >= 34 && n <= 64) return n;
+    }
     throw invalidArgument(`invalid signal ${JSON.stringify(s)}`);
   }
   return n;

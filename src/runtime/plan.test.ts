@@ -36,6 +36,8 @@ before(() => {
   writeFileSync(join(rootfs, 'bin', 'sh'), '');
   symlinkSync('/etc', join(rootfs, 'evil'));
   symlinkSync('../../../../../../../../etc', join(rootfs, 'evilrel'));
+  symlinkSync('/etc', join(rootfs, 'bin', 'evilnested'));
+  symlinkSync('/../../tmp/../..', join(rootfs, 'bin', 'up'));
   hostDir = join(dir, 'host-data');
   mkdirSync(hostDir);
   hostFile = join(dir, 'host-file');
@@ -351,6 +353,8 @@ describe('mounts', () => {
         { destination: '/evilrel/x', type: 'tmpfs', source: 'tmpfs' },
         { destination: '/../../../../etc/y', type: 'tmpfs', source: 'tmpfs' },
         { destination: '/bin/../../../tmp', type: 'bind', source: hostDir, options: ['bind'] },
+        { destination: '/bin/evilnested/z', type: 'tmpfs', source: 'tmpfs' },
+        { destination: '/bin/up/proc/w', type: 'tmpfs', source: 'tmpfs' },
       );
     });
     const ops = plan(s);
@@ -359,6 +363,8 @@ describe('mounts', () => {
     assert.ok(targets.includes(inRoot('/etc/sub')));
     assert.ok(targets.includes(inRoot('/etc/x')));
     assert.ok(targets.includes(inRoot('/etc/y')));
+    assert.ok(targets.includes(inRoot('/etc/z')), 'an absolute link below the root restarts at the rootfs');
+    assert.ok(targets.includes(inRoot('/proc/w')), 'a link climbing above / stays at the rootfs');
     assert.deepEqual(mountsOn(ops, inRoot('/tmp'))[0]!.fields, [MS.BIND, hostDir, inRoot('/tmp'), '', '']);
     // No path the plan creates or mounts on before the pivot lies outside the rootfs.
     const inside = (p: string) => p === rootfs || p.startsWith(rootfs + '/');
@@ -472,6 +478,18 @@ describe('devices', () => {
     }));
     assert.equal(all(ops, 'MKNOD').length, 0);
     assert.equal(all(ops, 'SYMLINK').length, 0);
+  });
+
+  test('no devices when /dev is bind-mounted, however the destination is spelled', () => {
+    // mknod unlinks and re-creates an existing node: on a bind of the host's /dev that would
+    // replace the host's device nodes.
+    for (const dest of ['/dev/', '//dev', '/dev/.']) {
+      const ops = plan(spec((x) => {
+        x.mounts = x.mounts!.filter((m) => !m.destination.startsWith('/dev'));
+        x.mounts.push({ destination: dest, type: 'bind', source: hostDir, options: ['rbind'] });
+      }));
+      assert.deepEqual(all(ops, 'MKNOD').map((o) => o.fields[4]), [], `destination ${JSON.stringify(dest)}`);
+    }
   });
 });
 

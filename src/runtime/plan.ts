@@ -237,8 +237,9 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   for (const [i, m] of (spec.mounts ?? []).entries()) {
     const r = mountOps(m, i, rootfs, input, newUser);
     ops.push(...r.ops);
-    if (m.destination === '/dev' && r.bind) devIsBind = true;
-    if (posix.normalize(m.destination) === '/dev/pts') hasDevPts = true;
+    const dest = posix.normalize(m.destination).replace(/(.)\/+$/, '$1');
+    if (dest === '/dev' && r.bind) devIsBind = true;
+    if (dest === '/dev/pts') hasDevPts = true;
   }
 
   // Devices: the defaults and spec.linux.devices. Inside a new user namespace mknod is not

@@ -114,7 +114,7 @@ function scan(text: string): { code: string; strings: string[] } {
 }
 
 /** Every module specifier of import/export-from statements, side-effect imports and import(). */
-export function importSpecifiers(text: string): string[] {
+function importSpecifiers(text: string): string[] {
   const { code, strings } = scan(text);
   const specs: string[] = [];
   const lit = String.raw`(['"])#(\d+)#\1`;
@@ -171,6 +171,21 @@ test('the import scanner finds every form of import', () => {
   ].join('\n');
   const found = importSpecifiers(text).sort();
   assert.deepEqual(found, ['../b/index.js', '../c/c.js', './a.js', './d.js', './f.js', './g.js', './h.js', './i.js', './lazy.js', './side.js'].sort());
+});
+
+test('the layer map says what DESIGN.md draws', () => {
+  const yes: [Layer, Layer][] = [
+    ['cli', 'engine'], ['api', 'engine'], ['compose', 'oci'], ['engine', 'runtime'], ['engine', 'sys'], ['build', 'registry'],
+    ['registry', 'content'], ['image', 'snapshot'], ['image', 'sys'], ['content', 'sys'], ['runtime', 'sys'], ['network', 'lib'],
+    ['sys', 'lib'], ['sys', 'oci'], ['oci', 'lib'], ['runtime', 'runtime'], ['lib', 'lib'],
+  ];
+  const no: [Layer, Layer][] = [
+    ['cli', 'runtime'], ['cli', 'sys'], ['api', 'image'], ['engine', 'cli'], ['build', 'runtime'], ['build', 'sys'], ['registry', 'snapshot'],
+    ['runtime', 'network'], ['network', 'runtime'], ['snapshot', 'runtime'], ['volume', 'snapshot'], ['runtime', 'engine'],
+    ['oci', 'sys'], ['lib', 'oci'], ['sys', 'runtime'], ['content', 'image'],
+  ];
+  for (const [a, b] of yes) assert.ok(mayImport(a, b), `${a} → ${b} should be allowed`);
+  for (const [a, b] of no) assert.ok(!mayImport(a, b), `${a} → ${b} should be forbidden`);
 });
 
 test('src has source files in known layers only', () => {
