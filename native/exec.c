@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -367,25 +368,36 @@ op_preserve_fds (struct cur *c, const char **detail)
 {
   uint64_t n = get_u64 (c);
   unsigned int first = 3 + (unsigned int) n;
+  DIR *d;
   *detail = "close inherited descriptors";
   if (c->bad)
     return 0;
 #ifdef SYS_close_range
+  /* May be refused by a seccomp profile that predates it: then the slower ways. */
   if (syscall (SYS_close_range, first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) == 0)
     return 0;
 #endif
+  d = opendir ("/proc/self/fd");
+  if (d != NULL)
+    {
+      struct dirent *e;
+      while ((e = readdir (d)) != NULL)
+        {
+          int fd = atoi (e->d_name);
+          if (e->d_name[0] != '.' && (unsigned int) fd >= first && fd != dirfd (d))
+            fcntl (fd, F_SETFD, FD_CLOEXEC);
+        }
+      closedir (d);
+      return 0;
+    }
+  /* No /proc (a chroot without mounts): every possible descriptor. */
   {
-    DIR *d = opendir ("/proc/self/fd");
-    struct dirent *e;
-    if (d == NULL)
-      return -1;
-    while ((e = readdir (d)) != NULL)
-      {
-        int fd = atoi (e->d_name);
-        if (e->d_name[0] != '.' && (unsigned int) fd >= first && fd != dirfd (d))
-          fcntl (fd, F_SETFD, FD_CLOEXEC);
-      }
-    closedir (d);
+    struct rlimit rl;
+    unsigned int max = 65536;
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < max)
+      max = (unsigned int) rl.rlim_cur;
+    for (unsigned int fd = first; fd < max; fd++)
+      fcntl ((int) fd, F_SETFD, FD_CLOEXEC);
   }
   return 0;
 }

@@ -41,6 +41,7 @@
 #define OP_PERSONALITY 33  /* u64 persona */
 #define OP_UNSHARE 34      /* u64 flags (child stage) */
 #define OP_CGROUP_OPEN 35  /* str cgroup.procs path: opened now (parent stage); the child's pid is written at clone */
-#define OP_MAX 35
+#define OP_CHROOT 36       /* str path: chroot there and chdir to / (no mount namespace of its own) */
+#define OP_MAX 36
 
 #endif

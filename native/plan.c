@@ -229,6 +229,10 @@ run_child_op (int idx, const struct op *op)
       break;
     case OP_PIVOT_ROOT: r = op_pivot_root (&c, &detail); break;
     case OP_MOVE_ROOT: r = op_move_root (&c, &detail); break;
+    case OP_CHROOT:
+      detail = s = get_str (&c);
+      r = (s == NULL || chroot (s) < 0 || chdir ("/") < 0) ? -1 : 0;
+      break;
     case OP_MASK: r = op_mask (&c, &detail); break;
     case OP_READONLY: r = op_readonly (&c, &detail); break;
     case OP_WRITE_FILE:

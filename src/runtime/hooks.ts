@@ -43,6 +43,23 @@ export async function runHook(kind: string, index: number, h: Hook, state: State
   });
 }
 
+/** Runs hooks in order; the first failure stops them and is thrown. */
 export async function runHooks(kind: string, hooks: Hook[] | undefined, state: State): Promise<void> {
   for (const [i, h] of (hooks ?? []).entries()) await runHook(kind, i, h, state);
+}
+
+/**
+ * Runs every hook in order whatever happens (poststart, poststop: a failure is a warning and the
+ * lifecycle goes on); returns the warnings.
+ */
+export async function runHooksAll(kind: string, hooks: Hook[] | undefined, state: State): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const [i, h] of (hooks ?? []).entries()) {
+    try {
+      await runHook(kind, i, h, state);
+    } catch (e) {
+      warnings.push((e as Error).message);
+    }
+  }
+  return warnings;
 }

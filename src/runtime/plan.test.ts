@@ -194,8 +194,12 @@ describe('parent stage and clone', () => {
     assert.deepEqual(namespacePlan({ ociVersion: '1.0.0' }), { create: new Set(), join: new Map() });
   });
 
-  test('a mount namespace is required; a time namespace cannot be created', () => {
-    throwsInvalid(() => plan(spec((x) => (x.linux!.namespaces = x.linux!.namespaces!.filter((n) => n.type !== 'mount')))), /linux\.namespaces.*mount namespace/);
+  test("without a mount namespace: no mount at all, only a chroot; a time namespace cannot be created", () => {
+    const shared = plan(spec((x) => (x.linux!.namespaces = x.linux!.namespaces!.filter((n) => n.type !== 'mount'))));
+    assert.equal(all(shared, 'MOUNT').length, 0);
+    assert.equal(all(shared, 'PIVOT_ROOT').length, 0);
+    assert.equal(all(shared, 'MKNOD').length, 0);
+    assert.ok(idx(shared, 'CHROOT') < idx(shared, 'EXEC'));
     // Joining one is fine.
     plan(spec((x) => (x.linux!.namespaces = [...x.linux!.namespaces!.filter((n) => n.type !== 'mount'), { type: 'mount', path: '/proc/1/ns/mnt' }])));
     throwsInvalid(() => plan(spec((x) => x.linux!.namespaces!.push({ type: 'time' }))), /linux\.namespaces.*time/);
@@ -527,14 +531,16 @@ describe('root, paths, hostname', () => {
     assert.equal(rw.filter((o) => o.op === 'MOUNT' && (o.fields[0] as number) & MS.REMOUNT && o.fields[2] === '/').length, 0);
   });
 
-  test('SETHOSTNAME and SETDOMAINNAME need a new uts namespace', () => {
+  test('SETHOSTNAME and SETDOMAINNAME need a uts namespace, new or joined', () => {
     const ops = plan(spec((x) => (x.domainname = 'example.org')));
     assert.deepEqual(one(ops, 'SETHOSTNAME').fields, ['berth']);
     assert.deepEqual(one(ops, 'SETDOMAINNAME').fields, ['example.org']);
     assert.ok(idx(ops, 'SETHOSTNAME') > idx(ops, 'PIVOT_ROOT'));
     const noUts = (x: Spec) => (x.linux!.namespaces = x.linux!.namespaces!.filter((n) => n.type !== 'uts'));
     throwsInvalid(() => plan(spec(noUts)), /^hostname: .*uts namespace/);
-    throwsInvalid(() => plan(spec((x) => (noUts(x), x.linux!.namespaces!.push({ type: 'uts', path: '/proc/1/ns/uts' })))), /^hostname:/);
+    // A joined uts namespace is the container's: its hostname is set there.
+    const joined = plan(spec((x) => (noUts(x), x.linux!.namespaces!.push({ type: 'uts', path: '/proc/1/ns/uts' }))));
+    assert.deepEqual(one(joined, 'SETHOSTNAME').fields, ['berth']);
     throwsInvalid(() => plan(spec((x) => (noUts(x), (x.hostname = ''), (x.domainname = 'd')))), /^domainname: .*uts namespace/);
     // No hostname asked: fine without a uts namespace, and no SETHOSTNAME.
     const none = plan(spec((x) => (noUts(x), delete x.hostname)));

@@ -207,11 +207,14 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   for (const t of create) cloneFlags |= CLONE_NEW[t]!;
   const newUser = create.has('user');
   const newMount = create.has('mount');
-  if (!newMount && !join.has('mount')) throw fail('linux.namespaces: a mount namespace is required');
-  if (spec.hostname !== undefined && spec.hostname !== '' && !create.has('uts'))
-    throw fail('hostname: setting the hostname needs a new uts namespace');
-  if (spec.domainname !== undefined && spec.domainname !== '' && !create.has('uts'))
-    throw fail('domainname: setting the domainname needs a new uts namespace');
+  // Without a mount namespace of its own the container shares the host's mounts: no mount is made
+  // (it would change the host), the process only chroots into the root filesystem.
+  const hostMounts = !newMount && !join.has('mount');
+  const ownUts = create.has('uts') || join.has('uts');
+  if (spec.hostname !== undefined && spec.hostname !== '' && !ownUts)
+    throw fail("hostname: setting the hostname needs a uts namespace (the host's would change)");
+  if (spec.domainname !== undefined && spec.domainname !== '' && !ownUts)
+    throw fail("domainname: setting the domainname needs a uts namespace (the host's would change)");
   ops.push({
     op: 'CLONE',
     fields: [
@@ -226,6 +229,17 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   // Child stage, still seeing the host's filesystem.
   if (spec.process.oomScoreAdj !== undefined)
     ops.push({ op: 'WRITE_FILE', fields: ['/proc/self/oom_score_adj', String(spec.process.oomScoreAdj)], what: 'set oom_score_adj' });
+
+  if (hostMounts) {
+    if (input.syncCreateRuntime) ops.push({ op: 'SYNC', fields: ['createRuntime'], what: 'run the createRuntime hooks' });
+    (spec.hooks?.createContainer ?? []).forEach((h, i) => ops.push(hookOp(h, input.hookState, 'createContainer', i)));
+    ops.push({ op: 'CHROOT', fields: [rootfs], what: `chroot to ${JSON.stringify(rootfs)}` });
+    if (spec.hostname) ops.push({ op: 'SETHOSTNAME', fields: [spec.hostname], what: `set hostname ${JSON.stringify(spec.hostname)}` });
+    if (spec.domainname) ops.push({ op: 'SETDOMAINNAME', fields: [spec.domainname], what: `set domainname ${JSON.stringify(spec.domainname)}` });
+    const startHooks = (spec.hooks?.startContainer ?? []).map((h, i) => hookOp(h, input.hookState, 'startContainer', i));
+    ops.push(...processOps(spec, input, { ready: true, fifo: input.fifo, startHooks }));
+    return ops;
+  }
 
   const prop = spec.linux?.rootfsPropagation;
   const rootPrivate = prop === 'private' || prop === 'rprivate' || prop === 'unbindable' || prop === 'runbindable';

@@ -17,7 +17,7 @@ import { helperPath } from '../sys/paths.js';
 import { exeId, nsInode, procStat, processAlive } from '../sys/proc.js';
 import { CgroupManager, detectCgroups, resolveCgroupPath, type CgroupLayout } from './cgroups/index.js';
 import { NS_FILE } from './constants.js';
-import { runHooks } from './hooks.js';
+import { runHooks, runHooksAll } from './hooks.js';
 import { compileCreatePlan, compileExecPlan, DEFAULT_DEVICES, rootfsPath, type CgroupMountSpec } from './plan.js';
 import { compileSeccomp } from './seccomp/index.js';
 import { DEFAULT_RUNTIME_ROOT, StateStore, validateId, type ContainerRecord } from './state.js';
@@ -204,7 +204,8 @@ export class Runtime {
         onSync: async (tag, p) => {
           if (tag !== 'createRuntime') return;
           const state: State = { ociVersion: spec.ociVersion, id, status: 'creating', pid: p ?? 0, bundle, annotations: spec.annotations ?? {} };
-          await runHooks('prestart', spec.hooks?.prestart, state);
+          // runc and crun give prestart hooks the status "created" (runtime-tools checks it).
+          await runHooks('prestart', spec.hooks?.prestart, { ...state, status: 'created' });
           await runHooks('createRuntime', spec.hooks?.createRuntime, state);
         },
       });
@@ -289,13 +290,8 @@ export class Runtime {
     }
     rmSync(fifo, { force: true });
     await this.waitExec(rec);
-    const warnings: string[] = [];
-    try {
-      await runHooks('poststart', rec.spec.hooks?.poststart, this.store.state(rec));
-    } catch (e) {
-      warnings.push((e as Error).message);
-    }
-    return { warnings };
+    const state: State = { ...this.store.state(rec), status: 'running', pid: rec.pid };
+    return { warnings: await runHooksAll('poststart', rec.spec.hooks?.poststart, state) };
   }
 
   /** Waits until the container's process replaced the helper (execve done) or is gone. */
@@ -349,12 +345,7 @@ export class Runtime {
       for (let i = 0; i < 2000 && processAlive(rec.pid, rec.pidStartTime); i++) await sleep(2);
     }
     await this.removeCgroup(cg);
-    const warnings: string[] = [];
-    try {
-      await runHooks('poststop', rec.spec.hooks?.poststop, { ...this.store.state(rec), status: 'stopped' });
-    } catch (e) {
-      warnings.push((e as Error).message);
-    }
+    const warnings = await runHooksAll('poststop', rec.spec.hooks?.poststop, { ...this.store.state(rec), status: 'stopped' });
     this.store.remove(id);
     return { warnings };
   }

@@ -40,6 +40,7 @@ export const Op = {
   PERSONALITY: 33,
   UNSHARE: 34,
   CGROUP_OPEN: 35,
+  CHROOT: 36,
 } as const;
 export type OpName = keyof typeof Op;
 
