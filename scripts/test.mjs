@@ -1,7 +1,7 @@
 // Runs berth's whole test suite: type-check and compile (tsc → build/), then node's test runner
 // over the unit tests (beside the code), test/integration and test/e2e.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,5 +31,16 @@ if (files.length === 0) {
   process.exit(1);
 }
 console.log(`running ${files.length} test files: ${files.map((f) => relative(join(root, 'build'), f)).join(' ')}`);
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root, env: { ...process.env, BERTH_TEST: '1' } });
+// The spec reporter for people, TAP into a file for the closing tally line.
+const tap = join(root, 'build', 'test-results.tap');
+const r = spawnSync(
+  process.execPath,
+  ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+  { stdio: 'inherit', cwd: root, env: { ...process.env, BERTH_TEST: '1' } },
+);
+const text = readFileSync(tap, 'utf8');
+const count = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+const skips = [...text.matchAll(/^\s*ok \d+ - (.*) # SKIP (.*)$/gm)].map((m) => `  skipped: ${m[1]}: ${m[2]}`);
+if (skips.length) console.log(`\nskipped tests and why:\n${skips.join('\n')}`);
+console.log(`\n${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
 process.exit(r.status ?? 1);
