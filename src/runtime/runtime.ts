@@ -334,7 +334,9 @@ export class Runtime {
   async delete(id: string, force = false): Promise<{ warnings: string[] }> {
     const rec = this.store.read(id);
     const status = this.store.status(rec);
-    if (status === 'running' && !force) throw conflict(`cannot delete container ${JSON.stringify(id)} that is not stopped: it is running`);
+    // The spec: deleting a container that is not stopped is an error and changes nothing (podman
+    // and containerd pass --force where they mean it).
+    if (status !== 'stopped' && !force) throw conflict(`cannot delete container ${JSON.stringify(id)} that is not stopped: it is ${status}`);
     const cg = this.cgroup(rec);
     if (status === 'created' || status === 'running' || status === 'creating') {
       try {

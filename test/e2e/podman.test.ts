@@ -46,6 +46,12 @@ describe('podman with --runtime berth-runtime', { skip }, () => {
     assert.equal(r.status, 0);
   });
 
+  it('gives the container a terminal through the console socket (-t)', () => {
+    const r = podman('run', '--rm', '-t', 'localhost/berth-busybox', 'sh', '-c', 'tty; stty size');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\/dev\/pts\/\d+\r?\n/);
+  });
+
   it("passes the container's exit code and 127 for a missing command", () => {
     assert.equal(podman('run', '--rm', 'localhost/berth-busybox', 'sh', '-c', 'exit 3').status, 3);
     const r = podman('run', '--rm', 'localhost/berth-busybox', 'no-such-command');

@@ -93,6 +93,12 @@ describe('runtime: bad input', { skip }, () => {
     await t.rt.delete(id);
     assert.throws(() => t.rt.kill(id, 'SIGTERM'), /does not exist/);
 
+    const created = uniqueId();
+    await t.rt.create(created, { bundle: b.dir, stdio: ['ignore', 'ignore', 'ignore'] });
+    await assert.rejects(t.rt.delete(created), /not stopped: it is created/);
+    assert.equal(t.rt.state(created).status, 'created');
+    await t.rt.delete(created, true);
+
     const running = await t.start(bundle(['sleep', '30']));
     await assert.rejects(t.rt.start(running.id), /it is running, not created/);
     await assert.rejects(t.rt.delete(running.id), /not stopped: it is running/);
