@@ -47,6 +47,8 @@ int op_move_root (struct cur *c, const char **detail);
 int op_mask (struct cur *c, const char **detail);
 int op_readonly (struct cur *c, const char **detail);
 int mkdir_p (const char *path, mode_t mode);
+int op_setxattr (struct cur *c, const char **detail);
+int op_utimes (struct cur *c, const char **detail);
 
 /* identity.c */
 int op_rlimit (struct cur *c, const char **detail);

@@ -10,6 +10,8 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <time.h>
 
 int
 mkdir_p (const char *path, mode_t mode)
@@ -239,4 +241,34 @@ op_readonly (struct cur *c, const char **detail)
   if (mount (path, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | locked_flags (path), NULL) < 0)
     return -1;
   return 0;
+}
+
+int
+op_setxattr (struct cur *c, const char **detail)
+{
+  const char *path = get_str (c);
+  const char *name = get_str (c);
+  uint64_t len = get_u64 (c);
+  const unsigned char *value = get_bytes (c, len);
+  *detail = path;
+  if (c->bad || path == NULL || name == NULL)
+    return 0;
+  return lsetxattr (path, name, value, len, 0);
+}
+
+int
+op_utimes (struct cur *c, const char **detail)
+{
+  uint64_t atime = get_u64 (c);
+  uint64_t mtime = get_u64 (c);
+  const char *path = get_str (c);
+  struct timespec ts[2];
+  *detail = path;
+  if (c->bad || path == NULL)
+    return 0;
+  ts[0].tv_sec = (time_t) (atime / 1000000000ULL);
+  ts[0].tv_nsec = (long) (atime % 1000000000ULL);
+  ts[1].tv_sec = (time_t) (mtime / 1000000000ULL);
+  ts[1].tv_nsec = (long) (mtime % 1000000000ULL);
+  return utimensat (AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
 }

@@ -42,6 +42,11 @@
 #define OP_UNSHARE 34      /* u64 flags (child stage) */
 #define OP_CGROUP_OPEN 35  /* str cgroup.procs path: opened now (parent stage); the child's pid is written at clone */
 #define OP_CHROOT 36       /* str path: chroot there and chdir to / (no mount namespace of its own) */
-#define OP_MAX 36
+#define OP_FS_MODE 37      /* first record only: run the following ops here, without clone, and report "done" */
+#define OP_SETXATTR 38     /* str path, str name, u64 len, bytes value[len]: lsetxattr */
+#define OP_UMOUNT 39       /* u64 flags, str path */
+#define OP_LCHOWN 40       /* u64 uid, u64 gid, str path */
+#define OP_UTIMES 41       /* u64 atime_ns, u64 mtime_ns, str path (no symlink follow) */
+#define OP_MAX 41
 
 #endif

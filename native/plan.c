@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -266,6 +267,23 @@ run_child_op (int idx, const struct op *op)
     case OP_PRESERVE_FDS: r = op_preserve_fds (&c, &detail); break;
     case OP_PERSONALITY: r = personality ((unsigned long) get_u64 (&c)) < 0 ? -1 : 0; break;
     case OP_UNSHARE: r = unshare ((int) get_u64 (&c)); break;
+    case OP_SETXATTR: r = op_setxattr (&c, &detail); break;
+    case OP_UMOUNT:
+      {
+        int flags = (int) get_u64 (&c);
+        detail = s = get_str (&c);
+        r = s ? umount2 (s, flags) : -1;
+      }
+      break;
+    case OP_LCHOWN:
+      {
+        uid_t uid = (uid_t) get_u64 (&c);
+        gid_t gid = (gid_t) get_u64 (&c);
+        detail = s = get_str (&c);
+        r = s ? lchown (s, uid, gid) : -1;
+      }
+      break;
+    case OP_UTIMES: r = op_utimes (&c, &detail); break;
     default:
       errno = EINVAL;
       detail = "op not allowed after clone";
@@ -297,6 +315,15 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
 
   ops = read_plan (&nops);
+  if (nops > 0 && ops[0].code == OP_FS_MODE)
+    {
+      /* File system work for the image store (whiteouts, device nodes, xattrs, mounts): here,
+         in the caller's namespaces, one op after the other. */
+      for (i = 1; i < nops; i++)
+        run_child_op (i, &ops[i]);
+      report ("done\n");
+      return 0;
+    }
   for (i = 0; i < nops && ops[i].code != OP_CLONE; i++)
     {
       struct cur c = { ops[i].data, ops[i].data + ops[i].len, 0 };

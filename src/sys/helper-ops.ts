@@ -41,6 +41,11 @@ export const Op = {
   UNSHARE: 34,
   CGROUP_OPEN: 35,
   CHROOT: 36,
+  FS_MODE: 37,
+  SETXATTR: 38,
+  UMOUNT: 39,
+  LCHOWN: 40,
+  UTIMES: 41,
 } as const;
 export type OpName = keyof typeof Op;
 

@@ -137,6 +137,12 @@ export function startHelper(ops: readonly PlanOp[], opts: HelperOptions = {}): H
         fail(new HelperOpError(op?.op, idx, errno, name, detail, `${what}${extra}: ${msg}`));
         break;
       }
+      case 'done': // fs mode: every op ran
+        isReady = true;
+        exitSeen = true;
+        resolveReady();
+        resolveExit({ code: 0 });
+        break;
       case 'exit':
         exitSeen = true;
         resolveExit({ code: Number(rest) });
