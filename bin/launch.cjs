@@ -18,6 +18,8 @@ try {
 } catch {
   cachedData = undefined;
 }
+// The bundle must not use import() of anything outside it (a Script has no module loader):
+// scripts/build.mjs checks that.
 const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
 if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {

@@ -24,3 +24,14 @@ await esbuild.build({
   // import.meta.url is only read where __dirname is missing (ESM); silence the CJS warning.
   logOverride: { 'empty-import-meta': 'silent' },
 });
+
+// bin/launch.cjs runs the bundles as vm.Scripts, which cannot import() modules: check none is left.
+import { readFileSync } from 'node:fs';
+for (const name of ['berth', 'berth-runtime']) {
+  const text = readFileSync(join(root, 'dist', `${name}.cjs`), 'utf8');
+  const m = /\bimport\((["'])(node:[^"']+|[^."'][^"']*)\1\)/.exec(text);
+  if (m) {
+    console.error(`build: dist/${name}.cjs has import(${m[1]}${m[2]}${m[1]}): use a static import in the source`);
+    process.exit(1);
+  }
+}

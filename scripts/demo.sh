@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-echo "+ berth starter $work/bundle echo hello from a berth container"
-./bin/berth starter "$work/bundle" sh -c 'echo hello from a berth container; echo "pid $$, hostname $(hostname), $(ls /sys/class/net | wc -l) network link(s)"' >/dev/null
+echo "+ berth bundle $work/bundle echo hello from a berth container"
+./bin/berth bundle "$work/bundle" sh -c 'echo hello from a berth container; echo "pid $$, hostname $(hostname), $(ls /sys/class/net | wc -l) network link(s)"' >/dev/null
 echo "+ berth-runtime --root $work/state run demo-$$ --bundle $work/bundle"
 ./bin/berth-runtime --root "$work/state" run "demo-$$" --bundle "$work/bundle"

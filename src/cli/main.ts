@@ -1,34 +1,78 @@
 /**
- * `berth`: the command line. Commands are loaded lazily so that each pays only for what it uses.
+ * `berth`: the command line. Global flags are read here; each command's module is loaded only
+ * when that command runs, so that each pays only for what it uses.
  */
 import { exitCodeFor } from './exit.js';
+import type { GlobalOptions } from './context.js';
 
-const USAGE = `Usage: berth [--root DIR] COMMAND [ARGS...]
+const USAGE = `Usage: berth [OPTIONS] COMMAND [ARGS...]
 
-Commands:
-  runtime ...     the OCI runtime (same as berth-runtime): create, start, state, kill, delete,
-                  run, exec, ps, list, spec
-  starter DIR     write a busybox bundle (rootfs + config.json) made from the host's busybox-static
-  version         print the version
+Options:
+  --root DIR              state directory (default /var/lib/berth, or BERTH_ROOT)
+  --runroot DIR           runtime state directory (default /run/berth, or BERTH_RUNROOT)
+  --storage-driver NAME   overlay or vfs (default: overlay where the kernel has it)
 
-Images, containers, networks and builds are not there yet: see README.md.
+Images:
+  images, image ls        list images (--format json, -q, --digests, --filter)
+  image inspect, history, tag, rmi, image prune, import, save, load, system df
+  starter                 make the busybox starter image from the host's busybox-static
+
+Runtime:
+  runtime ...             the OCI runtime (same as berth-runtime): create, start, state, kill,
+                          delete, run, exec, ps, list, spec
+  bundle DIR [CMD...]     write a busybox bundle (rootfs + config.json) for the runtime
+
+  version                 print the version
+
+Containers (run, ps, exec, ...), networks and builds are not there yet: see README.md.
 `;
 
+const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOptions): Promise<number> }>> = {
+  images: () => import('./images.js'),
+  image: () => import('./images.js'),
+  tag: () => import('./images.js'),
+  rmi: () => import('./images.js'),
+  history: () => import('./images.js'),
+  import: () => import('./images.js'),
+  save: () => import('./images.js'),
+  load: () => import('./images.js'),
+  inspect: () => import('./images.js'),
+  starter: () => import('./images.js'),
+  system: () => import('./images.js'),
+};
+
+function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {
+  const g: GlobalOptions = {};
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^--(root|runroot|storage-driver)(?:=(.*))?$/.exec(a);
+    if (!m) break;
+    const v = m[2] ?? argv[++i];
+    if (v === undefined) throw new Error(`flag needs an argument: --${m[1]}`);
+    if (m[1] === 'root') g.root = v;
+    else if (m[1] === 'runroot') g.runroot = v;
+    else g.storageDriver = v;
+  }
+  return { g, rest: argv.slice(i) };
+}
+
 async function main(argv: string[]): Promise<number> {
-  const cmd = argv[0];
+  const { g, rest } = parseGlobals(argv);
+  const cmd = rest[0];
   switch (cmd) {
     case 'runtime': {
       const { runtimeMain } = await import('./runtime-cli.js');
-      return runtimeMain(argv.slice(1), 'berth runtime');
+      return runtimeMain(rest.slice(1), 'berth runtime');
     }
-    case 'starter': {
-      const dir = argv[1];
+    case 'bundle': {
+      const dir = rest[1];
       if (!dir) {
-        process.stderr.write('berth starter: a directory is required\n');
+        process.stderr.write('berth bundle: a directory is required\n');
         return 125;
       }
       const { writeStarterBundle } = await import('./starter-cmd.js');
-      writeStarterBundle(dir, argv.slice(2));
+      writeStarterBundle(dir, rest.slice(2));
       process.stdout.write(`${dir}\n`);
       return 0;
     }
@@ -43,10 +87,14 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
       process.stdout.write(USAGE);
       return cmd === undefined ? 1 : 0;
-    default:
-      process.stderr.write(`berth: unknown command ${JSON.stringify(cmd)}\nRun 'berth --help' for usage.\n`);
-      return 125;
   }
+  const load = COMMANDS[cmd];
+  if (!load) {
+    process.stderr.write(`berth: unknown command ${JSON.stringify(cmd)}\nRun 'berth --help' for usage.\n`);
+    return 125;
+  }
+  const mod = await load();
+  return mod.run(rest, g);
 }
 
 main(process.argv.slice(2)).then(

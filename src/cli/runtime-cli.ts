@@ -3,6 +3,7 @@
  * so that OCI tools (podman through conmon, containerd shims) can drive it.
  */
 import { Command, Option } from 'commander';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BerthError, invalidArgument } from '../lib/errors.js';
@@ -245,7 +246,6 @@ export async function runtimeMain(argv: string[], progName = 'berth-runtime'): P
         process.stdout.write(JSON.stringify(pids) + '\n');
         return;
       }
-      const { execFileSync } = await import('node:child_process');
       const out = execFileSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
       const lines = out.split('\n');
       const header = lines[0] ?? '';

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSpec, makeBusyboxRootfs } from '../engine/index.js';
 
-/** `berth starter DIR [CMD...]`: a runnable busybox bundle. */
+/** `berth bundle DIR [CMD...]`: a runnable busybox bundle. */
 export function writeStarterBundle(dir: string, args: string[]): void {
   mkdirSync(join(dir, 'rootfs'), { recursive: true });
   makeBusyboxRootfs(join(dir, 'rootfs'));

@@ -4,3 +4,6 @@
  */
 export { Runtime, defaultSpec, makeBusyboxRootfs, findStaticBusybox } from '../runtime/index.js';
 export type { CreateOptions, RunOptions, ExecOptions, ExitStatus, ContainerInfo } from '../runtime/index.js';
+export { ImageService, packDir } from './images.js';
+export type { ImageSummary, ImageServiceOptions } from './images.js';
+export { saveArchive, loadArchive } from './archive.js';

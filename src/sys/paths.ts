@@ -7,8 +7,10 @@ let packageRoot: string | undefined;
 /** The directory of berth's package (where package.json and native/ live), found from this file. */
 export function berthPackageRoot(): string {
   if (packageRoot !== undefined) return packageRoot;
-  // In the CommonJS bundle __dirname is defined; in ESM (tests) it is not.
-  let dir = typeof __dirname !== 'undefined' ? __dirname : dirname(fileURLToPath(import.meta.url));
+  // ESM (tests): import.meta.url. The CommonJS bundle has no import.meta (esbuild leaves an empty
+  // object): __dirname. (Under `node -e` a global __dirname of "." exists, so ESM goes first.)
+  const metaUrl = (import.meta as { url?: string }).url;
+  let dir = metaUrl ? dirname(fileURLToPath(metaUrl)) : __dirname;
   for (;;) {
     if (existsSync(join(dir, 'native', 'ops.h'))) return (packageRoot = dir);
     const up = dirname(dir);

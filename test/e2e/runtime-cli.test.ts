@@ -99,7 +99,7 @@ describe('berth-runtime CLI', { skip }, () => {
     assert.equal(again.status, 1);
     assert.match(again.stderr, /already exists/);
     const sb = join(tmp(), 'starter');
-    assert.equal(spawnSync(berth, ['starter', sb, 'echo', 'from-starter']).status, 0);
+    assert.equal(spawnSync(berth, ['bundle', sb, 'echo', 'from-starter']).status, 0);
     const r = spawnSync(berth, ['runtime', '--root', root, 'run', '--bundle', sb, uniqueId()], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.stdout, 'from-starter\n');
     assert.equal(r.status, 0);

@@ -1,0 +1,251 @@
+/**
+ * `save` and `load`: images as tar archives. `save` writes what current Docker writes: an OCI
+ * image layout (oci-layout, index.json, blobs/sha256/…) with Docker's manifest.json beside it, so
+ * that `docker load`, `podman load` and OCI tools (skopeo's oci-archive:) all read it; with
+ * `oci-archive` the manifest.json is left out. `load` reads either, layers gzip'd or not.
+ */
+import { createReadStream, rmSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { PassThrough } from 'node:stream';
+import tar from 'tar-stream';
+import { familiarName, parseReference, type ImageRecord, type LayerRecord } from '../image/index.js';
+import { invalidArgument, isBerthError } from '../lib/errors.js';
+import { isIndexType, isLayerType, isManifestType, MediaType, parseImageConfig, parseIndex, parseManifest } from '../oci/image-spec.js';
+import { chainId } from '../snapshot/index.js';
+import type { ImageService } from './images.js';
+
+export interface SaveOptions {
+  format: 'docker-archive' | 'oci-archive';
+  /** The destination file, so that a failed save removes it. */
+  file?: string;
+}
+
+const hex = (d: string) => d.replace(/^sha256:/, '');
+const blobPath = (d: string) => `blobs/sha256/${hex(d)}`;
+
+export async function saveArchive(svc: ImageService, names: string[], dest: Writable, opts: SaveOptions): Promise<void> {
+  const images: { rec: ImageRecord; tags: string[] }[] = [];
+  for (const n of names) {
+    const rec = svc.resolve(n);
+    let tags: string[] = [];
+    try {
+      const ref = parseReference(n);
+      if (!ref.digest && !/^(sha256:)?[0-9a-f]{4,64}$/.test(n)) tags = [ref.toString()];
+    } catch {
+      tags = [];
+    }
+    const prev = images.find((i) => i.rec.id === rec.id);
+    if (prev) prev.tags.push(...tags);
+    else images.push({ rec, tags });
+  }
+  const pack = tar.pack();
+  const done = pipeline(pack, dest);
+  const written = new Set<string>();
+  const entry = (name: string, data: Buffer) => new Promise<void>((res, rej) => pack.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data, (e) => (e ? rej(e) : res())));
+  const fileEntry = async (name: string, digest: string, size: number) => {
+    await new Promise<void>((res, rej) => {
+      const e = pack.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (err) => (err ? rej(err) : res()));
+      svc.content.createReadStream(digest).on('error', rej).pipe(e);
+    });
+  };
+  try {
+    await entry('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
+    const indexManifests: object[] = [];
+    const dockerManifest: object[] = [];
+    for (const { rec, tags } of images) {
+      for (const d of [rec.configDigest, ...rec.layers.map((l) => l.digest), rec.manifestDigest]) {
+        if (written.has(d)) continue;
+        written.add(d);
+        const info = svc.content.info(d);
+        if (!info) throw invalidArgument(`save: blob ${d} of image ${rec.id} is missing from the store`);
+        await fileEntry(blobPath(d), d, info.size);
+      }
+      const manInfo = svc.content.info(rec.manifestDigest)!;
+      const refs = tags.length ? tags : [undefined];
+      for (const t of refs) {
+        const annotations: Record<string, string> = {};
+        if (t) {
+          annotations['io.containerd.image.name'] = t;
+          annotations['org.opencontainers.image.ref.name'] = parseReference(t).tag ?? 'latest';
+        }
+        indexManifests.push({ mediaType: rec.manifestMediaType, digest: rec.manifestDigest, size: manInfo.size, ...(t ? { annotations } : {}) });
+      }
+      dockerManifest.push({ Config: blobPath(rec.configDigest), RepoTags: tags.map(familiarName), Layers: rec.layers.map((l) => blobPath(l.digest)) });
+    }
+    await entry('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: indexManifests })));
+    if (opts.format === 'docker-archive') await entry('manifest.json', Buffer.from(JSON.stringify(dockerManifest)));
+    pack.finalize();
+    await done;
+  } catch (e) {
+    pack.destroy(e as Error);
+    await done.catch(() => {});
+    if (opts.file) rmSync(opts.file, { force: true });
+    throw e;
+  }
+}
+
+export interface Loaded {
+  id: string;
+  ref?: string;
+}
+
+/**
+ * Reads an archive: every file is stored in the content store as it streams by (hashed once),
+ * then the manifests say which blobs are configs and layers; layers are unpacked in order.
+ */
+export async function loadArchive(svc: ImageService, src: Readable, opts: { source?: string } = {}): Promise<Loaded[]> {
+  const where = `load ${opts.source ?? 'stdin'}`;
+  const files = new Map<string, { digest: string; size: number }>();
+  const extract = tar.extract();
+  // gzip'd archives are read too.
+  const head = new PassThrough();
+  const first = await peek(src, 2);
+  const input = first[0] === 0x1f && first[1] === 0x8b ? head.pipe(createGunzip()) : head;
+  head.end !== undefined && replay(src, first, head);
+  const reading = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (h, stream, next) => {
+      const name = h.name.replace(/^\.\//, '');
+      if (h.type !== 'file') {
+        stream.resume();
+        stream.on('end', next);
+        return;
+      }
+      svc.content.write(stream).then(
+        (info) => {
+          files.set(name, info);
+          next();
+        },
+        (e: unknown) => reject(e),
+      );
+    });
+    extract.on('finish', resolve);
+    extract.on('error', (e) => reject(invalidArgument(`${where}: ${e.message === 'Unexpected end of data' ? 'unexpected end of the archive (truncated?)' : `invalid archive: ${e.message}`}`)));
+  });
+  input.on('error', (e: Error) => extract.destroy(invalidArgument(`${where}: ${e.message}`)));
+  input.pipe(extract);
+  await reading;
+
+  const text = (name: string) => {
+    const f = files.get(name);
+    return f ? svc.content.read(f.digest) : undefined;
+  };
+  const loaded: Loaded[] = [];
+  const dockerManifest = text('manifest.json');
+  if (dockerManifest) {
+    let list: { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
+    try {
+      list = JSON.parse(dockerManifest.toString());
+    } catch (e) {
+      throw invalidArgument(`${where}: manifest.json: invalid JSON: ${(e as Error).message}`);
+    }
+    if (!Array.isArray(list)) throw invalidArgument(`${where}: manifest.json: must be an array`);
+    for (const [i, m] of list.entries()) {
+      const cfgFile = files.get(m.Config);
+      if (!cfgFile) throw invalidArgument(`${where}: manifest.json[${i}].Config: ${JSON.stringify(m.Config)} is not in the archive`);
+      const layerFiles = (m.Layers ?? []).map((l, j) => {
+        const f = files.get(l);
+        if (!f) throw invalidArgument(`${where}: manifest.json[${i}].Layers[${j}]: ${JSON.stringify(l)} is not in the archive`);
+        return f;
+      });
+      const rec = await importImage(svc, cfgFile.digest, layerFiles.map((f) => ({ digest: f.digest, size: f.size, mediaType: undefined })), where);
+      for (const t of m.RepoTags ?? []) {
+        const ref = parseReference(t).toString();
+        svc.images.setRef(ref, rec.id);
+        loaded.push({ id: rec.id, ref: familiarName(ref) });
+      }
+      if (!m.RepoTags?.length) loaded.push({ id: rec.id });
+    }
+    return loaded;
+  }
+  const indexBytes = text('index.json');
+  if (!indexBytes) throw invalidArgument(`${where}: neither manifest.json (docker-archive) nor index.json (OCI layout) is in the archive`);
+  const index = parseIndex(indexBytes, `${where}: index.json`);
+  for (const [i, desc] of index.manifests.entries()) {
+    const blob = files.get(blobPath(desc.digest));
+    if (!blob || blob.digest !== desc.digest) throw invalidArgument(`${where}: index.json: manifests[${i}]: blob ${desc.digest} is ${blob ? 'corrupt: its content does not match its digest' : 'not in the archive'}`);
+    if (isIndexType(desc.mediaType)) throw invalidArgument(`${where}: index.json: manifests[${i}]: nested indexes are not supported yet`);
+    if (!isManifestType(desc.mediaType)) throw invalidArgument(`${where}: index.json: manifests[${i}]: unknown media type ${JSON.stringify(desc.mediaType)}`);
+    const man = parseManifest(svc.content.read(desc.digest), `manifest ${desc.digest}`);
+    const layers = man.layers.map((l, j) => {
+      const f = files.get(blobPath(l.digest));
+      if (!f || f.digest !== l.digest) throw invalidArgument(`${where}: manifest ${desc.digest}: layers[${j}]: blob ${l.digest} is ${f ? 'corrupt' : 'not in the archive'}`);
+      return { digest: l.digest, size: l.size, mediaType: l.mediaType };
+    });
+    const cfg = files.get(blobPath(man.config.digest));
+    if (!cfg || cfg.digest !== man.config.digest) throw invalidArgument(`${where}: manifest ${desc.digest}: config ${man.config.digest} is ${cfg ? 'corrupt' : 'not in the archive'}`);
+    const rec = await importImage(svc, man.config.digest, layers, where, { digest: desc.digest, mediaType: desc.mediaType });
+    const name = desc.annotations?.['io.containerd.image.name'];
+    const tag = desc.annotations?.['org.opencontainers.image.ref.name'];
+    const refStr = name ?? (tag && !tag.includes('/') && !tag.includes(':') ? undefined : tag);
+    if (refStr) {
+      const ref = parseReference(refStr).toString();
+      svc.images.setRef(ref, rec.id);
+      loaded.push({ id: rec.id, ref: familiarName(ref) });
+    } else loaded.push({ id: rec.id });
+  }
+  return loaded;
+}
+
+/** Unpacks the layers of a config (in the content store) and records the image. */
+async function importImage(
+  svc: ImageService,
+  configDigest: string,
+  blobs: { digest: string; size: number; mediaType: string | undefined }[],
+  where: string,
+  manifest?: { digest: string; mediaType: string },
+): Promise<ImageRecord> {
+  const cfg = parseImageConfig(svc.content.read(configDigest), `${where}: config ${configDigest}`);
+  const diffIds = cfg.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== blobs.length) throw invalidArgument(`${where}: config ${configDigest} lists ${diffIds.length} layers but the manifest has ${blobs.length}`);
+  const layers: LayerRecord[] = [];
+  let parent: string | undefined;
+  for (const [i, b] of blobs.entries()) {
+    const chain = chainId(diffIds.slice(0, i + 1));
+    if (b.mediaType !== undefined && !isLayerType(b.mediaType)) throw invalidArgument(`${where}: layer ${b.digest}: unknown media type ${JSON.stringify(b.mediaType)}`);
+    if (!svc.snapshots.hasLayer(chain)) {
+      try {
+        await svc.snapshots.applyLayer(chain, parent, createReadStream(svc.content.path(b.digest)), { expectDiffId: diffIds[i] });
+      } catch (e) {
+        if (isBerthError(e)) throw invalidArgument(`${where}: layer ${i} (${b.digest}): ${e.message}`, { cause: e });
+        throw e;
+      }
+    }
+    const compression = b.mediaType ? isLayerType(b.mediaType)?.compression : undefined;
+    layers.push({
+      digest: b.digest,
+      mediaType: b.mediaType ?? MediaType.ociLayer,
+      size: b.size,
+      diffId: diffIds[i]!,
+      chainId: chain,
+    });
+    void compression;
+    parent = chain;
+  }
+  return svc.storeImage({ config: { digest: configDigest }, layers, manifest });
+}
+
+async function peek(src: Readable, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const onReadable = () => {
+      const chunk = src.read() as Buffer | null;
+      if (chunk === null) return;
+      src.off('readable', onReadable);
+      src.off('end', onEnd);
+      src.off('error', reject);
+      resolve(chunk);
+    };
+    const onEnd = () => resolve(Buffer.alloc(0));
+    src.on('readable', onReadable);
+    src.once('end', onEnd);
+    src.once('error', reject);
+    void n;
+  });
+}
+
+function replay(src: Readable, first: Buffer, dest: PassThrough): void {
+  if (first.length) dest.write(first);
+  src.on('error', (e) => dest.destroy(e));
+  src.pipe(dest);
+}

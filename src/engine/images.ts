@@ -1,0 +1,412 @@
+/**
+ * Image use cases: import, list, inspect, history, tag, remove, prune, disk usage, the starter
+ * image, and garbage collection of blobs and layers no image uses.
+ */
+import * as fs from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { arch, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { ContentStore } from '../content/index.js';
+import { applyChanges, familiarName, ImageStore, parseReference, type ContainerConfig, type ImageRecord, type LayerRecord } from '../image/index.js';
+import { conflict, invalidArgument, notFound } from '../lib/errors.js';
+
+import { MediaType, parseImageConfig, type ImageConfig } from '../oci/image-spec.js';
+import { chainId, Snapshotter, type Driver } from '../snapshot/index.js';
+
+export interface ImageServiceOptions {
+  root: string;
+  storageDriver?: string;
+  /** Ids of images containers use (the containers layer supplies it). */
+  inUse?: () => Set<string>;
+}
+
+export interface ImageSummary {
+  Id: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Created: number;
+  Size: number;
+  Labels: Record<string, string>;
+  Containers: number;
+}
+
+export function goArch(): string {
+  const a = arch();
+  return a === 'x64' ? 'amd64' : a === 'ia32' ? '386' : a;
+}
+
+export class ImageService {
+  readonly content: ContentStore;
+  readonly images: ImageStore;
+  private snap: Snapshotter | undefined;
+
+  constructor(private readonly opts: ImageServiceOptions) {
+    this.content = new ContentStore(join(opts.root, 'content'));
+    this.images = new ImageStore(join(opts.root, 'metadata'));
+  }
+
+  get snapshots(): Snapshotter {
+    if (!this.snap) {
+      const driver = this.opts.storageDriver as Driver | undefined;
+      if (driver !== undefined && driver !== 'overlay' && driver !== 'vfs') throw invalidArgument(`--storage-driver: unknown driver ${JSON.stringify(driver)} (overlay or vfs)`);
+      const dir = join(this.opts.root, 'snapshots');
+      mkdirSync(dir, { recursive: true });
+      this.snap = new Snapshotter(dir, driver);
+    }
+    return this.snap;
+  }
+
+  /** Finds an image by reference, full id, or id prefix (at least 4 hex digits). */
+  resolve(nameOrId: string): ImageRecord {
+    const s = nameOrId.trim();
+    const hex = s.replace(/^sha256:/, '');
+    if (/^[0-9a-f]{64}$/.test(hex)) {
+      const r = this.images.get('sha256:' + hex);
+      if (r) return r;
+    }
+    if (/^[0-9a-f]{4,63}$/.test(hex)) {
+      const matches = this.images.list().filter((r) => r.id.slice(7).startsWith(hex));
+      if (matches.length === 1) return matches[0]!;
+      if (matches.length > 1) throw invalidArgument(`image id prefix ${JSON.stringify(s)} is ambiguous: ${matches.length} images match`);
+    }
+    let ref;
+    try {
+      ref = parseReference(s);
+    } catch (e) {
+      if (/^[0-9a-f]{4,64}$/.test(hex)) throw notFound(`No such image: ${s}`);
+      throw e;
+    }
+    const id = ref.digest ? this.images.getRef(ref.toString()) ?? this.byRepoDigest(ref.toString()) : this.images.getRef(ref.toString());
+    const rec = id ? this.images.get(id) : undefined;
+    if (!rec) throw notFound(`No such image: ${s}`);
+    return rec;
+  }
+
+  private byRepoDigest(full: string): string | undefined {
+    return this.images.list().find((r) => r.repoDigests.includes(full))?.id;
+  }
+
+  config(rec: ImageRecord): ImageConfig {
+    return parseImageConfig(this.content.read(rec.configDigest), `config ${rec.configDigest}`);
+  }
+
+  private size(rec: ImageRecord): number {
+    return rec.layers.reduce((n, l) => n + (this.snapshots.hasLayer(l.chainId) ? this.snapshots.layerSize(l.chainId) : l.size), 0);
+  }
+
+  list(opts: { all?: boolean; filters?: Record<string, string[]> } = {}): ImageSummary[] {
+    const refs = this.images.refs();
+    const inUse = this.opts.inUse?.() ?? new Set<string>();
+    const out: ImageSummary[] = [];
+    for (const rec of this.images.list()) {
+      const tags = refs.filter((r) => r.id === rec.id && !r.ref.includes('@')).map((r) => familiarName(r.ref));
+      const cfg = this.config(rec);
+      const labels = (cfg.config?.Labels ?? {}) as Record<string, string>;
+      const sum: ImageSummary = {
+        Id: rec.id,
+        RepoTags: tags,
+        RepoDigests: rec.repoDigests.map((d) => familiarName(d)),
+        Created: Math.floor(Date.parse(cfg.created ?? rec.created) / 1000) || 0,
+        Size: this.size(rec),
+        Labels: labels,
+        Containers: inUse.has(rec.id) ? 1 : 0,
+      };
+      if (!this.matches(sum, opts.filters ?? {})) continue;
+      out.push(sum);
+    }
+    return out.sort((a, b) => b.Created - a.Created || a.Id.localeCompare(b.Id));
+  }
+
+  private matches(s: ImageSummary, filters: Record<string, string[]>): boolean {
+    for (const [k, values] of Object.entries(filters)) {
+      if (k === 'dangling') {
+        const want = values.some((v) => v === 'true' || v === '1');
+        if ((s.RepoTags.length === 0) !== want) return false;
+      } else if (k === 'reference') {
+        const ok = values.some((pat) => s.RepoTags.some((t) => globMatch(pat, t) || globMatch(pat, t.split(':')[0]!)));
+        if (!ok) return false;
+      } else if (k === 'label') {
+        const ok = values.every((v) => {
+          const [lk, lv] = v.split('=', 2) as [string, string | undefined];
+          return lk in s.Labels && (lv === undefined || s.Labels[lk] === lv);
+        });
+        if (!ok) return false;
+      } else {
+        throw invalidArgument(`invalid filter ${JSON.stringify(k)} (dangling, reference, label)`);
+      }
+    }
+    return true;
+  }
+
+  inspect(nameOrId: string): Record<string, unknown> {
+    const rec = this.resolve(nameOrId);
+    const cfg = this.config(rec);
+    return {
+      Id: rec.id,
+      RepoTags: this.images.refsOf(rec.id).filter((r) => !r.includes('@')).map(familiarName),
+      RepoDigests: rec.repoDigests.map(familiarName),
+      Parent: '',
+      Comment: cfg.history?.[cfg.history.length - 1]?.comment ?? '',
+      Created: cfg.created ?? rec.created,
+      Author: cfg.author ?? '',
+      Config: cfg.config ?? {},
+      Architecture: cfg.architecture,
+      Os: cfg.os,
+      Size: this.size(rec),
+      RootFS: { Type: 'layers', Layers: rec.layers.map((l) => l.diffId) },
+      Metadata: { LastTagTime: rec.added },
+      Manifest: { Digest: rec.manifestDigest, MediaType: rec.manifestMediaType },
+      GraphDriver: { Name: this.snapshots.driver, Data: { Layers: rec.layers.map((l) => l.chainId) } },
+    };
+  }
+
+  history(nameOrId: string): { Id: string; Created: number; CreatedBy: string; Size: number; Comment: string; Tags: string[] }[] {
+    const rec = this.resolve(nameOrId);
+    const cfg = this.config(rec);
+    const layers = [...rec.layers];
+    const rows = (cfg.history ?? []).map((h) => {
+      const size = h.empty_layer ? 0 : (layers.shift()?.size ?? 0);
+      return { Id: '<missing>', Created: Math.floor(Date.parse(h.created ?? '') / 1000) || 0, CreatedBy: h.created_by ?? '', Size: size, Comment: h.comment ?? '', Tags: [] as string[] };
+    });
+    if (rows.length === 0) rows.push({ Id: rec.id, Created: 0, CreatedBy: '', Size: this.size(rec), Comment: '', Tags: [] });
+    rows.reverse();
+    rows[0]!.Id = rec.id;
+    rows[0]!.Tags = this.images.refsOf(rec.id).map(familiarName);
+    return rows;
+  }
+
+  tag(source: string, target: string): void {
+    const rec = this.resolve(source);
+    const ref = parseReference(target);
+    if (ref.digest) throw invalidArgument(`refusing to create a tag with a digest reference: ${JSON.stringify(target)}`);
+    this.images.setRef(ref.toString(), rec.id);
+  }
+
+  /** `rmi`: untags, and deletes the image when no tag is left (or with force). */
+  remove(nameOrId: string, opts: { force?: boolean } = {}): { Untagged?: string; Deleted?: string }[] {
+    const rec = this.resolve(nameOrId);
+    const events: { Untagged?: string; Deleted?: string }[] = [];
+    const refs = this.images.refsOf(rec.id);
+    const byRef = !/^(sha256:)?[0-9a-f]{4,64}$/.test(nameOrId.trim());
+    const inUse = this.opts.inUse?.().has(rec.id) ?? false;
+    if (byRef && refs.length > 1) {
+      const full = parseReference(nameOrId).toString();
+      this.images.deleteRef(full);
+      return [{ Untagged: familiarName(full) }];
+    }
+    if (!byRef && refs.length > 1 && !opts.force) {
+      throw conflict(`unable to delete ${rec.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
+    }
+    if (inUse && !opts.force) throw conflict(`unable to remove image ${JSON.stringify(nameOrId)}: a container uses it (${rec.id.slice(7, 19)}); remove the container or use -f`);
+    for (const r of refs) {
+      this.images.deleteRef(r);
+      events.push({ Untagged: familiarName(r) });
+    }
+    if (!inUse) {
+      this.images.delete(rec.id);
+      events.push({ Deleted: rec.id });
+      this.gc();
+    }
+    return events;
+  }
+
+  /** Removes dangling images (all unused ones with `all`), then unreferenced blobs and layers. */
+  prune(opts: { all?: boolean } = {}): { deleted: string[]; reclaimed: number } {
+    const inUse = this.opts.inUse?.() ?? new Set<string>();
+    const refs = this.images.refs();
+    const deleted: string[] = [];
+    for (const rec of this.images.list()) {
+      if (inUse.has(rec.id)) continue;
+      const tagged = refs.some((r) => r.id === rec.id);
+      if (tagged && !opts.all) continue;
+      for (const r of refs.filter((x) => x.id === rec.id)) this.images.deleteRef(r.ref);
+      this.images.delete(rec.id);
+      deleted.push(rec.id);
+    }
+    const { bytes } = this.gc();
+    return { deleted, reclaimed: bytes };
+  }
+
+  /** Deletes blobs and layers that no image (and no container snapshot) needs. */
+  gc(extraLayers: Iterable<string> = []): { bytes: number } {
+    const keepBlobs = new Set<string>();
+    const keepLayers = new Set<string>(extraLayers);
+    for (const rec of this.images.list()) {
+      keepBlobs.add(rec.manifestDigest);
+      keepBlobs.add(rec.configDigest);
+      for (const l of rec.layers) {
+        keepBlobs.add(l.digest);
+        keepLayers.add(l.chainId);
+      }
+    }
+    const r = this.content.gc(keepBlobs);
+    let bytes = r.bytes;
+    for (const key of this.snapshots.listLayers()) {
+      if (keepLayers.has(key)) continue;
+      try {
+        bytes += this.snapshots.layerSize(key);
+        this.snapshots.removeLayer(key);
+      } catch {
+        /* a container's snapshot still stands on it */
+      }
+    }
+    return { bytes };
+  }
+
+  df(): { images: { count: number; active: number; size: number; reclaimable: number } } {
+    const list = this.list();
+    const size = list.reduce((n, i) => n + i.Size, 0);
+    const active = list.filter((i) => i.Containers > 0);
+    return { images: { count: list.length, active: active.length, size, reclaimable: size - active.reduce((n, i) => n + i.Size, 0) } };
+  }
+
+  /**
+   * Records an image made of `layers` (blobs in the content store, unpacked in the snapshotter)
+   * and a config (an object to store, or the digest of a config blob stored as it came, so that
+   * the image id is kept), with its manifest (given, or a new OCI manifest); tags it with `ref`.
+   */
+  storeImage(opts: { config: ImageConfig | { digest: string }; layers: LayerRecord[]; ref?: string; repoDigests?: string[]; manifest?: { digest: string; mediaType: string } }): ImageRecord {
+    const { layers } = opts;
+    const cfgInfo = 'digest' in opts.config && typeof opts.config.digest === 'string' ? svcInfo(this.content, opts.config.digest) : this.content.writeSync(Buffer.from(JSON.stringify(opts.config)));
+    let manifest = opts.manifest;
+    if (!manifest) {
+      const m = {
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: MediaType.ociConfig, digest: cfgInfo.digest, size: cfgInfo.size },
+        layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+      };
+      manifest = { digest: this.content.writeSync(Buffer.from(JSON.stringify(m))).digest, mediaType: MediaType.ociManifest };
+    }
+    const created = 'digest' in opts.config ? this.config({ configDigest: cfgInfo.digest } as ImageRecord).created : (opts.config as ImageConfig).created;
+    const rec: ImageRecord = {
+      id: cfgInfo.digest,
+      manifestDigest: manifest.digest,
+      manifestMediaType: manifest.mediaType,
+      configDigest: cfgInfo.digest,
+      layers,
+      created: created ?? new Date().toISOString(),
+      added: new Date().toISOString(),
+      repoDigests: opts.repoDigests ?? [],
+    };
+    const prev = this.images.get(rec.id);
+    if (prev) {
+      rec.repoDigests = [...new Set([...prev.repoDigests, ...rec.repoDigests])];
+      // Keep the manifest it came with first (its digest is what save and push give out).
+      if (!opts.manifest) {
+        rec.manifestDigest = prev.manifestDigest;
+        rec.manifestMediaType = prev.manifestMediaType;
+      }
+    }
+    this.images.put(rec);
+    if (opts.ref) this.images.setRef(parseReference(opts.ref).toString(), rec.id);
+    return rec;
+  }
+
+  /** Stores one uncompressed layer tar on top of `parent` layers: blob, then unpacked layer. */
+  async addLayer(src: Readable | AsyncIterable<unknown>, parentChain: string | undefined, parentDiffIds: string[]): Promise<LayerRecord> {
+    const blob = await this.content.write(src);
+    const diffId = blob.digest;
+    const chain = chainId([...parentDiffIds, diffId]);
+    if (!this.snapshots.hasLayer(chain)) {
+      try {
+        await this.snapshots.applyLayer(chain, parentChain, this.content.createReadStream(diffId), { expectDiffId: diffId });
+      } catch (e) {
+        // Nothing half-stored: the blob goes too, unless an image already had it.
+        if (!this.images.list().some((r) => r.layers.some((l) => l.digest === blob.digest))) this.content.delete(blob.digest);
+        throw e;
+      }
+    }
+    return { digest: blob.digest, mediaType: MediaType.ociLayer, size: blob.size, diffId, chainId: chain };
+  }
+
+  /** `import`: a root filesystem tar (file or stream) as a one-layer image, like docker import. */
+  async importTar(src: Readable | AsyncIterable<unknown>, opts: { ref?: string; changes?: string[]; message?: string; source?: string } = {}): Promise<ImageRecord> {
+    if (opts.ref) parseReference(opts.ref); // fail before reading anything
+    const cfgChanges = applyChanges({}, opts.changes ?? []);
+    const layer = await this.addLayer(src, undefined, []);
+    const now = new Date().toISOString();
+    const config: ImageConfig = {
+      architecture: goArch(),
+      os: 'linux',
+      created: now,
+      config: cfgChanges as ImageConfig['config'],
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      history: [{ created: now, created_by: `Imported from ${opts.source ?? '-'}`, ...(opts.message ? { comment: opts.message } : {}) }],
+    };
+    return this.storeImage({ config, layers: [layer], ref: opts.ref });
+  }
+
+  /** The starter image: the host's static busybox and a link per applet, tagged busybox:latest. */
+  async starter(ref = 'busybox:latest'): Promise<ImageRecord> {
+    const { makeBusyboxRootfs, findStaticBusybox } = await import('../runtime/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'berth-starter-'));
+    try {
+      makeBusyboxRootfs(dir);
+      // Every time stamp is the busybox binary's: the same host makes the same image (same id).
+      const mtime = new Date(Math.floor(fs.statSync(findStaticBusybox()).mtimeMs / 1000) * 1000);
+      const pack = packDir(dir, { mtime });
+      const layer = await this.addLayer(pack, undefined, []);
+      const now = mtime.toISOString();
+      const config: ImageConfig = {
+        architecture: goArch(),
+        os: 'linux',
+        created: now,
+        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] } as ImageConfig['config'],
+        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+        history: [{ created: now, created_by: 'berth starter: busybox-static from the host' }],
+      };
+      return this.storeImage({ config, layers: [layer], ref });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+function svcInfo(content: ContentStore, digest: string): { digest: string; size: number } {
+  const info = content.info(digest);
+  if (!info) throw notFound(`blob ${digest}: not found`);
+  return info;
+}
+
+function globMatch(pattern: string, s: string): boolean {
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.') + '$');
+  return re.test(s);
+}
+
+/** A directory as a tar stream (deterministic order, numeric owners, mtimes kept). */
+export function packDir(dir: string, opts: { mtime?: Date } = {}): Readable {
+  const pack = tar.pack();
+  const out = new PassThrough();
+  void (async () => {
+    const walk = async (rel: string): Promise<void> => {
+      const full = join(dir, rel);
+      const names = fs.readdirSync(full).sort();
+      for (const n of names) {
+        const r = rel ? `${rel}/${n}` : n;
+        const p = join(dir, r);
+        const st = fs.lstatSync(p);
+        const base = { name: r, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: opts.mtime ?? new Date(Math.floor(st.mtimeMs / 1000) * 1000) };
+        if (st.isDirectory()) {
+          pack.entry({ ...base, type: 'directory' });
+          await walk(r);
+        } else if (st.isSymbolicLink()) {
+          pack.entry({ ...base, type: 'symlink', linkname: fs.readlinkSync(p) });
+        } else if (st.isFile()) {
+          await new Promise<void>((res, rej) => {
+            const e = pack.entry({ ...base, type: 'file', size: st.size }, (err) => (err ? rej(err) : res()));
+            fs.createReadStream(p).pipe(e);
+          });
+        }
+      }
+    };
+    await walk('');
+    pack.finalize();
+  })().catch((e) => pack.destroy(e as Error));
+  pipeline(pack, out).catch((e) => out.destroy(e as Error));
+  return out;
+}
+

@@ -1,0 +1,190 @@
+/**
+ * File system pieces the snapshotter needs: lstat without throwing, disk usage, whole-tree copies
+ * (cp), the helper's fs mode run synchronously, our mounts in /proc/self/mountinfo, and GNU tar as
+ * the reader of extended attributes (Node has no getxattr; tar is Essential on Debian).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { BerthError, errnoCode, internal, unavailable } from '../lib/errors.js';
+import { fsOpToPlan, type FsOp } from '../sys/fsops.js';
+import { errnoInfo } from '../sys/helper.js';
+import { encodePlan, type PlanOp } from '../sys/helper-ops.js';
+import { helperPath } from '../sys/paths.js';
+
+export function lstatOrNull(p: string): Stats | null {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false }) ?? null;
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw e;
+  }
+}
+
+/** An overlay whiteout: a character device 0/0. */
+export const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
+
+export function randomId(n = 12): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(n);
+  let s = '';
+  for (let i = 0; i < n; i++) s += alphabet[bytes[i]! % alphabet.length];
+  return s;
+}
+
+/** Bytes a tree takes on disk (allocated blocks, each inode once), like `du -s --bytes` of blocks. */
+export function diskUsage(dir: string): number {
+  const seen = new Set<number>();
+  let total = 0;
+  const visit = (p: string, st: Stats) => {
+    if (st.nlink > 1 && !st.isDirectory()) {
+      if (seen.has(st.ino)) return;
+      seen.add(st.ino);
+    }
+    total += st.blocks * 512;
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p)) {
+        const c = `${p}/${name}`;
+        const cst = lstatOrNull(c);
+        if (cst) visit(c, cst);
+      }
+    }
+  };
+  const st = lstatOrNull(dir);
+  if (st) visit(dir, st);
+  return total;
+}
+
+/**
+ * Copies the contents of `src` into the existing directory `dst` with everything a layer holds:
+ * modes, owners, times (symlinks too), hardlinks within the tree, devices, fifos and xattrs.
+ */
+export function copyTree(src: string, dst: string, what: string): void {
+  const r = spawnSync('cp', ['-dR', '--preserve=mode,ownership,timestamps,links,xattr', '--reflink=auto', '--', `${src}/.`, `${dst}/`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+  });
+  if (r.error) throw unavailable(`${what}: run cp: ${r.error.message}`);
+  if (r.status !== 0) throw internal(`${what}: cp: ${r.stderr.toString().trim() || `exit status ${r.status}`}`);
+}
+
+/** Copies one non-directory (file, symlink, device) with its metadata and xattrs to a new path. */
+export function copyOne(src: string, dst: string, what: string): void {
+  const r = spawnSync('cp', ['-d', '--preserve=mode,ownership,timestamps,xattr', '--reflink=auto', '--', src, dst], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+  });
+  if (r.error) throw unavailable(`${what}: run cp: ${r.error.message}`);
+  if (r.status !== 0) throw internal(`${what}: cp: ${r.stderr.toString().trim() || `exit status ${r.status}`}`);
+}
+
+/** An op of a synchronous fs-mode run failed (the helper itself ran). */
+export class FsOpError extends BerthError {
+  constructor(
+    kind: 'NotFound' | 'InvalidArgument' | 'Internal',
+    message: string,
+    readonly errnoName: string,
+  ) {
+    super(kind, message);
+  }
+}
+
+/**
+ * runFsOps, synchronously (for the constructor's probe and for remove()): berth-helper in fs mode
+ * with the plan on its stdin and its results on its stdout.
+ */
+export function runFsOpsSync(ops: readonly FsOp[]): void {
+  if (ops.length === 0) return;
+  const plan: PlanOp[] = [{ op: 'FS_MODE', fields: [], what: 'file system operations' }, ...ops.map(fsOpToPlan)];
+  const r = spawnSync(helperPath(), ['0', '1'], { input: encodePlan(plan), env: {}, stdio: ['pipe', 'pipe', 'pipe'] });
+  if (r.error) throw unavailable(`start berth-helper ${JSON.stringify(helperPath())}: ${r.error.message}`);
+  const lines = r.stdout.toString().split('\n');
+  for (const line of lines) {
+    if (line === 'done') return;
+    const m = /^error (-?\d+) (\d+) ?(.*)$/.exec(line);
+    if (m) {
+      const idx = Number(m[1]);
+      const [name, msg] = errnoInfo(Number(m[2]));
+      const what = idx >= 0 && idx < plan.length ? plan[idx]!.what : m[3] || 'berth-helper';
+      const kind = name === 'ENOENT' ? 'NotFound' : name === 'EINVAL' ? 'InvalidArgument' : 'Internal';
+      throw new FsOpError(kind, `${what}: ${msg}`, name);
+    }
+  }
+  throw internal(`berth-helper: ended without a result (exit status ${r.status}): ${r.stderr.toString().trim()}`);
+}
+
+export interface MountEntry {
+  mountPoint: string;
+  fstype: string;
+  superOptions: string;
+}
+
+const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/** This process's mount table. */
+export function mountTable(): MountEntry[] {
+  const out: MountEntry[] = [];
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const f = line.split(' ');
+    const dash = f.indexOf('-');
+    if (dash < 0 || f.length < dash + 4) continue;
+    out.push({ mountPoint: unescapeMount(f[4]!), fstype: f[dash + 1]!, superOptions: f[dash + 3] ?? '' });
+  }
+  return out;
+}
+
+/**
+ * Runs GNU tar to archive `names` (relative to `dir`, no recursion, in this order) with all
+ * xattrs, as PAX, and returns its output stream. The caller reads the stream to its end and
+ * awaits `done`, which rejects on a tar failure (exit status 1, "file changed as we read it",
+ * is accepted: a live container may be writing).
+ */
+export function tarNames(dir: string, names: readonly string[], xattrInclude: string, what: string): { stream: Readable; done: Promise<void> } {
+  const child = spawn(
+    'tar',
+    [
+      '-C',
+      dir,
+      '-c',
+      '-f',
+      '-',
+      '-b',
+      '512',
+      '--format=pax',
+      '--xattrs',
+      `--xattrs-include=${xattrInclude}`,
+      '--numeric-owner',
+      '--no-recursion',
+      '--null',
+      '--verbatim-files-from',
+      '-T',
+      '-',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } },
+  );
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => {
+    if (stderr.length < 4096) stderr += s;
+  });
+  child.stdin.on('error', () => {});
+  child.stdin.end(names.length ? Buffer.from(names.join('\0') + '\0') : Buffer.alloc(0));
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (e) => reject(unavailable(`${what}: run tar: ${e.message}`)));
+    child.on('close', (code, sig) => {
+      if (code === 0 || code === 1) resolve();
+      else reject(internal(`${what}: tar: ${stderr.trim() || (sig ? `killed by ${sig}` : `exit status ${code}`)}`));
+    });
+  });
+  done.catch(() => {});
+  return { stream: child.stdout, done };
+}

@@ -1,0 +1,7 @@
+/**
+ * snapshot: layer storage. Committed read-only layers keyed by chain ID, unpacked once each from
+ * their tars; writable snapshots on top of them (overlay: upper/work over the layer directories;
+ * vfs: full copies), their changes (docker diff) and those changes as a layer tar.
+ */
+export { Snapshotter, chainId, OVERLAY_OPTIONS } from './snapshotter.js';
+export type { Driver, Mount, ApplyResult, CommitResult, Change } from './snapshotter.js';

@@ -1,0 +1,115 @@
+/**
+ * The image store on the real kernel: the starter image, layers shared between images, a
+ * container's copy-on-write layer, save → load round trips, corruption and bad input.
+ */
+import assert from 'node:assert/strict';
+import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { after, describe, it } from 'node:test';
+import tar from 'tar-stream';
+import { ImageService, loadArchive, saveArchive } from '../../src/engine/index.js';
+import { cleanupTmp, isRoot, tmp } from '../helpers.js';
+
+const skip = !isRoot ? 'needs root' : false;
+
+/** An in-memory tar of the given entries. */
+function tarOf(entries: { name: string; type?: "file" | "directory" | "symlink" | "link"; data?: string; linkname?: string; mode?: number }[]): AsyncIterable<unknown> {
+  const pack = tar.pack();
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    if (type === 'file') pack.entry({ name: e.name, mode: e.mode ?? 0o644, mtime: new Date(1_600_000_000_000) }, e.data ?? '');
+    else pack.entry({ name: e.name, type, linkname: e.linkname, mode: e.mode ?? 0o755, mtime: new Date(1_600_000_000_000) });
+  }
+  pack.finalize();
+  return pack;
+}
+
+describe('images', { skip }, () => {
+  after(() => cleanupTmp());
+
+  it('makes the busybox starter image and lists, inspects and shows its history', async () => {
+    const svc = new ImageService({ root: tmp() });
+    const rec = await svc.starter();
+    const list = svc.list();
+    assert.equal(list.length, 1);
+    assert.deepEqual(list[0]!.RepoTags, ['busybox:latest']);
+    assert.equal(list[0]!.Id, rec.id);
+    const ins = svc.inspect('busybox') as { Id: string; RootFS: { Layers: string[] }; Config: { Cmd: string[] } };
+    assert.equal(ins.Id, rec.id);
+    assert.equal(ins.RootFS.Layers.length, 1);
+    assert.deepEqual(ins.Config.Cmd, ['sh']);
+    assert.equal(svc.resolve(rec.id.slice(7, 19)).id, rec.id);
+    const hist = svc.history('busybox:latest');
+    assert.equal(hist.length, 1);
+    assert.match(hist[0]!.CreatedBy, /busybox-static/);
+  });
+
+  it('shares a base layer between two images: one copy on disk', async () => {
+    const svc = new ImageService({ root: tmp() });
+    const base = await svc.importTar(tarOf([{ name: 'etc/', type: 'directory' }, { name: 'etc/base.txt', data: 'base\n' }]), { ref: 'base:1' });
+    const top = await svc.addLayer(tarOf([{ name: 'app.txt', data: 'app\n' }]), base.layers[0]!.chainId, [base.layers[0]!.diffId]);
+    const derived = svc.storeImage({ config: { ...svc.config(base), rootfs: { type: 'layers', diff_ids: [base.layers[0]!.diffId, top.diffId] } }, layers: [base.layers[0]!, top], ref: 'derived:1' });
+    assert.equal(derived.layers[0]!.chainId, base.layers[0]!.chainId);
+    assert.equal(svc.snapshots.listLayers().length, 2);
+    assert.equal(svc.list().length, 2);
+    // Removing the derived image keeps the shared base.
+    svc.remove('derived:1');
+    assert.deepEqual(svc.snapshots.listLayers(), [base.layers[0]!.chainId]);
+  });
+
+  it('round-trips save → load with the same image id and manifest digest', async () => {
+    const a = new ImageService({ root: tmp() });
+    const rec = await a.starter('busybox:rt');
+    const file = join(tmp(), 'busybox.tar');
+    await saveArchive(a, ['busybox:rt'], createWriteStream(file), { format: 'docker-archive', file });
+    const b = new ImageService({ root: tmp() });
+    const loaded = await loadArchive(b, createReadStream(file), { source: file });
+    assert.deepEqual(loaded, [{ id: rec.id, ref: 'busybox:rt' }]);
+    assert.equal(b.resolve('busybox:rt').manifestDigest, rec.manifestDigest);
+    // OCI archive as well
+    const oci = join(tmp(), 'busybox-oci.tar');
+    await saveArchive(a, ['busybox:rt'], createWriteStream(oci), { format: 'oci-archive', file: oci });
+    const c = new ImageService({ root: tmp() });
+    const l2 = await loadArchive(c, createReadStream(oci), { source: oci });
+    assert.equal(l2[0]!.id, rec.id);
+    assert.equal(c.resolve(rec.id).manifestDigest, rec.manifestDigest);
+  });
+
+  it('detects a corrupted blob and names it', async () => {
+    const svc = new ImageService({ root: tmp() });
+    const rec = await svc.starter();
+    const path = svc.content.path(rec.configDigest);
+    const bytes = readFileSync(path);
+    bytes[5] ^= 0xff;
+    writeFileSync(path, bytes);
+    assert.throws(() => svc.content.verify(rec.configDigest), new RegExp(`${rec.configDigest}.*(corrupt|does not match)`));
+  });
+
+  it('refuses a layer tar that escapes and stores nothing', async () => {
+    const root = tmp();
+    const svc = new ImageService({ root });
+    await assert.rejects(svc.importTar(tarOf([{ name: '../escape.txt', data: 'x' }]), { ref: 'bad:1' }), /escape/);
+    assert.equal(svc.list().length, 0);
+    assert.equal(svc.snapshots.listLayers().length, 0);
+    assert.equal(svc.content.list().length, 0);
+  });
+
+  it('refuses a truncated archive, a tampered OCI blob and a bad reference', async () => {
+    const a = new ImageService({ root: tmp() });
+    await a.starter('busybox:x');
+    const file = join(tmp(), 'img.tar');
+    await saveArchive(a, ['busybox:x'], createWriteStream(file), { format: 'oci-archive', file });
+    const whole = readFileSync(file);
+    const cut = join(tmp(), 'cut.tar');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    const b = new ImageService({ root: tmp() });
+    await assert.rejects(loadArchive(b, createReadStream(cut), { source: cut }), /truncated|unexpected end/i);
+    assert.equal(b.list().length, 0);
+    await assert.rejects(a.importTar(tarOf([]), { ref: 'Bad:Ref' }), /invalid reference format/);
+    assert.throws(() => a.resolve('nosuch:image'), /No such image: nosuch:image/);
+    void existsSync;
+    void pipeline;
+  });
+});
