@@ -56,44 +56,44 @@ const totalMB = (2 * layerBytes) / MB;
 
 interface Row { name: string; times: number[]; error?: string }
 const rows: Row[] = [];
-function measure(name: string, prepare: (i: number) => void, f: (i: number) => number): void {
+const steps: { row: Row; prepare: (i: number) => void; f: (i: number) => number }[] = [];
+function step(name: string, prepare: (i: number) => void, f: (i: number) => number): void {
   const row: Row = { name, times: [] };
   rows.push(row);
-  for (let i = 0; i < runs; i++) {
+  steps.push({ row, prepare, f });
+}
+
+// berth: import of the rootfs tar, save of that image, load of the archive into a fresh root.
+const bRoot = (n: string) => join(work, `berth-${n}`);
+const archive = join(work, 'berth-save.tar');
+step('berth import (200 MB rootfs tar)', (i) => rmSync(bRoot(`imp${i}`), { recursive: true, force: true }), (i) => run(berth, ['--root', bRoot(`imp${i}`), 'import', tarAll, 'bench:import']));
+step('berth save (docker-archive)', () => rmSync(archive, { force: true }), () => run(berth, ['--root', bRoot('imp0'), 'save', '-o', archive, 'bench:import']));
+step('berth load (with unpack)', (i) => rmSync(bRoot(`load${i}`), { recursive: true, force: true }), (i) => run(berth, ['--root', bRoot(`load${i}`), 'load', '-i', archive]));
+
+// podman, in its own temporary storage; it loads berth's archive.
+const pRoot = (n: string) => ['--root', join(work, `podman-${n}`, 'storage'), '--runroot', join(work, `podman-${n}`, 'run'), '--storage-driver', 'overlay'];
+const pArchive = join(work, 'podman-save.tar');
+if (podman) {
+  step('podman import', () => {}, (i) => run(podman, [...pRoot(`imp${i}`), 'import', tarAll, 'bench:import']));
+  step('podman save (docker-archive)', () => rmSync(pArchive, { force: true }), () => run(podman, [...pRoot('imp0'), 'save', '-o', pArchive, 'bench:import']));
+  step('podman load (with unpack)', () => {}, (i) => run(podman, [...pRoot(`load${i}`), 'load', '-i', archive]));
+} else rows.push({ name: 'podman', times: [], error: 'not installed' });
+if (skopeo) {
+  step('skopeo copy docker-archive → oci dir (no unpack)', (i) => rmSync(join(work, `skopeo-${i}`), { recursive: true, force: true }), (i) => run(skopeo, ['copy', '-q', '--preserve-digests', `docker-archive:${archive}`, `oci:${join(work, `skopeo-${i}`)}:bench`]));
+} else rows.push({ name: 'skopeo', times: [], error: 'not installed' });
+
+// Rounds: each tool once per round, in the same order (save and load need the import before).
+for (let i = 0; i < runs; i++) {
+  for (const st of steps) {
+    if (st.row.error) continue;
     try {
-      prepare(i);
-      row.times.push(f(i));
+      st.prepare(i);
+      st.row.times.push(st.f(i));
     } catch (e) {
-      row.error = (e as Error).message.slice(0, 200);
-      return;
+      st.row.error = (e as Error).message.slice(0, 200);
     }
   }
 }
-
-// berth: a two-layer image via import (layer a) + save/load of it.
-const bRoot = (n: string) => join(work, `berth-${n}`);
-let archive = '';
-measure('berth import (200 MB rootfs tar)', (i) => rmSync(bRoot(`imp${i}`), { recursive: true, force: true }), (i) => run(berth, ['--root', bRoot(`imp${i}`), 'import', tarAll, 'bench:import']));
-measure('berth save (docker-archive)', () => {}, (i) => {
-  archive = join(work, `berth-save-${i}.tar`);
-  return run(berth, ['--root', bRoot('imp0'), 'save', '-o', archive, 'bench:import']);
-});
-measure('berth load (with unpack)', (i) => rmSync(bRoot(`load${i}`), { recursive: true, force: true }), (i) => run(berth, ['--root', bRoot(`load${i}`), 'load', '-i', archive]));
-
-// podman, in its own temporary storage.
-const pRoot = (n: string) => ['--root', join(work, `podman-${n}`, 'storage'), '--runroot', join(work, `podman-${n}`, 'run'), '--storage-driver', 'overlay'];
-let pArchive = '';
-if (podman) {
-  measure('podman import', () => {}, (i) => run(podman, [...pRoot(`imp${i}`), 'import', tarAll, 'bench:import']));
-  measure('podman save (docker-archive)', () => {}, (i) => {
-    pArchive = join(work, `podman-save-${i}.tar`);
-    return run(podman, [...pRoot('imp0'), 'save', '-o', pArchive, 'bench:import']);
-  });
-  measure('podman load (with unpack)', () => {}, (i) => run(podman, [...pRoot(`load${i}`), 'load', '-i', archive]));
-} else rows.push({ name: 'podman', times: [], error: 'not installed' });
-if (skopeo) {
-  measure('skopeo copy docker-archive → oci dir (no unpack)', (i) => rmSync(join(work, `skopeo-${i}`), { recursive: true, force: true }), (i) => run(skopeo, ['copy', '-q', '--preserve-digests', `docker-archive:${archive}`, `oci:${join(work, `skopeo-${i}`)}:bench`]));
-} else rows.push({ name: 'skopeo', times: [], error: 'not installed' });
 
 console.log(`images benchmark: ${totalMB} MB image (one incompressible, one compressible layer), ${runs} runs each, median`);
 const rate = (r: Row) => (r.times.length ? totalMB / (median(r.times) / 1000) : NaN);

@@ -206,7 +206,9 @@ async function importImage(
     if (b.mediaType !== undefined && !isLayerType(b.mediaType)) throw invalidArgument(`${where}: layer ${b.digest}: unknown media type ${JSON.stringify(b.mediaType)}`);
     if (!svc.snapshots.hasLayer(chain)) {
       try {
-        await svc.snapshots.applyLayer(chain, parent, createReadStream(svc.content.path(b.digest)), { expectDiffId: diffIds[i] });
+        // A plain tar blob whose digest is its diff ID was verified as the archive was read.
+        const verified = b.digest === diffIds[i];
+        await svc.snapshots.applyLayer(chain, parent, createReadStream(svc.content.path(b.digest)), { expectDiffId: diffIds[i], verified });
       } catch (e) {
         if (isBerthError(e)) throw invalidArgument(`${where}: layer ${i} (${b.digest}): ${e.message}`, { cause: e });
         throw e;

@@ -313,7 +313,7 @@ export class ImageService {
     const chain = chainId([...parentDiffIds, diffId]);
     if (!this.snapshots.hasLayer(chain)) {
       try {
-        await this.snapshots.applyLayer(chain, parentChain, this.content.createReadStream(diffId), { expectDiffId: diffId });
+        await this.snapshots.applyLayer(chain, parentChain, this.content.createReadStream(diffId), { expectDiffId: diffId, verified: true });
       } catch (e) {
         // Nothing half-stored: the blob goes too, unless an image already had it.
         if (!this.images.list().some((r) => r.layers.some((l) => l.digest === blob.digest))) this.content.delete(blob.digest);
@@ -321,6 +321,31 @@ export class ImageService {
       }
     }
     return { digest: blob.digest, mediaType: MediaType.ociLayer, size: blob.size, diffId, chainId: chain };
+  }
+
+  /**
+   * `commit`: the changes of a writable snapshot (a container's layer) as a new layer on top of
+   * `base`, with config changes (--change), a message and an author, as a new image.
+   */
+  async commitSnapshot(key: string, base: ImageRecord, opts: { ref?: string; changes?: string[]; message?: string; author?: string; createdBy?: string } = {}): Promise<ImageRecord> {
+    if (opts.ref) parseReference(opts.ref);
+    const cfg = this.config(base);
+    const containerConfig = applyChanges((cfg.config ?? {}) as ContainerConfig, opts.changes ?? []);
+    const top = base.layers[base.layers.length - 1];
+    const layer = await this.addLayer(this.snapshots.diffTar(key), top?.chainId, base.layers.map((l) => l.diffId));
+    const now = new Date().toISOString();
+    const config: ImageConfig = {
+      ...cfg,
+      created: now,
+      ...(opts.author ? { author: opts.author } : {}),
+      config: containerConfig as ImageConfig['config'],
+      rootfs: { type: 'layers', diff_ids: [...base.layers.map((l) => l.diffId), layer.diffId] },
+      history: [
+        ...(cfg.history ?? []),
+        { created: now, created_by: opts.createdBy ?? 'berth commit', ...(opts.message ? { comment: opts.message } : {}), ...(opts.author ? { author: opts.author } : {}) },
+      ],
+    };
+    return this.storeImage({ config, layers: [...base.layers, layer], ref: opts.ref });
   }
 
   /** `import`: a root filesystem tar (file or stream) as a one-layer image, like docker import. */

@@ -40,6 +40,11 @@ export interface UnpackOptions {
   lowers: readonly LowerLayer[];
   /** The start of every message: `apply layer sha256:…`. */
   what: string;
+  /**
+   * The diff ID, when the caller has already verified the uncompressed bytes (a plain tar blob
+   * read from the content store): the tar is then not hashed a second time.
+   */
+  verifiedDiffId?: string;
 }
 
 export interface UnpackResult {
@@ -646,12 +651,12 @@ async function* decompress(src: Readable, what: string): AsyncGenerator<Buffer> 
  * and the entry; the caller removes o.dir.
  */
 export async function unpackLayer(src: Readable, o: UnpackOptions): Promise<UnpackResult> {
-  const hash = createHash('sha256');
+  const hash = o.verifiedDiffId === undefined ? createHash('sha256') : undefined;
   const parser = new TarParser();
   const ap = new Applier(o);
   try {
     for await (const chunk of decompress(src, o.what)) {
-      hash.update(chunk);
+      hash?.update(chunk);
       if (parser.ended) continue;
       parser.write(chunk);
       for (let ev = parser.next(); ev !== null; ev = parser.next()) {
@@ -665,7 +670,7 @@ export async function unpackLayer(src: Readable, o: UnpackOptions): Promise<Unpa
     ap.abort();
     throw wrapError(e, o.what, ap.currentEntry);
   }
-  return { diffId: `sha256:${hash.digest('hex')}`, opaque: [...ap.opaque].sort() };
+  return { diffId: hash ? `sha256:${hash.digest('hex')}` : o.verifiedDiffId!, opaque: [...ap.opaque].sort() };
 }
 
 function wrapError(e: unknown, what: string, entry: string): BerthError {

@@ -277,14 +277,16 @@ export class Snapshotter {
    * Unpacks a layer tar (plain or gzip) once into its own directory. If the layer exists, reads
    * nothing and returns it. The chain ID must be the one `parent` and the tar's diff ID give.
    */
-  async applyLayer(chainId: string, parent: string | undefined, tar: Readable, opts: { expectDiffId?: string } = {}): Promise<ApplyResult> {
+  async applyLayer(chainId: string, parent: string | undefined, tar: Readable, opts: { expectDiffId?: string; verified?: boolean } = {}): Promise<ApplyResult> {
     const what = `apply layer ${chainId}`;
     checkDigest(chainId, 'chain ID', 'apply layer');
     if (parent !== undefined) checkDigest(parent, 'parent', what);
     if (opts.expectDiffId !== undefined) checkDigest(opts.expectDiffId, 'expected diff ID', what);
     const existing = this.readLayer(chainId);
     if (existing) return { diffId: existing.diffId, size: existing.size };
-    const r = await this.unpackAndCommit(parent ?? null, tar, what, (diffId) => {
+    // `verified`: the caller read the tar from a blob whose digest is expectDiffId (uncompressed).
+    const verifiedDiffId = opts.verified ? opts.expectDiffId : undefined;
+    const r = await this.unpackAndCommit(parent ?? null, tar, what, verifiedDiffId, (diffId) => {
       if (opts.expectDiffId !== undefined && diffId !== opts.expectDiffId) throw invalidArgument(`${what}: diff ID mismatch: the tar's is ${diffId}, expected ${opts.expectDiffId}`);
       const computed = parent === undefined ? diffId : sha256(`${parent} ${diffId}`);
       if (computed !== chainId) throw invalidArgument(`${what}: chain ID mismatch: parent ${parent ?? '(none)'} and diff ID ${diffId} give ${computed}`);
@@ -293,7 +295,7 @@ export class Snapshotter {
     return { diffId: r.diffId, size: r.size };
   }
 
-  private async unpackAndCommit(parent: string | null, tar: Readable, what: string, idFor: (diffId: string) => string): Promise<CommitResult> {
+  private async unpackAndCommit(parent: string | null, tar: Readable, what: string, verifiedDiffId: string | undefined, idFor: (diffId: string) => string): Promise<CommitResult> {
     const parentRec = parent === null ? undefined : this.readLayer(parent);
     if (parent !== null && !parentRec) throw notFound(`${what}: parent layer ${parent} not found`);
     const lowers = this.driver === 'overlay' ? this.lowersOf(parent, what) : [];
@@ -303,7 +305,7 @@ export class Snapshotter {
       mkdirSync(dir, { mode: 0o755 });
       chmodSync(dir, 0o755);
       if (this.driver === 'vfs' && parentRec) copyTree(this.layerDir(parentRec), dir, `${what}: copy parent layer ${parent}`);
-      const { diffId, opaque } = await unpackLayer(tar, { dir, driver: this.driver, lowers, what });
+      const { diffId, opaque } = await unpackLayer(tar, { dir, driver: this.driver, lowers, what, verifiedDiffId });
       const id = idFor(diffId);
       const won = this.readLayer(id);
       if (won) return { chainId: id, diffId: won.diffId, size: won.size };
@@ -467,7 +469,7 @@ export class Snapshotter {
     const what = `commit snapshot ${JSON.stringify(key)}`;
     const s = this.snapshot(key, 'commit snapshot');
     if (expectChainId !== undefined) checkDigest(expectChainId, 'chain ID', what);
-    return this.unpackAndCommit(s.parent, this.diffTar(key), what, (diffId) => {
+    return this.unpackAndCommit(s.parent, this.diffTar(key), what, undefined, (diffId) => {
       const id = s.parent === null ? diffId : sha256(`${s.parent} ${diffId}`);
       if (expectChainId !== undefined && id !== expectChainId) throw invalidArgument(`${what}: the changes give chain ID ${id}, not ${expectChainId}`);
       return id;

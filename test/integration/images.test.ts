@@ -113,3 +113,85 @@ describe('images', { skip }, () => {
     void pipeline;
   });
 });
+
+describe('container layer: copy-on-write, diff and commit', { skip }, () => {
+  after(() => cleanupTmp());
+  for (const driver of ['overlay', 'vfs'] as const) {
+    it(`${driver}: changes stay in the container's layer; diff shows them; commit makes an image with them`, async () => {
+      const { runFsOps } = await import('../../src/sys/fsops.js');
+      const { createHash } = await import('node:crypto');
+      const fs = await import('node:fs');
+      const svc = new ImageService({ root: tmp(), storageDriver: driver });
+      const base = await svc.importTar(
+        tarOf([
+          { name: 'etc/', type: 'directory' },
+          { name: 'etc/keep.txt', data: 'keep\n' },
+          { name: 'etc/change.txt', data: 'old\n' },
+          { name: 'etc/delete.txt', data: 'bye\n' },
+        ]),
+        { ref: 'cow:base' },
+      );
+      const layerDir = svc.snapshots.layerPath(base.layers[0]!.chainId);
+      const hashTree = (d: string): string => {
+        const h = createHash('sha256');
+        const walk = (p: string) => {
+          for (const n of fs.readdirSync(p).sort()) {
+            const q = join(p, n);
+            const st = fs.lstatSync(q);
+            h.update(`${q.slice(d.length)} ${st.mode} ${st.size}\n`);
+            if (st.isDirectory()) walk(q);
+            else if (st.isFile()) h.update(fs.readFileSync(q));
+          }
+        };
+        walk(d);
+        return h.digest('hex');
+      };
+      const before = hashTree(layerDir);
+      const key = 'ctr-' + driver;
+      const mounts = svc.snapshots.prepare(key, base.layers[0]!.chainId);
+      const target = join(tmp(), 'rootfs');
+      fs.mkdirSync(target);
+      const m = mounts[0]!;
+      if (m.type === 'overlay') await runFsOps([{ op: 'mount', source: 'overlay', target, fstype: 'overlay', data: m.options.join(',') }]);
+      else await runFsOps([{ op: 'mount', source: m.source, target, fstype: '', flags: 4096 | 16384 }]);
+      try {
+        fs.writeFileSync(join(target, 'etc/change.txt'), 'new\n');
+        fs.writeFileSync(join(target, 'etc/added.txt'), 'hi\n');
+        fs.rmSync(join(target, 'etc/delete.txt'));
+      } finally {
+        await runFsOps([{ op: 'umount', target }]);
+      }
+      assert.equal(hashTree(layerDir), before, "the image's layer changed");
+      const changes = await svc.snapshots.changes(key);
+      assert.deepEqual(changes, [
+        { kind: 'C', path: '/etc' },
+        { kind: 'A', path: '/etc/added.txt' },
+        { kind: 'C', path: '/etc/change.txt' },
+        { kind: 'D', path: '/etc/delete.txt' },
+      ]);
+      const img = await svc.commitSnapshot(key, base, { ref: 'cow:committed', message: 'my change', changes: ['CMD ["cat", "/etc/change.txt"]'] });
+      assert.equal(img.layers.length, 2);
+      const hist = svc.history('cow:committed');
+      assert.equal(hist.length, 2);
+      assert.equal(hist[0]!.Comment, 'my change');
+      assert.ok(hist[0]!.Size > 0);
+      assert.deepEqual((svc.inspect('cow:committed') as { Config: { Cmd: string[] } }).Config.Cmd, ['cat', '/etc/change.txt']);
+      // A new container of the committed image sees the change.
+      const m2 = svc.snapshots.prepare('ctr2-' + driver, img.layers[1]!.chainId)[0]!;
+      const t2 = join(tmp(), 'rootfs2');
+      fs.mkdirSync(t2);
+      if (m2.type === 'overlay') await runFsOps([{ op: 'mount', source: 'overlay', target: t2, fstype: 'overlay', data: m2.options.join(',') }]);
+      else await runFsOps([{ op: 'mount', source: m2.source, target: t2, fstype: '', flags: 4096 | 16384 }]);
+      try {
+        assert.equal(fs.readFileSync(join(t2, 'etc/change.txt'), 'utf8'), 'new\n');
+        assert.equal(fs.readFileSync(join(t2, 'etc/added.txt'), 'utf8'), 'hi\n');
+        assert.equal(fs.existsSync(join(t2, 'etc/delete.txt')), false);
+        assert.equal(fs.readFileSync(join(t2, 'etc/keep.txt'), 'utf8'), 'keep\n');
+      } finally {
+        await runFsOps([{ op: 'umount', target: t2 }]);
+      }
+      svc.snapshots.remove(key);
+      svc.snapshots.remove('ctr2-' + driver);
+    });
+  }
+});
