@@ -52,17 +52,13 @@ export async function saveArchive(svc: ImageService, names: string[], dest: Writ
   };
   try {
     await entry('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
+    // Metadata first (index.json, manifest.json, manifests, configs), then the layers: a reader
+    // knows what each layer is when it reaches it and can unpack it as it streams by.
     const indexManifests: object[] = [];
     const dockerManifest: object[] = [];
     for (const { rec, tags } of images) {
-      for (const d of [rec.configDigest, ...rec.layers.map((l) => l.digest), rec.manifestDigest]) {
-        if (written.has(d)) continue;
-        written.add(d);
-        const info = svc.content.info(d);
-        if (!info) throw invalidArgument(`save: blob ${d} of image ${rec.id} is missing from the store`);
-        await fileEntry(blobPath(d), d, info.size);
-      }
-      const manInfo = svc.content.info(rec.manifestDigest)!;
+      const manInfo = svc.content.info(rec.manifestDigest);
+      if (!manInfo) throw invalidArgument(`save: manifest ${rec.manifestDigest} of image ${rec.id} is missing from the store`);
       const refs = tags.length ? tags : [undefined];
       for (const t of refs) {
         const annotations: Record<string, string> = {};
@@ -74,8 +70,19 @@ export async function saveArchive(svc: ImageService, names: string[], dest: Writ
       }
       dockerManifest.push({ Config: blobPath(rec.configDigest), RepoTags: tags.map(familiarName), Layers: rec.layers.map((l) => blobPath(l.digest)) });
     }
+    const blobs = async (digests: string[], owner: string) => {
+      for (const d of digests) {
+        if (written.has(d)) continue;
+        written.add(d);
+        const info = svc.content.info(d);
+        if (!info) throw invalidArgument(`save: blob ${d} of image ${owner} is missing from the store`);
+        await fileEntry(blobPath(d), d, info.size);
+      }
+    };
+    for (const { rec } of images) await blobs([rec.configDigest, rec.manifestDigest], rec.id);
     await entry('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: indexManifests })));
     if (opts.format === 'docker-archive') await entry('manifest.json', Buffer.from(JSON.stringify(dockerManifest)));
+    for (const { rec } of images) await blobs(rec.layers.map((l) => l.digest), rec.id);
     pack.finalize();
     await done;
   } catch (e) {
@@ -96,14 +103,69 @@ export interface Loaded {
  * then the manifests say which blobs are configs and layers; layers are unpacked in order.
  */
 export async function loadArchive(svc: ImageService, src: Readable, opts: { source?: string } = {}): Promise<Loaded[]> {
-  const where = `load ${opts.source ?? 'stdin'}`;
   const files = new Map<string, { digest: string; size: number }>();
+  const before = new Set(svc.content.list().map((b) => b.digest));
+  try {
+    return await loadInto(svc, src, files, `load ${opts.source ?? 'stdin'}`);
+  } catch (e) {
+    // Nothing half-stored: blobs this load brought that no image uses go again.
+    const used = new Set(svc.images.list().flatMap((r) => [r.manifestDigest, r.configDigest, ...r.layers.map((l) => l.digest)]));
+    for (const { digest } of files.values()) if (!before.has(digest) && !used.has(digest)) svc.content.delete(digest);
+    throw e;
+  }
+}
+
+async function loadInto(svc: ImageService, src: Readable, files: Map<string, { digest: string; size: number }>, where: string): Promise<Loaded[]> {
   const extract = tar.extract();
   // gzip'd archives are read too.
   const head = new PassThrough();
   const first = await peek(src, 2);
   const input = first[0] === 0x1f && first[1] === 0x8b ? head.pipe(createGunzip()) : head;
   head.end !== undefined && replay(src, first, head);
+  // When the archive names its layers before it holds them (berth's own archives do), each layer
+  // is unpacked while it is read, instead of being read back from the store afterwards.
+  const early = new Map<string, { diffId: string; chain: string; parent: string | undefined }>();
+  const planFrom = (name: string, info: { digest: string }) => {
+    if (name !== 'manifest.json') return;
+    try {
+      const list = JSON.parse(svc.content.read(info.digest).toString()) as { Config: string; Layers: string[] }[];
+      for (const m of list) {
+        const cfg = files.get(m.Config);
+        if (!cfg) continue;
+        const diffIds = parseImageConfig(svc.content.read(cfg.digest), 'config').rootfs?.diff_ids ?? [];
+        if (diffIds.length !== m.Layers.length) continue;
+        m.Layers.forEach((l, i) => {
+          if (!early.has(l)) early.set(l, { diffId: diffIds[i]!, chain: chainId(diffIds.slice(0, i + 1)), parent: i ? chainId(diffIds.slice(0, i)) : undefined });
+        });
+      }
+    } catch {
+      early.clear(); // read it again the slow way at the end, with its errors
+    }
+  };
+  const applyWhileReading = async (name: string, stream: Readable): Promise<{ digest: string; size: number }> => {
+    const plan = early.get(name)!;
+    const named = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
+    const toStore = new PassThrough({ highWaterMark: 1 << 20 });
+    const toApply = new PassThrough({ highWaterMark: 1 << 20 });
+    tee(stream, toStore, toApply);
+    const applying = svc.snapshots.hasLayer(plan.chain) || (plan.parent !== undefined && !svc.snapshots.hasLayer(plan.parent))
+      ? (toApply.resume(), Promise.resolve(undefined))
+      : // A plain tar named by its digest is its own diff ID: the store checks that digest, so the
+        // unpacker need not hash it again (a mismatch removes the layer below).
+        svc.snapshots.applyLayer(plan.chain, plan.parent, toApply, { expectDiffId: plan.diffId, verified: named?.[1] !== undefined && `sha256:${named[1]}` === plan.diffId });
+    const [stored, applied] = await Promise.allSettled([svc.content.write(toStore, named ? { digest: `sha256:${named[1]}` } : undefined), applying]);
+    if (stored.status === 'rejected' || applied.status === 'rejected') {
+      if (applied.status === 'fulfilled' && applied.value && !svc.images.list().some((r) => r.layers.some((l) => l.chainId === plan.chain))) {
+        try {
+          svc.snapshots.removeLayer(plan.chain);
+        } catch {
+          /* in use */
+        }
+      }
+      throw stored.status === 'rejected' ? stored.reason : (applied as PromiseRejectedResult).reason;
+    }
+    return stored.value;
+  };
   const reading = new Promise<void>((resolve, reject) => {
     extract.on('entry', (h, stream, next) => {
       const name = h.name.replace(/^\.\//, '');
@@ -112,9 +174,11 @@ export async function loadArchive(svc: ImageService, src: Readable, opts: { sour
         stream.on('end', next);
         return;
       }
-      svc.content.write(stream).then(
+      const store = early.has(name) ? applyWhileReading(name, stream as unknown as Readable) : svc.content.write(stream);
+      store.then(
         (info) => {
           files.set(name, info);
+          planFrom(name, info);
           next();
         },
         (e: unknown) => reject(e),
@@ -226,6 +290,29 @@ async function importImage(
     parent = chain;
   }
   return svc.storeImage({ config: { digest: configDigest }, layers, manifest });
+}
+
+/** Copies one stream into two, going at the pace of the slower one. */
+function tee(src: Readable, a: PassThrough, b: PassThrough): void {
+  let waiting = 0;
+  const resume = () => {
+    if (--waiting === 0) src.resume();
+  };
+  src.on('data', (chunk: Buffer) => {
+    const okA = a.write(chunk);
+    const okB = b.write(chunk);
+    if (!okA) (waiting++, a.once('drain', resume));
+    if (!okB) (waiting++, b.once('drain', resume));
+    if (waiting > 0) src.pause();
+  });
+  src.on('end', () => {
+    a.end();
+    b.end();
+  });
+  src.on('error', (e: Error) => {
+    a.destroy(e);
+    b.destroy(e);
+  });
 }
 
 async function peek(src: Readable, n: number): Promise<Buffer> {

@@ -107,6 +107,22 @@ describe('images', { skip }, () => {
     const b = new ImageService({ root: tmp() });
     await assert.rejects(loadArchive(b, createReadStream(cut), { source: cut }), /truncated|unexpected end/i);
     assert.equal(b.list().length, 0);
+    assert.equal(b.content.list().length, 0);
+    // A layer whose bytes do not match its name, in an archive that names its layers first (so it
+    // is unpacked as it streams): refused, and neither the layer nor the image stays.
+    const dockerFile = join(tmp(), 'img-docker.tar');
+    await saveArchive(a, ['busybox:x'], createWriteStream(dockerFile), { format: 'docker-archive', file: dockerFile });
+    for (const original of [whole, readFileSync(dockerFile)]) {
+      const tampered = Buffer.from(original);
+      tampered[Math.floor(tampered.length / 2) + 3] ^= 0xff;
+      const bad = join(tmp(), 'tampered.tar');
+      writeFileSync(bad, tampered);
+      const c = new ImageService({ root: tmp() });
+      await assert.rejects(loadArchive(c, createReadStream(bad), { source: bad }), /corrupt|does not match|mismatch/);
+      assert.equal(c.list().length, 0);
+      assert.equal(c.snapshots.listLayers().length, 0);
+      assert.equal(c.content.list().length, 0);
+    }
     await assert.rejects(a.importTar(tarOf([]), { ref: 'Bad:Ref' }), /invalid reference format/);
     assert.throws(() => a.resolve('nosuch:image'), /No such image: nosuch:image/);
     void existsSync;
