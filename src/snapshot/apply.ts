@@ -19,6 +19,7 @@
  * vfs: the directory holds the parent's whole tree; whiteouts delete from it.
  */
 import { createHash } from 'node:crypto';
+import { Decompress as ZstdDecompress } from 'fzstd';
 import { closeSync, constants, lstatSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -594,7 +595,35 @@ async function* decompress(src: Readable, what: string): AsyncGenerator<Buffer> 
       }
       head = head.length ? Buffer.concat([head, toBuf(r.value)]) : toBuf(r.value);
     }
-    if (head.length >= 4 && head.readUInt32BE(0) === 0x28b52ffd) throw invalidArgument(`${what}: zstd-compressed layers are not supported`);
+    if (head.length >= 4 && head.readUInt32BE(0) === 0x28b52ffd) {
+      // zstd: decompressed with fzstd (pure JavaScript; Node 20's zlib has no zstd).
+      gunzip.destroy();
+      const out: Buffer[] = [];
+      const z = new ZstdDecompress((chunk) => out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+      const feed = (b: Buffer, final: boolean) => {
+        try {
+          z.push(b, final);
+        } catch (e) {
+          throw invalidArgument(`${what}: corrupt zstd stream: ${reason(e)}`, { cause: e });
+        }
+      };
+      feed(head, false);
+      while (true) {
+        for (const c of out.splice(0)) yield c;
+        if (ended) break;
+        let r: IteratorResult<Buffer | string | Uint8Array>;
+        try {
+          r = await it.next();
+        } catch (e) {
+          throw internal(`${what}: read the layer: ${reason(e)}`, { cause: e });
+        }
+        if (r.done) break;
+        feed(toBuf(r.value), false);
+      }
+      feed(Buffer.alloc(0), true);
+      for (const c of out.splice(0)) yield c;
+      return;
+    }
     if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) throw invalidArgument(`${what}: xz-compressed layers are not supported`);
     if (head.length < 2 || head[0] !== 0x1f || head[1] !== 0x8b) {
       gunzip.destroy();

@@ -130,6 +130,27 @@ describe('images', { skip }, () => {
   });
 });
 
+describe('compressed layers', { skip: skip || (!existsSync('/usr/bin/zstd') ? 'zstd is not installed (scripts/setup.sh installs it)' : false) }, () => {
+  after(() => cleanupTmp());
+  it('applies gzip and zstd layers, checking the diff ID of the uncompressed tar', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { createHash } = await import('node:crypto');
+    const { gzipSync } = await import('node:zlib');
+    const chunks: Buffer[] = [];
+    for await (const c of tarOf([{ name: 'hello.txt', data: 'hello from a compressed layer\n'.repeat(1000) }])) chunks.push(c as Buffer);
+    const plain = Buffer.concat(chunks);
+    const diffId = 'sha256:' + createHash('sha256').update(plain).digest('hex');
+    const svc = new ImageService({ root: tmp() });
+    for (const [name, data] of [['gzip', gzipSync(plain)], ['zstd', execFileSync('zstd', ['-q', '-c'], { input: plain })]] as const) {
+      const root = new ImageService({ root: tmp() }).snapshots;
+      const r = await root.applyLayer(diffId, undefined, Readable.from([data]), { expectDiffId: diffId });
+      assert.equal(r.diffId, diffId, name);
+      assert.equal(readFileSync(join(root.layerPath(diffId), 'hello.txt'), 'utf8').length, 30 * 1000);
+    }
+    void svc;
+  });
+});
+
 describe('container layer: copy-on-write, diff and commit', { skip }, () => {
   after(() => cleanupTmp());
   for (const driver of ['overlay', 'vfs'] as const) {
