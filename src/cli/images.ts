@@ -179,9 +179,16 @@ function addImageCommands(program: Command, g: GlobalOptions, out: (s: string) =
       .description('save images to a tar archive (docker-archive; oci-archive with --format oci)')
       .argument('<image...>')
       .option('-o, --output <file>', 'write to a file instead of stdout')
-      .option('--format <format>', 'docker-archive (default) or oci-archive', 'docker-archive')
+      .option('--format <format>', 'docker-archive (default), oci-archive, or oci-dir (a directory, with -o)', 'docker-archive')
       .action(async (names: string[], o) => {
         const svc = await imageService(g);
+        if (o.format === 'oci-dir') {
+          if (!o.output) throw invalidArgument('save --format oci-dir needs -o DIRECTORY');
+          const { saveLayoutDir } = await import('../engine/index.js');
+          await saveLayoutDir(svc, names, resolve(o.output));
+          return;
+        }
+        if (!['docker-archive', 'oci-archive', 'oci', 'docker'].includes(o.format)) throw invalidArgument(`save: unknown format ${JSON.stringify(o.format)} (docker-archive, oci-archive, oci-dir)`);
         if (!o.output && process.stdout.isTTY) throw invalidArgument('cowardly refusing to save to a terminal. Use the -o flag or redirect');
         const { saveArchive } = await import('../engine/index.js');
         const dest: Writable = o.output ? createWriteStream(resolve(o.output)) : process.stdout;

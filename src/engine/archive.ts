@@ -4,7 +4,8 @@
  * that `docker load`, `podman load` and OCI tools (skopeo's oci-archive:) all read it; with
  * `oci-archive` the manifest.json is left out. `load` reads either, layers gzip'd or not.
  */
-import { createReadStream, rmSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -25,7 +26,73 @@ export interface SaveOptions {
 const hex = (d: string) => d.replace(/^sha256:/, '');
 const blobPath = (d: string) => `blobs/sha256/${hex(d)}`;
 
+/** Where save writes: a tar stream, or a directory (an OCI layout on disk). */
+interface Sink {
+  entry(name: string, data: Buffer): Promise<void>;
+  blob(name: string, digest: string, size: number): Promise<void>;
+  finish(): Promise<void>;
+  abort(e: Error): Promise<void>;
+}
+
+function tarSink(svc: ImageService, dest: Writable): Sink {
+  const pack = tar.pack();
+  const done = pipeline(pack, dest);
+  return {
+    entry: (name, data) => new Promise<void>((res, rej) => pack.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data, (e) => (e ? rej(e) : res()))),
+    blob: (name, digest, size) =>
+      new Promise<void>((res, rej) => {
+        const e = pack.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (err) => (err ? rej(err) : res()));
+        svc.content.createReadStream(digest).on('error', rej).pipe(e);
+      }),
+    finish: async () => {
+      pack.finalize();
+      await done;
+    },
+    abort: async (e) => {
+      pack.destroy(e);
+      await done.catch(() => {});
+    },
+  };
+}
+
+function dirSink(svc: ImageService, dir: string): Sink {
+  mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+  return {
+    entry: async (name, data) => writeFileSync(join(dir, name), data),
+    blob: async (name, digest) => {
+      const target = join(dir, name);
+      try {
+        linkSync(svc.content.path(digest), target); // same file system: no copy
+      } catch {
+        copyFileSync(svc.content.path(digest), target);
+      }
+    },
+    finish: async () => {},
+    abort: async () => {},
+  };
+}
+
 export async function saveArchive(svc: ImageService, names: string[], dest: Writable, opts: SaveOptions): Promise<void> {
+  try {
+    await writeImages(svc, names, tarSink(svc, dest), opts.format);
+  } catch (e) {
+    if (opts.file) rmSync(opts.file, { force: true });
+    throw e;
+  }
+}
+
+/** `save --format oci-dir`: the images as an OCI image layout directory. */
+export async function saveLayoutDir(svc: ImageService, names: string[], dir: string): Promise<void> {
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw invalidArgument(`save: ${JSON.stringify(dir)} exists and is not empty`);
+  try {
+    await writeImages(svc, names, dirSink(svc, dir), 'oci-archive');
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function writeImages(svc: ImageService, names: string[], sink: Sink, format: SaveOptions['format']): Promise<void> {
   const images: { rec: ImageRecord; tags: string[] }[] = [];
   for (const n of names) {
     const rec = svc.resolve(n);
@@ -40,16 +107,9 @@ export async function saveArchive(svc: ImageService, names: string[], dest: Writ
     if (prev) prev.tags.push(...tags);
     else images.push({ rec, tags });
   }
-  const pack = tar.pack();
-  const done = pipeline(pack, dest);
   const written = new Set<string>();
-  const entry = (name: string, data: Buffer) => new Promise<void>((res, rej) => pack.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data, (e) => (e ? rej(e) : res())));
-  const fileEntry = async (name: string, digest: string, size: number) => {
-    await new Promise<void>((res, rej) => {
-      const e = pack.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (err) => (err ? rej(err) : res()));
-      svc.content.createReadStream(digest).on('error', rej).pipe(e);
-    });
-  };
+  const entry = (name: string, data: Buffer) => sink.entry(name, data);
+  const fileEntry = (name: string, digest: string, size: number) => sink.blob(name, digest, size);
   try {
     await entry('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
     // Metadata first (index.json, manifest.json, manifests, configs), then the layers: a reader
@@ -81,14 +141,11 @@ export async function saveArchive(svc: ImageService, names: string[], dest: Writ
     };
     for (const { rec } of images) await blobs([rec.configDigest, rec.manifestDigest], rec.id);
     await entry('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: indexManifests })));
-    if (opts.format === 'docker-archive') await entry('manifest.json', Buffer.from(JSON.stringify(dockerManifest)));
+    if (format === 'docker-archive') await entry('manifest.json', Buffer.from(JSON.stringify(dockerManifest)));
     for (const { rec } of images) await blobs(rec.layers.map((l) => l.digest), rec.id);
-    pack.finalize();
-    await done;
+    await sink.finish();
   } catch (e) {
-    pack.destroy(e as Error);
-    await done.catch(() => {});
-    if (opts.file) rmSync(opts.file, { force: true });
+    await sink.abort(e as Error);
     throw e;
   }
 }

@@ -6,4 +6,4 @@ export { Runtime, defaultSpec, makeBusyboxRootfs, findStaticBusybox } from '../r
 export type { CreateOptions, RunOptions, ExecOptions, ExitStatus, ContainerInfo } from '../runtime/index.js';
 export { ImageService, packDir } from './images.js';
 export type { ImageSummary, ImageServiceOptions } from './images.js';
-export { saveArchive, loadArchive } from './archive.js';
+export { saveArchive, saveLayoutDir, loadArchive } from './archive.js';

@@ -1,7 +1,7 @@
 /** The image commands as a user types them: starter, images, tag, rmi, import, save, load, df. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import tar from 'tar-stream';
@@ -73,6 +73,20 @@ describe('berth image commands', { skip }, () => {
     assert.equal(l.stdout, 'Loaded image: busybox:latest\n');
     const ids = (r: string) => spawnSync(bin, ['--root', r, 'images', '-q', '--no-trunc', 'busybox'], { encoding: 'utf8' }).stdout;
     assert.equal(ids(other), ids(root));
+  });
+
+  it('saves an OCI layout directory', () => {
+    const dir = join(tmp(), 'layout');
+    const r = berth(['save', '--format', 'oci-dir', '-o', dir, 'busybox']);
+    assert.equal(r.status, 0, r.stderr);
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    assert.equal(JSON.parse(readFileSync(join(dir, 'oci-layout'), 'utf8')).imageLayoutVersion, '1.0.0');
+    const digest = index.manifests[0].digest as string;
+    assert.ok(existsSync(join(dir, 'blobs', 'sha256', digest.slice(7))));
+    assert.equal(index.manifests[0].annotations['org.opencontainers.image.ref.name'], 'latest');
+    const again = berth(['save', '--format', 'oci-dir', '-o', dir, 'busybox']);
+    assert.equal(again.status, 125);
+    assert.match(again.stderr, /exists and is not empty/);
   });
 
   it('reports disk usage and prunes', () => {
