@@ -15,6 +15,7 @@ import { conflict, invalidArgument, notFound } from '../lib/errors.js';
 
 import { MediaType, parseImageConfig, type ImageConfig } from '../oci/image-spec.js';
 import { chainId, Snapshotter, type Driver } from '../snapshot/index.js';
+import { runFsOps } from '../sys/fsops.js';
 
 export interface ImageServiceOptions {
   root: string;
@@ -346,6 +347,32 @@ export class ImageService {
       ],
     };
     return this.storeImage({ config, layers: [...base.layers, layer], ref: opts.ref });
+  }
+
+  /**
+   * `export`: the merged file system of a writable snapshot (a container's) as a tar stream. The
+   * snapshot is mounted on a private temporary directory while the tar is read.
+   */
+  async exportSnapshot(key: string): Promise<Readable> {
+    const m = this.snapshots.mounts(key)[0];
+    if (!m) throw notFound(`snapshot ${key}: not found`);
+    const target = mkdtempSync(join(tmpdir(), 'berth-export-'));
+    if (m.type === 'overlay') await runFsOps([{ op: 'mount', source: 'overlay', target, fstype: 'overlay', data: m.options.join(','), flags: 1 /* ro */ }]);
+    else await runFsOps([{ op: 'mount', source: m.source, target, fstype: '', flags: 4096 | 16384 }]);
+    const out = new PassThrough();
+    const cleanup = () => {
+      runFsOps([{ op: 'umount', target, flags: 2 /* MNT_DETACH */ }])
+        .catch(() => {})
+        .finally(() => rmSync(target, { recursive: true, force: true }));
+    };
+    const tarStream = packDir(target);
+    tarStream.on('error', (e) => {
+      out.destroy(e);
+      cleanup();
+    });
+    tarStream.on('end', cleanup);
+    tarStream.pipe(out);
+    return out;
   }
 
   /** `import`: a root filesystem tar (file or stream) as a one-layer image, like docker import. */

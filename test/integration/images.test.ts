@@ -46,6 +46,20 @@ describe('images', { skip }, () => {
     assert.match(hist[0]!.CreatedBy, /busybox-static/);
   });
 
+  it('refuses to remove an image a container uses unless forced', async () => {
+    let used = new Set<string>();
+    const svc = new ImageService({ root: tmp(), inUse: () => used });
+    const rec = await svc.starter();
+    used = new Set([rec.id]);
+    assert.throws(() => svc.remove('busybox'), /a container uses it/);
+    assert.equal(svc.list().length, 1);
+    svc.remove('busybox', { force: true }); // untags; the image stays while in use
+    assert.equal(svc.list()[0]!.RepoTags.length, 0);
+    used = new Set();
+    svc.remove(rec.id);
+    assert.equal(svc.list().length, 0);
+  });
+
   it('shares a base layer between two images: one copy on disk', async () => {
     const svc = new ImageService({ root: tmp() });
     const base = await svc.importTar(tarOf([{ name: 'etc/', type: 'directory' }, { name: 'etc/base.txt', data: 'base\n' }]), { ref: 'base:1' });
@@ -206,6 +220,18 @@ describe('container layer: copy-on-write, diff and commit', { skip }, () => {
         { kind: 'C', path: '/etc/change.txt' },
         { kind: 'D', path: '/etc/delete.txt' },
       ]);
+      // export: the merged file system as a tar
+      const names: string[] = [];
+      const ex = tar.extract();
+      ex.on('entry', (h, st, next) => {
+        names.push(h.name);
+        st.resume();
+        st.on('end', next);
+      });
+      (await svc.exportSnapshot(key)).pipe(ex);
+      await new Promise<void>((r) => ex.on('finish', () => r()));
+      assert.ok(names.includes('etc/added.txt') && names.includes('etc/keep.txt') && names.includes('etc/change.txt'), names.join(' '));
+      assert.ok(!names.includes('etc/delete.txt'));
       const img = await svc.commitSnapshot(key, base, { ref: 'cow:committed', message: 'my change', changes: ['CMD ["cat", "/etc/change.txt"]'] });
       assert.equal(img.layers.length, 2);
       const hist = svc.history('cow:committed');
