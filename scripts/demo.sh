@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# berth's main job at this stage: run a container from a starter bundle that berth makes itself
-# from the host's busybox-static, with berth's own OCI runtime.
+# berth's main job: run a container from an image. The image is the busybox starter image that
+# berth makes itself from the host's busybox-static; state goes to a temporary root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-echo "+ berth bundle $work/bundle echo hello from a berth container"
-./bin/berth bundle "$work/bundle" sh -c 'echo hello from a berth container; echo "pid $$, hostname $(hostname), $(ls /sys/class/net | wc -l) network link(s)"' >/dev/null
-echo "+ berth-runtime --root $work/state run demo-$$ --bundle $work/bundle"
-./bin/berth-runtime --root "$work/state" run "demo-$$" --bundle "$work/bundle"
+berth() { ./bin/berth --root "$work/root" --runroot "$work/run" "$@"; }
+run() { echo "+ berth $*"; berth "$@"; }
+run starter
+run images
+run run --rm busybox echo hello
+run run --rm -h demo busybox sh -c 'echo "pid $$ in $(hostname), network links: $(ls /sys/class/net)"'

@@ -17,6 +17,11 @@ Images:
   image inspect, history, tag, rmi, image prune, import, save, load, system df
   starter                 make the busybox starter image from the host's busybox-static
 
+Containers:
+  run [OPTIONS] IMAGE [CMD...]   run a container in the foreground (--rm, --name, -e, -w, -u, -h,
+                          --entrypoint, -m, --cpus, --pids-limit, --network none|host, --read-only, -i)
+  ps [-a] [-q], rm [-f]   list and remove containers
+
 Runtime:
   runtime ...             the OCI runtime (same as berth-runtime): create, start, state, kill,
                           delete, run, exec, ps, list, spec
@@ -24,7 +29,7 @@ Runtime:
 
   version                 print the version
 
-Containers (run, ps, exec, ...), networks and builds are not there yet: see README.md.
+Detached containers, exec, logs, networks and builds are not there yet: see README.md.
 `;
 
 const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOptions): Promise<number> }>> = {
@@ -39,6 +44,10 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   inspect: () => import('./images.js'),
   starter: () => import('./images.js'),
   system: () => import('./images.js'),
+  run: () => import('./containers.js'),
+  ps: () => import('./containers.js'),
+  rm: () => import('./containers.js'),
+  container: () => import('./containers.js'),
 };
 
 function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {

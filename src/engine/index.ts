@@ -7,3 +7,5 @@ export type { CreateOptions, RunOptions, ExecOptions, ExitStatus, ContainerInfo 
 export { ImageService, packDir } from './images.js';
 export type { ImageSummary, ImageServiceOptions } from './images.js';
 export { saveArchive, saveLayoutDir, loadArchive } from './archive.js';
+export { ContainerService, DOCKER_DEFAULT_CAPS } from './containers.js';
+export type { ContainerRecord, RunOptions as ContainerRunOptions } from './containers.js';

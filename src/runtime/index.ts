@@ -5,4 +5,5 @@ export { DEFAULT_RUNTIME_ROOT, StateStore } from './state.js';
 export { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './default-spec.js';
 export { makeBusyboxRootfs, findStaticBusybox } from './starter.js';
 export { compileCreatePlan, compileExecPlan, parseMountOptions } from './plan.js';
+export type { RootfsMount } from './plan.js';
 export { capMask, capNames, capNumber, CAPABILITIES } from './caps.js';

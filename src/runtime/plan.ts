@@ -22,9 +22,18 @@ export interface CgroupMountSpec {
   hostDir: string;
 }
 
+/** A mount that makes the root filesystem itself (the engine's image layers), made in the container's own mount namespace. */
+export interface RootfsMount {
+  type: string; // 'overlay' or 'bind'
+  source: string;
+  options: string[];
+}
+
 export interface PlanInput {
   spec: Spec;
   bundle: string;
+  /** Mounted on root.path first, inside the container's mount namespace (gone with it). */
+  rootfsMount?: RootfsMount;
   /** Stay mode: the helper remains the container's parent and reports its exit. */
   stay: boolean;
   /** Start fifo: when set, the process waits there for `start` before it executes. */
@@ -244,7 +253,14 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   const prop = spec.linux?.rootfsPropagation;
   const rootPrivate = prop === 'private' || prop === 'rprivate' || prop === 'unbindable' || prop === 'runbindable';
   ops.push({ op: 'MOUNT', fields: [(rootPrivate ? MS.PRIVATE : MS.SLAVE) | MS.REC, '', '/', '', ''], what: 'make the mounts private to the container' });
-  ops.push({ op: 'MOUNT', fields: [MS.BIND | MS.REC, rootfs, rootfs, '', ''], what: `bind the root filesystem ${JSON.stringify(rootfs)}` });
+  const rm = input.rootfsMount;
+  if (rm && rm.type === 'overlay') {
+    ops.push({ op: 'MOUNT', fields: [0, 'overlay', rootfs, 'overlay', rm.options.join(',')], what: `mount the image's layers (overlay) on ${JSON.stringify(rootfs)}` });
+  } else if (rm) {
+    ops.push({ op: 'MOUNT', fields: [MS.BIND | MS.REC, rm.source, rootfs, '', ''], what: `bind the container's file system ${JSON.stringify(rm.source)}` });
+  } else {
+    ops.push({ op: 'MOUNT', fields: [MS.BIND | MS.REC, rootfs, rootfs, '', ''], what: `bind the root filesystem ${JSON.stringify(rootfs)}` });
+  }
 
   let devIsBind = false;
   let hasDevPts = false;

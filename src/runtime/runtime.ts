@@ -18,7 +18,7 @@ import { exeId, nsInode, procStat, processAlive } from '../sys/proc.js';
 import { CgroupManager, detectCgroups, resolveCgroupPath, type CgroupLayout } from './cgroups/index.js';
 import { NS_FILE } from './constants.js';
 import { runHooks, runHooksAll } from './hooks.js';
-import { compileCreatePlan, compileExecPlan, DEFAULT_DEVICES, rootfsPath, type CgroupMountSpec } from './plan.js';
+import { compileCreatePlan, compileExecPlan, DEFAULT_DEVICES, rootfsPath, type CgroupMountSpec, type RootfsMount } from './plan.js';
 import { compileSeccomp } from './seccomp/index.js';
 import { DEFAULT_RUNTIME_ROOT, StateStore, validateId, type ContainerRecord } from './state.js';
 
@@ -31,6 +31,8 @@ export interface CreateOptions {
   extraFds?: number[];
   /** The container's stdio (fds 0-2); inherited by default. */
   stdio?: StdioOptions;
+  /** The engine's layers, mounted on root.path inside the container's mount namespace. */
+  rootfsMount?: RootfsMount;
 }
 
 export interface ExitStatus {
@@ -186,6 +188,7 @@ export class Runtime {
         fifo: mode.fifo ? this.store.fifo(id) : undefined,
         consoleSocket: opts.consoleSocket,
         noPivot: opts.noPivot,
+        rootfsMount: opts.rootfsMount,
         preserveFds: opts.extraFds?.length ?? 0,
         cgroupProcs: cg.procsFiles(),
         cgroupMounts: cgroupMounts(layout, rec.cgroupPath),

@@ -1,0 +1,147 @@
+/** Container commands, first slice: run (foreground), ps, rm. */
+import { Command } from 'commander';
+import { BerthError, invalidArgument } from '../lib/errors.js';
+import { ago } from '../lib/units.js';
+import { engine, type GlobalOptions } from './context.js';
+import { exitCodeFor } from './exit.js';
+import { renderFormatted, renderTable } from './output.js';
+
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export async function run(argv: string[], g: GlobalOptions): Promise<number> {
+  const program = new Command('berth');
+  const out = (s: string) => void process.stdout.write(s);
+  program.exitOverride().enablePositionalOptions().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const runCmd = (cmd: Command) =>
+    cmd
+      .description('run a command in a new container')
+      .passThroughOptions()
+      .argument('<image>')
+      .argument('[command...]')
+      .option('--rm', 'remove the container when it exits')
+      .option('--name <name>', 'name of the container')
+      .option('-e, --env <VAR[=value]>', 'environment variable', collect, [])
+      .option('-w, --workdir <dir>', 'working directory')
+      .option('-u, --user <uid[:gid]>', 'user')
+      .option('-h, --hostname <name>', 'hostname')
+      .option('--entrypoint <cmd>', 'override the entrypoint')
+      .option('-m, --memory <bytes>', 'memory limit (e.g. 64m)')
+      .option('--cpus <n>', 'number of CPUs')
+      .option('--pids-limit <n>', 'pids limit')
+      .option('--network <mode>', 'none or host (bridges are not there yet)', 'none')
+      .option('--read-only', 'read-only root file system')
+      .option('-i, --interactive', 'keep stdin open')
+      .option('-t, --tty', 'allocate a terminal (not there yet)')
+      .option('-d, --detach', 'run in the background (not there yet)')
+      .action(async (image: string, command: string[], o) => {
+        if (o.detach) throw invalidArgument('run -d: detached containers are not there yet (see README)');
+        if (o.tty) throw invalidArgument('run -t: terminals for containers are not there yet (see README)');
+        const { containers } = await engine(g);
+        let pid = 0;
+        const fwd = (sig: NodeJS.Signals) => {
+          if (pid > 0) {
+            try {
+              process.kill(pid, sig);
+            } catch {
+              /* gone */
+            }
+          }
+        };
+        const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+        for (const s of sigs) process.on(s, fwd);
+        try {
+          const r = await containers.run({
+            image,
+            command,
+            name: o.name,
+            rm: o.rm === true,
+            env: o.env as string[],
+            workdir: o.workdir,
+            user: o.user,
+            hostname: o.hostname,
+            entrypoint: o.entrypoint,
+            memory: o.memory,
+            cpus: o.cpus,
+            pidsLimit: o.pidsLimit !== undefined ? Number(o.pidsLimit) : undefined,
+            network: o.network,
+            readOnly: o.readOnly === true,
+            stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+            onStart: (p) => (pid = p),
+          });
+          throw new ExitCode(r.code);
+        } finally {
+          for (const s of sigs) process.off(s, fwd);
+        }
+      });
+
+  const psCmd = (cmd: Command) =>
+    cmd
+      .description('list containers')
+      .option('-a, --all', 'show all containers (default shows just running)')
+      .option('-q, --quiet', 'only ids')
+      .option('--no-trunc', 'do not truncate')
+      .option('--format <format>', 'json or a {{.Field}} template')
+      .action(async (o) => {
+        const { containers } = await engine(g);
+        const list = containers.list().filter((c) => o.all || c.State.Status === 'running');
+        const id = (c: { Id: string }) => (o.trunc === false ? c.Id : c.Id.slice(0, 12));
+        if (o.quiet) return out(list.map((c) => id(c) + '\n').join(''));
+        const rows = list.map((c) => {
+          const st = c.State;
+          const status = st.Status === 'running' ? `Up ${ago(st.StartedAt).replace(/ ago$/, '')}` : st.Status === 'exited' ? `Exited (${st.ExitCode}) ${ago(st.FinishedAt || c.Created)}` : 'Created';
+          const command = JSON.stringify(c.Command.join(' '));
+          return { ID: id(c), Image: c.Image, Command: o.trunc === false || command.length <= 22 ? command : command.slice(0, 20) + '…"', CreatedAt: c.Created, RunningFor: ago(c.Created), Status: status, State: st.Status, Ports: '', Names: c.Name };
+        });
+        if (o.format) return out(renderFormatted(o.format, rows));
+        out(renderTable(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names])));
+      });
+
+  const rmCmd = (cmd: Command) =>
+    cmd
+      .description('remove containers')
+      .argument('<container...>')
+      .option('-f, --force', 'kill a running container first')
+      .option('-v, --volumes', 'accepted for docker compatibility')
+      .action(async (names: string[], o) => {
+        const { containers } = await engine(g);
+        let failed: Error | undefined;
+        for (const n of names) {
+          try {
+            await containers.remove(n, o.force === true);
+            out(n + '\n');
+          } catch (e) {
+            failed = e as Error;
+            process.stderr.write(`berth: ${(e as Error).message}\n`);
+          }
+        }
+        if (failed) throw new ExitCode(exitCodeFor(failed));
+      });
+
+  runCmd(program.command('run'));
+  psCmd(program.command('ps'));
+  rmCmd(program.command('rm'));
+  const container = program.command('container').description('manage containers');
+  runCmd(container.command('run'));
+  psCmd(container.command('ls').alias('list').alias('ps'));
+  rmCmd(container.command('rm').alias('remove'));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof ExitCode) return e.code;
+    const ce = e as { code?: string };
+    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
+      return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.help' ? 0 : 125;
+    }
+    process.stderr.write(`berth: ${(e as Error).message}\n`);
+    return e instanceof BerthError ? exitCodeFor(e) : 125;
+  }
+}
