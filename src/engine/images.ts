@@ -8,7 +8,6 @@ import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import { ContentStore } from '../content/index.js';
 import { applyChanges, familiarName, ImageStore, parseReference, type ContainerConfig, type ImageRecord, type LayerRecord } from '../image/index.js';
 import { conflict, invalidArgument, notFound } from '../lib/errors.js';
@@ -431,9 +430,11 @@ function globMatch(pattern: string, s: string): boolean {
 
 /** A directory as a tar stream (deterministic order, numeric owners, mtimes kept). */
 export function packDir(dir: string, opts: { mtime?: Date } = {}): Readable {
-  const pack = tar.pack();
   const out = new PassThrough();
   void (async () => {
+    const tar = (await import('tar-stream')).default;
+    const pack = tar.pack();
+    pipeline(pack, out).catch((e) => out.destroy(e as Error));
     const walk = async (rel: string): Promise<void> => {
       const full = join(dir, rel);
       const names = fs.readdirSync(full).sort();
@@ -457,8 +458,7 @@ export function packDir(dir: string, opts: { mtime?: Date } = {}): Readable {
     };
     await walk('');
     pack.finalize();
-  })().catch((e) => pack.destroy(e as Error));
-  pipeline(pack, out).catch((e) => out.destroy(e as Error));
+  })().catch((e) => out.destroy(e as Error));
   return out;
 }
 

@@ -6,6 +6,19 @@ export { Runtime, defaultSpec, makeBusyboxRootfs, findStaticBusybox } from '../r
 export type { CreateOptions, RunOptions, ExecOptions, ExitStatus, ContainerInfo } from '../runtime/index.js';
 export { ImageService, packDir } from './images.js';
 export type { ImageSummary, ImageServiceOptions } from './images.js';
-export { saveArchive, saveLayoutDir, loadArchive } from './archive.js';
+// Archives (tar, gzip) are loaded only by the commands that use them.
+import type { Loaded, SaveOptions } from './archive.js';
+import type { ImageService as ImageServiceT } from './images.js';
+import type { Readable, Writable } from 'node:stream';
+export type { Loaded, SaveOptions };
+export async function saveArchive(svc: ImageServiceT, names: string[], dest: Writable, opts: SaveOptions): Promise<void> {
+  return (await import('./archive.js')).saveArchive(svc, names, dest, opts);
+}
+export async function saveLayoutDir(svc: ImageServiceT, names: string[], dir: string): Promise<void> {
+  return (await import('./archive.js')).saveLayoutDir(svc, names, dir);
+}
+export async function loadArchive(svc: ImageServiceT, src: Readable, opts: { source?: string } = {}): Promise<Loaded[]> {
+  return (await import('./archive.js')).loadArchive(svc, src, opts);
+}
 export { ContainerService, DOCKER_DEFAULT_CAPS } from './containers.js';
 export type { ContainerRecord, RunOptions as ContainerRunOptions } from './containers.js';
