@@ -82,6 +82,16 @@ write_to (const char *path, const char *buf)
 
 static pid_t child_pid;
 
+/* The parent's part of the handshake failed: the child goes, and the error is reported. */
+static void __attribute__ ((noreturn))
+abandon_child (pid_t pid, int idx, const char *what)
+{
+  int e = errno;
+  kill (pid, SIGKILL);
+  waitpid (pid, NULL, 0);
+  fail (idx, e, what);
+}
+
 static void
 forward_signal (int sig)
 {
@@ -170,38 +180,17 @@ op_clone (int idx, struct cur *c)
     }
 
   close (sync_pipe[0]);
-  if (uid_map)
-    {
-      snprintf (path, sizeof path, "/proc/%d/uid_map", pid);
-      if (write_to (path, uid_map) < 0)
-        {
-          int e = errno;
-          kill (pid, SIGKILL);
-          waitpid (pid, NULL, 0);
-          fail (idx, e, "write uid_map");
-        }
-    }
-  if (gid_map)
-    {
-      snprintf (path, sizeof path, "/proc/%d/gid_map", pid);
-      if (write_to (path, gid_map) < 0)
-        {
-          int e = errno;
-          kill (pid, SIGKILL);
-          waitpid (pid, NULL, 0);
-          fail (idx, e, "write gid_map");
-        }
-    }
+  snprintf (path, sizeof path, "/proc/%d/uid_map", pid);
+  if (uid_map && write_to (path, uid_map) < 0)
+    abandon_child (pid, idx, "write uid_map");
+  snprintf (path, sizeof path, "/proc/%d/gid_map", pid);
+  if (gid_map && write_to (path, gid_map) < 0)
+    abandon_child (pid, idx, "write gid_map");
   snprintf (buf, sizeof buf, "%d", pid);
   for (int i = 0; i < n_cgroup_fds; i++)
     {
       if (write (cgroup_fds[i].fd, buf, strlen (buf)) < 0)
-        {
-          int e = errno;
-          kill (pid, SIGKILL);
-          waitpid (pid, NULL, 0);
-          fail (cgroup_fds[i].idx, e, "join cgroup");
-        }
+        abandon_child (pid, cgroup_fds[i].idx, "join cgroup");
       close (cgroup_fds[i].fd);
     }
   report ("pid %d\n", pid);

@@ -1,23 +1,17 @@
 /** Container commands, first slice: run (foreground), ps, rm. */
-import { Command } from 'commander';
-import { BerthError, invalidArgument } from '../lib/errors.js';
+import type { Command } from 'commander';
+import { invalidArgument } from '../lib/errors.js';
 import { ago } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
 import { exitCodeFor } from './exit.js';
 import { renderFormatted, renderTable } from './output.js';
-
-class ExitCode extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
+import { ExitCode, forwardSignals, newProgram, runProgram } from './program.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 export async function run(argv: string[], g: GlobalOptions): Promise<number> {
-  const program = new Command('berth');
+  const program = newProgram();
   const out = (s: string) => void process.stdout.write(s);
-  program.exitOverride().enablePositionalOptions().configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   const runCmd = (cmd: Command) =>
     cmd
@@ -45,17 +39,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         if (o.tty) throw invalidArgument('run -t: terminals for containers are not there yet (see README)');
         const { containers } = await engine(g);
         let pid = 0;
-        const fwd = (sig: NodeJS.Signals) => {
-          if (pid > 0) {
-            try {
-              process.kill(pid, sig);
-            } catch {
-              /* gone */
-            }
-          }
-        };
-        const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-        for (const s of sigs) process.on(s, fwd);
+        const stopForwarding = forwardSignals(() => pid);
         try {
           const r = await containers.run({
             image,
@@ -77,7 +61,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
           });
           throw new ExitCode(r.code);
         } finally {
-          for (const s of sigs) process.off(s, fwd);
+          stopForwarding();
         }
       });
 
@@ -132,16 +116,5 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
   psCmd(container.command('ls').alias('list').alias('ps'));
   rmCmd(container.command('rm').alias('remove'));
 
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (e) {
-    if (e instanceof ExitCode) return e.code;
-    const ce = e as { code?: string };
-    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
-      return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.help' ? 0 : 125;
-    }
-    process.stderr.write(`berth: ${(e as Error).message}\n`);
-    return e instanceof BerthError ? exitCodeFor(e) : 125;
-  }
+  return runProgram(program, argv);
 }

@@ -2,7 +2,7 @@
  * Image commands with Docker's names, flags and output: images (image ls), image inspect,
  * history, tag, rmi (image rm), image prune, import, save, load, system df, starter.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -11,6 +11,7 @@ import { ago, humanSize } from '../lib/units.js';
 import { imageService, type GlobalOptions } from './context.js';
 import { exitCodeFor } from './exit.js';
 import { renderFormatted, renderTable } from './output.js';
+import { ExitCode, newProgram, runProgram } from './program.js';
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
@@ -259,12 +260,6 @@ function addImageCommands(program: Command, g: GlobalOptions, out: (s: string) =
     });
 }
 
-class ExitCode extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
 async function confirm(what: string): Promise<boolean> {
   process.stderr.write(`WARNING! ${what}\nAre you sure you want to continue? [y/N] `);
   const chunks: Buffer[] = [];
@@ -276,20 +271,7 @@ async function confirm(what: string): Promise<boolean> {
 }
 
 export async function run(argv: string[], g: GlobalOptions): Promise<number> {
-  const program = new Command('berth');
-  const out = (s: string) => void process.stdout.write(s);
-  program.exitOverride().enablePositionalOptions().configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  addImageCommands(program, g, out);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (e) {
-    if (e instanceof ExitCode) return e.code;
-    const ce = e as { code?: string };
-    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
-      return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.help' || ce.code === 'commander.version' ? 0 : 125;
-    }
-    process.stderr.write(`berth: ${(e as Error).message}\n`);
-    return exitCodeFor(e);
-  }
+  const program = newProgram();
+  addImageCommands(program, g, (s: string) => void process.stdout.write(s));
+  return runProgram(program, argv);
 }

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { BerthError, invalidArgument } from '../lib/errors.js';
 import type { Process } from '../oci/runtime-spec.js';
 import { Runtime, defaultSpec } from '../engine/index.js';
+import { forwardSignals } from './program.js';
 import { parseSignal } from './signals.js';
 
 const VERSION = '0.1.0';
@@ -152,23 +153,13 @@ export async function runtimeMain(argv: string[], progName = 'berth-runtime'): P
         return;
       }
       let pid = 0;
-      const fwd = (sig: NodeJS.Signals) => {
-        if (pid > 0) {
-          try {
-            process.kill(pid, sig);
-          } catch {
-            /* gone */
-          }
-        }
-      };
-      const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-      for (const s of sigs) process.on(s, fwd);
+      const stopForwarding = forwardSignals(() => pid);
       try {
         const res = await r.run(id, { ...copts, keep: o.keep === true, onStart: (p) => (pid = p) });
         if (res.oomKilled) process.stderr.write(`${progName}: container ${id} was killed by the OOM killer\n`);
         throw new ExitError(res.code);
       } finally {
-        for (const s of sigs) process.off(s, fwd);
+        stopForwarding();
       }
     });
 
@@ -214,22 +205,12 @@ export async function runtimeMain(argv: string[], progName = 'berth-runtime'): P
         };
       }
       let pid = 0;
-      const fwd = (sig: NodeJS.Signals) => {
-        if (pid > 0) {
-          try {
-            process.kill(pid, sig);
-          } catch {
-            /* gone */
-          }
-        }
-      };
-      const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
-      if (!o.detach) for (const s of sigs) process.on(s, fwd);
+      const stopForwarding = o.detach ? () => {} : forwardSignals(() => pid);
       try {
         const res = await r.exec(id, { process: proc, detach: o.detach === true, pidFile: o.pidFile, consoleSocket: o.consoleSocket, extraFds: fdList(o.preserveFds), onStart: (p) => (pid = p) });
         if (!o.detach) throw new ExitError(res.code);
       } finally {
-        for (const s of sigs) process.off(s, fwd);
+        stopForwarding();
       }
     });
 
