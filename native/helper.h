@@ -57,6 +57,12 @@ int op_caps (struct cur *c, const char **detail);
 int op_seccomp (struct cur *c, const char **detail);
 int prctl_no_new_privs (void);
 
+/* monitor.c */
+int op_log (struct cur *c, const char **detail);
+int monitor_enabled (void);
+int monitor_child_stdio (void);
+void monitor (pid_t pid) __attribute__ ((noreturn));
+
 /* exec.c */
 int op_console_connect (struct cur *c, const char **detail);
 int op_console_setup (struct cur *c, const char **detail);

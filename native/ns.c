@@ -176,6 +176,8 @@ op_clone (int idx, struct cur *c)
         }
       if (cgroupns && unshare (CLONE_NEWCGROUP) < 0)
         fail (idx, errno, "unshare cgroup namespace");
+      if (monitor_child_stdio () < 0)
+        fail (idx, errno, "stdout and stderr to the monitor");
       return 0;
     }
 
@@ -200,5 +202,7 @@ op_clone (int idx, struct cur *c)
   close (plan_fd);
   if (detach)
     _exit (0);
+  if (monitor_enabled ())
+    monitor (pid);
   supervise (pid);
 }

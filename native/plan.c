@@ -340,6 +340,8 @@ main (int argc, char **argv)
         r = op_console_connect (&c, &detail);
       else if (ops[i].code == OP_OPEN_FIFO)
         r = op_open_fifo (&c, &detail);
+      else if (ops[i].code == OP_LOG)
+        r = op_log (&c, &detail);
       else
         fail (i, EINVAL, "op not allowed before clone");
       if (r < 0)

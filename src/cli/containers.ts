@@ -33,9 +33,8 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--read-only', 'read-only root file system')
       .option('-i, --interactive', 'keep stdin open')
       .option('-t, --tty', 'allocate a terminal (not there yet)')
-      .option('-d, --detach', 'run in the background (not there yet)')
+      .option('-d, --detach', 'run in the background and print the container id')
       .action(async (image: string, command: string[], o) => {
-        if (o.detach) throw invalidArgument('run -d: detached containers are not there yet (see README)');
         if (o.tty) throw invalidArgument('run -t: terminals for containers are not there yet (see README)');
         const { containers } = await engine(g);
         let pid = 0;
@@ -46,6 +45,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
             command,
             name: o.name,
             rm: o.rm === true,
+            detach: o.detach === true,
             env: o.env as string[],
             workdir: o.workdir,
             user: o.user,
@@ -59,6 +59,10 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
             stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
             onStart: (p) => (pid = p),
           });
+          if (o.detach) {
+            out(r.id + '\n');
+            return;
+          }
           throw new ExitCode(r.code);
         } finally {
           stopForwarding();
@@ -108,6 +112,92 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         if (failed) throw new ExitCode(exitCodeFor(failed));
       });
 
+  const logsCmd = (cmd: Command) =>
+    cmd
+      .description("show a container's output")
+      .argument('<container>')
+      .option('-f, --follow', 'follow the output')
+      .option('-n, --tail <n>', 'number of lines from the end ("all")', 'all')
+      .option('-t, --timestamps', 'show timestamps')
+      .option('--since <time>', 'since a time (RFC 3339, or a duration like 10m)')
+      .action(async (name: string, o) => {
+        const { containers } = await engine(g);
+        const { readLogs } = await import('../engine/index.js');
+        const tail = o.tail === 'all' ? undefined : Number(o.tail);
+        if (tail !== undefined && !(tail >= 0)) throw invalidArgument(`invalid value for --tail: ${JSON.stringify(o.tail)}`);
+        let since: number | undefined;
+        if (o.since) {
+          const d = /^(\d+)(s|m|h)$/.exec(o.since);
+          since = d ? Date.now() - Number(d[1]) * { s: 1e3, m: 6e4, h: 36e5 }[d[2] as 's' | 'm' | 'h'] : Date.parse(o.since);
+          if (!Number.isFinite(since)) throw invalidArgument(`invalid value for --since: ${JSON.stringify(o.since)}`);
+        }
+        for await (const r of readLogs(containers, name, { follow: o.follow === true, tail, since })) {
+          const line = (o.timestamps ? `${r.time} ` : '') + r.log;
+          (r.stream === 'stderr' ? process.stderr : process.stdout).write(line);
+        }
+      });
+  const stopCmd = (cmd: Command) =>
+    cmd
+      .description('stop running containers: the stop signal, then SIGKILL after the timeout')
+      .argument('<container...>')
+      .option('-t, --time <seconds>', 'seconds to wait before killing', '10')
+      .action(async (names: string[], o) => {
+        const { containers } = await engine(g);
+        for (const n of names) {
+          await containers.stop(n, Number(o.time));
+          out(n + '\n');
+        }
+      });
+  const killCmd = (cmd: Command) =>
+    cmd
+      .description('send a signal to running containers')
+      .argument('<container...>')
+      .option('-s, --signal <signal>', 'signal', 'KILL')
+      .action(async (names: string[], o) => {
+        const { containers } = await engine(g);
+        const { parseSignal } = await import('./signals.js');
+        for (const n of names) {
+          containers.kill(n, parseSignal(o.signal));
+          out(n + '\n');
+        }
+      });
+  const waitCmd = (cmd: Command) =>
+    cmd
+      .description('wait until containers stop, then print their exit codes')
+      .argument('<container...>')
+      .action(async (names: string[]) => {
+        const { containers } = await engine(g);
+        for (const n of names) out(`${await containers.wait(n)}\n`);
+      });
+  const execCmd = (cmd: Command) =>
+    cmd
+      .description('run a command in a running container')
+      .passThroughOptions()
+      .argument('<container>')
+      .argument('<command...>')
+      .option('-e, --env <VAR=value>', 'environment variable', collect, [])
+      .option('-w, --workdir <dir>', 'working directory')
+      .option('-u, --user <uid[:gid]>', 'user')
+      .option('-d, --detach', 'run in the background')
+      .option('-i, --interactive', 'keep stdin open')
+      .option('-t, --tty', 'allocate a terminal (not there yet)')
+      .action(async (name: string, command: string[], o) => {
+        if (o.tty) throw invalidArgument('exec -t: terminals are not there yet (see README)');
+        const { containers } = await engine(g);
+        let pid = 0;
+        const stopForwarding = o.detach ? () => {} : forwardSignals(() => pid);
+        try {
+          const code = await containers.exec(name, { command, env: o.env as string[], workdir: o.workdir, user: o.user, detach: o.detach === true, stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], onStart: (p) => (pid = p) });
+          throw new ExitCode(code);
+        } finally {
+          stopForwarding();
+        }
+      });
+  logsCmd(program.command('logs'));
+  stopCmd(program.command('stop'));
+  killCmd(program.command('kill'));
+  waitCmd(program.command('wait'));
+  execCmd(program.command('exec'));
   runCmd(program.command('run'));
   psCmd(program.command('ps'));
   rmCmd(program.command('rm'));
@@ -115,6 +205,11 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
   runCmd(container.command('run'));
   psCmd(container.command('ls').alias('list').alias('ps'));
   rmCmd(container.command('rm').alias('remove'));
+  logsCmd(container.command('logs'));
+  stopCmd(container.command('stop'));
+  killCmd(container.command('kill'));
+  waitCmd(container.command('wait'));
+  execCmd(container.command('exec'));
 
   return runProgram(program, argv);
 }

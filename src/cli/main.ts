@@ -18,9 +18,9 @@ Images:
   starter                 make the busybox starter image from the host's busybox-static
 
 Containers:
-  run [OPTIONS] IMAGE [CMD...]   run a container in the foreground (--rm, --name, -e, -w, -u, -h,
-                          --entrypoint, -m, --cpus, --pids-limit, --network none|host, --read-only, -i)
-  ps [-a] [-q], rm [-f]   list and remove containers
+  run [OPTIONS] IMAGE [CMD...]   run a container (-d, --rm, --name, -e, -w, -u, -h, --entrypoint,
+                          -m, --cpus, --pids-limit, --network none|host, --read-only, -i)
+  ps [-a] [-q], rm [-f], logs [-f] [-n N] [-t], stop [-t S], kill [-s SIG], wait, exec
 
 Runtime:
   runtime ...             the OCI runtime (same as berth-runtime): create, start, state, kill,
@@ -29,7 +29,7 @@ Runtime:
 
   version                 print the version
 
-Detached containers, exec, logs, networks and builds are not there yet: see README.md.
+Terminals (-t), volumes, networks and builds are not there yet: see README.md.
 `;
 
 const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOptions): Promise<number> }>> = {
@@ -48,6 +48,11 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   ps: () => import('./containers.js'),
   rm: () => import('./containers.js'),
   container: () => import('./containers.js'),
+  logs: () => import('./containers.js'),
+  stop: () => import('./containers.js'),
+  kill: () => import('./containers.js'),
+  wait: () => import('./containers.js'),
+  exec: () => import('./containers.js'),
 };
 
 function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {

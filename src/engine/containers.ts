@@ -28,8 +28,17 @@ export interface ContainerRecord {
   ImageID: string;
   Command: string[];
   Created: string;
-  State: { Status: 'created' | 'running' | 'exited'; ExitCode: number; Pid: number; StartedAt: string; FinishedAt: string; OOMKilled: boolean };
+  State: { Status: 'created' | 'running' | 'exited'; ExitCode: number; Pid: number; StartedAt: string; FinishedAt: string; OOMKilled: boolean; MonitorPid?: number };
   AutoRemove: boolean;
+  Detached?: boolean;
+  LogPath?: string;
+  StopSignal?: string;
+}
+
+export interface LogRecord {
+  log: string;
+  stream: 'stdout' | 'stderr';
+  time: string;
 }
 
 export interface RunOptions {
@@ -37,6 +46,7 @@ export interface RunOptions {
   command?: string[];
   name?: string;
   rm?: boolean;
+  detach?: boolean;
   env?: string[];
   workdir?: string;
   user?: string;
@@ -79,14 +89,41 @@ export class ContainerService {
       if (!n.endsWith('.json')) continue;
       try {
         const rec = JSON.parse(readFileSync(join(this.dir, n), 'utf8')) as ContainerRecord;
-        // A berth process that ran it and died leaves "running": the truth is in /proc.
-        if (rec.State.Status === 'running' && !processAlive(rec.State.Pid)) rec.State = { ...rec.State, Status: 'exited', ExitCode: rec.State.ExitCode || 255 };
+        if (rec.State.Status === 'running') this.refresh(rec);
         out.push(rec);
       } catch {
         /* being written or removed */
       }
     }
     return out.sort((a, b) => b.Created.localeCompare(a.Created));
+  }
+
+  private statusFile(id: string): string {
+    return join(this.bundleDir(id), 'status');
+  }
+
+  /**
+   * The truth about a container recorded as running: its monitor wrote how it ended, or its
+   * process is gone without a word (the monitor was killed, the host restarted): exited.
+   */
+  private refresh(rec: ContainerRecord): void {
+    let ended: string | undefined;
+    try {
+      ended = readFileSync(this.statusFile(rec.Id), 'utf8').trim().split('\n').pop();
+    } catch {
+      ended = undefined;
+    }
+    const m = ended ? /^(exit|signal) (\d+) ?(\S+)?$/.exec(ended) : null;
+    if (m) {
+      const code = m[1] === 'exit' ? Number(m[2]) : 128 + Number(m[2]);
+      rec.State = { ...rec.State, Status: 'exited', ExitCode: code, FinishedAt: m[3] ?? new Date().toISOString() };
+    } else if (!processAlive(rec.State.Pid) && !(rec.State.MonitorPid && processAlive(rec.State.MonitorPid))) {
+      // Neither the process nor its monitor (which would have said how it ended) is there.
+      rec.State = { ...rec.State, Status: 'exited', ExitCode: rec.State.ExitCode || 255, FinishedAt: rec.State.FinishedAt || new Date().toISOString() };
+    } else return;
+    this.save(rec);
+    // The runtime's state and cgroup go as soon as someone sees it ended.
+    if (this.runtime.exists(rec.Id)) void this.runtime.delete(rec.Id, true).catch(() => {});
   }
 
   /** Image ids containers use (for rmi). */
@@ -111,6 +148,17 @@ export class ContainerService {
 
   private bundleDir(id: string): string {
     return join(this.opts.runroot, 'containers', id);
+  }
+
+  /** `run -d`: starts the container under its monitor and returns at once. */
+  private async runDetached(rec: ContainerRecord, bundle: string, m: { type: string; source: string; options: string[] }): Promise<void> {
+    const logDir = join(this.opts.root, 'containers', rec.Id);
+    mkdirSync(logDir, { recursive: true });
+    rec.LogPath = join(logDir, 'json.log');
+    rec.Detached = true;
+    const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, log: rec.LogPath, status: this.statusFile(rec.Id) });
+    rec.State = { ...rec.State, Status: 'running', Pid: r.pid, MonitorPid: r.monitorPid, StartedAt: new Date().toISOString() };
+    this.save(rec);
   }
 
   /** Runs a container in the foreground; returns its exit code. */
@@ -185,6 +233,7 @@ export class ContainerService {
     const bundle = this.bundleDir(id);
     const top = image.layers[image.layers.length - 1];
     let prepared = false;
+    let detached = false;
     this.save(rec);
     try {
       const mounts = this.images.snapshots.prepare(id, top?.chainId);
@@ -192,6 +241,12 @@ export class ContainerService {
       const m = mounts[0]!;
       mkdirSync(join(bundle, 'rootfs'), { recursive: true });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+      if (o.detach) {
+        if (o.rm) throw invalidArgument('--rm with -d is not there yet');
+        await this.runDetached(rec, bundle, { type: m.type, source: m.source, options: m.options });
+        detached = true;
+        return { id, code: 0, oomKilled: false };
+      }
       const res = await this.runtime.run(id, {
         bundle,
         stdio: o.stdio,
@@ -210,12 +265,77 @@ export class ContainerService {
       o.rm = true;
       throw e;
     } finally {
-      rmSync(bundle, { recursive: true, force: true });
+      if (!detached) rmSync(bundle, { recursive: true, force: true });
       if (o.rm) {
         if (prepared) this.images.snapshots.remove(id);
         rmSync(join(this.dir, id + '.json'), { force: true });
       }
     }
+  }
+
+  private running(nameOrId: string): ContainerRecord {
+    const rec = this.find(nameOrId);
+    if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id.slice(0, 12)} is not running`);
+    return rec;
+  }
+
+  kill(nameOrId: string, signal: NodeJS.Signals | number = 'SIGKILL'): ContainerRecord {
+    const rec = this.running(nameOrId);
+    process.kill(rec.State.Pid, signal);
+    return rec;
+  }
+
+  /** Waits until the container ended; returns its exit code. */
+  async wait(nameOrId: string): Promise<number> {
+    for (;;) {
+      const rec = this.find(nameOrId);
+      if (rec.State.Status !== 'running') return rec.State.ExitCode;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** `stop`: the stop signal, then SIGKILL after `timeout` seconds. */
+  async stop(nameOrId: string, timeout = 10): Promise<void> {
+    const rec = this.find(nameOrId);
+    if (rec.State.Status !== 'running') return;
+    try {
+      process.kill(rec.State.Pid, (rec.StopSignal as NodeJS.Signals | undefined) ?? 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    const deadline = Date.now() + timeout * 1000;
+    while (Date.now() < deadline && this.find(rec.Id).State.Status === 'running') await new Promise((r) => setTimeout(r, 50));
+    if (this.find(rec.Id).State.Status === 'running') {
+      try {
+        process.kill(rec.State.Pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await this.wait(rec.Id);
+  }
+
+  /** `exec`: a process in a running container, with the container's settings. */
+  async exec(nameOrId: string, o: { command: string[]; env?: string[]; workdir?: string; user?: string; detach?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void }): Promise<number> {
+    const rec = this.running(nameOrId);
+    if (o.command.length === 0) throw invalidArgument('exec: a command is required');
+    const spec = JSON.parse(readFileSync(join(this.bundleDir(rec.Id), 'config.json'), 'utf8')) as Spec;
+    const p = spec.process!;
+    let user = p.user;
+    if (o.user) {
+      const [u, g] = o.user.split(':');
+      const uid = u === 'root' ? 0 : Number(u);
+      const gid = g === undefined ? uid : g === 'root' ? 0 : Number(g);
+      if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw invalidArgument(`--user ${JSON.stringify(o.user)}: only numeric ids and root are supported yet`);
+      user = { uid, gid };
+    }
+    const r = await this.runtime.exec(rec.Id, {
+      process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
+      detach: o.detach,
+      stdio: o.stdio,
+      onStart: o.onStart,
+    });
+    return r.code;
   }
 
   /** `rm`: removes a stopped container (a running one with force). */
@@ -230,13 +350,54 @@ export class ContainerService {
       }
       for (let i = 0; i < 500 && processAlive(rec.State.Pid); i++) await new Promise((r) => setTimeout(r, 10));
     }
+    for (let i = 0; i < 100 && this.runtime.exists(rec.Id) && processAlive(rec.State.Pid); i++) await new Promise((r) => setTimeout(r, 10));
+    if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
     try {
       this.images.snapshots.remove(rec.Id);
     } catch {
       /* already gone */
     }
     rmSync(this.bundleDir(rec.Id), { recursive: true, force: true });
+    rmSync(join(this.opts.root, 'containers', rec.Id), { recursive: true, force: true });
     rmSync(join(this.dir, rec.Id + '.json'), { force: true });
     return rec.Id;
+  }
+}
+
+/** Operations on running containers. */
+export interface LogsOptions {
+  follow?: boolean;
+  tail?: number;
+  since?: number; // ms since the epoch
+}
+
+export async function* readLogs(svc: ContainerService, nameOrId: string, o: LogsOptions = {}): AsyncGenerator<LogRecord> {
+  const rec = svc.find(nameOrId);
+  if (!rec.LogPath) throw invalidArgument(`container ${rec.Name}: no log (it ran in the foreground)`);
+  let offset = 0;
+  let first = true;
+  let partial = '';
+  for (;;) {
+    let text = '';
+    try {
+      const buf = readFileSync(rec.LogPath);
+      text = buf.subarray(offset).toString('utf8');
+      offset = buf.length;
+    } catch {
+      text = '';
+    }
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    let records = lines.filter(Boolean).map((l) => JSON.parse(l) as LogRecord);
+    if (o.since !== undefined) records = records.filter((r) => Date.parse(r.time) >= o.since!);
+    if (first && o.tail !== undefined && o.tail >= 0) records = records.slice(Math.max(0, records.length - o.tail));
+    first = false;
+    for (const r of records) yield r;
+    if (!o.follow) return;
+    if (svc.find(rec.Id).State.Status !== 'running') {
+      if (text === '') return;
+      continue;
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -20,5 +20,5 @@ export async function saveLayoutDir(svc: ImageServiceT, names: string[], dir: st
 export async function loadArchive(svc: ImageServiceT, src: Readable, opts: { source?: string } = {}): Promise<Loaded[]> {
   return (await import('./archive.js')).loadArchive(svc, src, opts);
 }
-export { ContainerService, DOCKER_DEFAULT_CAPS } from './containers.js';
-export type { ContainerRecord, RunOptions as ContainerRunOptions } from './containers.js';
+export { ContainerService, DOCKER_DEFAULT_CAPS, readLogs } from './containers.js';
+export type { ContainerRecord, LogRecord, LogsOptions, RunOptions as ContainerRunOptions } from './containers.js';

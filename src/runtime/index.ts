@@ -1,6 +1,6 @@
 /** berth's OCI runtime: public surface. */
 export { Runtime, deviceRules } from './runtime.js';
-export type { CreateOptions, RunOptions, ExecOptions, ExitStatus, ContainerInfo } from './runtime.js';
+export type { CreateOptions, DetachedOptions, RunOptions, ExecOptions, ExitStatus, ContainerInfo } from './runtime.js';
 export { DEFAULT_RUNTIME_ROOT, StateStore } from './state.js';
 export { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './default-spec.js';
 export { makeBusyboxRootfs, findStaticBusybox } from './starter.js';

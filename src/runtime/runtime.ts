@@ -35,6 +35,12 @@ export interface CreateOptions {
   rootfsMount?: RootfsMount;
 }
 
+export interface DetachedOptions extends CreateOptions {
+  /** The log (JSON lines of stdout/stderr) and the status file the monitor appends the end to. */
+  log: string;
+  status: string;
+}
+
 export interface ExitStatus {
   /** Exit code; 128+N when killed by signal N. */
   code: number;
@@ -143,7 +149,7 @@ export class Runtime {
     return parseSpec(text, file);
   }
 
-  private async createInternal(id: string, opts: CreateOptions, mode: { stay: boolean; fifo: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
+  private async createInternal(id: string, opts: CreateOptions & Partial<Pick<DetachedOptions, 'log' | 'status'>>, mode: { stay: boolean; fifo: boolean; detached?: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
     validateId(id);
     const bundle = resolve(opts.bundle);
     const spec = this.loadSpec(bundle);
@@ -189,6 +195,7 @@ export class Runtime {
         consoleSocket: opts.consoleSocket,
         noPivot: opts.noPivot,
         rootfsMount: opts.rootfsMount,
+        monitor: opts.log && opts.status ? { log: opts.log, status: opts.status } : undefined,
         preserveFds: opts.extraFds?.length ?? 0,
         cgroupProcs: cg.procsFiles(),
         cgroupMounts: cgroupMounts(layout, rec.cgroupPath),
@@ -201,6 +208,7 @@ export class Runtime {
       const resources: Resources = { ...(spec.linux?.resources ?? {}), devices: deviceRules(spec) };
       const session = startHelper(plan, {
         stdio: opts.stdio,
+        detached: mode.detached,
         extraFds: opts.extraFds,
         // The cgroup is made while the helper starts; it opens cgroup.procs only once it has its plan.
         beforePlan: () => cg!.create(resources),
@@ -272,6 +280,17 @@ export class Runtime {
     const { rec, session } = await this.createInternal(id, opts, { stay: false, fifo: true });
     session.release();
     return rec.pid;
+  }
+
+  /**
+   * A detached container: berth-helper stays its parent as its monitor (stdout and stderr to the
+   * log, the end to the status file) and outlives this process. Returns the pids of both.
+   */
+  async runDetached(id: string, opts: DetachedOptions): Promise<{ pid: number; monitorPid: number }> {
+    const { rec, session } = await this.createInternal(id, { ...opts, stdio: opts.stdio ?? ['ignore', 'ignore', 'ignore'] }, { stay: true, fifo: false, detached: true });
+    const monitorPid = session.child.pid ?? 0;
+    session.release();
+    return { pid: rec.pid, monitorPid };
   }
 
   /** OCI start: lets a created container execute its process; runs poststart hooks. */

@@ -46,6 +46,7 @@ export const Op = {
   UMOUNT: 39,
   LCHOWN: 40,
   UTIMES: 41,
+  LOG: 42,
 } as const;
 export type OpName = keyof typeof Op;
 

@@ -45,6 +45,8 @@ export interface HelperOptions {
   /** Called on `sync TAG`; the helper continues when it resolves, and aborts when it rejects. */
   onSync?: (tag: string, pid: number | undefined) => Promise<void>;
   env?: NodeJS.ProcessEnv;
+  /** Start the helper in a session of its own, so that it outlives this process (a monitor). */
+  detached?: boolean;
   /**
    * Work to do after the helper was spawned and before it gets its plan (it waits for it), so
    * that the helper's own start-up overlaps with it. If it throws, the helper is killed.
@@ -68,7 +70,7 @@ export function startHelper(ops: readonly PlanOp[], opts: HelperOptions = {}): H
   const base = (opts.stdio ?? ['inherit', 'inherit', 'inherit']) as unknown[];
   const stdio = [...base.slice(0, 3), ...(opts.extraFds ?? []), 'pipe', 'pipe'] as StdioOptions;
   const planFd = 3 + (opts.extraFds?.length ?? 0);
-  const child = spawn(helperPath(), [String(planFd), String(planFd + 1)], { stdio, env: opts.env ?? {} });
+  const child = spawn(helperPath(), [String(planFd), String(planFd + 1)], { stdio, env: opts.env ?? {}, detached: opts.detached === true });
   const planSock = child.stdio[planFd] as Socket;
   const resultSock = child.stdio[planFd + 1] as Socket;
 

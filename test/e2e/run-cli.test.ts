@@ -80,3 +80,64 @@ describe('berth run', { skip }, () => {
     assert.equal(berth('ps', '-aq').stdout, '');
   });
 });
+
+describe('berth run -d: detached containers under their monitor', { skip }, () => {
+  const root = tmp('berth-detach-root-');
+  const runroot = tmp('berth-detach-runroot-');
+  const berth = (...args: string[]) => spawnSync(bin, ['--root', root, '--runroot', runroot, ...args], { encoding: 'utf8', timeout: 60_000 });
+  before(() => assert.equal(berth('starter').status, 0));
+  after(() => {
+    for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
+    cleanupTmp();
+  });
+
+  it('runs detached, logs with stream and time, execs, stops with the stop signal', () => {
+    const r = berth('run', '-d', '--name', 'svc', 'busybox', 'sh', '-c', 'echo started; echo warn >&2; trap "echo bye; exit 7" TERM; while :; do sleep 0.1; done');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^[0-9a-f]{64}\n$/);
+    assert.match(berth('ps').stdout, /\bUp .*\bsvc\n$/);
+    for (let i = 0; i < 50 && !berth('logs', 'svc').stdout.includes('started'); i++) spawnSync('sleep', ['0.05']);
+    const logs = berth('logs', '-t', 'svc');
+    assert.match(logs.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z started\n$/);
+    assert.match(logs.stderr, /Z warn\n$/);
+    const ex = berth('exec', 'svc', 'sh', '-c', 'echo in $(hostname); exit 4');
+    assert.equal(ex.status, 4);
+    assert.match(ex.stdout, /^in [0-9a-f]{12}\n$/);
+    const st = berth('stop', '-t', '5', 'svc');
+    assert.equal(st.status, 0, st.stderr);
+    assert.match(berth('ps', '-a').stdout, /Exited \(7\) .* ago\s+svc\n$/);
+    assert.equal(berth('logs', '-n', '1', 'svc').stdout, 'bye\n');
+    assert.equal(berth('wait', 'svc').stdout, '7\n');
+    const exStopped = berth('exec', 'svc', 'true');
+    assert.equal(exStopped.status, 125);
+    assert.match(exStopped.stderr, /is not running/);
+  });
+
+  it('kills after the timeout when the stop signal is ignored, and follows logs until the end', () => {
+    berth('run', '-d', '--name', 'stubborn', 'busybox', 'sh', '-c', 'trap "" TERM; echo a; sleep 0.3; echo b; while :; do sleep 0.1; done');
+    const t0 = Date.now();
+    assert.equal(berth('stop', '-t', '1', 'stubborn').status, 0);
+    assert.ok(Date.now() - t0 >= 900, 'stop waited for the timeout');
+    assert.match(berth('ps', '-a').stdout, /Exited \(137\) .*stubborn\n/);
+    assert.equal(berth('logs', '-f', 'stubborn').stdout, 'a\nb\n');
+    const rm = berth('rm', 'stubborn');
+    assert.equal(rm.status, 0);
+  });
+
+  it('tells the truth when the monitor is gone (as after a reboot)', () => {
+    const id = berth('run', '-d', 'busybox', 'sleep', '60').stdout.trim();
+    const rec = JSON.parse(readFileSync(join(root, 'metadata', 'containers', `${id}.json`), 'utf8'));
+    assert.match(berth('ps').stdout, /Up /);
+    process.kill(rec.State.MonitorPid, 'SIGKILL');
+    process.kill(rec.State.Pid, 'SIGKILL');
+    for (let i = 0; i < 50 && berth('ps', '-q').stdout !== ''; i++) spawnSync('sleep', ['0.05']);
+    assert.equal(berth('ps', '-q').stdout, '');
+    assert.match(berth('ps', '-a').stdout, /Exited \(255\)/);
+    const rmRunning = berth('run', '-d', '--name', 'busy', 'busybox', 'sleep', '60');
+    assert.equal(rmRunning.status, 0);
+    const refused = berth('rm', 'busy');
+    assert.equal(refused.status, 125);
+    assert.match(refused.stderr, /container is running/);
+    assert.equal(berth('rm', '-f', 'busy').status, 0);
+  });
+});

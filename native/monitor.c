@@ -1,0 +1,244 @@
+/* berth-helper: the monitor of a detached container. In "stay" mode with OP_LOG, the helper that
+ * cloned the container stays its parent: it reads the container's stdout and stderr from pipes and
+ * writes them to the log, one JSON line per line of output with the stream and the time (Docker's
+ * json-file shape), and when the container ends it appends how it ended to the status file. */
+#include "helper.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+static int log_fd = -1;
+static int status_fd = -1;
+static int out_pipe[2] = { -1, -1 };
+static int err_pipe[2] = { -1, -1 };
+
+int
+op_log (struct cur *c, const char **detail)
+{
+  const char *log_path = get_str (c);
+  const char *status_path = get_str (c);
+  *detail = log_path;
+  if (c->bad || log_path == NULL || status_path == NULL)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  log_fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (log_fd < 0)
+    return -1;
+  *detail = status_path;
+  status_fd = open (status_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (status_fd < 0)
+    return -1;
+  *detail = "pipe";
+  if (pipe2 (out_pipe, O_CLOEXEC) < 0 || pipe2 (err_pipe, O_CLOEXEC) < 0)
+    return -1;
+  return 0;
+}
+
+int
+monitor_enabled (void)
+{
+  return log_fd >= 0;
+}
+
+/* In the child, before anything else: its stdout and stderr become the pipes. */
+int
+monitor_child_stdio (void)
+{
+  if (log_fd < 0)
+    return 0;
+  if (dup2 (out_pipe[1], 1) < 0 || dup2 (err_pipe[1], 2) < 0)
+    return -1;
+  close (out_pipe[0]);
+  close (err_pipe[0]);
+  close (log_fd);
+  close (status_fd);
+  return 0;
+}
+
+struct stream
+{
+  int fd;
+  const char *name;
+  char buf[16384];
+  size_t len;
+};
+
+static void
+now_rfc3339 (char *out, size_t n)
+{
+  struct timespec ts;
+  struct tm tm;
+  size_t k;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  k = strftime (out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (out + k, n - k, ".%09ldZ", ts.tv_nsec);
+}
+
+/* One record: {"log":"<line, JSON-escaped>","stream":"stdout","time":"..."} */
+static void
+emit (struct stream *s, const char *line, size_t n)
+{
+  char out[16384 * 6 + 128];
+  char ts[40];
+  size_t k = 0;
+  k += (size_t) snprintf (out + k, sizeof out - k, "{\"log\":\"");
+  for (size_t i = 0; i < n; i++)
+    {
+      unsigned char ch = (unsigned char) line[i];
+      if (ch == '"' || ch == '\\')
+        {
+          out[k++] = '\\';
+          out[k++] = (char) ch;
+        }
+      else if (ch == '\n')
+        {
+          out[k++] = '\\';
+          out[k++] = 'n';
+        }
+      else if (ch < 0x20)
+        k += (size_t) snprintf (out + k, sizeof out - k, "\\u%04x", ch);
+      else
+        out[k++] = (char) ch;
+    }
+  now_rfc3339 (ts, sizeof ts);
+  k += (size_t) snprintf (out + k, sizeof out - k, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", s->name, ts);
+  if (write (log_fd, out, k) < 0)
+    {
+      /* the log is gone (disk full, removed): the container goes on */
+    }
+}
+
+/* Reads what is there; emits every complete line (and full buffers). Returns 1 after data, -1
+   when nothing is there now (non-blocking), 0 at the end. */
+static int
+drain (struct stream *s)
+{
+  ssize_t r = read (s->fd, s->buf + s->len, sizeof s->buf - s->len);
+  if (r < 0)
+    return errno == EINTR || errno == EAGAIN ? -1 : 0;
+  if (r == 0)
+    {
+      if (s->len)
+        emit (s, s->buf, s->len);
+      s->len = 0;
+      return 0;
+    }
+  s->len += (size_t) r;
+  for (;;)
+    {
+      char *nl = memchr (s->buf, '\n', s->len);
+      size_t n;
+      if (nl == NULL)
+        {
+          if (s->len == sizeof s->buf) /* a line longer than the buffer: a record of its own */
+            {
+              emit (s, s->buf, s->len);
+              s->len = 0;
+            }
+          return 1;
+        }
+      n = (size_t) (nl - s->buf) + 1;
+      emit (s, s->buf, n);
+      memmove (s->buf, s->buf + n, s->len - n);
+      s->len -= n;
+    }
+}
+
+static volatile pid_t monitored;
+
+static void
+forward (int sig)
+{
+  if (monitored > 0)
+    kill (monitored, sig);
+}
+
+void __attribute__ ((noreturn))
+monitor (pid_t pid)
+{
+  static struct stream out = { .name = "stdout" }, err = { .name = "stderr" };
+  static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
+  struct sigaction sa;
+  int status = 0, open_streams = 2, exited = 0;
+  char line[128], ts[40];
+  monitored = pid;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = forward;
+  sa.sa_flags = SA_RESTART;
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigaction (sigs[i], &sa, NULL);
+  close (out_pipe[1]);
+  close (err_pipe[1]);
+  out.fd = out_pipe[0];
+  err.fd = err_pipe[0];
+  /* The monitor has no terminal and needs no stdio of its own. */
+  for (int fd = 0; fd < 3; fd++)
+    {
+      int null = open ("/dev/null", O_RDWR);
+      if (null >= 0 && null != fd)
+        {
+          dup2 (null, fd);
+          close (null);
+        }
+    }
+  while (!exited)
+    {
+      struct pollfd p[2];
+      int n = 0;
+      if (out.fd >= 0)
+        p[n++] = (struct pollfd){ .fd = out.fd, .events = POLLIN };
+      if (err.fd >= 0)
+        p[n++] = (struct pollfd){ .fd = err.fd, .events = POLLIN };
+      if (n > 0 && poll (p, n, 100) > 0)
+        {
+          for (int i = 0; i < n; i++)
+            {
+              struct stream *s = p[i].fd == out.fd ? &out : &err;
+              if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) && !drain (s))
+                {
+                  close (s->fd);
+                  s->fd = -1;
+                  open_streams--;
+                }
+            }
+        }
+      else if (n == 0)
+        usleep (20000);
+      if (waitpid (pid, &status, WNOHANG) == pid)
+        exited = 1;
+    }
+  /* It ended: log what it left in the pipes (without waiting for writers outside it), then say
+     how it ended. */
+  for (struct stream *s = &out; s != NULL; s = s == &out ? &err : NULL)
+    {
+      if (s->fd < 0)
+        continue;
+      fcntl (s->fd, F_SETFL, O_NONBLOCK);
+      while (drain (s) == 1)
+        ;
+      if (s->len)
+        emit (s, s->buf, s->len);
+      s->len = 0;
+    }
+  (void) open_streams;
+  now_rfc3339 (ts, sizeof ts);
+  if (WIFSIGNALED (status))
+    snprintf (line, sizeof line, "signal %d %s\n", WTERMSIG (status), ts);
+  else
+    snprintf (line, sizeof line, "exit %d %s\n", WEXITSTATUS (status), ts);
+  if (write (status_fd, line, strlen (line)) < 0)
+    {
+      /* nothing else to tell it to */
+    }
+  report ("%s", line);
+  _exit (0);
+}
