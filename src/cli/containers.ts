@@ -1,5 +1,7 @@
 /** Container commands, first slice: run (foreground), ps, rm. */
 import type { Command } from 'commander';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { invalidArgument } from '../lib/errors.js';
 import { ago } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
@@ -8,6 +10,48 @@ import { renderFormatted, renderTable } from './output.js';
 import { ExitCode, forwardSignals, newProgram, runProgram } from './program.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** Options of run and create → the engine's ContainerOptions. */
+function containerOptions(image: string, command: string[], o: Record<string, unknown>) {
+  const num = (v: unknown, flag: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw invalidArgument(`invalid argument ${JSON.stringify(v)} for "${flag}" flag`);
+    return n;
+  };
+  return {
+    image,
+    command,
+    name: o.name as string | undefined,
+    env: o.env as string[],
+    envFile: o.envFile as string[],
+    workdir: o.workdir as string | undefined,
+    user: o.user as string | undefined,
+    hostname: o.hostname as string | undefined,
+    entrypoint: o.entrypoint as string | undefined,
+    labels: o.label as string[],
+    volumes: o.volume as string[],
+    tmpfs: o.tmpfs as string[],
+    memory: o.memory as string | undefined,
+    memorySwap: o.memorySwap as string | undefined,
+    cpus: o.cpus as string | undefined,
+    cpuShares: num(o.cpuShares, '--cpu-shares'),
+    cpusetCpus: o.cpusetCpus as string | undefined,
+    pidsLimit: num(o.pidsLimit, '--pids-limit'),
+    ulimits: o.ulimit as string[],
+    capAdd: o.capAdd as string[],
+    capDrop: o.capDrop as string[],
+    privileged: o.privileged === true,
+    securityOpt: o.securityOpt as string[],
+    stopSignal: o.stopSignal as string | undefined,
+    stopTimeout: num(o.stopTimeout, '--stop-timeout'),
+    network: o.network as string | undefined,
+    pid: o.pid as string | undefined,
+    ipc: o.ipc as string | undefined,
+    uts: o.uts as string | undefined,
+    readOnly: o.readOnly === true,
+  };
+}
 
 export async function run(argv: string[], g: GlobalOptions): Promise<number> {
   const program = newProgram();
@@ -22,14 +66,31 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--rm', 'remove the container when it exits')
       .option('--name <name>', 'name of the container')
       .option('-e, --env <VAR[=value]>', 'environment variable', collect, [])
+      .option('--env-file <file>', 'read environment variables from a file', collect, [])
       .option('-w, --workdir <dir>', 'working directory')
       .option('-u, --user <uid[:gid]>', 'user')
       .option('-h, --hostname <name>', 'hostname')
       .option('--entrypoint <cmd>', 'override the entrypoint')
+      .option('-l, --label <key=value>', 'label', collect, [])
+      .option('-v, --volume <src:dst[:ro]>', 'bind mount a host path', collect, [])
+      .option('--tmpfs <dst[:opts]>', 'mount a tmpfs', collect, [])
       .option('-m, --memory <bytes>', 'memory limit (e.g. 64m)')
+      .option('--memory-swap <bytes>', 'memory plus swap limit (-1: unlimited)')
       .option('--cpus <n>', 'number of CPUs')
+      .option('--cpu-shares <n>', 'relative CPU weight')
+      .option('--cpuset-cpus <list>', 'CPUs to run on (0-3, 0,1)')
       .option('--pids-limit <n>', 'pids limit')
-      .option('--network <mode>', 'none or host (bridges are not there yet)', 'none')
+      .option('--ulimit <name=soft[:hard]>', 'resource limit', collect, [])
+      .option('--cap-add <cap>', 'add a capability', collect, [])
+      .option('--cap-drop <cap>', 'drop a capability', collect, [])
+      .option('--privileged', 'all capabilities, no masked paths, all devices')
+      .option('--security-opt <opt>', 'no-new-privileges, seccomp=unconfined', collect, [])
+      .option('--stop-signal <signal>', 'signal to stop the container')
+      .option('--stop-timeout <seconds>', 'seconds before SIGKILL on stop')
+      .option('--network <mode>', 'none, host or container:NAME (bridges are not there yet)', 'none')
+      .option('--pid <mode>', 'host or container:NAME')
+      .option('--ipc <mode>', 'host or container:NAME')
+      .option('--uts <mode>', 'host')
       .option('--read-only', 'read-only root file system')
       .option('-i, --interactive', 'keep stdin open')
       .option('-t, --tty', 'allocate a terminal (not there yet)')
@@ -41,21 +102,9 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         const stopForwarding = forwardSignals(() => pid);
         try {
           const r = await containers.run({
-            image,
-            command,
-            name: o.name,
+            ...containerOptions(image, command, o),
             rm: o.rm === true,
             detach: o.detach === true,
-            env: o.env as string[],
-            workdir: o.workdir,
-            user: o.user,
-            hostname: o.hostname,
-            entrypoint: o.entrypoint,
-            memory: o.memory,
-            cpus: o.cpus,
-            pidsLimit: o.pidsLimit !== undefined ? Number(o.pidsLimit) : undefined,
-            network: o.network,
-            readOnly: o.readOnly === true,
             stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
             onStart: (p) => (pid = p),
           });
@@ -193,6 +242,128 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
           stopForwarding();
         }
       });
+  const simple = (name: string, desc: string, f: (c: Awaited<ReturnType<typeof engine>>['containers'], n: string) => Promise<unknown> | unknown) =>
+    program
+      .command(name)
+      .description(desc)
+      .argument('<container...>')
+      .action(async (names: string[]) => {
+        const { containers } = await engine(g);
+        for (const n of names) {
+          await f(containers, n);
+          out(n + '\n');
+        }
+      });
+  simple('start', 'start stopped containers (in the background)', (c, n) => c.start(n));
+  simple('restart', 'restart containers', (c, n) => c.restart(n));
+  simple('pause', 'pause every process of containers', (c, n) => c.pause(n));
+  simple('unpause', 'unpause containers', (c, n) => c.unpause(n));
+  program
+    .command('create')
+    .description('create a container without starting it')
+    .passThroughOptions()
+    .argument('<image>')
+    .argument('[command...]')
+    .option('--name <name>')
+    .option('-e, --env <VAR[=value]>', 'environment variable', collect, [])
+    .option('-w, --workdir <dir>')
+    .option('-u, --user <uid[:gid]>')
+    .option('-h, --hostname <name>')
+    .option('--entrypoint <cmd>')
+    .option('-l, --label <key=value>', 'label', collect, [])
+    .option('-v, --volume <src:dst[:ro]>', 'bind mount', collect, [])
+    .option('-m, --memory <bytes>')
+    .option('--network <mode>', 'none or host', 'none')
+    .action(async (image: string, command: string[], o) => {
+      const { containers } = await engine(g);
+      out(containers.create(containerOptions(image, command, o)).Id + '\n');
+    });
+  program
+    .command('rename')
+    .description('rename a container')
+    .argument('<container>')
+    .argument('<new-name>')
+    .action(async (c: string, n: string) => (await engine(g)).containers.rename(c, n));
+  program
+    .command('inspect')
+    .description('details of containers or images, as JSON')
+    .argument('<name...>')
+    .option('-f, --format <format>', 'a {{.Field}} template')
+    .option('--type <type>', 'container or image')
+    .action(async (names: string[], o) => {
+      const { containers, images } = await engine(g);
+      const items = names.map((n) => {
+        if (o.type !== 'image') {
+          try {
+            return containers.inspect(n);
+          } catch (e) {
+            if (o.type === 'container') throw e;
+          }
+        }
+        try {
+          return images.inspect(n);
+        } catch {
+          throw new (class extends Error {})(`No such object: ${n}`);
+        }
+      });
+      if (o.format) out(renderFormatted(o.format, items));
+      else out(JSON.stringify(items, null, 4) + '\n');
+    });
+  program
+    .command('diff')
+    .description("changes to a container's file system (A added, C changed, D deleted)")
+    .argument('<container>')
+    .action(async (n: string) => {
+      for (const c of await (await engine(g)).containers.diff(n)) out(`${c.kind} ${c.path}\n`);
+    });
+  program
+    .command('commit')
+    .description("a new image from a container's changes")
+    .argument('<container>')
+    .argument('[reference]')
+    .option('-c, --change <instruction>', 'apply a Dockerfile instruction', collect, [])
+    .option('-m, --message <message>', 'commit message')
+    .option('-a, --author <author>', 'author')
+    .action(async (n: string, ref: string | undefined, o) => {
+      out((await (await engine(g)).containers.commit(n, { ref, changes: o.change as string[], message: o.message, author: o.author })) + '\n');
+    });
+  program
+    .command('export')
+    .description("a container's file system as a tar archive")
+    .argument('<container>')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .action(async (n: string, o) => {
+      const { containers } = await engine(g);
+      if (!o.output && process.stdout.isTTY) throw invalidArgument('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+      await pipeline(await containers.exportFs(n), o.output ? createWriteStream(o.output) : process.stdout);
+    });
+  program
+    .command('top')
+    .description('the processes of a container')
+    .argument('<container>')
+    .action(async (n: string) => {
+      const procs = (await engine(g)).containers.top(n);
+      out(renderTable(['PID', 'USER', 'COMMAND'], procs.map((p) => [String(p.pid), p.user, p.command])));
+    });
+  program
+    .command('stats')
+    .description('resource usage of containers (from their cgroups)')
+    .argument('<container...>')
+    .option('--no-stream', 'print once (the only mode yet)')
+    .option('--format <format>', 'json or a {{.Field}} template')
+    .action(async (names: string[], o) => {
+      const { containers } = await engine(g);
+      const { humanSize } = await import('../lib/units.js');
+      const rows = names.map((n) => {
+        const { rec, stats } = containers.stats(n);
+        const st = stats as unknown as { memory?: { usage?: number; limit?: number | null }; pids?: { current?: number }; cpu?: { usageTotal?: number; total?: number } };
+        const mem = st.memory?.usage ?? 0;
+        const lim = st.memory?.limit ?? 0;
+        return { ID: rec.Id.slice(0, 12), Name: rec.Name, MemUsage: `${humanSize(mem)} / ${lim ? humanSize(lim) : 'unlimited'}`, MemPerc: lim ? `${((100 * mem) / lim).toFixed(2)}%` : '--', PIDs: String(st.pids?.current ?? 0), CPUTime: `${(((st.cpu?.usageTotal ?? st.cpu?.total ?? 0) as number) / 1e9).toFixed(2)}s` };
+      });
+      if (o.format) return out(renderFormatted(o.format, rows));
+      out(renderTable(['CONTAINER ID', 'NAME', 'CPU TIME', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'], rows.map((r) => [r.ID, r.Name, r.CPUTime, r.MemUsage, r.MemPerc, r.PIDs])));
+    });
   logsCmd(program.command('logs'));
   stopCmd(program.command('stop'));
   killCmd(program.command('kill'));
@@ -205,6 +376,14 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
   runCmd(container.command('run'));
   psCmd(container.command('ls').alias('list').alias('ps'));
   rmCmd(container.command('rm').alias('remove'));
+  container
+    .command('prune')
+    .description('remove all stopped containers')
+    .option('-f, --force', 'do not ask for confirmation (the only mode yet)')
+    .action(async () => {
+      const gone = await (await engine(g)).containers.prune();
+      out((gone.length ? 'Deleted Containers:\n' + gone.map((id) => id + '\n').join('') + '\n' : '') + 'Total reclaimed space: 0B\n');
+    });
   logsCmd(container.command('logs'));
   stopCmd(container.command('stop'));
   killCmd(container.command('kill'));

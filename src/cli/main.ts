@@ -41,7 +41,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   import: () => import('./images.js'),
   save: () => import('./images.js'),
   load: () => import('./images.js'),
-  inspect: () => import('./images.js'),
+  inspect: () => import('./containers.js'),
   starter: () => import('./images.js'),
   system: () => import('./images.js'),
   run: () => import('./containers.js'),
@@ -53,6 +53,17 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   kill: () => import('./containers.js'),
   wait: () => import('./containers.js'),
   exec: () => import('./containers.js'),
+  create: () => import('./containers.js'),
+  start: () => import('./containers.js'),
+  restart: () => import('./containers.js'),
+  pause: () => import('./containers.js'),
+  unpause: () => import('./containers.js'),
+  rename: () => import('./containers.js'),
+  diff: () => import('./containers.js'),
+  commit: () => import('./containers.js'),
+  export: () => import('./containers.js'),
+  top: () => import('./containers.js'),
+  stats: () => import('./containers.js'),
 };
 
 function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {

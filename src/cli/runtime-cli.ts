@@ -215,6 +215,18 @@ export async function runtimeMain(argv: string[], progName = 'berth-runtime'): P
     });
 
   program
+    .command('pause')
+    .description('suspend every process of a container')
+    .argument('<container-id>')
+    .action((id: string) => rt().pause(id));
+
+  program
+    .command('resume')
+    .description('resume a paused container')
+    .argument('<container-id>')
+    .action((id: string) => rt().resume(id));
+
+  program
     .command('ps')
     .passThroughOptions()
     .description('list the processes of a container')

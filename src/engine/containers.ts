@@ -1,7 +1,7 @@
 /**
- * Containers, first slice: `run` in the foreground (an image's layers as the container's root,
- * Docker's defaults for everything else), `ps`, `rm`. Detached containers, exec, logs and the
- * rest come with the containers issue.
+ * Containers: create, start (attached or under a monitor), run, stop, kill, wait, exec, logs,
+ * inspect, diff, commit, export, top, stats, pause, rename, rm, prune. The image's layers are the
+ * container's root; the spec follows Docker's defaults (container-spec.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,16 +10,13 @@ import type { StdioOptions } from 'node:child_process';
 import { conflict, errnoCode, invalidArgument, notFound } from '../lib/errors.js';
 import { parseBytes } from '../lib/units.js';
 import type { Spec } from '../oci/runtime-spec.js';
-import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, Runtime } from '../runtime/index.js';
+import { Runtime } from '../runtime/index.js';
+import { buildSpec, type ContainerOptions } from './container-spec.js';
+export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 import { writeFileAtomic } from '../sys/fs.js';
 import { processAlive } from '../sys/proc.js';
 import type { ImageService } from './images.js';
 
-/** Docker's default capability set. */
-export const DOCKER_DEFAULT_CAPS = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
-];
 
 export interface ContainerRecord {
   Id: string;
@@ -33,6 +30,7 @@ export interface ContainerRecord {
   Detached?: boolean;
   LogPath?: string;
   StopSignal?: string;
+  StopTimeout?: number;
 }
 
 export interface LogRecord {
@@ -41,22 +39,9 @@ export interface LogRecord {
   time: string;
 }
 
-export interface RunOptions {
-  image: string;
-  command?: string[];
-  name?: string;
+export interface RunOptions extends ContainerOptions {
   rm?: boolean;
   detach?: boolean;
-  env?: string[];
-  workdir?: string;
-  user?: string;
-  hostname?: string;
-  entrypoint?: string;
-  memory?: string;
-  cpus?: string;
-  pidsLimit?: number;
-  network?: string;
-  readOnly?: boolean;
   stdio?: StdioOptions;
   onStart?: (pid: number) => void;
 }
@@ -161,116 +146,188 @@ export class ContainerService {
     this.save(rec);
   }
 
-  /** Runs a container in the foreground; returns its exit code. */
-  async run(o: RunOptions): Promise<{ id: string; code: number; oomKilled: boolean }> {
+  /** `create`: the container's layer, bundle and record; nothing runs yet. */
+  create(o: ContainerOptions): ContainerRecord {
     const image = this.images.resolve(o.image);
-    const cfg = this.images.config(image).config ?? {};
+    const cfg = (this.images.config(image).config ?? {}) as Record<string, unknown>;
     if (o.name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const taken = o.name ? this.list().find((c) => c.Name === o.name) : undefined;
     if (taken) throw conflict(`Conflict. The container name "/${o.name}" is already in use by container "${taken.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
-    const network = o.network ?? 'none';
-    if (network !== 'none' && network !== 'host') throw invalidArgument(`--network ${JSON.stringify(network)}: only none and host are supported yet (bridges come with networking)`);
-    const entrypoint = o.entrypoint !== undefined ? (o.entrypoint ? [o.entrypoint] : []) : ((cfg.Entrypoint as string[] | undefined) ?? []);
-    const cmd = o.command && o.command.length ? o.command : o.entrypoint !== undefined ? [] : ((cfg.Cmd as string[] | undefined) ?? []);
-    const args = [...entrypoint, ...cmd];
-    if (args.length === 0) throw invalidArgument('No command specified');
-    const resources: NonNullable<Spec['linux']>['resources'] = { devices: [{ allow: false, access: 'rwm' }] };
-    if (o.memory) resources.memory = { limit: parseBytes(o.memory, 'memory') };
-    if (o.cpus) {
-      const n = Number(o.cpus);
-      if (!(n > 0)) throw invalidArgument(`invalid argument ${JSON.stringify(o.cpus)} for "--cpus" flag: must be a positive number`);
-      resources.cpu = { quota: Math.round(n * 100000), period: 100000 };
-    }
-    if (o.pidsLimit !== undefined) resources.pids = { limit: o.pidsLimit };
-    const user = o.user ?? (cfg.User as string | undefined) ?? '';
-    const [u, g] = user.split(':');
-    const uid = !u || u === 'root' ? 0 : Number(u);
-    const gid = g === undefined || g === '' ? (uid === 0 ? 0 : uid) : g === 'root' ? 0 : Number(g);
-    if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw invalidArgument(`--user ${JSON.stringify(user)}: only numeric ids and root are supported yet`);
-
     const id = randomBytes(32).toString('hex');
-    const name = o.name ?? `${ADJ[randomBytes(1)[0]! % ADJ.length]}_${NOUN[randomBytes(1)[0]! % NOUN.length]}_${id.slice(0, 4)}`;
-    const env = [...((cfg.Env as string[] | undefined) ?? [])];
-    if (!env.some((e) => e.startsWith('PATH='))) env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
-    env.push(`HOSTNAME=${o.hostname ?? id.slice(0, 12)}`);
-    for (const e of o.env ?? []) env.push(e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`);
-    const namespaces: NonNullable<Spec['linux']>['namespaces'] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
-    if (network === 'none') namespaces.push({ type: 'network' });
-    const spec: Spec = {
-      ociVersion: '1.0.2',
-      process: {
-        terminal: false,
-        user: { uid, gid },
-        args,
-        env,
-        cwd: o.workdir ?? ((cfg.WorkingDir as string | undefined) || '/'),
-        capabilities: { bounding: DOCKER_DEFAULT_CAPS, effective: DOCKER_DEFAULT_CAPS, permitted: DOCKER_DEFAULT_CAPS },
-      },
-      root: { path: 'rootfs', readonly: o.readOnly === true },
-      hostname: o.hostname ?? id.slice(0, 12),
-      mounts: [
-        { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-        { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-        { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-        { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-        { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
-        { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-        { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-      ],
-      linux: { namespaces, resources, maskedPaths: DEFAULT_MASKED_PATHS, readonlyPaths: DEFAULT_READONLY_PATHS, cgroupsPath: `/berth/${id}` },
-    };
-
+    const { spec, args } = buildSpec(o, { config: cfg }, id, (n) => this.running(n).State.Pid);
     const rec: ContainerRecord = {
       Id: id,
-      Name: name,
+      Name: o.name ?? `${ADJ[randomBytes(1)[0]! % ADJ.length]}_${NOUN[randomBytes(1)[0]! % NOUN.length]}_${id.slice(0, 4)}`,
       Image: o.image,
       ImageID: image.id,
       Command: args,
       Created: new Date().toISOString(),
       State: { Status: 'created', ExitCode: 0, Pid: 0, StartedAt: '', FinishedAt: '', OOMKilled: false },
-      AutoRemove: o.rm === true,
+      AutoRemove: false,
+      StopSignal: o.stopSignal ?? (cfg.StopSignal as string | undefined),
+      StopTimeout: o.stopTimeout,
     };
     const bundle = this.bundleDir(id);
     const top = image.layers[image.layers.length - 1];
     let prepared = false;
-    let detached = false;
-    this.save(rec);
     try {
-      const mounts = this.images.snapshots.prepare(id, top?.chainId);
+      this.save(rec);
+      this.images.snapshots.prepare(id, top?.chainId);
       prepared = true;
-      const m = mounts[0]!;
       mkdirSync(join(bundle, 'rootfs'), { recursive: true });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
-      if (o.detach) {
-        if (o.rm) throw invalidArgument('--rm with -d is not there yet');
-        await this.runDetached(rec, bundle, { type: m.type, source: m.source, options: m.options });
-        detached = true;
-        return { id, code: 0, oomKilled: false };
-      }
-      const res = await this.runtime.run(id, {
-        bundle,
-        stdio: o.stdio,
-        rootfsMount: { type: m.type, source: m.source, options: m.options },
-        onStart: (pid) => {
-          rec.State = { ...rec.State, Status: 'running', Pid: pid, StartedAt: new Date().toISOString() };
-          this.save(rec);
-          o.onStart?.(pid);
-        },
-      });
-      rec.State = { ...rec.State, Status: 'exited', ExitCode: res.code, FinishedAt: new Date().toISOString(), OOMKilled: res.oomKilled };
-      if (!o.rm) this.save(rec);
-      return { id, code: res.code, oomKilled: res.oomKilled };
+      return rec;
     } catch (e) {
-      // Nothing left behind by a container that could not start.
-      o.rm = true;
+      if (prepared) this.images.snapshots.remove(id);
+      rmSync(bundle, { recursive: true, force: true });
+      rmSync(join(this.dir, id + '.json'), { force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * `start`: runs a created or exited container: under its monitor (detached), or attached to
+   * this process until it ends (returns its exit code).
+   */
+  async start(nameOrId: string, o: { attach?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
+    const rec = this.find(nameOrId);
+    if (rec.State.Status === 'running') return { code: 0, oomKilled: false };
+    if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
+    rmSync(this.statusFile(rec.Id), { force: true });
+    const m = this.images.snapshots.mounts(rec.Id)[0]!;
+    const rootfsMount = { type: m.type, source: m.source, options: m.options };
+    const bundle = this.bundleDir(rec.Id);
+    if (!o.attach) {
+      await this.runDetached(rec, bundle, rootfsMount);
+      return { code: 0, oomKilled: false };
+    }
+    const res = await this.runtime.run(rec.Id, {
+      bundle,
+      stdio: o.stdio,
+      rootfsMount,
+      onStart: (pid) => {
+        rec.State = { ...rec.State, Status: 'running', Pid: pid, MonitorPid: 0, StartedAt: new Date().toISOString() };
+        this.save(rec);
+        o.onStart?.(pid);
+      },
+    });
+    rec.State = { ...rec.State, Status: 'exited', ExitCode: res.code, FinishedAt: new Date().toISOString(), OOMKilled: res.oomKilled };
+    this.save(rec);
+    return res;
+  }
+
+  /** `run`: create and start; with `rm`, removed when it ends (or fails to start). */
+  async run(o: RunOptions): Promise<{ id: string; code: number; oomKilled: boolean }> {
+    if (o.rm && o.detach) throw invalidArgument('--rm with -d is not there yet');
+    const rec = this.create(o);
+    try {
+      const r = await this.start(rec.Id, { attach: !o.detach, stdio: o.stdio, onStart: o.onStart });
+      return { id: rec.Id, ...r };
+    } catch (e) {
+      await this.remove(rec.Id, true).catch(() => {});
       throw e;
     } finally {
-      if (!detached) rmSync(bundle, { recursive: true, force: true });
-      if (o.rm) {
-        if (prepared) this.images.snapshots.remove(id);
-        rmSync(join(this.dir, id + '.json'), { force: true });
-      }
+      if (o.rm) await this.remove(rec.Id, true).catch(() => {});
     }
+  }
+
+  async restart(nameOrId: string, timeout?: number): Promise<void> {
+    await this.stop(nameOrId, timeout);
+    await this.start(nameOrId);
+  }
+
+  rename(nameOrId: string, name: string): void {
+    const rec = this.find(nameOrId);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const taken = this.list().find((c) => c.Name === name);
+    if (taken && taken.Id !== rec.Id) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${taken.Id}".`);
+    rec.Name = name;
+    this.save(rec);
+  }
+
+  /** Docker-shaped details of a container. */
+  inspect(nameOrId: string): Record<string, unknown> {
+    const rec = this.find(nameOrId);
+    let spec: Spec | undefined;
+    try {
+      spec = JSON.parse(readFileSync(join(this.bundleDir(rec.Id), 'config.json'), 'utf8')) as Spec;
+    } catch {
+      spec = undefined;
+    }
+    const st = rec.State;
+    return {
+      Id: rec.Id,
+      Created: rec.Created,
+      Path: rec.Command[0],
+      Args: rec.Command.slice(1),
+      State: { Status: st.Status, Running: st.Status === 'running', Paused: false, OOMKilled: st.OOMKilled, Dead: false, Pid: st.Status === 'running' ? st.Pid : 0, ExitCode: st.ExitCode, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt },
+      Image: rec.ImageID,
+      Name: '/' + rec.Name,
+      LogPath: rec.LogPath ?? '',
+      Driver: this.images.snapshots.driver,
+      Config: { Hostname: spec?.hostname ?? '', Env: spec?.process?.env ?? [], Cmd: rec.Command, Image: rec.Image, WorkingDir: spec?.process?.cwd ?? '/', Labels: spec?.annotations ?? {}, StopSignal: rec.StopSignal ?? 'SIGTERM' },
+      HostConfig: { AutoRemove: rec.AutoRemove, ReadonlyRootfs: spec?.root?.readonly === true, Memory: spec?.linux?.resources?.memory?.limit ?? 0, PidsLimit: spec?.linux?.resources?.pids?.limit ?? 0 },
+      Mounts: (spec?.mounts ?? []).filter((m) => m.type === 'bind').map((m) => ({ Type: 'bind', Source: m.source, Destination: m.destination, RW: !(m.options ?? []).includes('ro') })),
+    };
+  }
+
+  /** `diff`: what the container changed, like docker diff. */
+  async diff(nameOrId: string): Promise<{ kind: string; path: string }[]> {
+    return this.images.snapshots.changes(this.find(nameOrId).Id);
+  }
+
+  /** `commit`: the container's changes as a new image. */
+  async commit(nameOrId: string, o: { ref?: string; changes?: string[]; message?: string; author?: string } = {}): Promise<string> {
+    const rec = this.find(nameOrId);
+    const base = this.images.resolve(rec.ImageID);
+    const img = await this.images.commitSnapshot(rec.Id, base, { ...o, createdBy: `berth commit ${rec.Name}` });
+    return img.id;
+  }
+
+  /** `export`: the container's file system as a tar stream. */
+  exportFs(nameOrId: string): Promise<import('node:stream').Readable> {
+    return this.images.exportSnapshot(this.find(nameOrId).Id);
+  }
+
+  /** `top`: the container's processes (pid, user, command). */
+  top(nameOrId: string): { pid: number; user: string; command: string }[] {
+    const rec = this.running(nameOrId);
+    return this.runtime.ps(rec.Id).map((pid) => {
+      let command = '';
+      let uid = '';
+      try {
+        command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+        uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
+      } catch {
+        /* exited meanwhile */
+      }
+      return { pid, user: uid === '0' ? 'root' : uid, command };
+    });
+  }
+
+  /** `stats --no-stream`: usage read from the container's cgroup. */
+  stats(nameOrId: string) {
+    const rec = this.running(nameOrId);
+    return { rec, stats: this.runtime.stats(rec.Id) };
+  }
+
+  pause(nameOrId: string): void {
+    this.runtime.pause(this.running(nameOrId).Id);
+  }
+
+  unpause(nameOrId: string): void {
+    this.runtime.resume(this.running(nameOrId).Id);
+  }
+
+  /** `container prune`: removes every container that is not running. */
+  async prune(): Promise<string[]> {
+    const gone: string[] = [];
+    for (const c of this.list()) {
+      if (c.State.Status === 'running') continue;
+      await this.remove(c.Id);
+      gone.push(c.Id);
+    }
+    return gone;
   }
 
   private running(nameOrId: string): ContainerRecord {
@@ -295,8 +352,9 @@ export class ContainerService {
   }
 
   /** `stop`: the stop signal, then SIGKILL after `timeout` seconds. */
-  async stop(nameOrId: string, timeout = 10): Promise<void> {
+  async stop(nameOrId: string, timeoutArg?: number): Promise<void> {
     const rec = this.find(nameOrId);
+    const timeout = timeoutArg ?? rec.StopTimeout ?? 10;
     if (rec.State.Status !== 'running') return;
     try {
       process.kill(rec.State.Pid, (rec.StopSignal as NodeJS.Signals | undefined) ?? 'SIGTERM');

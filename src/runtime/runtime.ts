@@ -453,6 +453,28 @@ export class Runtime {
     return { pid, code: exit.code, signal: exit.signal, oomKilled: false };
   }
 
+  /** Freezes every process of a running container (cgroup freezer). */
+  pause(id: string): void {
+    const rec = this.store.read(id);
+    if (this.store.status(rec) !== 'running') throw failedPrecondition(`cannot pause container ${JSON.stringify(id)}: it is not running`);
+    this.cgroup(rec).freeze();
+  }
+
+  resume(id: string): void {
+    const rec = this.store.read(id);
+    if (this.store.status(rec) !== 'running') throw failedPrecondition(`cannot resume container ${JSON.stringify(id)}: it is not running`);
+    this.cgroup(rec).thaw();
+  }
+
+  /** Whether the container's cgroup is frozen. */
+  paused(id: string): boolean {
+    try {
+      return this.cgroup(this.store.read(id)).freezerState() === 'FROZEN';
+    } catch {
+      return false;
+    }
+  }
+
   /** Pids of all processes in the container's cgroup. */
   ps(id: string): number[] {
     return this.cgroup(this.store.read(id)).pids();

@@ -1,7 +1,7 @@
 /** `berth run` as a user types it: an image's layers as the container's root, Docker's defaults. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berthPackageRoot } from '../../src/sys/paths.js';
@@ -139,5 +139,71 @@ describe('berth run -d: detached containers under their monitor', { skip }, () =
     assert.equal(refused.status, 125);
     assert.match(refused.stderr, /container is running/);
     assert.equal(berth('rm', '-f', 'busy').status, 0);
+  });
+});
+
+describe('container lifecycle commands and run options', { skip }, () => {
+  const root = tmp('berth-life-root-');
+  const runroot = tmp('berth-life-runroot-');
+  const berth = (...args: string[]) => spawnSync(bin, ['--root', root, '--runroot', runroot, ...args], { encoding: 'utf8', timeout: 60_000 });
+  before(() => assert.equal(berth('starter').status, 0));
+  after(() => {
+    for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
+    cleanupTmp();
+  });
+
+  it('create, start, top, diff, pause, commit, export, rename, inspect, rm', () => {
+    const id = berth('create', '--name', 'life', 'busybox', 'sh', '-c', 'echo hi > /new; rm /etc/group; trap "exit 0" TERM; while :; do sleep 0.1; done').stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.match(berth('ps', '-a').stdout, /Created\s+life\n/);
+    assert.equal(berth('start', 'life').status, 0);
+    for (let i = 0; i < 50 && !berth('diff', 'life').stdout.includes('/new'); i++) spawnSync('sleep', ['0.05']);
+    assert.equal(berth('diff', 'life').stdout, 'C /etc\nD /etc/group\nA /new\n');
+    assert.match(berth('top', 'life').stdout, /^PID\s+USER\s+COMMAND\n\d+\s+root\s+sh -c echo hi/);
+    assert.equal(berth('pause', 'life').status, 0);
+    const frozen = readFileSync(join('/sys/fs/cgroup/freezer/berth', id, 'freezer.state'), 'utf8').trim();
+    assert.equal(frozen, 'FROZEN');
+    assert.equal(berth('unpause', 'life').status, 0);
+    const img = berth('commit', '-m', 'with new', '-c', 'CMD ["cat", "/new"]', 'life', 'life:snap');
+    assert.equal(img.status, 0, img.stderr);
+    assert.equal(berth('run', '--rm', 'life:snap').stdout, 'hi\n');
+    assert.match(berth('history', 'life:snap').stdout.split('\n')[1]!, /berth commit life\s+\S+\s+with new$/);
+    const exp = spawnSync('sh', ['-c', `"${bin}" --root "${root}" --runroot "${runroot}" export life | tar -t`], { encoding: 'utf8' });
+    assert.ok(exp.stdout.split('\n').includes('new'));
+    assert.ok(!exp.stdout.split('\n').includes('etc/group'));
+    assert.equal(berth('rename', 'life', 'life2').status, 0);
+    assert.equal(berth('inspect', '--format', '{{.Name}} {{.State.Status}} {{.State.Running}}', 'life2').stdout, '/life2 running true\n');
+    assert.equal(berth('stop', 'life2').status, 0);
+    assert.equal(berth('container', 'prune', '-f').status, 0);
+    assert.equal(berth('ps', '-aq').stdout, '');
+  });
+
+  it('bind mounts, tmpfs, capabilities, ulimits and no-new-privileges', () => {
+    const dir = tmp('berth-vol-');
+    writeFileSync(join(dir, 'data.txt'), 'from the host\n');
+    const r = berth('run', '--rm', '-v', `${dir}:/data:ro`, '--tmpfs', '/scratch', '--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', '--ulimit', 'nofile=100:200', '--security-opt', 'no-new-privileges', 'busybox', 'sh', '-c', 'cat /data/data.txt; touch /data/x 2>&1 | grep -c Read-only; echo x > /scratch/y && cat /scratch/y; grep -E "CapEff|NoNewPrivs" /proc/self/status; ulimit -n');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'from the host\n1\nx\nCapEff:\t0000000000001000\nNoNewPrivs:\t1\n100\n');
+    const w = berth('run', '--rm', '-v', `${dir}:/data`, 'busybox', 'sh', '-c', 'echo written > /data/out.txt');
+    assert.equal(w.status, 0);
+    assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'written\n');
+  });
+
+  it('refuses bad options with one line and leaves nothing', () => {
+    const cases: [string[], RegExp][] = [
+      [['-v', '/no/such/dir:/x'], /bind source path does not exist: \/no\/such\/dir/],
+      [['-v', 'named:/x'], /named volumes are not there yet/],
+      [['--ulimit', 'nofile=10:5'], /soft limit 10 is above the hard limit 5/],
+      [['--cap-add', 'NOT_A_CAP'], /unknown capability: "NOT_A_CAP"/],
+      [['--security-opt', 'apparmor=x'], /invalid --security-opt/],
+      [['--memory-swap', '1m', '-m', '64m'], /memoryswap limit should be larger than memory limit/],
+    ];
+    for (const [opts, re] of cases) {
+      const r = berth('run', '--rm', ...opts, 'busybox', 'true');
+      assert.equal(r.status, 125, `${opts.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.split('\n').length, 2, 'one line');
+    }
+    assert.equal(berth('ps', '-aq').stdout, '');
   });
 });

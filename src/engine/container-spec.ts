@@ -1,0 +1,241 @@
+/**
+ * `run`/`create` options → an OCI runtime spec, with Docker's defaults: its capability set, new
+ * pid/ipc/uts/mount/cgroup namespaces, masked /proc paths, read-only /sys.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { invalidArgument } from '../lib/errors.js';
+import { parseBytes } from '../lib/units.js';
+import type { Mount, Spec } from '../oci/runtime-spec.js';
+import { CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/index.js';
+
+/** Docker's default capability set. */
+export const DOCKER_DEFAULT_CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+export interface ContainerOptions {
+  image: string;
+  command?: string[];
+  name?: string;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  entrypoint?: string;
+  memory?: string;
+  memorySwap?: string;
+  cpus?: string;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  pidsLimit?: number;
+  network?: string;
+  pid?: string;
+  ipc?: string;
+  uts?: string;
+  readOnly?: boolean;
+  volumes?: string[];
+  tmpfs?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  securityOpt?: string[];
+  ulimits?: string[];
+  labels?: string[];
+  stopSignal?: string;
+  stopTimeout?: number;
+}
+
+const RLIMIT_NAMES: Record<string, string> = {
+  core: 'RLIMIT_CORE', cpu: 'RLIMIT_CPU', data: 'RLIMIT_DATA', fsize: 'RLIMIT_FSIZE', locks: 'RLIMIT_LOCKS', memlock: 'RLIMIT_MEMLOCK',
+  msgqueue: 'RLIMIT_MSGQUEUE', nice: 'RLIMIT_NICE', nofile: 'RLIMIT_NOFILE', nproc: 'RLIMIT_NPROC', rss: 'RLIMIT_RSS', rtprio: 'RLIMIT_RTPRIO',
+  rttime: 'RLIMIT_RTTIME', sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK', as: 'RLIMIT_AS',
+};
+
+function caps(o: ContainerOptions): string[] {
+  if (o.privileged) return [...CAPABILITIES];
+  const norm = (c: string) => {
+    const u = c.toUpperCase();
+    const n = u.startsWith('CAP_') ? u : `CAP_${u}`;
+    if (n !== 'CAP_ALL' && !CAPABILITIES.includes(n)) throw invalidArgument(`unknown capability: ${JSON.stringify(c)}`);
+    return n;
+  };
+  const add = (o.capAdd ?? []).map(norm);
+  const drop = (o.capDrop ?? []).map(norm);
+  let set = drop.includes('CAP_ALL') ? [] : [...DOCKER_DEFAULT_CAPS];
+  set = set.filter((c) => !drop.includes(c));
+  if (add.includes('CAP_ALL')) set = [...CAPABILITIES];
+  for (const c of add) if (c !== 'CAP_ALL' && !set.includes(c)) set.push(c);
+  return set;
+}
+
+function volumeMount(v: string): Mount {
+  const parts = v.split(':');
+  if (parts.length < 2 || parts.length > 3) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)} (use /host/path:/container/path[:ro|rw]; named volumes are not there yet)`);
+  const [src, dst, mode = 'rw'] = parts as [string, string, string?];
+  if (!isAbsolute(src)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: named volumes are not there yet; use an absolute host path`);
+  if (!isAbsolute(dst)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: the container path must be absolute`);
+  if (!existsSync(src)) throw invalidArgument(`invalid mount config: bind source path does not exist: ${src}`);
+  const modes = mode.split(',');
+  for (const m of modes) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared'].includes(m)) throw invalidArgument(`invalid mode ${JSON.stringify(m)} in volume ${JSON.stringify(v)}`);
+  void statSync;
+  return { destination: dst, type: 'bind', source: src, options: ['rbind', modes.includes('ro') ? 'ro' : 'rw', ...modes.filter((m) => /private|slave|shared/.test(m))] };
+}
+
+function tmpfsMount(t: string): Mount {
+  const i = t.indexOf(':');
+  const dst = i < 0 ? t : t.slice(0, i);
+  const opts = i < 0 ? [] : t.slice(i + 1).split(',').filter(Boolean);
+  if (!isAbsolute(dst)) throw invalidArgument(`invalid --tmpfs ${JSON.stringify(t)}: the container path must be absolute`);
+  return { destination: dst, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...opts] };
+}
+
+function parseUser(user: string): { uid: number; gid: number } {
+  const [u, g] = user.split(':');
+  const uid = !u || u === 'root' ? 0 : Number(u);
+  const gid = g === undefined || g === '' ? (uid === 0 ? 0 : uid) : g === 'root' ? 0 : Number(g);
+  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid < 0 || gid < 0) throw invalidArgument(`--user ${JSON.stringify(user)}: only numeric ids and root are supported yet`);
+  return { uid, gid };
+}
+
+/** Namespace of a kind: new, the host's (none), or another container's (by its pid). */
+function nsMode(kind: string, v: string | undefined, pidOf: (name: string) => number): { type: string; path?: string } | undefined {
+  if (v === undefined || v === '' || v === 'private' || v === 'shareable') return { type: kind };
+  if (v === 'host') return undefined;
+  const m = /^container:(.+)$/.exec(v);
+  if (m) {
+    const file = kind === 'network' ? 'net' : kind;
+    return { type: kind, path: `/proc/${pidOf(m[1]!)}/ns/${file}` };
+  }
+  throw invalidArgument(`invalid --${kind === 'network' ? 'network' : kind} ${JSON.stringify(v)} (host or container:NAME)`);
+}
+
+export function buildSpec(o: ContainerOptions, image: { config: Record<string, unknown> }, id: string, pidOf: (name: string) => number): { spec: Spec; args: string[] } {
+  const cfg = image.config;
+  const network = o.network ?? 'none';
+  if (!['none', 'host'].includes(network) && !network.startsWith('container:')) throw invalidArgument(`--network ${JSON.stringify(network)}: only none, host and container:NAME are supported yet (bridges come with networking)`);
+  const entrypoint = o.entrypoint !== undefined ? (o.entrypoint ? [o.entrypoint] : []) : ((cfg.Entrypoint as string[] | undefined) ?? []);
+  const cmd = o.command && o.command.length ? o.command : o.entrypoint !== undefined ? [] : ((cfg.Cmd as string[] | undefined) ?? []);
+  const args = [...entrypoint, ...cmd];
+  if (args.length === 0) throw invalidArgument('No command specified');
+
+  const resources: NonNullable<NonNullable<Spec['linux']>['resources']> = { devices: [{ allow: !!o.privileged, access: 'rwm' }] };
+  if (o.memory) resources.memory = { limit: parseBytes(o.memory, 'memory') };
+  if (o.memorySwap) {
+    const swap = o.memorySwap === '-1' ? -1 : parseBytes(o.memorySwap, 'memory-swap');
+    if (!resources.memory) throw invalidArgument('--memory-swap needs --memory');
+    if (swap !== -1 && swap < resources.memory.limit!) throw invalidArgument('Minimum memoryswap limit should be larger than memory limit, see usage');
+    resources.memory.swap = swap;
+  }
+  if (o.cpus !== undefined) {
+    const n = Number(o.cpus);
+    if (!(n > 0)) throw invalidArgument(`invalid argument ${JSON.stringify(o.cpus)} for "--cpus" flag: must be a positive number`);
+    resources.cpu = { quota: Math.round(n * 100000), period: 100000 };
+  }
+  if (o.cpuShares !== undefined) {
+    if (!Number.isInteger(o.cpuShares) || o.cpuShares < 0) throw invalidArgument(`invalid --cpu-shares ${o.cpuShares}`);
+    resources.cpu = { ...resources.cpu, shares: o.cpuShares };
+  }
+  if (o.cpusetCpus) resources.cpu = { ...resources.cpu, cpus: o.cpusetCpus };
+  if (o.pidsLimit !== undefined) {
+    if (!Number.isInteger(o.pidsLimit)) throw invalidArgument(`invalid --pids-limit ${o.pidsLimit}`);
+    resources.pids = { limit: o.pidsLimit };
+  }
+
+  const env = [...((cfg.Env as string[] | undefined) ?? [])];
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  env.push(`HOSTNAME=${o.hostname ?? id.slice(0, 12)}`);
+  const setEnv = (e: string) => {
+    const kv = e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`;
+    const k = kv.split('=')[0]!;
+    const i = env.findIndex((x) => x.split('=')[0] === k);
+    if (i >= 0) env[i] = kv;
+    else env.push(kv);
+  };
+  for (const f of o.envFile ?? []) {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (e) {
+      throw invalidArgument(`--env-file ${JSON.stringify(f)}: ${(e as Error).message}`);
+    }
+    text.split('\n').forEach((line, n) => {
+      const l = line.trim();
+      if (!l || l.startsWith('#')) return;
+      if (/\s/.test(l.split('=')[0]!)) throw invalidArgument(`${f}:${n + 1}: variable ${JSON.stringify(l.split('=')[0])} contains whitespaces`);
+      setEnv(l);
+    });
+  }
+  for (const e of o.env ?? []) setEnv(e);
+
+  let nnp = false;
+  let seccompOff = false;
+  for (const s of o.securityOpt ?? []) {
+    if (s === 'no-new-privileges' || s === 'no-new-privileges:true' || s === 'no-new-privileges=true') nnp = true;
+    else if (s === 'no-new-privileges:false' || s === 'no-new-privileges=false') nnp = false;
+    else if (s === 'seccomp=unconfined' || s === 'seccomp:unconfined') seccompOff = true;
+    else throw invalidArgument(`invalid --security-opt ${JSON.stringify(s)} (no-new-privileges, seccomp=unconfined; profiles are not there yet)`);
+  }
+  void seccompOff;
+  const rlimits = (o.ulimits ?? []).map((u) => {
+    const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(u);
+    const type = m ? RLIMIT_NAMES[m[1]!] : undefined;
+    if (!m || !type) throw invalidArgument(`invalid --ulimit ${JSON.stringify(u)} (name=soft[:hard], e.g. nofile=1024:2048)`);
+    const soft = Number(m[2]);
+    const hard = m[3] === undefined ? soft : Number(m[3]);
+    if (soft > hard) throw invalidArgument(`invalid --ulimit ${JSON.stringify(u)}: soft limit ${soft} is above the hard limit ${hard}`);
+    const inf = 2 ** 64 - 1;
+    return { type, soft: soft < 0 ? inf : soft, hard: hard < 0 ? inf : hard };
+  });
+
+  const mounts: Mount[] = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', o.privileged ? 'rw' : 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [o.privileged ? 'rw' : 'ro', 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    ...(o.tmpfs ?? []).map(tmpfsMount),
+    ...(o.volumes ?? []).map(volumeMount),
+  ];
+  const namespaces: NonNullable<NonNullable<Spec['linux']>['namespaces']> = [{ type: 'mount' }, { type: 'cgroup' }];
+  for (const [kind, v] of [['pid', o.pid], ['ipc', o.ipc], ['uts', o.uts], ['network', network === 'none' ? undefined : network]] as const) {
+    const ns = nsMode(kind, v, pidOf);
+    if (ns) namespaces.push(ns as { type: 'pid' });
+  }
+  const ownUts = namespaces.some((n) => n.type === 'uts' && !n.path);
+  const c = caps(o);
+  const labels: Record<string, string> = { ...((cfg.Labels as Record<string, string> | undefined) ?? {}) };
+  for (const l of o.labels ?? []) {
+    const i = l.indexOf('=');
+    labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
+  }
+  const spec: Spec = {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: parseUser(o.user ?? (cfg.User as string | undefined) ?? ''),
+      args,
+      env,
+      cwd: o.workdir ?? ((cfg.WorkingDir as string | undefined) || '/'),
+      capabilities: { bounding: c, effective: c, permitted: c },
+      ...(rlimits.length ? { rlimits } : {}),
+      noNewPrivileges: nnp,
+    },
+    root: { path: 'rootfs', readonly: o.readOnly === true },
+    ...(ownUts ? { hostname: o.hostname ?? id.slice(0, 12) } : {}),
+    mounts,
+    annotations: labels,
+    linux: {
+      namespaces,
+      resources,
+      maskedPaths: o.privileged ? [] : DEFAULT_MASKED_PATHS,
+      readonlyPaths: o.privileged ? [] : DEFAULT_READONLY_PATHS,
+      cgroupsPath: `/berth/${id}`,
+    },
+  };
+  return { spec, args };
+}
