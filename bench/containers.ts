@@ -5,7 +5,7 @@
  * container, 500 containers) come with `run -d`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,6 +45,10 @@ const bPs = row('berth ps -a');
 const pPs = row('podman ps -a');
 const bIns = row('berth image inspect busybox');
 const pIns = row('podman image inspect busybox');
+const bExec = row('berth exec (running container) true');
+const pExec = row('podman exec (running container) true');
+const bCommit = row('berth commit');
+const pCommit = row('podman commit');
 let daemon: ReturnType<typeof spawn> | undefined;
 if (podman) {
   try {
@@ -63,7 +67,15 @@ if (dockerd && dockerCli) {
   }
 } else dRun.error = 'docker (docker.io) not installed';
 
+// One running container each, for exec and commit.
+ok(berthBin, [...berth, 'run', '-d', '--name', 'execme', 'busybox', 'sleep', '600']);
+if (podman && !pRun.error) ok(podman, [...pm, 'run', '-d', '--network', 'none', '--name', 'execme', 'busybox', 'sleep', '600']);
+let commits = 0;
 const steps: [Row, () => number][] = [
+  [bExec, () => timeCommand(berthBin, [...berth, 'exec', 'execme', 'true'])],
+  [pExec, () => timeCommand(podman!, [...pm, 'exec', 'execme', 'true'])],
+  [bCommit, () => timeCommand(berthBin, [...berth, 'commit', 'execme', `c:${commits++}`])],
+  [pCommit, () => timeCommand(podman!, [...pm, 'commit', '-q', 'execme', `c:${commits++}`])],
   [bRun, () => timeCommand(berthBin, [...berth, 'run', '--rm', '--network', 'none', 'busybox', 'true'])],
   [pRun, () => timeCommand(podman!, [...pm, 'run', '--rm', '--network', 'none', 'busybox', 'true'])],
   [dRun, () => timeCommand(dockerCli!, [...dk, 'run', '--rm', '--network', 'none', 'busybox', 'true'])],
@@ -72,6 +84,7 @@ const steps: [Row, () => number][] = [
   [bIns, () => timeCommand(berthBin, [...berth, 'image', 'inspect', 'busybox'])],
   [pIns, () => timeCommand(podman!, [...pm, 'image', 'inspect', 'busybox'])],
 ];
+for (const r of [pExec, pCommit]) if (pRun.error) r.error = pRun.error;
 for (let i = 0; i < runs + 2; i++) {
   for (const [r, f] of [...steps].sort(() => Math.random() - 0.5)) {
     if (r.error) continue;
@@ -86,10 +99,75 @@ for (let i = 0; i < runs + 2; i++) {
 console.log(`containers benchmark: ${runs} runs each, interleaved, medians`);
 console.log(table([bRun, pRun, dRun], 'podman run --rm --network none busybox true'));
 console.log('');
-console.log(table([bPs, pPs, bIns, pIns], 'podman ps -a'));
+console.log(table([bPs, pPs, bIns, pIns, bExec, pExec, bCommit, pCommit], 'podman ps -a'));
 const ratio = (a: Row, b: Row) => (a.times.length && b.times.length ? (median(a.times) / median(b.times)).toFixed(2) : 'n/a');
-console.log(`\nrun: berth / podman ${ratio(bRun, pRun)} (target ≤ 0.50), berth / docker ${ratio(bRun, dRun)}; ps: ${ratio(bPs, pPs)}; image inspect: ${ratio(bIns, pIns)}`);
+console.log(`\nrun: berth / podman ${ratio(bRun, pRun)} (target ≤ 0.50), berth / docker ${ratio(bRun, dRun)}; ps: ${ratio(bPs, pPs)}; image inspect: ${ratio(bIns, pIns)}; exec: ${ratio(bExec, pExec)}; commit: ${ratio(bCommit, pCommit)}`);
 
+// (b) and (c): many idle detached containers; host memory of what keeps each one (berth's
+// monitor, podman's conmon), and the time to start, list and remove them all.
+const many = Number(process.env.BENCH_MANY ?? 500);
+function memOf(pids: number[]): { rss: number; pss: number } {
+  let rss = 0;
+  let pss = 0;
+  for (const pid of pids) {
+    try {
+      const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      rss += Number(/^Rss:\s+(\d+)/m.exec(t)?.[1] ?? 0);
+      pss += Number(/^Pss:\s+(\d+)/m.exec(t)?.[1] ?? 0);
+    } catch {
+      /* gone */
+    }
+  }
+  return { rss, pss };
+}
+function pidsOf(comm: string): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm;
+      } catch {
+        return false;
+      }
+    });
+}
+function fleet(name: string, bin: string, pre: string[], monitorComm: string): string {
+  const before = new Set(pidsOf(monitorComm));
+  const t0 = Date.now();
+  for (let i = 0; i < many; i++) ok(bin, [...pre, 'run', '-d', '--network', 'none', '--name', `idle${i}`, 'busybox', 'sleep', '3600']);
+  const tStart = (Date.now() - t0) / 1000;
+  const monitors = pidsOf(monitorComm).filter((p) => !before.has(p));
+  const m = memOf(monitors);
+  const t1 = Date.now();
+  ok(bin, [...pre, 'ps', '-a']);
+  const tPs = (Date.now() - t1) / 1000;
+  const t2 = Date.now();
+  const ids = spawnSync(bin, [...pre, 'ps', '-aq'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  for (let i = 0; i < ids.length; i += 50) ok(bin, [...pre, 'rm', '-f', ...ids.slice(i, i + 50)]);
+  const tRm = (Date.now() - t2) / 1000;
+  const n = monitors.length || 1;
+  return `${name.padEnd(8)} ${many} containers: start ${tStart.toFixed(1)} s, ps ${tPs.toFixed(2)} s, rm all ${tRm.toFixed(1)} s; ${monitors.length} ${monitorComm} processes, per container ${(m.rss / n / 1024).toFixed(2)} MB RSS / ${(m.pss / n / 1024).toFixed(2)} MB PSS (total ${(m.rss / 1024).toFixed(1)} MB RSS)`;
+}
+if (many > 0) {
+  ok(berthBin, [...berth, 'rm', '-f', 'execme']);
+  console.log(`\n(b, c) ${many} idle detached containers`);
+  try {
+    console.log(fleet('berth', berthBin, berth, 'berth-helper'));
+  } catch (e) {
+    console.log(`berth    failed: ${(e as Error).message.slice(0, 160)}`);
+  }
+  if (podman && !pRun.error) {
+    spawnSync(podman, [...pm, 'rm', '-f', 'execme'], { stdio: 'ignore' });
+    try {
+      console.log(fleet('podman', podman, pm, 'conmon'));
+    } catch (e) {
+      console.log(`podman   failed: ${(e as Error).message.slice(0, 160)}`);
+    }
+  }
+}
+
+spawnSync(berthBin, [...berth, 'rm', '-f', 'execme'], { stdio: 'ignore' });
 if (podman) spawnSync(podman, [...pm, 'system', 'reset', '-f'], { stdio: 'ignore' });
 if (daemon) {
   daemon.kill('SIGTERM');
