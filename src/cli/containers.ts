@@ -72,7 +72,8 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('-h, --hostname <name>', 'hostname')
       .option('--entrypoint <cmd>', 'override the entrypoint')
       .option('-l, --label <key=value>', 'label', collect, [])
-      .option('-v, --volume <src:dst[:ro]>', 'bind mount a host path', collect, [])
+      .option('-v, --volume <src:dst[:ro]>', 'bind mount a host path (/host:/ctr), a named volume (name:/ctr) or a new anonymous one (/ctr)', collect, [])
+      .option('--volumes-from <container[:ro]>', "mount another container's volumes", collect, [])
       .option('--tmpfs <dst[:opts]>', 'mount a tmpfs', collect, [])
       .option('-m, --memory <bytes>', 'memory limit (e.g. 64m)')
       .option('--memory-swap <bytes>', 'memory plus swap limit (-1: unlimited)')
@@ -103,6 +104,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         try {
           const r = await containers.run({
             ...containerOptions(image, command, o),
+            volumesFrom: o.volumesFrom as string[],
             rm: o.rm === true,
             detach: o.detach === true,
             stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
@@ -145,13 +147,13 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .description('remove containers')
       .argument('<container...>')
       .option('-f, --force', 'kill a running container first')
-      .option('-v, --volumes', 'accepted for docker compatibility')
+      .option('-v, --volumes', 'also remove its anonymous volumes')
       .action(async (names: string[], o) => {
         const { containers } = await engine(g);
         let failed: Error | undefined;
         for (const n of names) {
           try {
-            await containers.remove(n, o.force === true);
+            await containers.remove(n, o.force === true, o.volumes === true);
             out(n + '\n');
           } catch (e) {
             failed = e as Error;
@@ -271,12 +273,13 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
     .option('-h, --hostname <name>')
     .option('--entrypoint <cmd>')
     .option('-l, --label <key=value>', 'label', collect, [])
-    .option('-v, --volume <src:dst[:ro]>', 'bind mount', collect, [])
+    .option('-v, --volume <src:dst[:ro]>', 'bind mount or volume', collect, [])
+    .option('--volumes-from <container[:ro]>', "another container's volumes", collect, [])
     .option('-m, --memory <bytes>')
     .option('--network <mode>', 'none or host', 'none')
     .action(async (image: string, command: string[], o) => {
       const { containers } = await engine(g);
-      out(containers.create(containerOptions(image, command, o)).Id + '\n');
+      out((await containers.create({ ...containerOptions(image, command, o), volumesFrom: o.volumesFrom as string[] })).Id + '\n');
     });
   program
     .command('rename')
@@ -363,6 +366,70 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       });
       if (o.format) return out(renderFormatted(o.format, rows));
       out(renderTable(['CONTAINER ID', 'NAME', 'CPU TIME', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'], rows.map((r) => [r.ID, r.Name, r.CPUTime, r.MemUsage, r.MemPerc, r.PIDs])));
+    });
+  const volume = program.command('volume').description('manage volumes');
+  volume
+    .command('create')
+    .description('create a volume')
+    .argument('[name]')
+    .option('--name <name>', 'name of the volume')
+    .option('-l, --label <key=value>', 'label', collect, [])
+    .option('-d, --driver <driver>', 'local (the only one)', 'local')
+    .action(async (name: string | undefined, o) => {
+      if (o.driver !== 'local') throw invalidArgument(`volume driver ${JSON.stringify(o.driver)} is not there (local only)`);
+      const labels = Object.fromEntries((o.label as string[]).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+      out((await engine(g)).containers.volumes.create(name ?? o.name, { labels }).Name + '\n');
+    });
+  volume
+    .command('ls')
+    .alias('list')
+    .description('list volumes')
+    .option('-q, --quiet', 'only names')
+    .option('--format <format>', 'json or a {{.Field}} template')
+    .action(async (o) => {
+      const vols = (await engine(g)).containers.volumes.list();
+      if (o.quiet) return out(vols.map((v) => v.Name + '\n').join(''));
+      if (o.format) return out(renderFormatted(o.format, vols as unknown as Record<string, unknown>[]));
+      out(renderTable(['DRIVER', 'VOLUME NAME'], vols.map((v) => [v.Driver, v.Name])));
+    });
+  volume
+    .command('inspect')
+    .description('details of volumes, as JSON')
+    .argument('<name...>')
+    .option('-f, --format <format>', 'a {{.Field}} template')
+    .action(async (names: string[], o) => {
+      const { containers } = await engine(g);
+      const items = names.map((n) => containers.volumes.require(n)) as unknown as Record<string, unknown>[];
+      if (o.format) out(renderFormatted(o.format, items));
+      else out(JSON.stringify(items, null, 4) + '\n');
+    });
+  volume
+    .command('rm')
+    .alias('remove')
+    .description('remove volumes (not while a container uses them)')
+    .argument('<name...>')
+    .option('-f, --force', 'accepted for docker compatibility')
+    .action(async (names: string[]) => {
+      const { containers } = await engine(g);
+      for (const n of names) {
+        containers.volumes.remove(n, containers.volumeUsers(n));
+        out(n + '\n');
+      }
+    });
+  volume
+    .command('prune')
+    .description('remove volumes no container uses')
+    .option('-a, --all', 'named ones too (by default only anonymous ones, as Docker 23+)')
+    .option('-f, --force', 'do not ask for confirmation (the only mode yet)')
+    .action(async (o) => {
+      const { containers } = await engine(g);
+      const gone: string[] = [];
+      for (const v of containers.volumes.list()) {
+        if ((!v.Anonymous && !o.all) || containers.volumeUsers(v.Name).length) continue;
+        containers.volumes.remove(v.Name);
+        gone.push(v.Name);
+      }
+      out((gone.length ? 'Deleted Volumes:\n' + gone.map((n) => n + '\n').join('') + '\n' : '') + 'Total reclaimed space: 0B\n');
     });
   logsCmd(program.command('logs'));
   stopCmd(program.command('stop'));

@@ -20,7 +20,9 @@ Images:
 Containers:
   run [OPTIONS] IMAGE [CMD...]   run a container (-d, --rm, --name, -e, -w, -u, -h, --entrypoint,
                           -m, --cpus, --pids-limit, --network none|host, --read-only, -i)
-  ps [-a] [-q], rm [-f], logs [-f] [-n N] [-t], stop [-t S], kill [-s SIG], wait, exec
+  ps [-a] [-q], rm [-f] [-v], logs [-f] [-n N] [-t], stop [-t S], kill [-s SIG], wait, exec,
+  create, start, restart, top, stats, pause, unpause, diff, commit, export, rename, inspect
+  volume create|ls|inspect|rm|prune
 
 Runtime:
   runtime ...             the OCI runtime (same as berth-runtime): create, start, state, kill,
@@ -64,6 +66,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   export: () => import('./containers.js'),
   top: () => import('./containers.js'),
   stats: () => import('./containers.js'),
+  volume: () => import('./containers.js'),
 };
 
 function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {

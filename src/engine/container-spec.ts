@@ -2,7 +2,7 @@
  * `run`/`create` options → an OCI runtime spec, with Docker's defaults: its capability set, new
  * pid/ipc/uts/mount/cgroup namespaces, masked /proc paths, read-only /sys.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { invalidArgument } from '../lib/errors.js';
 import { parseBytes } from '../lib/units.js';
@@ -37,6 +37,8 @@ export interface ContainerOptions {
   uts?: string;
   readOnly?: boolean;
   volumes?: string[];
+  /** Mounts the engine resolved (binds, volumes): they replace `volumes` in the spec. */
+  resolvedMounts?: Mount[];
   tmpfs?: string[];
   capAdd?: string[];
   capDrop?: string[];
@@ -71,17 +73,43 @@ function caps(o: ContainerOptions): string[] {
   return set;
 }
 
-function volumeMount(v: string): Mount {
+export interface VolumeSpec {
+  kind: 'bind' | 'volume';
+  /** bind: the host path; volume: the volume name (undefined: a new anonymous volume). */
+  source?: string;
+  destination: string;
+  readOnly: boolean;
+  propagation: string[];
+}
+
+/** `-v` syntax: /host:/ctr[:opts], name:/ctr[:opts], or /ctr alone (an anonymous volume). */
+export function parseVolumeSpec(v: string): VolumeSpec {
   const parts = v.split(':');
-  if (parts.length < 2 || parts.length > 3) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)} (use /host/path:/container/path[:ro|rw]; named volumes are not there yet)`);
-  const [src, dst, mode = 'rw'] = parts as [string, string, string?];
-  if (!isAbsolute(src)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: named volumes are not there yet; use an absolute host path`);
+  if (parts.length > 3 || parts.some((p) => p === '')) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}`);
+  let src: string | undefined;
+  let dst: string;
+  let mode = 'rw';
+  if (parts.length === 1) dst = parts[0]!;
+  else if (parts.length === 2 && !isAbsolute(parts[1]!)) {
+    // /ctr:ro
+    dst = parts[0]!;
+    mode = parts[1]!;
+  } else [src, dst, mode = 'rw'] = parts as [string, string, string?];
   if (!isAbsolute(dst)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: the container path must be absolute`);
-  if (!existsSync(src)) throw invalidArgument(`invalid mount config: bind source path does not exist: ${src}`);
   const modes = mode.split(',');
-  for (const m of modes) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared'].includes(m)) throw invalidArgument(`invalid mode ${JSON.stringify(m)} in volume ${JSON.stringify(v)}`);
-  void statSync;
-  return { destination: dst, type: 'bind', source: src, options: ['rbind', modes.includes('ro') ? 'ro' : 'rw', ...modes.filter((m) => /private|slave|shared/.test(m))] };
+  for (const m of modes) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared', 'nocopy'].includes(m)) throw invalidArgument(`invalid mode ${JSON.stringify(m)} in volume ${JSON.stringify(v)}`);
+  const base = { destination: dst, readOnly: modes.includes('ro'), propagation: modes.filter((m) => /private|slave|shared/.test(m)) };
+  if (src !== undefined && isAbsolute(src)) {
+    if (!existsSync(src)) throw invalidArgument(`invalid mount config: bind source path does not exist: ${src}`);
+    return { kind: 'bind', source: src, ...base };
+  }
+  if (src !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(src)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: ${JSON.stringify(src)} includes invalid characters for a local volume name`);
+  return { kind: 'volume', source: src, ...base };
+}
+
+/** A bind mount of a host directory (a bind, or a volume's _data) into the container. */
+export function bindMount(source: string, v: Pick<VolumeSpec, 'destination' | 'readOnly' | 'propagation'>): Mount {
+  return { destination: v.destination, type: 'bind', source, options: ['rbind', v.readOnly ? 'ro' : 'rw', ...v.propagation] };
 }
 
 function tmpfsMount(t: string): Mount {
@@ -199,7 +227,7 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     ...(o.tmpfs ?? []).map(tmpfsMount),
-    ...(o.volumes ?? []).map(volumeMount),
+    ...(o.resolvedMounts ?? []),
   ];
   const namespaces: NonNullable<NonNullable<Spec['linux']>['namespaces']> = [{ type: 'mount' }, { type: 'cgroup' }];
   for (const [kind, v] of [['pid', o.pid], ['ipc', o.ipc], ['uts', o.uts], ['network', network === 'none' ? undefined : network]] as const) {

@@ -11,7 +11,8 @@ import { conflict, errnoCode, invalidArgument, notFound } from '../lib/errors.js
 import { parseBytes } from '../lib/units.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import { Runtime } from '../runtime/index.js';
-import { buildSpec, type ContainerOptions } from './container-spec.js';
+import { bindMount, buildSpec, parseVolumeSpec, type ContainerOptions } from './container-spec.js';
+import { VolumeStore } from '../volume/index.js';
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 import { writeFileAtomic } from '../sys/fs.js';
 import { processAlive } from '../sys/proc.js';
@@ -31,6 +32,16 @@ export interface ContainerRecord {
   LogPath?: string;
   StopSignal?: string;
   StopTimeout?: number;
+  Mounts?: MountRecord[];
+}
+
+export interface MountRecord {
+  Type: 'bind' | 'volume';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  RW: boolean;
+  Anonymous?: boolean;
 }
 
 export interface LogRecord {
@@ -39,7 +50,11 @@ export interface LogRecord {
   time: string;
 }
 
-export interface RunOptions extends ContainerOptions {
+export interface CreateOptions extends ContainerOptions {
+  volumesFrom?: string[];
+}
+
+export interface RunOptions extends CreateOptions {
   rm?: boolean;
   detach?: boolean;
   stdio?: StdioOptions;
@@ -52,6 +67,7 @@ const NOUN = ['albatross', 'barge', 'buoy', 'canal', 'dinghy', 'ferry', 'harbor'
 export class ContainerService {
   private readonly dir: string;
   readonly runtime: Runtime;
+  readonly volumes: VolumeStore;
 
   constructor(
     private readonly images: ImageService,
@@ -59,6 +75,7 @@ export class ContainerService {
   ) {
     this.dir = join(opts.root, 'metadata', 'containers');
     this.runtime = new Runtime({ root: join(opts.runroot, 'runtime') });
+    this.volumes = new VolumeStore(join(opts.root, 'volumes'));
   }
 
   list(): ContainerRecord[] {
@@ -146,15 +163,68 @@ export class ContainerService {
     this.save(rec);
   }
 
+  /** Names of the containers that mount a volume. */
+  volumeUsers(name: string): string[] {
+    return this.list()
+      .filter((c) => (c.Mounts ?? []).some((m) => m.Type === 'volume' && m.Name === name))
+      .map((c) => c.Name);
+  }
+
+  /** `-v`, `--volumes-from` and the image's VOLUMEs → the container's mounts (volumes made as needed). */
+  private resolveMounts(o: CreateOptions, imageVolumes: string[]): { mounts: MountRecord[]; fresh: MountRecord[] } {
+    const mounts: MountRecord[] = [];
+    const fresh: MountRecord[] = [];
+    const taken = (dst: string) => mounts.some((m) => m.Destination === dst);
+    for (const v of o.volumes ?? []) {
+      const p = parseVolumeSpec(v);
+      if (taken(p.destination)) throw invalidArgument(`Duplicate mount point: ${p.destination}`);
+      if (p.kind === 'bind') {
+        mounts.push({ Type: 'bind', Source: p.source!, Destination: p.destination, RW: !p.readOnly });
+        continue;
+      }
+      const existed = p.source !== undefined && this.volumes.get(p.source) !== undefined;
+      const vol = this.volumes.create(p.source, { anonymous: p.source === undefined });
+      const m: MountRecord = { Type: 'volume', Name: vol.Name, Source: vol.Mountpoint, Destination: p.destination, RW: !p.readOnly, Anonymous: vol.Anonymous };
+      mounts.push(m);
+      if (!existed || this.volumes.isEmpty(vol.Name)) fresh.push(m);
+    }
+    for (const from of o.volumesFrom ?? []) {
+      const [name, mode] = from.split(':');
+      const other = this.find(name!);
+      for (const m of other.Mounts ?? []) if (!taken(m.Destination)) mounts.push({ ...m, RW: mode === 'ro' ? false : m.RW });
+    }
+    for (const dst of imageVolumes) {
+      if (taken(dst)) continue;
+      const vol = this.volumes.create(undefined, { anonymous: true });
+      const m: MountRecord = { Type: 'volume', Name: vol.Name, Source: vol.Mountpoint, Destination: dst, RW: true, Anonymous: true };
+      mounts.push(m);
+      fresh.push(m);
+    }
+    return { mounts, fresh };
+  }
+
   /** `create`: the container's layer, bundle and record; nothing runs yet. */
-  create(o: ContainerOptions): ContainerRecord {
+  create(o: CreateOptions): Promise<ContainerRecord> {
+    return this.createContainer(o);
+  }
+
+  private async createContainer(o: CreateOptions): Promise<ContainerRecord> {
     const image = this.images.resolve(o.image);
     const cfg = (this.images.config(image).config ?? {}) as Record<string, unknown>;
     if (o.name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const taken = o.name ? this.list().find((c) => c.Name === o.name) : undefined;
     if (taken) throw conflict(`Conflict. The container name "/${o.name}" is already in use by container "${taken.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     const id = randomBytes(32).toString('hex');
-    const { spec, args } = buildSpec(o, { config: cfg }, id, (n) => this.running(n).State.Pid);
+    const { mounts, fresh } = this.resolveMounts(o, Object.keys((cfg.Volumes as Record<string, unknown> | undefined) ?? {}));
+    const resolvedMounts = mounts.map((m) => bindMount(m.Source, { destination: m.Destination, readOnly: !m.RW, propagation: [] }));
+    let built;
+    try {
+      built = buildSpec({ ...o, resolvedMounts }, { config: cfg }, id, (n) => this.running(n).State.Pid);
+    } catch (e) {
+      for (const m of fresh) if (m.Anonymous) this.volumes.remove(m.Name!);
+      throw e;
+    }
+    const { spec, args } = built;
     const rec: ContainerRecord = {
       Id: id,
       Name: o.name ?? `${ADJ[randomBytes(1)[0]! % ADJ.length]}_${NOUN[randomBytes(1)[0]! % NOUN.length]}_${id.slice(0, 4)}`,
@@ -166,6 +236,7 @@ export class ContainerService {
       AutoRemove: false,
       StopSignal: o.stopSignal ?? (cfg.StopSignal as string | undefined),
       StopTimeout: o.stopTimeout,
+      Mounts: mounts,
     };
     const bundle = this.bundleDir(id);
     const top = image.layers[image.layers.length - 1];
@@ -176,8 +247,11 @@ export class ContainerService {
       prepared = true;
       mkdirSync(join(bundle, 'rootfs'), { recursive: true });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+      // A new, empty volume takes what the image has where it is mounted, as Docker does.
+      for (const m of fresh) if (this.volumes.isEmpty(m.Name!)) await this.images.copyFromSnapshot(id, m.Destination, m.Source);
       return rec;
     } catch (e) {
+      for (const m of fresh) if (m.Anonymous) this.volumes.remove(m.Name!);
       if (prepared) this.images.snapshots.remove(id);
       rmSync(bundle, { recursive: true, force: true });
       rmSync(join(this.dir, id + '.json'), { force: true });
@@ -219,15 +293,16 @@ export class ContainerService {
   /** `run`: create and start; with `rm`, removed when it ends (or fails to start). */
   async run(o: RunOptions): Promise<{ id: string; code: number; oomKilled: boolean }> {
     if (o.rm && o.detach) throw invalidArgument('--rm with -d is not there yet');
-    const rec = this.create(o);
+    const rec = await this.create(o);
     try {
       const r = await this.start(rec.Id, { attach: !o.detach, stdio: o.stdio, onStart: o.onStart });
       return { id: rec.Id, ...r };
     } catch (e) {
-      await this.remove(rec.Id, true).catch(() => {});
+      await this.remove(rec.Id, true, true).catch(() => {});
       throw e;
     } finally {
-      if (o.rm) await this.remove(rec.Id, true).catch(() => {});
+      // --rm takes the container's anonymous volumes with it, as Docker does.
+      if (o.rm) await this.remove(rec.Id, true, true).catch(() => {});
     }
   }
 
@@ -267,7 +342,7 @@ export class ContainerService {
       Driver: this.images.snapshots.driver,
       Config: { Hostname: spec?.hostname ?? '', Env: spec?.process?.env ?? [], Cmd: rec.Command, Image: rec.Image, WorkingDir: spec?.process?.cwd ?? '/', Labels: spec?.annotations ?? {}, StopSignal: rec.StopSignal ?? 'SIGTERM' },
       HostConfig: { AutoRemove: rec.AutoRemove, ReadonlyRootfs: spec?.root?.readonly === true, Memory: spec?.linux?.resources?.memory?.limit ?? 0, PidsLimit: spec?.linux?.resources?.pids?.limit ?? 0 },
-      Mounts: (spec?.mounts ?? []).filter((m) => m.type === 'bind').map((m) => ({ Type: 'bind', Source: m.source, Destination: m.destination, RW: !(m.options ?? []).includes('ro') })),
+      Mounts: (rec.Mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, RW: m.RW })),
     };
   }
 
@@ -397,7 +472,7 @@ export class ContainerService {
   }
 
   /** `rm`: removes a stopped container (a running one with force). */
-  async remove(nameOrId: string, force = false): Promise<string> {
+  async remove(nameOrId: string, force = false, removeVolumes = false): Promise<string> {
     const rec = this.find(nameOrId);
     if (rec.State.Status === 'running') {
       if (!force) throw conflict(`cannot remove container "/${rec.Name}": container is running: stop the container before removing or force remove`);
@@ -418,6 +493,17 @@ export class ContainerService {
     rmSync(this.bundleDir(rec.Id), { recursive: true, force: true });
     rmSync(join(this.opts.root, 'containers', rec.Id), { recursive: true, force: true });
     rmSync(join(this.dir, rec.Id + '.json'), { force: true });
+    if (removeVolumes) {
+      for (const m of rec.Mounts ?? []) {
+        if (m.Type === 'volume' && m.Anonymous && this.volumeUsers(m.Name!).length === 0) {
+          try {
+            this.volumes.remove(m.Name!);
+          } catch {
+            /* already gone */
+          }
+        }
+      }
+    }
     return rec.Id;
   }
 }

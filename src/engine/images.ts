@@ -2,6 +2,7 @@
  * Image use cases: import, list, inspect, history, tag, remove, prune, disk usage, the starter
  * image, and garbage collection of blobs and layers no image uses.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
@@ -372,6 +373,31 @@ export class ImageService {
     tarStream.on('end', cleanup);
     tarStream.pipe(out);
     return out;
+  }
+
+  /**
+   * Copies what a snapshot holds at `path` (owners, modes and times kept) into `dest`: the seed
+   * of an empty volume first mounted there. Nothing happens when the path is missing or empty.
+   */
+  async copyFromSnapshot(key: string, path: string, dest: string): Promise<void> {
+    const m = this.snapshots.mounts(key)[0];
+    if (!m) throw notFound(`snapshot ${key}: not found`);
+    const target = mkdtempSync(join(tmpdir(), 'berth-seed-'));
+    if (m.type === 'overlay') await runFsOps([{ op: 'mount', source: 'overlay', target, fstype: 'overlay', data: m.options.join(','), flags: 1 /* ro */ }]);
+    else await runFsOps([{ op: 'mount', source: m.source, target, fstype: '', flags: 4096 | 16384 }]);
+    try {
+      const src = join(target, path);
+      let st: fs.Stats | undefined;
+      try {
+        st = fs.lstatSync(src);
+      } catch {
+        st = undefined;
+      }
+      if (st?.isDirectory() && fs.readdirSync(src).length > 0) execFileSync('cp', ['-a', `${src}/.`, dest]);
+    } finally {
+      await runFsOps([{ op: 'umount', target, flags: 2 /* MNT_DETACH */ }]).catch(() => {});
+      rmSync(target, { recursive: true, force: true });
+    }
   }
 
   /** `import`: a root filesystem tar (file or stream) as a one-layer image, like docker import. */

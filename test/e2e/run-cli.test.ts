@@ -192,7 +192,8 @@ describe('container lifecycle commands and run options', { skip }, () => {
   it('refuses bad options with one line and leaves nothing', () => {
     const cases: [string[], RegExp][] = [
       [['-v', '/no/such/dir:/x'], /bind source path does not exist: \/no\/such\/dir/],
-      [['-v', 'named:/x'], /named volumes are not there yet/],
+      [['-v', 'bad*name:/x'], /invalid characters for a local volume name/],
+      [['-v', '/a:relative'], /invalid mode "relative"/],
       [['--ulimit', 'nofile=10:5'], /soft limit 10 is above the hard limit 5/],
       [['--cap-add', 'NOT_A_CAP'], /unknown capability: "NOT_A_CAP"/],
       [['--security-opt', 'apparmor=x'], /invalid --security-opt/],
@@ -205,5 +206,50 @@ describe('container lifecycle commands and run options', { skip }, () => {
       assert.equal(r.stderr.split('\n').length, 2, 'one line');
     }
     assert.equal(berth('ps', '-aq').stdout, '');
+  });
+});
+
+describe('volumes', { skip }, () => {
+  const root = tmp('berth-vol-root-');
+  const runroot = tmp('berth-vol-runroot-');
+  const berth = (...args: string[]) => spawnSync(bin, ['--root', root, '--runroot', runroot, ...args], { encoding: 'utf8', timeout: 60_000 });
+  before(() => assert.equal(berth('starter').status, 0));
+  after(() => {
+    for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', '-v', id);
+    cleanupTmp();
+  });
+
+  it('keeps data across containers, seeds a new volume from the image, and lists, inspects, removes', () => {
+    assert.equal(berth('volume', 'create', 'data').stdout, 'data\n');
+    assert.equal(berth('run', '--rm', '-v', 'data:/data', 'busybox', 'sh', '-c', 'echo persisted > /data/f').status, 0);
+    assert.equal(berth('run', '--rm', '-v', 'data:/data:ro', 'busybox', 'cat', '/data/f').stdout, 'persisted\n');
+    const ro = berth('run', '--rm', '-v', 'data:/data:ro', 'busybox', 'sh', '-c', 'echo x > /data/g');
+    assert.notEqual(ro.status, 0);
+    // A new volume on a non-empty image path starts with the image's files there.
+    assert.match(berth('run', '--rm', '-v', 'etc-copy:/etc', 'busybox', 'cat', '/etc/passwd').stdout, /^root:x:0:0/);
+    const ins = JSON.parse(berth('volume', 'inspect', 'etc-copy').stdout)[0];
+    assert.equal(ins.Name, 'etc-copy');
+    assert.ok(readFileSync(join(ins.Mountpoint, 'passwd'), 'utf8').startsWith('root:'));
+    assert.match(berth('volume', 'ls').stdout, /^DRIVER\s+VOLUME NAME\nlocal\s+data\nlocal\s+etc-copy\n$/);
+  });
+
+  it('refuses to remove a volume in use; rm -v removes anonymous volumes; --volumes-from shares them', () => {
+    assert.equal(berth('run', '--name', 'holder', '-v', 'data:/data', '-v', '/scratch', 'busybox', 'sh', '-c', 'echo s > /scratch/s').status, 0);
+    const inUse = berth('volume', 'rm', 'data');
+    assert.equal(inUse.status, 125);
+    assert.match(inUse.stderr, /volume is in use - \[holder\]/);
+    assert.equal(berth('run', '--rm', '--volumes-from', 'holder', 'busybox', 'cat', '/scratch/s', '/data/f').stdout, 's\npersisted\n');
+    const before = berth('volume', 'ls', '-q').stdout.split('\n').filter(Boolean).length;
+    assert.equal(berth('rm', '-v', 'holder').status, 0);
+    const after = berth('volume', 'ls', '-q').stdout.split('\n').filter(Boolean);
+    assert.equal(after.length, before - 1, 'the anonymous volume went with the container');
+    assert.ok(after.includes('data'), 'the named volume stays');
+    assert.equal(berth('volume', 'rm', 'data', 'etc-copy').status, 0);
+    const bad = berth('volume', 'create', 'bad name');
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /invalid characters for a local volume name/);
+    const missing = berth('volume', 'inspect', 'nope');
+    assert.equal(missing.status, 125);
+    assert.match(missing.stderr, /no such volume/);
   });
 });
