@@ -57,6 +57,9 @@ int op_caps (struct cur *c, const char **detail);
 int op_seccomp (struct cur *c, const char **detail);
 int prctl_no_new_privs (void);
 
+/* init.c */
+int init_main (int argc, char **argv);
+
 /* monitor.c */
 int op_log (struct cur *c, const char **detail);
 int monitor_enabled (void);

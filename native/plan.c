@@ -302,6 +302,8 @@ main (int argc, char **argv)
   struct op *ops;
   int nops, i;
 
+  if (argc >= 2 && strcmp (argv[1], "--berth-init") == 0)
+    return init_main (argc - 2, argv + 2);
   if (argc < 3)
     {
       fprintf (stderr, "usage: berth-helper PLAN_FD RESULT_FD\n"

@@ -93,6 +93,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--ipc <mode>', 'host or container:NAME')
       .option('--uts <mode>', 'host')
       .option('--read-only', 'read-only root file system')
+      .option('--init', 'an init as PID 1 that reaps zombies and forwards signals')
       .option('-i, --interactive', 'keep stdin open')
       .option('-t, --tty', 'allocate a terminal (not there yet)')
       .option('-d, --detach', 'run in the background and print the container id')
@@ -105,6 +106,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
           const r = await containers.run({
             ...containerOptions(image, command, o),
             volumesFrom: o.volumesFrom as string[],
+            withInit: o.init === true,
             rm: o.rm === true,
             detach: o.detach === true,
             stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],

@@ -48,6 +48,8 @@ export interface ContainerOptions {
   labels?: string[];
   stopSignal?: string;
   stopTimeout?: number;
+  /** `--init`: berth-helper as PID 1 (reaps zombies, forwards signals), mounted at /dev/init. */
+  init?: string;
 }
 
 const RLIMIT_NAMES: Record<string, string> = {
@@ -146,8 +148,9 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
   if (!['none', 'host'].includes(network) && !network.startsWith('container:')) throw invalidArgument(`--network ${JSON.stringify(network)}: only none, host and container:NAME are supported yet (bridges come with networking)`);
   const entrypoint = o.entrypoint !== undefined ? (o.entrypoint ? [o.entrypoint] : []) : ((cfg.Entrypoint as string[] | undefined) ?? []);
   const cmd = o.command && o.command.length ? o.command : o.entrypoint !== undefined ? [] : ((cfg.Cmd as string[] | undefined) ?? []);
-  const args = [...entrypoint, ...cmd];
-  if (args.length === 0) throw invalidArgument('No command specified');
+  const userArgs = [...entrypoint, ...cmd];
+  if (userArgs.length === 0) throw invalidArgument('No command specified');
+  const args = o.init ? ['/dev/init', '--berth-init', ...userArgs] : userArgs;
 
   const resources: NonNullable<NonNullable<Spec['linux']>['resources']> = { devices: [{ allow: !!o.privileged, access: 'rwm' }] };
   if (o.memory) resources.memory = { limit: parseBytes(o.memory, 'memory') };
@@ -228,6 +231,7 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     ...(o.tmpfs ?? []).map(tmpfsMount),
     ...(o.resolvedMounts ?? []),
+    ...(o.init ? [{ destination: '/dev/init', type: 'bind', source: o.init, options: ['bind', 'ro'] }] : []),
   ];
   const namespaces: NonNullable<NonNullable<Spec['linux']>['namespaces']> = [{ type: 'mount' }, { type: 'cgroup' }];
   for (const [kind, v] of [['pid', o.pid], ['ipc', o.ipc], ['uts', o.uts], ['network', network === 'none' ? undefined : network]] as const) {
@@ -265,5 +269,5 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
       cgroupsPath: `/berth/${id}`,
     },
   };
-  return { spec, args };
+  return { spec, args: userArgs };
 }

@@ -15,6 +15,7 @@ import { bindMount, buildSpec, parseVolumeSpec, type ContainerOptions } from './
 import { VolumeStore } from '../volume/index.js';
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 import { writeFileAtomic } from '../sys/fs.js';
+import { helperPath } from '../sys/paths.js';
 import { processAlive } from '../sys/proc.js';
 import type { ImageService } from './images.js';
 
@@ -52,6 +53,8 @@ export interface LogRecord {
 
 export interface CreateOptions extends ContainerOptions {
   volumesFrom?: string[];
+  /** `--init` */
+  withInit?: boolean;
 }
 
 export interface RunOptions extends CreateOptions {
@@ -219,7 +222,7 @@ export class ContainerService {
     const resolvedMounts = mounts.map((m) => bindMount(m.Source, { destination: m.Destination, readOnly: !m.RW, propagation: [] }));
     let built;
     try {
-      built = buildSpec({ ...o, resolvedMounts }, { config: cfg }, id, (n) => this.running(n).State.Pid);
+      built = buildSpec({ ...o, resolvedMounts, init: o.withInit ? helperPath() : undefined }, { config: cfg }, id, (n) => this.running(n).State.Pid);
     } catch (e) {
       for (const m of fresh) if (m.Anonymous) this.volumes.remove(m.Name!);
       throw e;

@@ -178,6 +178,21 @@ describe('container lifecycle commands and run options', { skip }, () => {
     assert.equal(berth('ps', '-aq').stdout, '');
   });
 
+  it('--init reaps zombies and forwards the stop signal', () => {
+    berth('run', '-d', '--name', 'noinit', 'busybox', 'sh', '-c', '(sleep 0.1 &); exec sleep 30');
+    berth('run', '-d', '--init', '--name', 'withinit', 'busybox', 'sh', '-c', '(sleep 0.1 &); exec sleep 30');
+    spawnSync('sleep', ['0.6']);
+    assert.match(berth('exec', 'noinit', 'ps', '-o', 'stat,comm').stdout, /Z\s+sleep/, 'without init the orphan stays a zombie');
+    const ps = berth('exec', 'withinit', 'ps', '-o', 'pid,stat,comm').stdout;
+    assert.match(ps, /^\s*PID\s+STAT\s+COMMAND\n\s+1\s+S\s+init\n/);
+    assert.doesNotMatch(ps, /Z/);
+    const t0 = Date.now();
+    assert.equal(berth('stop', '-t', '5', 'withinit').status, 0);
+    assert.ok(Date.now() - t0 < 4000, 'init passed SIGTERM on: no wait for the timeout');
+    assert.match(berth('ps', '-a').stdout, /Exited \(143\).*withinit/);
+    berth('rm', '-f', 'noinit', 'withinit');
+  });
+
   it('bind mounts, tmpfs, capabilities, ulimits and no-new-privileges', () => {
     const dir = tmp('berth-vol-');
     writeFileSync(join(dir, 'data.txt'), 'from the host\n');
