@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 static int log_fd = -1;
+static char *exit_argv[64];
 static int status_fd = -1;
 static int out_pipe[2] = { -1, -1 };
 static int err_pipe[2] = { -1, -1 };
@@ -40,6 +41,49 @@ op_log (struct cur *c, const char **detail)
   if (pipe2 (out_pipe, O_CLOEXEC) < 0 || pipe2 (err_pipe, O_CLOEXEC) < 0)
     return -1;
   return 0;
+}
+
+int
+op_exit_command (struct cur *c, const char **detail)
+{
+  uint64_t argc = get_u64 (c);
+  *detail = "exit command";
+  if (argc == 0 || argc > 63)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  for (uint64_t i = 0; i < argc; i++)
+    exit_argv[i] = (char *) get_str (c);
+  exit_argv[argc] = NULL;
+  if (c->bad || exit_argv[0] == NULL)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  return 0;
+}
+
+/* Runs the exit command (berth's cleanup, which applies the restart policy) in a session of
+   its own, so that it outlives the monitor. */
+static void
+run_exit_command (void)
+{
+  pid_t pid;
+  if (exit_argv[0] == NULL)
+    return;
+  pid = fork ();
+  if (pid == 0)
+    {
+      char *envp[] = { NULL };
+      sigset_t none;
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      signal (SIGPIPE, SIG_DFL);
+      setsid ();
+      execve (exit_argv[0], exit_argv, envp);
+      _exit (127);
+    }
 }
 
 int
@@ -240,5 +284,6 @@ monitor (pid_t pid)
       /* nothing else to tell it to */
     }
   report ("%s", line);
+  run_exit_command ();
   _exit (0);
 }

@@ -48,6 +48,7 @@
 #define OP_LCHOWN 40       /* u64 uid, u64 gid, str path */
 #define OP_UTIMES 41       /* u64 atime_ns, u64 mtime_ns, str path (no symlink follow) */
 #define OP_LOG 42          /* str log path, str status path (parent stage): monitor mode: stdout/stderr to the log as JSON lines, the end to the status file */
-#define OP_MAX 42
+#define OP_EXIT_COMMAND 43 /* u64 argc, str argv[argc] (parent stage, with OP_LOG): run detached after the container ended */
+#define OP_MAX 43
 
 #endif

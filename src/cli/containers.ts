@@ -94,6 +94,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--uts <mode>', 'host')
       .option('--read-only', 'read-only root file system')
       .option('--init', 'an init as PID 1 that reaps zombies and forwards signals')
+      .option('--restart <policy>', 'no, always, unless-stopped, on-failure[:max-retries]', 'no')
       .option('-i, --interactive', 'keep stdin open')
       .option('-t, --tty', 'allocate a terminal (not there yet)')
       .option('-d, --detach', 'run in the background and print the container id')
@@ -107,6 +108,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
             ...containerOptions(image, command, o),
             volumesFrom: o.volumesFrom as string[],
             withInit: o.init === true,
+            restart: o.restart,
             rm: o.rm === true,
             detach: o.detach === true,
             stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
@@ -445,6 +447,11 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
   runCmd(container.command('run'));
   psCmd(container.command('ls').alias('list').alias('ps'));
   rmCmd(container.command('rm').alias('remove'));
+  container
+    .command('cleanup', { hidden: true })
+    .description("run by a container's monitor when it ended: the restart policy")
+    .argument('<container>')
+    .action(async (n: string) => (await engine(g)).containers.cleanup(n));
   container
     .command('prune')
     .description('remove all stopped containers')

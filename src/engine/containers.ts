@@ -15,7 +15,7 @@ import { bindMount, buildSpec, parseVolumeSpec, type ContainerOptions } from './
 import { VolumeStore } from '../volume/index.js';
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 import { writeFileAtomic } from '../sys/fs.js';
-import { helperPath } from '../sys/paths.js';
+import { berthPackageRoot, helperPath } from '../sys/paths.js';
 import { processAlive } from '../sys/proc.js';
 import type { ImageService } from './images.js';
 
@@ -34,6 +34,10 @@ export interface ContainerRecord {
   StopSignal?: string;
   StopTimeout?: number;
   Mounts?: MountRecord[];
+  RestartPolicy?: { Name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
+  RestartCount?: number;
+  /** Set by stop/kill, cleared by start: a stopped container is not restarted by its policy. */
+  ManuallyStopped?: boolean;
 }
 
 export interface MountRecord {
@@ -53,6 +57,8 @@ export interface LogRecord {
 
 export interface CreateOptions extends ContainerOptions {
   volumesFrom?: string[];
+  /** no, always, unless-stopped, on-failure[:N] */
+  restart?: string;
   /** `--init` */
   withInit?: boolean;
 }
@@ -161,7 +167,10 @@ export class ContainerService {
     mkdirSync(logDir, { recursive: true });
     rec.LogPath = join(logDir, 'json.log');
     rec.Detached = true;
-    const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, log: rec.LogPath, status: this.statusFile(rec.Id) });
+    const policy = rec.RestartPolicy?.Name ?? 'no';
+    // The monitor runs berth's cleanup when the container ends: it applies the restart policy.
+    const exitCommand = policy === 'no' ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id];
+    const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, log: rec.LogPath, status: this.statusFile(rec.Id), exitCommand });
     rec.State = { ...rec.State, Status: 'running', Pid: r.pid, MonitorPid: r.monitorPid, StartedAt: new Date().toISOString() };
     this.save(rec);
   }
@@ -240,6 +249,8 @@ export class ContainerService {
       StopSignal: o.stopSignal ?? (cfg.StopSignal as string | undefined),
       StopTimeout: o.stopTimeout,
       Mounts: mounts,
+      RestartPolicy: parseRestart(o.restart),
+      RestartCount: 0,
     };
     const bundle = this.bundleDir(id);
     const top = image.layers[image.layers.length - 1];
@@ -269,6 +280,7 @@ export class ContainerService {
   async start(nameOrId: string, o: { attach?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
     const rec = this.find(nameOrId);
     if (rec.State.Status === 'running') return { code: 0, oomKilled: false };
+    rec.ManuallyStopped = false;
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
     rmSync(this.statusFile(rec.Id), { force: true });
     const m = this.images.snapshots.mounts(rec.Id)[0]!;
@@ -296,6 +308,9 @@ export class ContainerService {
   /** `run`: create and start; with `rm`, removed when it ends (or fails to start). */
   async run(o: RunOptions): Promise<{ id: string; code: number; oomKilled: boolean }> {
     if (o.rm && o.detach) throw invalidArgument('--rm with -d is not there yet');
+    const policy = parseRestart(o.restart).Name;
+    if (policy !== 'no' && o.rm) throw invalidArgument('Conflicting options: --restart and --rm');
+    if (policy !== 'no' && !o.detach) throw invalidArgument('--restart needs -d (a foreground container has no monitor to restart it)');
     const rec = await this.create(o);
     try {
       const r = await this.start(rec.Id, { attach: !o.detach, stdio: o.stdio, onStart: o.onStart });
@@ -344,7 +359,8 @@ export class ContainerService {
       LogPath: rec.LogPath ?? '',
       Driver: this.images.snapshots.driver,
       Config: { Hostname: spec?.hostname ?? '', Env: spec?.process?.env ?? [], Cmd: rec.Command, Image: rec.Image, WorkingDir: spec?.process?.cwd ?? '/', Labels: spec?.annotations ?? {}, StopSignal: rec.StopSignal ?? 'SIGTERM' },
-      HostConfig: { AutoRemove: rec.AutoRemove, ReadonlyRootfs: spec?.root?.readonly === true, Memory: spec?.linux?.resources?.memory?.limit ?? 0, PidsLimit: spec?.linux?.resources?.pids?.limit ?? 0 },
+      RestartCount: rec.RestartCount ?? 0,
+      HostConfig: { RestartPolicy: rec.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: rec.AutoRemove, ReadonlyRootfs: spec?.root?.readonly === true, Memory: spec?.linux?.resources?.memory?.limit ?? 0, PidsLimit: spec?.linux?.resources?.pids?.limit ?? 0 },
       Mounts: (rec.Mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, RW: m.RW })),
     };
   }
@@ -416,6 +432,8 @@ export class ContainerService {
 
   kill(nameOrId: string, signal: NodeJS.Signals | number = 'SIGKILL'): ContainerRecord {
     const rec = this.running(nameOrId);
+    rec.ManuallyStopped = true;
+    this.save(rec);
     process.kill(rec.State.Pid, signal);
     return rec;
   }
@@ -433,6 +451,9 @@ export class ContainerService {
   async stop(nameOrId: string, timeoutArg?: number): Promise<void> {
     const rec = this.find(nameOrId);
     const timeout = timeoutArg ?? rec.StopTimeout ?? 10;
+    // Also when it is between two runs of its restart policy: it must not come back.
+    rec.ManuallyStopped = true;
+    this.save(rec);
     if (rec.State.Status !== 'running') return;
     try {
       process.kill(rec.State.Pid, (rec.StopSignal as NodeJS.Signals | undefined) ?? 'SIGTERM');
@@ -472,6 +493,31 @@ export class ContainerService {
       onStart: o.onStart,
     });
     return r.code;
+  }
+
+  /**
+   * What the monitor runs when a detached container ended: clears the runtime's state and, as
+   * its restart policy says, starts it again (with a growing delay: 100 ms doubling, at most 2 s).
+   */
+  async cleanup(nameOrId: string): Promise<void> {
+    let rec: ContainerRecord;
+    try {
+      rec = this.find(nameOrId);
+    } catch {
+      return; // removed meanwhile
+    }
+    if (rec.State.Status === 'running') return;
+    if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
+    const p = rec.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 };
+    if (p.Name === 'no' || rec.ManuallyStopped) return;
+    const count = rec.RestartCount ?? 0;
+    if (p.Name === 'on-failure' && (rec.State.ExitCode === 0 || (p.MaximumRetryCount > 0 && count >= p.MaximumRetryCount))) return;
+    await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** count, 2000)));
+    const again = this.find(rec.Id);
+    if (again.ManuallyStopped || again.State.Status === 'running') return;
+    again.RestartCount = count + 1;
+    this.save(again);
+    await this.start(again.Id);
   }
 
   /** `rm`: removes a stopped container (a running one with force). */
@@ -547,4 +593,12 @@ export async function* readLogs(svc: ContainerService, nameOrId: string, o: Logs
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** `--restart` values: no, always, unless-stopped, on-failure[:N]. */
+export function parseRestart(v: string | undefined): NonNullable<ContainerRecord['RestartPolicy']> {
+  if (v === undefined || v === '' || v === 'no') return { Name: 'no', MaximumRetryCount: 0 };
+  const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v);
+  if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw invalidArgument(`invalid restart policy ${JSON.stringify(v)} (no, always, unless-stopped, on-failure[:max-retries])`);
+  return { Name: m[1] as 'always', MaximumRetryCount: m[2] ? Number(m[2]) : 0 };
 }

@@ -39,6 +39,8 @@ export interface DetachedOptions extends CreateOptions {
   /** The log (JSON lines of stdout/stderr) and the status file the monitor appends the end to. */
   log: string;
   status: string;
+  /** Run by the monitor after the container ended (berth's cleanup: the restart policy). */
+  exitCommand?: string[];
 }
 
 export interface ExitStatus {
@@ -149,7 +151,7 @@ export class Runtime {
     return parseSpec(text, file);
   }
 
-  private async createInternal(id: string, opts: CreateOptions & Partial<Pick<DetachedOptions, 'log' | 'status'>>, mode: { stay: boolean; fifo: boolean; detached?: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
+  private async createInternal(id: string, opts: CreateOptions & Partial<Pick<DetachedOptions, 'log' | 'status' | 'exitCommand'>>, mode: { stay: boolean; fifo: boolean; detached?: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
     validateId(id);
     const bundle = resolve(opts.bundle);
     const spec = this.loadSpec(bundle);
@@ -195,7 +197,7 @@ export class Runtime {
         consoleSocket: opts.consoleSocket,
         noPivot: opts.noPivot,
         rootfsMount: opts.rootfsMount,
-        monitor: opts.log && opts.status ? { log: opts.log, status: opts.status } : undefined,
+        monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, exitCommand: opts.exitCommand } : undefined,
         preserveFds: opts.extraFds?.length ?? 0,
         cgroupProcs: cg.procsFiles(),
         cgroupMounts: cgroupMounts(layout, rec.cgroupPath),

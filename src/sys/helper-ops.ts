@@ -47,6 +47,7 @@ export const Op = {
   LCHOWN: 40,
   UTIMES: 41,
   LOG: 42,
+  EXIT_COMMAND: 43,
 } as const;
 export type OpName = keyof typeof Op;
 
