@@ -150,6 +150,12 @@ op_touch (struct cur *c, const char **detail)
   *detail = path;
   if (c->bad || path == NULL)
     return 0;
+  {
+    struct stat st;
+    /* Already there: leave it alone (opening it for writing would copy it up in an overlay). */
+    if (lstat (path, &st) == 0)
+      return 0;
+  }
   if (mkdir_parent (path) < 0)
     return -1;
   fd = open (path, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);

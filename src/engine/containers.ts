@@ -57,6 +57,8 @@ export interface LogRecord {
 
 export interface CreateOptions extends ContainerOptions {
   volumesFrom?: string[];
+  /** `run -d --rm`: removed (with its anonymous volumes) by its monitor's cleanup when it ends. */
+  autoRemove?: boolean;
   /** no, always, unless-stopped, on-failure[:N] */
   restart?: string;
   /** `--init` */
@@ -168,8 +170,8 @@ export class ContainerService {
     rec.LogPath = join(logDir, 'json.log');
     rec.Detached = true;
     const policy = rec.RestartPolicy?.Name ?? 'no';
-    // The monitor runs berth's cleanup when the container ends: it applies the restart policy.
-    const exitCommand = policy === 'no' ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id];
+    // The monitor runs berth's cleanup when the container ends: the restart policy, --rm.
+    const exitCommand = policy === 'no' && !rec.AutoRemove ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id];
     const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, log: rec.LogPath, status: this.statusFile(rec.Id), exitCommand });
     rec.State = { ...rec.State, Status: 'running', Pid: r.pid, MonitorPid: r.monitorPid, StartedAt: new Date().toISOString() };
     this.save(rec);
@@ -245,10 +247,10 @@ export class ContainerService {
       Command: args,
       Created: new Date().toISOString(),
       State: { Status: 'created', ExitCode: 0, Pid: 0, StartedAt: '', FinishedAt: '', OOMKilled: false },
-      AutoRemove: false,
       StopSignal: o.stopSignal ?? (cfg.StopSignal as string | undefined),
       StopTimeout: o.stopTimeout,
       Mounts: mounts,
+      AutoRemove: o.autoRemove === true,
       RestartPolicy: parseRestart(o.restart),
       RestartCount: 0,
     };
@@ -260,6 +262,21 @@ export class ContainerService {
       this.images.snapshots.prepare(id, top?.chainId);
       prepared = true;
       mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+      // /etc/hostname, /etc/hosts and /etc/resolv.conf of its own, as Docker gives (unless the
+      // host's network is shared, or the user mounted their own).
+      const hostNet = !(spec.linux?.namespaces ?? []).some((n) => n.type === 'network');
+      const etc: [string, string][] = [
+        ['hostname', `${spec.hostname ?? id.slice(0, 12)}\n`],
+        ['hosts', `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`],
+        ['resolv.conf', hostResolvConf()],
+      ];
+      for (const [name, content] of etc) {
+        if (hostNet && name !== 'hostname') continue;
+        const dest = `/etc/${name}`;
+        if ((spec.mounts ?? []).some((m) => m.destination === dest)) continue;
+        writeFileSync(join(bundle, name), content);
+        spec.mounts!.push({ destination: dest, type: 'bind', source: join(bundle, name), options: ['rbind', 'rprivate', spec.root?.readonly ? 'ro' : 'rw'] });
+      }
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       // A new, empty volume takes what the image has where it is mounted, as Docker does.
       for (const m of fresh) if (this.volumes.isEmpty(m.Name!)) await this.images.copyFromSnapshot(id, m.Destination, m.Source);
@@ -307,11 +324,10 @@ export class ContainerService {
 
   /** `run`: create and start; with `rm`, removed when it ends (or fails to start). */
   async run(o: RunOptions): Promise<{ id: string; code: number; oomKilled: boolean }> {
-    if (o.rm && o.detach) throw invalidArgument('--rm with -d is not there yet');
     const policy = parseRestart(o.restart).Name;
     if (policy !== 'no' && o.rm) throw invalidArgument('Conflicting options: --restart and --rm');
     if (policy !== 'no' && !o.detach) throw invalidArgument('--restart needs -d (a foreground container has no monitor to restart it)');
-    const rec = await this.create(o);
+    const rec = await this.create({ ...o, autoRemove: o.rm === true && o.detach === true });
     try {
       const r = await this.start(rec.Id, { attach: !o.detach, stdio: o.stdio, onStart: o.onStart });
       return { id: rec.Id, ...r };
@@ -319,8 +335,9 @@ export class ContainerService {
       await this.remove(rec.Id, true, true).catch(() => {});
       throw e;
     } finally {
-      // --rm takes the container's anonymous volumes with it, as Docker does.
-      if (o.rm) await this.remove(rec.Id, true, true).catch(() => {});
+      // --rm takes the container's anonymous volumes with it, as Docker does; a detached one is
+      // removed by its monitor's cleanup when it ends.
+      if (o.rm && !o.detach) await this.remove(rec.Id, true, true).catch(() => {});
     }
   }
 
@@ -367,7 +384,10 @@ export class ContainerService {
 
   /** `diff`: what the container changed, like docker diff. */
   async diff(nameOrId: string): Promise<{ kind: string; path: string }[]> {
-    return this.images.snapshots.changes(this.find(nameOrId).Id);
+    // The mount points berth made for /etc/hostname, /etc/hosts and /etc/resolv.conf are not
+    // the container's changes (Docker leaves them out too).
+    const own = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
+    return (await this.images.snapshots.changes(this.find(nameOrId).Id)).filter((c) => !(own.has(c.path) && c.kind !== 'D'));
   }
 
   /** `commit`: the container's changes as a new image. */
@@ -508,6 +528,10 @@ export class ContainerService {
     }
     if (rec.State.Status === 'running') return;
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
+    if (rec.AutoRemove) {
+      await this.remove(rec.Id, true, true);
+      return;
+    }
     const p = rec.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 };
     if (p.Name === 'no' || rec.ManuallyStopped) return;
     const count = rec.RestartCount ?? 0;
@@ -601,4 +625,19 @@ export function parseRestart(v: string | undefined): NonNullable<ContainerRecord
   const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v);
   if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw invalidArgument(`invalid restart policy ${JSON.stringify(v)} (no, always, unless-stopped, on-failure[:max-retries])`);
   return { Name: m[1] as 'always', MaximumRetryCount: m[2] ? Number(m[2]) : 0 };
+}
+
+/** The host's resolvers for a container: its /etc/resolv.conf without loopback servers (they would
+ * be the container's own loopback), as Docker does. */
+function hostResolvConf(): string {
+  let text = '';
+  try {
+    text = readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    text = '';
+  }
+  return text
+    .split('\n')
+    .filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l))
+    .join('\n');
 }
