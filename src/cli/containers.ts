@@ -50,6 +50,12 @@ function containerOptions(image: string, command: string[], o: Record<string, un
     ipc: o.ipc as string | undefined,
     uts: o.uts as string | undefined,
     readOnly: o.readOnly === true,
+    devices: o.device as string[] | undefined,
+    blkioWeight: num(o.blkioWeight, '--blkio-weight'),
+    deviceReadBps: o.deviceReadBps as string[] | undefined,
+    deviceWriteBps: o.deviceWriteBps as string[] | undefined,
+    deviceReadIops: o.deviceReadIops as string[] | undefined,
+    deviceWriteIops: o.deviceWriteIops as string[] | undefined,
   };
 }
 
@@ -94,6 +100,12 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--uts <mode>', 'host')
       .option('--read-only', 'read-only root file system')
       .option('--init', 'an init as PID 1 that reaps zombies and forwards signals')
+      .option('--device <host[:ctr[:rwm]]>', 'a host device in the container', collect, [])
+      .option('--blkio-weight <n>', 'block I/O weight (10-1000)')
+      .option('--device-read-bps <dev:rate>', 'read rate limit of a device', collect, [])
+      .option('--device-write-bps <dev:rate>', 'write rate limit of a device', collect, [])
+      .option('--device-read-iops <dev:n>', 'read IO/s limit of a device', collect, [])
+      .option('--device-write-iops <dev:n>', 'write IO/s limit of a device', collect, [])
       .option('--restart <policy>', 'no, always, unless-stopped, on-failure[:max-retries]', 'no')
       .option('-i, --interactive', 'keep stdin open')
       .option('-t, --tty', 'allocate a terminal (not there yet)')
@@ -131,9 +143,28 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('-q, --quiet', 'only ids')
       .option('--no-trunc', 'do not truncate')
       .option('--format <format>', 'json or a {{.Field}} template')
+      .option('-f, --filter <filter>', 'status=, name=, id=, label=, ancestor=, exited=', collect, [])
       .action(async (o) => {
         const { containers } = await engine(g);
-        const list = containers.list().filter((c) => o.all || c.State.Status === 'running');
+        const filters = (o.filter as string[]).map((f) => {
+          const i = f.indexOf('=');
+          if (i <= 0) throw invalidArgument(`bad format of filter (expected name=value): ${JSON.stringify(f)}`);
+          const k = f.slice(0, i);
+          if (!['status', 'name', 'id', 'label', 'ancestor', 'exited'].includes(k)) throw invalidArgument(`invalid filter ${JSON.stringify(k)}`);
+          return [k, f.slice(i + 1)] as const;
+        });
+        const match = (c: (ReturnType<typeof containers.list>)[number]) =>
+          filters.every(([k, v]) => {
+            if (k === 'status') return c.State.Status === v;
+            if (k === 'name') return c.Name.includes(v);
+            if (k === 'id') return c.Id.startsWith(v);
+            if (k === 'exited') return c.State.Status === 'exited' && String(c.State.ExitCode) === v;
+            if (k === 'ancestor') return c.Image === v || c.ImageID.includes(v);
+            const labels = (containers.inspect(c.Id).Config as { Labels: Record<string, string> }).Labels;
+            const [lk, lv] = v.split('=', 2) as [string, string?];
+            return lk in labels && (lv === undefined || labels[lk] === lv);
+          });
+        const list = containers.list().filter((c) => (o.all || filters.length > 0 || c.State.Status === 'running') && match(c));
         const id = (c: { Id: string }) => (o.trunc === false ? c.Id : c.Id.slice(0, 12));
         if (o.quiet) return out(list.map((c) => id(c) + '\n').join(''));
         const rows = list.map((c) => {
@@ -284,6 +315,21 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
     .action(async (image: string, command: string[], o) => {
       const { containers } = await engine(g);
       out((await containers.create({ ...containerOptions(image, command, o), volumesFrom: o.volumesFrom as string[] })).Id + '\n');
+    });
+  program
+    .command('update')
+    .description('change the resources of running containers')
+    .argument('<container...>')
+    .option('-m, --memory <bytes>', 'memory limit')
+    .option('--cpus <n>', 'number of CPUs')
+    .option('--cpu-shares <n>', 'relative CPU weight')
+    .option('--pids-limit <n>', 'pids limit')
+    .action(async (names: string[], o) => {
+      const { containers } = await engine(g);
+      for (const n of names) {
+        containers.update(n, { memory: o.memory, cpus: o.cpus, cpuShares: o.cpuShares !== undefined ? Number(o.cpuShares) : undefined, pidsLimit: o.pidsLimit !== undefined ? Number(o.pidsLimit) : undefined });
+        out(n + '\n');
+      }
     });
   program
     .command('rename')

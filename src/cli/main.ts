@@ -67,6 +67,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   top: () => import('./containers.js'),
   stats: () => import('./containers.js'),
   volume: () => import('./containers.js'),
+  update: () => import('./containers.js'),
 };
 
 function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {

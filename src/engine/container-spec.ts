@@ -2,7 +2,7 @@
  * `run`/`create` options → an OCI runtime spec, with Docker's defaults: its capability set, new
  * pid/ipc/uts/mount/cgroup namespaces, masked /proc paths, read-only /sys.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { invalidArgument } from '../lib/errors.js';
 import { parseBytes } from '../lib/units.js';
@@ -50,6 +50,39 @@ export interface ContainerOptions {
   stopTimeout?: number;
   /** `--init`: berth-helper as PID 1 (reaps zombies, forwards signals), mounted at /dev/init. */
   init?: string;
+  /** `--device /dev/x[:/dev/y][:rwm]` */
+  devices?: string[];
+  blkioWeight?: number;
+  deviceReadBps?: string[];
+  deviceWriteBps?: string[];
+  deviceReadIops?: string[];
+  deviceWriteIops?: string[];
+}
+
+/** Major and minor numbers of a host device node. */
+function deviceNumbers(path: string, flag: string): { major: number; minor: number; type: 'c' | 'b' } {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw invalidArgument(`${flag}: error gathering device information while adding custom device ${JSON.stringify(path)}: no such file or directory`);
+  }
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw invalidArgument(`${flag}: ${JSON.stringify(path)} is not a device node`);
+  const rdev = st.rdev;
+  const major = ((rdev >> 8) & 0xfff) | ((rdev / 2 ** 32) & ~0xfff);
+  const minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff);
+  return { major, minor, type: st.isCharacterDevice() ? 'c' : 'b' };
+}
+
+function throttle(list: string[] | undefined, flag: string, rate: (v: string) => number) {
+  return (list ?? []).map((spec) => {
+    const i = spec.lastIndexOf(':');
+    if (i <= 0) throw invalidArgument(`invalid value ${JSON.stringify(spec)} for ${flag}: use DEVICE:RATE`);
+    const dev = deviceNumbers(spec.slice(0, i), flag);
+    const r = rate(spec.slice(i + 1));
+    if (!(r >= 0)) throw invalidArgument(`invalid value ${JSON.stringify(spec)} for ${flag}: bad rate`);
+    return { major: dev.major, minor: dev.minor, rate: r };
+  });
 }
 
 const RLIMIT_NAMES: Record<string, string> = {
@@ -170,6 +203,26 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
     resources.cpu = { ...resources.cpu, shares: o.cpuShares };
   }
   if (o.cpusetCpus) resources.cpu = { ...resources.cpu, cpus: o.cpusetCpus };
+  const blockIO: NonNullable<typeof resources.blockIO> = {};
+  if (o.blkioWeight !== undefined) {
+    if (!(o.blkioWeight >= 10 && o.blkioWeight <= 1000)) throw invalidArgument(`invalid --blkio-weight ${o.blkioWeight}: range is from 10 to 1000`);
+    blockIO.weight = o.blkioWeight;
+  }
+  const bps = (v: string) => parseBytes(v, 'rate');
+  const iops = (v: string) => (/^\d+$/.test(v) ? Number(v) : NaN);
+  if (o.deviceReadBps?.length) blockIO.throttleReadBpsDevice = throttle(o.deviceReadBps, '--device-read-bps', bps);
+  if (o.deviceWriteBps?.length) blockIO.throttleWriteBpsDevice = throttle(o.deviceWriteBps, '--device-write-bps', bps);
+  if (o.deviceReadIops?.length) blockIO.throttleReadIOPSDevice = throttle(o.deviceReadIops, '--device-read-iops', iops);
+  if (o.deviceWriteIops?.length) blockIO.throttleWriteIOPSDevice = throttle(o.deviceWriteIops, '--device-write-iops', iops);
+  if (Object.keys(blockIO).length) resources.blockIO = blockIO;
+  const devices: NonNullable<NonNullable<Spec['linux']>['devices']> = [];
+  for (const d of o.devices ?? []) {
+    const [host, ctr = host, perms = 'rwm'] = d.split(':') as [string, string?, string?];
+    if (!/^[rwm]+$/.test(perms)) throw invalidArgument(`invalid --device ${JSON.stringify(d)}: bad permissions ${JSON.stringify(perms)}`);
+    const n = deviceNumbers(host, '--device');
+    devices.push({ path: ctr, type: n.type, major: n.major, minor: n.minor, fileMode: 0o666, uid: 0, gid: 0 });
+    resources.devices!.push({ allow: true, type: n.type, major: n.major, minor: n.minor, access: perms });
+  }
   if (o.pidsLimit !== undefined) {
     if (!Number.isInteger(o.pidsLimit)) throw invalidArgument(`invalid --pids-limit ${o.pidsLimit}`);
     resources.pids = { limit: o.pidsLimit };
@@ -267,6 +320,7 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
       maskedPaths: o.privileged ? [] : DEFAULT_MASKED_PATHS,
       readonlyPaths: o.privileged ? [] : DEFAULT_READONLY_PATHS,
       cgroupsPath: `/berth/${id}`,
+      ...(devices.length ? { devices } : {}),
     },
   };
   return { spec, args: userArgs };

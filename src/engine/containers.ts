@@ -425,6 +425,22 @@ export class ContainerService {
     return { rec, stats: this.runtime.stats(rec.Id) };
   }
 
+  /** `update`: new resource limits for a running container (its cgroup). */
+  update(nameOrId: string, o: { memory?: string; cpus?: string; cpuShares?: number; pidsLimit?: number }): void {
+    const rec = this.running(nameOrId);
+    const res: NonNullable<NonNullable<Spec['linux']>['resources']> = {};
+    if (o.memory) res.memory = { limit: parseBytes(o.memory, 'memory') };
+    if (o.cpus !== undefined) {
+      const n = Number(o.cpus);
+      if (!(n > 0)) throw invalidArgument(`invalid argument ${JSON.stringify(o.cpus)} for "--cpus" flag: must be a positive number`);
+      res.cpu = { quota: Math.round(n * 100000), period: 100000 };
+    }
+    if (o.cpuShares !== undefined) res.cpu = { ...res.cpu, shares: o.cpuShares };
+    if (o.pidsLimit !== undefined) res.pids = { limit: o.pidsLimit };
+    if (Object.keys(res).length === 0) throw invalidArgument('update: nothing to change (--memory, --cpus, --cpu-shares, --pids-limit)');
+    this.runtime.update(rec.Id, res);
+  }
+
   pause(nameOrId: string): void {
     this.runtime.pause(this.running(nameOrId).Id);
   }

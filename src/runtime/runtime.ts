@@ -455,6 +455,11 @@ export class Runtime {
     return { pid, code: exit.code, signal: exit.signal, oomKilled: false };
   }
 
+  /** New resource limits for a container's cgroup. */
+  update(id: string, resources: Resources): void {
+    this.cgroup(this.store.read(id)).apply(resources);
+  }
+
   /** Freezes every process of a running container (cgroup freezer). */
   pause(id: string): void {
     const rec = this.store.read(id);

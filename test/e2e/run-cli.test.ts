@@ -287,3 +287,45 @@ describe('volumes', { skip }, () => {
     assert.match(missing.stderr, /no such volume/);
   });
 });
+
+describe('devices, block I/O limits, update and ps filters', { skip }, () => {
+  const root = tmp('berth-dev-root-');
+  const runroot = tmp('berth-dev-runroot-');
+  const berth = (...args: string[]) => spawnSync(bin, ['--root', root, '--runroot', runroot, ...args], { encoding: 'utf8', timeout: 60_000 });
+  before(() => assert.equal(berth('starter').status, 0));
+  after(() => {
+    for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', '-v', id);
+    cleanupTmp();
+  });
+
+  it('passes a device in and throttles a block device in the cgroup', () => {
+    const r = berth('run', '--rm', '--device', '/dev/null:/dev/mynull:rw', 'busybox', 'sh', '-c', 'ls -l /dev/mynull; echo x > /dev/mynull && echo wrote');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* \/dev\/mynull\nwrote\n$/);
+    const disk = ['/dev/vda', '/dev/sda', '/dev/nvme0n1', '/dev/xvda'].find((d) => existsSync(d));
+    if (disk) {
+      const t = berth('run', '--rm', '--device-read-bps', `${disk}:1mb`, '--device-write-iops', `${disk}:100`, 'busybox', 'cat', '/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device', '/sys/fs/cgroup/blkio/blkio.throttle.write_iops_device');
+      assert.equal(t.status, 0, t.stderr);
+      assert.match(t.stdout, /^\d+:\d+ 1048576\n\d+:\d+ 100\n$/);
+    }
+    const bad = berth('run', '--rm', '--device', '/dev/nosuch', 'busybox', 'true');
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /error gathering device information .*"\/dev\/nosuch"/);
+  });
+
+  it('updates the limits of a running container and filters ps', () => {
+    assert.equal(berth('run', '-d', '--name', 'upd', '-l', 'tier=web', '-m', '64m', 'busybox', 'sleep', '30').status, 0);
+    assert.equal(berth('update', '-m', '128m', '--pids-limit', '50', 'upd').status, 0);
+    assert.equal(berth('exec', 'upd', 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/pids/pids.max').stdout, `${128 * 1024 * 1024}\n50\n`);
+    assert.equal(berth('run', '--name', 'done', 'busybox', 'sh', '-c', 'exit 2').status, 2);
+    assert.equal(berth('ps', '--filter', 'status=running', '--format', '{{.Names}}').stdout, 'upd\n');
+    assert.equal(berth('ps', '--filter', 'exited=2', '--format', '{{.Names}}').stdout, 'done\n');
+    assert.equal(berth('ps', '--filter', 'label=tier=web', '--format', '{{.Names}}').stdout, 'upd\n');
+    assert.equal(berth('ps', '-a', '--filter', 'ancestor=busybox', '-q').stdout.split('\n').filter(Boolean).length, 2);
+    const bad = berth('ps', '--filter', 'colour=red');
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /invalid filter "colour"/);
+    const nothing = berth('update', 'upd');
+    assert.equal(nothing.status, 125);
+  });
+});
