@@ -68,6 +68,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   stats: () => import('./containers.js'),
   volume: () => import('./containers.js'),
   update: () => import('./containers.js'),
+  cp: () => import('./containers.js'),
 };
 
 function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {

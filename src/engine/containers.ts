@@ -4,7 +4,10 @@
  * container's root; the spec follows Docker's defaults (container-spec.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { basename, dirname } from 'node:path';
+import { secureJoin } from '../sys/securejoin.js';
 import { join } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
 import { conflict, errnoCode, invalidArgument, notFound } from '../lib/errors.js';
@@ -401,6 +404,46 @@ export class ContainerService {
   /** `export`: the container's file system as a tar stream. */
   exportFs(nameOrId: string): Promise<import('node:stream').Readable> {
     return this.images.exportSnapshot(this.find(nameOrId).Id);
+  }
+
+  /**
+   * `cp` out of a container: `path` in its file system to a host path, or (dest undefined) as a
+   * tar stream written to `out`.
+   */
+  async copyOut(nameOrId: string, path: string, dest: string | undefined, out?: NodeJS.WritableStream): Promise<void> {
+    const rec = this.find(nameOrId);
+    await this.images.withSnapshot(rec.Id, false, async (dir) => {
+      const src = secureJoin(dir, path);
+      if (!existsSync(src)) throw notFound(`Could not find the file ${path} in container ${rec.Name}`);
+      if (dest === undefined) {
+        const r = spawnSync('tar', ['-c', '-C', dirname(src), basename(src) || '.'], { maxBuffer: 1 << 30 });
+        if (r.status !== 0) throw invalidArgument(`cp ${path}: ${String(r.stderr).trim()}`);
+        out!.write(r.stdout);
+        return;
+      }
+      const to = existsSync(dest) && statSync(dest).isDirectory() ? join(dest, basename(src)) : dest;
+      const r = spawnSync('cp', ['-a', src, to]);
+      if (r.status !== 0) throw invalidArgument(`cp ${path} ${dest}: ${String(r.stderr).trim()}`);
+    });
+  }
+
+  /** `cp` into a container: a host path, or (src undefined) a tar stream from `input`, to `path`. */
+  async copyIn(nameOrId: string, src: string | undefined, path: string, input?: Buffer): Promise<void> {
+    const rec = this.find(nameOrId);
+    if (src !== undefined && !existsSync(src)) throw notFound(`cp: no such file or directory: ${src}`);
+    await this.images.withSnapshot(rec.Id, true, async (dir) => {
+      const target = secureJoin(dir, path);
+      if (src === undefined) {
+        if (!existsSync(target) || !statSync(target).isDirectory()) throw invalidArgument(`cp: the destination ${path} must be a directory when copying a tar stream`);
+        const r = spawnSync('tar', ['-x', '-C', target, '--no-same-owner'], { input });
+        if (r.status !== 0) throw invalidArgument(`cp - ${path}: ${String(r.stderr).trim()}`);
+        return;
+      }
+      const to = existsSync(target) && statSync(target).isDirectory() ? join(target, basename(src)) : target;
+      if (!existsSync(dirname(to))) throw notFound(`cp: the directory of ${path} does not exist in container ${rec.Name}`);
+      const r = spawnSync('cp', ['-a', src, to]);
+      if (r.status !== 0) throw invalidArgument(`cp ${src} ${path}: ${String(r.stderr).trim()}`);
+    });
   }
 
   /** `top`: the container's processes (pid, user, command). */

@@ -376,6 +376,24 @@ export class ImageService {
   }
 
   /**
+   * Runs `fn` with the snapshot's merged file system mounted on a private temporary directory
+   * (read-only unless `writable`), and unmounts it afterwards.
+   */
+  async withSnapshot<T>(key: string, writable: boolean, fn: (dir: string) => Promise<T> | T): Promise<T> {
+    const m = this.snapshots.mounts(key)[0];
+    if (!m) throw notFound(`snapshot ${key}: not found`);
+    const target = mkdtempSync(join(tmpdir(), 'berth-mnt-'));
+    if (m.type === 'overlay') await runFsOps([{ op: 'mount', source: 'overlay', target, fstype: 'overlay', data: m.options.join(','), flags: writable ? 0 : 1 }]);
+    else await runFsOps([{ op: 'mount', source: m.source, target, fstype: '', flags: 4096 | 16384 }]);
+    try {
+      return await fn(target);
+    } finally {
+      await runFsOps([{ op: 'umount', target, flags: 2 /* MNT_DETACH */ }]).catch(() => {});
+      rmSync(target, { recursive: true, force: true });
+    }
+  }
+
+  /**
    * Copies what a snapshot holds at `path` (owners, modes and times kept) into `dest`: the seed
    * of an empty volume first mounted there. Nothing happens when the path is missing or empty.
    */

@@ -313,6 +313,26 @@ describe('devices, block I/O limits, update and ps filters', { skip }, () => {
     assert.match(bad.stderr, /error gathering device information .*"\/dev\/nosuch"/);
   });
 
+  it('copies files both ways with cp, also as tar streams', () => {
+    assert.equal(berth('run', '-d', '--name', 'cpt', 'busybox', 'sleep', '30').status, 0);
+    const host = tmp('berth-cp-');
+    writeFileSync(join(host, 'h.txt'), 'from host\n');
+    assert.equal(berth('cp', join(host, 'h.txt'), 'cpt:/tmp/').status, 0);
+    assert.equal(berth('exec', 'cpt', 'cat', '/tmp/h.txt').stdout, 'from host\n');
+    berth('exec', 'cpt', 'sh', '-c', 'echo made inside > /tmp/in.txt');
+    assert.equal(berth('cp', 'cpt:/tmp/in.txt', host).status, 0);
+    assert.equal(readFileSync(join(host, 'in.txt'), 'utf8'), 'made inside\n');
+    const t = spawnSync('sh', ['-c', `"${bin}" --root "${root}" --runroot "${runroot}" cp cpt:/etc/passwd - | tar -t`], { encoding: 'utf8' });
+    assert.equal(t.stdout, 'passwd\n');
+    const put = spawnSync('sh', ['-c', `tar -C "${host}" -c h.txt | "${bin}" --root "${root}" --runroot "${runroot}" cp - cpt:/root`], { encoding: 'utf8' });
+    assert.equal(put.status, 0, put.stderr);
+    assert.equal(berth('exec', 'cpt', 'cat', '/root/h.txt').stdout, 'from host\n');
+    const missing = berth('cp', 'cpt:/nope', host);
+    assert.equal(missing.status, 125);
+    assert.equal(missing.stderr, 'berth: Could not find the file /nope in container cpt\n');
+    berth('rm', '-f', 'cpt');
+  });
+
   it('updates the limits of a running container and filters ps', () => {
     assert.equal(berth('run', '-d', '--name', 'upd', '-l', 'tier=web', '-m', '64m', 'busybox', 'sleep', '30').status, 0);
     assert.equal(berth('update', '-m', '128m', '--pids-limit', '50', 'upd').status, 0);
