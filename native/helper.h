@@ -63,6 +63,7 @@ int init_main (int argc, char **argv);
 /* monitor.c */
 int op_log (struct cur *c, const char **detail);
 int op_exit_command (struct cur *c, const char **detail);
+int op_health (struct cur *c, const char **detail);
 int monitor_enabled (void);
 int monitor_child_stdio (void);
 void monitor (pid_t pid) __attribute__ ((noreturn));

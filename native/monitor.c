@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <stdint.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
 static int log_fd = -1;
 static char *exit_argv[64];
+static char *health_argv[64];
+static uint64_t health_interval_ms;
 static int status_fd = -1;
 static int out_pipe[2] = { -1, -1 };
 static int err_pipe[2] = { -1, -1 };
@@ -62,6 +65,48 @@ op_exit_command (struct cur *c, const char **detail)
       return -1;
     }
   return 0;
+}
+
+int
+op_health (struct cur *c, const char **detail)
+{
+  uint64_t argc;
+  health_interval_ms = get_u64 (c);
+  argc = get_u64 (c);
+  *detail = "health command";
+  if (argc == 0 || argc > 63 || health_interval_ms == 0)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  for (uint64_t i = 0; i < argc; i++)
+    health_argv[i] = (char *) get_str (c);
+  health_argv[argc] = NULL;
+  if (c->bad || health_argv[0] == NULL)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  return 0;
+}
+
+/* Starts argv (berth's cleanup or health check) in a session of its own; returns its pid. */
+static pid_t
+spawn_detached (char **argv)
+{
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      char *envp[] = { NULL };
+      sigset_t none;
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      signal (SIGPIPE, SIG_DFL);
+      setsid ();
+      execve (argv[0], argv, envp);
+      _exit (127);
+    }
+  return pid;
 }
 
 /* Runs the exit command (berth's cleanup, which applies the restart policy) in a session of
@@ -213,6 +258,13 @@ monitor (pid_t pid)
   static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
   struct sigaction sa;
   int status = 0, open_streams = 2, exited = 0;
+  struct timespec next_health;
+  pid_t health_pid = 0;
+  clock_gettime (CLOCK_MONOTONIC, &next_health);
+  next_health.tv_sec += (time_t) (health_interval_ms / 1000);
+  next_health.tv_nsec += (long) ((health_interval_ms % 1000) * 1000000);
+  if (next_health.tv_nsec >= 1000000000L)
+    next_health.tv_sec++, next_health.tv_nsec -= 1000000000L;
   char line[128], ts[40];
   monitored = pid;
   memset (&sa, 0, sizeof sa);
@@ -259,6 +311,23 @@ monitor (pid_t pid)
         usleep (20000);
       if (waitpid (pid, &status, WNOHANG) == pid)
         exited = 1;
+      if (health_pid > 0 && waitpid (health_pid, NULL, WNOHANG) == health_pid)
+        health_pid = 0;
+      if (health_argv[0] != NULL && !exited && health_pid == 0)
+        {
+          struct timespec now;
+          clock_gettime (CLOCK_MONOTONIC, &now);
+          if (now.tv_sec > next_health.tv_sec || (now.tv_sec == next_health.tv_sec && now.tv_nsec >= next_health.tv_nsec))
+            {
+              /* One check at a time; the next one an interval after this one started. */
+              health_pid = spawn_detached (health_argv);
+              next_health = now;
+              next_health.tv_sec += (time_t) (health_interval_ms / 1000);
+              next_health.tv_nsec += (long) ((health_interval_ms % 1000) * 1000000);
+              if (next_health.tv_nsec >= 1000000000L)
+                next_health.tv_sec++, next_health.tv_nsec -= 1000000000L;
+            }
+        }
     }
   /* It ended: log what it left in the pipes (without waiting for writers outside it), then say
      how it ended. */

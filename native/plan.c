@@ -346,6 +346,8 @@ main (int argc, char **argv)
         r = op_log (&c, &detail);
       else if (ops[i].code == OP_EXIT_COMMAND)
         r = op_exit_command (&c, &detail);
+      else if (ops[i].code == OP_HEALTH)
+        r = op_health (&c, &detail);
       else
         fail (i, EINVAL, "op not allowed before clone");
       if (r < 0)

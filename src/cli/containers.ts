@@ -11,6 +11,21 @@ import { ExitCode, forwardSignals, newProgram, runProgram } from './program.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
+/** Go-style durations as docker takes them: 500ms, 30s, 1m30s, 2h. */
+function duration(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let consumed = '';
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(v))) {
+    total += Number(m[1]) * { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+    consumed += m[0];
+  }
+  if (consumed !== v || total <= 0) throw invalidArgument(`invalid argument ${JSON.stringify(v)} for "${flag}" flag: time: invalid duration`);
+  return total;
+}
+
 /** Options of run and create → the engine's ContainerOptions. */
 function containerOptions(image: string, command: string[], o: Record<string, unknown>) {
   const num = (v: unknown, flag: string) => {
@@ -107,6 +122,12 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--device-read-iops <dev:n>', 'read IO/s limit of a device', collect, [])
       .option('--device-write-iops <dev:n>', 'write IO/s limit of a device', collect, [])
       .option('--restart <policy>', 'no, always, unless-stopped, on-failure[:max-retries]', 'no')
+      .option('--health-cmd <command>', 'command to check health (shell form)')
+      .option('--health-interval <duration>', 'time between checks (e.g. 30s, 500ms)')
+      .option('--health-timeout <duration>', 'longest a check may run')
+      .option('--health-retries <n>', 'failures in a row before unhealthy')
+      .option('--health-start-period <duration>', 'failures do not count during this start period')
+      .option('--no-healthcheck', "turn the image's health check off")
       .option('-i, --interactive', 'keep stdin open')
       .option('-t, --tty', 'allocate a terminal (not there yet)')
       .option('-d, --detach', 'run in the background and print the container id')
@@ -121,6 +142,14 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
             volumesFrom: o.volumesFrom as string[],
             withInit: o.init === true,
             restart: o.restart,
+            health: {
+              cmd: o.healthCmd,
+              none: o.healthcheck === false,
+              intervalMs: duration(o.healthInterval, '--health-interval'),
+              timeoutMs: duration(o.healthTimeout, '--health-timeout'),
+              retries: o.healthRetries !== undefined ? Number(o.healthRetries) : undefined,
+              startPeriodMs: duration(o.healthStartPeriod, '--health-start-period'),
+            },
             rm: o.rm === true,
             detach: o.detach === true,
             stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
@@ -169,7 +198,8 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         if (o.quiet) return out(list.map((c) => id(c) + '\n').join(''));
         const rows = list.map((c) => {
           const st = c.State;
-          const status = st.Status === 'running' ? `Up ${ago(st.StartedAt).replace(/ ago$/, '')}` : st.Status === 'exited' ? `Exited (${st.ExitCode}) ${ago(st.FinishedAt || c.Created)}` : 'Created';
+          const health = c.Health ? (c.Health.Status === 'starting' ? ' (health: starting)' : ` (${c.Health.Status})`) : '';
+          const status = st.Status === 'running' ? `Up ${ago(st.StartedAt).replace(/ ago$/, '')}${health}` : st.Status === 'exited' ? `Exited (${st.ExitCode}) ${ago(st.FinishedAt || c.Created)}` : 'Created';
           const command = JSON.stringify(c.Command.join(' '));
           return { ID: id(c), Image: c.Image, Command: o.trunc === false || command.length <= 22 ? command : command.slice(0, 20) + '…"', CreatedAt: c.Created, RunningFor: ago(c.Created), Status: status, State: st.Status, Ports: '', Names: c.Name };
         });
@@ -516,6 +546,11 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
   runCmd(container.command('run'));
   psCmd(container.command('ls').alias('list').alias('ps'));
   rmCmd(container.command('rm').alias('remove'));
+  container
+    .command('healthcheck', { hidden: true })
+    .description("run by a container's monitor every health interval")
+    .argument('<container>')
+    .action(async (n: string) => (await engine(g)).containers.healthcheck(n));
   container
     .command('cleanup', { hidden: true })
     .description("run by a container's monitor when it ended: the restart policy")

@@ -4,7 +4,7 @@
  * container's root; the spec follows Docker's defaults (container-spec.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname } from 'node:path';
 import { secureJoin } from '../sys/securejoin.js';
@@ -41,6 +41,8 @@ export interface ContainerRecord {
   RestartCount?: number;
   /** Set by stop/kill, cleared by start: a stopped container is not restarted by its policy. */
   ManuallyStopped?: boolean;
+  Healthcheck?: { Test: string[]; IntervalMs: number; TimeoutMs: number; Retries: number; StartPeriodMs: number };
+  Health?: { Status: 'starting' | 'healthy' | 'unhealthy'; FailingStreak: number; Log: { Start: string; End: string; ExitCode: number; Output: string }[] };
 }
 
 export interface MountRecord {
@@ -62,6 +64,8 @@ export interface CreateOptions extends ContainerOptions {
   volumesFrom?: string[];
   /** `run -d --rm`: removed (with its anonymous volumes) by its monitor's cleanup when it ends. */
   autoRemove?: boolean;
+  /** --health-*: a command (shell form) checked every interval; `none` turns the image's off. */
+  health?: { cmd?: string; none?: boolean; intervalMs?: number; timeoutMs?: number; retries?: number; startPeriodMs?: number };
   /** no, always, unless-stopped, on-failure[:N] */
   restart?: string;
   /** `--init` */
@@ -175,7 +179,10 @@ export class ContainerService {
     const policy = rec.RestartPolicy?.Name ?? 'no';
     // The monitor runs berth's cleanup when the container ends: the restart policy, --rm.
     const exitCommand = policy === 'no' && !rec.AutoRemove ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id];
-    const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, log: rec.LogPath, status: this.statusFile(rec.Id), exitCommand });
+    const self = [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot];
+    const health = rec.Healthcheck ? { intervalMs: rec.Healthcheck.IntervalMs, command: [...self, 'container', 'healthcheck', rec.Id] } : undefined;
+    if (rec.Healthcheck) rec.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+    const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, log: rec.LogPath, status: this.statusFile(rec.Id), exitCommand, health });
     rec.State = { ...rec.State, Status: 'running', Pid: r.pid, MonitorPid: r.monitorPid, StartedAt: new Date().toISOString() };
     this.save(rec);
   }
@@ -256,6 +263,7 @@ export class ContainerService {
       AutoRemove: o.autoRemove === true,
       RestartPolicy: parseRestart(o.restart),
       RestartCount: 0,
+      Healthcheck: healthcheckOf(o.health, cfg.Healthcheck as ImageHealthcheck | undefined),
     };
     const bundle = this.bundleDir(id);
     const top = image.layers[image.layers.length - 1];
@@ -373,13 +381,14 @@ export class ContainerService {
       Created: rec.Created,
       Path: rec.Command[0],
       Args: rec.Command.slice(1),
-      State: { Status: st.Status, Running: st.Status === 'running', Paused: false, OOMKilled: st.OOMKilled, Dead: false, Pid: st.Status === 'running' ? st.Pid : 0, ExitCode: st.ExitCode, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt },
+      State: { Status: st.Status, Running: st.Status === 'running', Paused: false, OOMKilled: st.OOMKilled, Dead: false, Pid: st.Status === 'running' ? st.Pid : 0, ExitCode: st.ExitCode, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, ...(rec.Health ? { Health: rec.Health } : {}) },
       Image: rec.ImageID,
       Name: '/' + rec.Name,
       LogPath: rec.LogPath ?? '',
       Driver: this.images.snapshots.driver,
       Config: { Hostname: spec?.hostname ?? '', Env: spec?.process?.env ?? [], Cmd: rec.Command, Image: rec.Image, WorkingDir: spec?.process?.cwd ?? '/', Labels: spec?.annotations ?? {}, StopSignal: rec.StopSignal ?? 'SIGTERM' },
       RestartCount: rec.RestartCount ?? 0,
+      ...(rec.Health ? { Health: rec.Health } : {}),
       HostConfig: { RestartPolicy: rec.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: rec.AutoRemove, ReadonlyRootfs: spec?.root?.readonly === true, Memory: spec?.linux?.resources?.memory?.limit ?? 0, PidsLimit: spec?.linux?.resources?.pids?.limit ?? 0 },
       Mounts: (rec.Mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, RW: m.RW })),
     };
@@ -603,6 +612,44 @@ export class ContainerService {
     await this.start(again.Id);
   }
 
+  /** What the monitor runs every health interval: the check, its result in the record. */
+  async healthcheck(nameOrId: string): Promise<void> {
+    const rec = this.find(nameOrId);
+    const hc = rec.Healthcheck;
+    if (!hc || rec.State.Status !== 'running') return;
+    const outFile = join(this.bundleDir(rec.Id), 'health.out');
+    const fd = openSync(outFile, 'w');
+    const start = new Date();
+    let code = -1;
+    let pid = 0;
+    const timer = setTimeout(() => {
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* ended */
+        }
+      }
+    }, hc.TimeoutMs);
+    try {
+      code = await this.exec(rec.Id, { command: hc.Test, stdio: ['ignore', fd, fd], onStart: (p) => (pid = p) });
+    } catch (e) {
+      code = -1;
+      writeFileSync(outFile, (e as Error).message);
+    } finally {
+      clearTimeout(timer);
+      closeSync(fd);
+    }
+    const output = readFileSync(outFile, 'utf8').slice(0, 4096);
+    const now = this.find(rec.Id); // re-read: others may have written it meanwhile
+    const prev = now.Health ?? { Status: 'starting', FailingStreak: 0, Log: [] };
+    const inStartPeriod = Date.now() - Date.parse(now.State.StartedAt) < hc.StartPeriodMs;
+    const streak = code === 0 ? 0 : inStartPeriod ? prev.FailingStreak : prev.FailingStreak + 1;
+    const status = code === 0 ? 'healthy' : streak >= hc.Retries ? 'unhealthy' : prev.Status;
+    now.Health = { Status: status, FailingStreak: streak, Log: [...prev.Log, { Start: start.toISOString(), End: new Date().toISOString(), ExitCode: code, Output: output }].slice(-5) };
+    this.save(now);
+  }
+
   /** `rm`: removes a stopped container (a running one with force). */
   async remove(nameOrId: string, force = false, removeVolumes = false): Promise<string> {
     const rec = this.find(nameOrId);
@@ -699,4 +746,31 @@ function hostResolvConf(): string {
     .split('\n')
     .filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l))
     .join('\n');
+}
+
+interface ImageHealthcheck {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  Retries?: number;
+  StartPeriod?: number;
+}
+
+/** The container's health check: --health-* over the image's HEALTHCHECK (durations in ns there). */
+function healthcheckOf(o: CreateOptions['health'], image: ImageHealthcheck | undefined): ContainerRecord['Healthcheck'] {
+  if (o?.none) return undefined;
+  let test: string[] | undefined;
+  if (o?.cmd) test = ['/bin/sh', '-c', o.cmd];
+  else if (image?.Test?.length) {
+    const [kind, ...rest] = image.Test;
+    if (kind === 'NONE') return undefined;
+    test = kind === 'CMD-SHELL' ? ['/bin/sh', '-c', rest.join(' ')] : kind === 'CMD' ? rest : undefined;
+  }
+  if (!test?.length) return undefined;
+  const ms = (ns: number | undefined) => (ns ? Math.round(ns / 1e6) : undefined);
+  const interval = o?.intervalMs ?? ms(image?.Interval) ?? 30_000;
+  const timeout = o?.timeoutMs ?? ms(image?.Timeout) ?? 30_000;
+  const retries = o?.retries ?? image?.Retries ?? 3;
+  if (!(interval > 0) || !(timeout > 0) || !(retries >= 1)) throw invalidArgument('--health-interval and --health-timeout must be positive durations, --health-retries at least 1');
+  return { Test: test, IntervalMs: interval, TimeoutMs: timeout, Retries: retries, StartPeriodMs: o?.startPeriodMs ?? ms(image?.StartPeriod) ?? 0 };
 }

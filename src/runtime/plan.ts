@@ -35,7 +35,7 @@ export interface PlanInput {
   /** Mounted on root.path first, inside the container's mount namespace (gone with it). */
   rootfsMount?: RootfsMount;
   /** Monitor mode (with stay): the helper logs stdout/stderr as JSON lines and records the end. */
-  monitor?: { log: string; status: string; exitCommand?: string[] };
+  monitor?: { log: string; status: string; exitCommand?: string[]; health?: { intervalMs: number; command: string[] } };
   /** Stay mode: the helper remains the container's parent and reports its exit. */
   stay: boolean;
   /** Start fifo: when set, the process waits there for `start` before it executes. */
@@ -207,6 +207,8 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   if (input.monitor) ops.push({ op: 'LOG', fields: [input.monitor.log, input.monitor.status], what: `open the log ${JSON.stringify(input.monitor.log)}` });
   const exitCommand = input.monitor?.exitCommand;
   if (exitCommand?.length) ops.push({ op: 'EXIT_COMMAND', fields: [exitCommand.length, ...exitCommand], what: 'set the exit command' });
+  const health = input.monitor?.health;
+  if (health) ops.push({ op: 'HEALTH', fields: [health.intervalMs, health.command.length, ...health.command], what: 'set the health check' });
   if (spec.process.terminal) {
     if (!input.consoleSocket) throw fail('process.terminal: a terminal needs --console-socket');
     ops.push({ op: 'CONSOLE_CONNECT', fields: [input.consoleSocket], what: `connect to the console socket ${JSON.stringify(input.consoleSocket)}` });

@@ -41,6 +41,8 @@ export interface DetachedOptions extends CreateOptions {
   status: string;
   /** Run by the monitor after the container ended (berth's cleanup: the restart policy). */
   exitCommand?: string[];
+  /** Run by the monitor every interval while the container runs (berth's health check). */
+  health?: { intervalMs: number; command: string[] };
 }
 
 export interface ExitStatus {
@@ -151,7 +153,7 @@ export class Runtime {
     return parseSpec(text, file);
   }
 
-  private async createInternal(id: string, opts: CreateOptions & Partial<Pick<DetachedOptions, 'log' | 'status' | 'exitCommand'>>, mode: { stay: boolean; fifo: boolean; detached?: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
+  private async createInternal(id: string, opts: CreateOptions & Partial<Pick<DetachedOptions, 'log' | 'status' | 'exitCommand' | 'health'>>, mode: { stay: boolean; fifo: boolean; detached?: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
     validateId(id);
     const bundle = resolve(opts.bundle);
     const spec = this.loadSpec(bundle);
@@ -197,7 +199,7 @@ export class Runtime {
         consoleSocket: opts.consoleSocket,
         noPivot: opts.noPivot,
         rootfsMount: opts.rootfsMount,
-        monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, exitCommand: opts.exitCommand } : undefined,
+        monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, exitCommand: opts.exitCommand, health: opts.health } : undefined,
         preserveFds: opts.extraFds?.length ?? 0,
         cgroupProcs: cg.procsFiles(),
         cgroupMounts: cgroupMounts(layout, rec.cgroupPath),

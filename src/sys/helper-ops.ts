@@ -48,6 +48,7 @@ export const Op = {
   UTIMES: 41,
   LOG: 42,
   EXIT_COMMAND: 43,
+  HEALTH: 44,
 } as const;
 export type OpName = keyof typeof Op;
 

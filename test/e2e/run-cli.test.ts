@@ -143,6 +143,22 @@ describe('berth run -d: detached containers under their monitor', { skip }, () =
     berth('rm', '-f', 'flaky', 'always');
   });
 
+  it('runs health checks: starting, healthy, then unhealthy after the retries', () => {
+    const r = berth('run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok', '--health-interval', '200ms', '--health-retries', '2', 'busybox', 'sh', '-c', 'touch /tmp/ok; sleep 1.5; rm /tmp/ok; sleep 30');
+    assert.equal(r.status, 0, r.stderr);
+    const status = () => berth('inspect', '--format', '{{.State.Health.Status}}', 'hc').stdout.trim();
+    for (let i = 0; i < 50 && status() !== 'healthy'; i++) spawnSync('sleep', ['0.1']);
+    assert.equal(status(), 'healthy');
+    assert.match(berth('ps', '--format', '{{.Status}}').stdout, /\(healthy\)/);
+    for (let i = 0; i < 80 && status() !== 'unhealthy'; i++) spawnSync('sleep', ['0.1']);
+    assert.equal(status(), 'unhealthy');
+    assert.match(berth('ps', '--format', '{{.Status}}').stdout, /\(unhealthy\)/);
+    const bad = berth('run', '-d', '--health-cmd', 'true', '--health-interval', 'often', 'busybox', 'true');
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /invalid argument "often" for "--health-interval" flag/);
+    berth('rm', '-f', 'hc');
+  });
+
   it('tells the truth when the monitor is gone (as after a reboot)', () => {
     const id = berth('run', '-d', 'busybox', 'sleep', '60').stdout.trim();
     const rec = JSON.parse(readFileSync(join(root, 'metadata', 'containers', `${id}.json`), 'utf8'));
