@@ -239,6 +239,19 @@ describe('container lifecycle commands and run options', { skip }, () => {
     assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'written\n');
   });
 
+  it('confines containers with a default seccomp profile, a given one, or none', () => {
+    const d = berth('run', '--rm', 'busybox', 'sh', '-c', 'grep "^Seccomp:" /proc/self/status; hostname foo 2>&1; echo done');
+    assert.equal(d.stdout, 'Seccomp:\t2\nhostname: sethostname: Operation not permitted\ndone\n');
+    assert.equal(berth('run', '--rm', '--security-opt', 'seccomp=unconfined', 'busybox', 'grep', '^Seccomp:', '/proc/self/status').stdout, 'Seccomp:\t0\n');
+    const dir = tmp('berth-seccomp-');
+    writeFileSync(join(dir, 'p.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }));
+    assert.match(berth('run', '--rm', '--security-opt', `seccomp=${join(dir, 'p.json')}`, 'busybox', 'sh', '-c', 'mkdir /x 2>&1').stdout, /Permission denied/);
+    writeFileSync(join(dir, 'bad.json'), '{"defaultAction": "SCMP_ACT_SOMETIMES"}');
+    const bad = berth('run', '--rm', '--security-opt', `seccomp=${join(dir, 'bad.json')}`, 'busybox', 'true');
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /linux\.seccomp\.defaultAction: unknown action "SCMP_ACT_SOMETIMES"/);
+  });
+
   it('refuses bad options with one line and leaves nothing', () => {
     const cases: [string[], RegExp][] = [
       [['-v', '/no/such/dir:/x'], /bind source path does not exist: \/no\/such\/dir/],
