@@ -46,20 +46,20 @@ op_log (struct cur *c, const char **detail)
   return 0;
 }
 
-int
-op_exit_command (struct cur *c, const char **detail)
+/* u64 argc, str argv[argc] into argv (at most 63 entries, NULL-terminated). */
+static int
+get_argv (struct cur *c, char **argv)
 {
   uint64_t argc = get_u64 (c);
-  *detail = "exit command";
   if (argc == 0 || argc > 63)
     {
       errno = EINVAL;
       return -1;
     }
   for (uint64_t i = 0; i < argc; i++)
-    exit_argv[i] = (char *) get_str (c);
-  exit_argv[argc] = NULL;
-  if (c->bad || exit_argv[0] == NULL)
+    argv[i] = (char *) get_str (c);
+  argv[argc] = NULL;
+  if (c->bad || argv[0] == NULL)
     {
       errno = EINVAL;
       return -1;
@@ -68,26 +68,23 @@ op_exit_command (struct cur *c, const char **detail)
 }
 
 int
+op_exit_command (struct cur *c, const char **detail)
+{
+  *detail = "exit command";
+  return get_argv (c, exit_argv);
+}
+
+int
 op_health (struct cur *c, const char **detail)
 {
-  uint64_t argc;
   health_interval_ms = get_u64 (c);
-  argc = get_u64 (c);
   *detail = "health command";
-  if (argc == 0 || argc > 63 || health_interval_ms == 0)
+  if (health_interval_ms == 0)
     {
       errno = EINVAL;
       return -1;
     }
-  for (uint64_t i = 0; i < argc; i++)
-    health_argv[i] = (char *) get_str (c);
-  health_argv[argc] = NULL;
-  if (c->bad || health_argv[0] == NULL)
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  return 0;
+  return get_argv (c, health_argv);
 }
 
 /* Starts argv (berth's cleanup or health check) in a session of its own; returns its pid. */
@@ -114,21 +111,8 @@ spawn_detached (char **argv)
 static void
 run_exit_command (void)
 {
-  pid_t pid;
-  if (exit_argv[0] == NULL)
-    return;
-  pid = fork ();
-  if (pid == 0)
-    {
-      char *envp[] = { NULL };
-      sigset_t none;
-      sigemptyset (&none);
-      sigprocmask (SIG_SETMASK, &none, NULL);
-      signal (SIGPIPE, SIG_DFL);
-      setsid ();
-      execve (exit_argv[0], exit_argv, envp);
-      _exit (127);
-    }
+  if (exit_argv[0] != NULL)
+    spawn_detached (exit_argv);
 }
 
 int

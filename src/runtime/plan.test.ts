@@ -556,10 +556,10 @@ describe('root, paths, hostname', () => {
   });
 
   test('the working directory is created inside the rootfs before the pivot, and entered before exec', () => {
-    const ops = plan(spec((x) => (x.process!.cwd = '/work/dir')));
-    const mk = ops.findIndex((o) => o.op === 'MKDIR' && o.fields[1] === inRoot('/work/dir'));
+    const ops = plan(spec((x) => (x.process!.cwd = '/srv/app')));
+    const mk = ops.findIndex((o) => o.op === 'MKDIR' && o.fields[1] === inRoot('/srv/app'));
     assert.ok(mk > 0 && mk < idx(ops, 'PIVOT_ROOT'));
-    assert.deepEqual(one(ops, 'CHDIR').fields, ['/work/dir']);
+    assert.deepEqual(one(ops, 'CHDIR').fields, ['/srv/app']);
     assert.ok(idx(ops, 'CHDIR') > idx(ops, 'PIVOT_ROOT'));
   });
 });
