@@ -57,6 +57,12 @@ int op_caps (struct cur *c, const char **detail);
 int op_seccomp (struct cur *c, const char **detail);
 int prctl_no_new_privs (void);
 
+/* tty.c */
+int op_pty (struct cur *c, const char **detail);
+int tty_enabled (void);
+int tty_child (void);
+void tty_supervise (pid_t pid) __attribute__ ((noreturn));
+
 /* init.c */
 int init_main (int argc, char **argv);
 

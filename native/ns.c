@@ -178,6 +178,8 @@ op_clone (int idx, struct cur *c)
         fail (idx, errno, "unshare cgroup namespace");
       if (monitor_child_stdio () < 0)
         fail (idx, errno, "stdout and stderr to the monitor");
+      if (tty_child () < 0)
+        fail (idx, errno, "the container's terminal");
       return 0;
     }
 
@@ -204,5 +206,7 @@ op_clone (int idx, struct cur *c)
     _exit (0);
   if (monitor_enabled ())
     monitor (pid);
+  if (tty_enabled ())
+    tty_supervise (pid);
   supervise (pid);
 }

@@ -50,6 +50,7 @@
 #define OP_LOG 42          /* str log path, str status path (parent stage): monitor mode: stdout/stderr to the log as JSON lines, the end to the status file */
 #define OP_EXIT_COMMAND 43 /* u64 argc, str argv[argc] (parent stage, with OP_LOG): run detached after the container ended */
 #define OP_HEALTH 44       /* u64 interval_ms, u64 argc, str argv[argc] (parent stage, with OP_LOG): run every interval while the container runs */
-#define OP_MAX 44
+#define OP_PTY 45          /* (parent stage, stay mode) a pty for the container; the helper copies between it and its own terminal */
+#define OP_MAX 45
 
 #endif

@@ -348,6 +348,8 @@ main (int argc, char **argv)
         r = op_exit_command (&c, &detail);
       else if (ops[i].code == OP_HEALTH)
         r = op_health (&c, &detail);
+      else if (ops[i].code == OP_PTY)
+        r = op_pty (&c, &detail);
       else
         fail (i, EINVAL, "op not allowed before clone");
       if (r < 0)

@@ -129,10 +129,9 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--health-start-period <duration>', 'failures do not count during this start period')
       .option('--no-healthcheck', "turn the image's health check off")
       .option('-i, --interactive', 'keep stdin open')
-      .option('-t, --tty', 'allocate a terminal (not there yet)')
+      .option('-t, --tty', 'allocate a terminal (foreground)')
       .option('-d, --detach', 'run in the background and print the container id')
       .action(async (image: string, command: string[], o) => {
-        if (o.tty) throw invalidArgument('run -t: terminals for containers are not there yet (see README)');
         const { containers } = await engine(g);
         let pid = 0;
         const stopForwarding = forwardSignals(() => pid);
@@ -152,6 +151,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
             },
             rm: o.rm === true,
             detach: o.detach === true,
+            tty: o.tty === true,
             stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
             onStart: (p) => (pid = p),
           });

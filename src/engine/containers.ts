@@ -74,6 +74,8 @@ export interface CreateOptions extends ContainerOptions {
 
 export interface RunOptions extends CreateOptions {
   rm?: boolean;
+  /** -t: a terminal (foreground only, for now). */
+  tty?: boolean;
   detach?: boolean;
   stdio?: StdioOptions;
   onStart?: (pid: number) => void;
@@ -305,7 +307,7 @@ export class ContainerService {
    * `start`: runs a created or exited container: under its monitor (detached), or attached to
    * this process until it ends (returns its exit code).
    */
-  async start(nameOrId: string, o: { attach?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
+  async start(nameOrId: string, o: { attach?: boolean; tty?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
     const rec = this.find(nameOrId);
     if (rec.State.Status === 'running') return { code: 0, oomKilled: false };
     rec.ManuallyStopped = false;
@@ -320,7 +322,8 @@ export class ContainerService {
     }
     const res = await this.runtime.run(rec.Id, {
       bundle,
-      stdio: o.stdio,
+      stdio: o.tty ? ['inherit', 'inherit', 'inherit'] : o.stdio,
+      tty: o.tty,
       rootfsMount,
       onStart: (pid) => {
         rec.State = { ...rec.State, Status: 'running', Pid: pid, MonitorPid: 0, StartedAt: new Date().toISOString() };
@@ -338,9 +341,10 @@ export class ContainerService {
     const policy = parseRestart(o.restart).Name;
     if (policy !== 'no' && o.rm) throw invalidArgument('Conflicting options: --restart and --rm');
     if (policy !== 'no' && !o.detach) throw invalidArgument('--restart needs -d (a foreground container has no monitor to restart it)');
-    const rec = await this.create({ ...o, autoRemove: o.rm === true && o.detach === true });
+    if (o.tty && o.detach) throw invalidArgument('-t with -d is not there yet (a terminal needs the foreground)');
+    const rec = await this.create({ ...o, env: o.tty ? ['TERM=xterm', ...(o.env ?? [])] : o.env, autoRemove: o.rm === true && o.detach === true });
     try {
-      const r = await this.start(rec.Id, { attach: !o.detach, stdio: o.stdio, onStart: o.onStart });
+      const r = await this.start(rec.Id, { attach: !o.detach, tty: o.tty, stdio: o.stdio, onStart: o.onStart });
       return { id: rec.Id, ...r };
     } catch (e) {
       await this.remove(rec.Id, true, true).catch(() => {});

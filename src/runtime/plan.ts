@@ -34,6 +34,8 @@ export interface PlanInput {
   bundle: string;
   /** Mounted on root.path first, inside the container's mount namespace (gone with it). */
   rootfsMount?: RootfsMount;
+  /** Stay mode: a pty for the container, copied to and from the helper's own terminal. */
+  tty?: boolean;
   /** Monitor mode (with stay): the helper logs stdout/stderr as JSON lines and records the end. */
   monitor?: { log: string; status: string; exitCommand?: string[]; health?: { intervalMs: number; command: string[] } };
   /** Stay mode: the helper remains the container's parent and reports its exit. */
@@ -204,6 +206,7 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   // The fifo and the console socket are host paths, opened as the runtime's user: the child
   // inherits them whatever its namespaces and identity.
   if (input.fifo) ops.push({ op: 'OPEN_FIFO', fields: [input.fifo], what: 'open the start fifo' });
+  if (input.tty && input.stay) ops.push({ op: 'PTY', fields: [], what: 'make a terminal for the container' });
   if (input.monitor) ops.push({ op: 'LOG', fields: [input.monitor.log, input.monitor.status], what: `open the log ${JSON.stringify(input.monitor.log)}` });
   const exitCommand = input.monitor?.exitCommand;
   if (exitCommand?.length) ops.push({ op: 'EXIT_COMMAND', fields: [exitCommand.length, ...exitCommand], what: 'set the exit command' });

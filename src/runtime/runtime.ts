@@ -33,6 +33,8 @@ export interface CreateOptions {
   stdio?: StdioOptions;
   /** The engine's layers, mounted on root.path inside the container's mount namespace. */
   rootfsMount?: RootfsMount;
+  /** run: a terminal for the container, joined to this process's (stay mode only). */
+  tty?: boolean;
 }
 
 export interface DetachedOptions extends CreateOptions {
@@ -199,6 +201,7 @@ export class Runtime {
         consoleSocket: opts.consoleSocket,
         noPivot: opts.noPivot,
         rootfsMount: opts.rootfsMount,
+        tty: opts.tty,
         monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, exitCommand: opts.exitCommand, health: opts.health } : undefined,
         preserveFds: opts.extraFds?.length ?? 0,
         cgroupProcs: cg.procsFiles(),

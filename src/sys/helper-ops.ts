@@ -49,6 +49,7 @@ export const Op = {
   LOG: 42,
   EXIT_COMMAND: 43,
   HEALTH: 44,
+  PTY: 45,
 } as const;
 export type OpName = keyof typeof Op;
 
