@@ -155,12 +155,44 @@ function tmpfsMount(t: string): Mount {
   return { destination: dst, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...opts] };
 }
 
+/**
+ * USER / --user: uid[:gid] or names, looked up in the image's /etc/passwd and /etc/group (given
+ * as text; undefined when the image has none). A user's own group and the groups it is a member
+ * of come along, as Docker does.
+ */
+export function resolveUser(user: string, passwd?: string, group?: string): { uid: number; gid: number; additionalGids?: number[] } {
+  const [u = '', g] = user.split(':');
+  const pw = (passwd ?? '').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
+  const gr = (group ?? '').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3);
+  let uid: number;
+  let gid: number | undefined;
+  let name: string | undefined;
+  if (u === '' || /^\d+$/.test(u)) {
+    uid = u === '' ? 0 : Number(u);
+    const e = pw.find((f) => Number(f[2]) === uid);
+    if (e) (gid = Number(e[3])), (name = e[0]);
+  } else {
+    const e = pw.find((f) => f[0] === u);
+    if (!e) throw invalidArgument(`unable to find user ${u}: no matching entries in passwd file`);
+    uid = Number(e[2]);
+    gid = Number(e[3]);
+    name = u;
+  }
+  if (g !== undefined && g !== '') {
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else {
+      const e = gr.find((f) => f[0] === g);
+      if (!e) throw invalidArgument(`unable to find group ${g}: no matching entries in group file`);
+      gid = Number(e[2]);
+    }
+  }
+  const additionalGids = name ? gr.filter((f) => (f[3] ?? '').split(',').includes(name!)).map((f) => Number(f[2])).filter((x) => x !== gid) : [];
+  return { uid, gid: gid ?? (uid === 0 ? 0 : uid), ...(additionalGids.length ? { additionalGids } : {}) };
+}
+
 function parseUser(user: string): { uid: number; gid: number } {
-  const [u, g] = user.split(':');
-  const uid = !u || u === 'root' ? 0 : Number(u);
-  const gid = g === undefined || g === '' ? (uid === 0 ? 0 : uid) : g === 'root' ? 0 : Number(g);
-  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid < 0 || gid < 0) throw invalidArgument(`--user ${JSON.stringify(user)}: only numeric ids and root are supported yet`);
-  return { uid, gid };
+  // Names need the image's files: the engine resolves them once the container's layer is there.
+  return /^(\d*)(:\d*)?$/.test(user) || user === 'root' ? resolveUser(user === 'root' ? '0' : user) : { uid: 0, gid: 0 };
 }
 
 /** Namespace of a kind: new, the host's (none), or another container's (by its pid). */

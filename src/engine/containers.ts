@@ -14,7 +14,7 @@ import { conflict, errnoCode, invalidArgument, notFound } from '../lib/errors.js
 import { parseBytes } from '../lib/units.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import { Runtime } from '../runtime/index.js';
-import { bindMount, buildSpec, parseVolumeSpec, type ContainerOptions } from './container-spec.js';
+import { bindMount, buildSpec, parseVolumeSpec, resolveUser, type ContainerOptions } from './container-spec.js';
 import { VolumeStore } from '../volume/index.js';
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 import { writeFileAtomic } from '../sys/fs.js';
@@ -275,6 +275,20 @@ export class ContainerService {
       this.images.snapshots.prepare(id, top?.chainId);
       prepared = true;
       mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+      // A user given by name: looked up in the image's /etc/passwd and /etc/group.
+      const user = o.user ?? (cfg.User as string | undefined) ?? '';
+      if (user && !/^(\d*)(:\d*)?$/.test(user)) {
+        spec.process!.user = await this.images.withSnapshot(id, false, (dir) => {
+          const read = (f: string) => {
+            try {
+              return readFileSync(secureJoin(dir, f), 'utf8');
+            } catch {
+              return undefined;
+            }
+          };
+          return resolveUser(user, read('/etc/passwd'), read('/etc/group'));
+        });
+      }
       // /etc/hostname, /etc/hosts and /etc/resolv.conf of its own, as Docker gives (unless the
       // host's network is shared, or the user mounted their own).
       const hostNet = !(spec.linux?.namespaces ?? []).some((n) => n.type === 'network');

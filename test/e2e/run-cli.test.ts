@@ -64,6 +64,15 @@ describe('berth run', { skip }, () => {
     assert.match(caps!, /CapEff:\s+00000000a80425fb/);
   });
 
+  it('runs as a user given by name, looked up in the image', () => {
+    assert.equal(berth('run', '--rm', '-u', 'nobody', 'busybox', 'id').stdout, 'uid=65534(nobody) gid=65534(nogroup)\n');
+    assert.equal(berth('run', '--rm', '-u', 'root:tty', 'busybox', 'id').stdout, 'uid=0(root) gid=5(tty)\n');
+    const ghost = berth('run', '--rm', '-u', 'ghost', 'busybox', 'id');
+    assert.equal(ghost.status, 125);
+    assert.equal(ghost.stderr, 'berth: unable to find user ghost: no matching entries in passwd file\n');
+    assert.equal(berth('ps', '-aq').stdout, '');
+  });
+
   it('keeps two containers of one image apart, and the image unchanged', () => {
     assert.equal(berth('run', '--name', 'writer', 'busybox', 'sh', '-c', 'echo mine > /etc/written').status, 0);
     const other = berth('run', '--rm', 'busybox', 'sh', '-c', 'cat /etc/written 2>&1 || echo absent');
