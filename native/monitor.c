@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 static int log_fd = -1;
+static int passthrough;
 static char *exit_argv[64];
 static char *health_argv[64];
 static uint64_t health_interval_ms;
@@ -25,7 +26,9 @@ static int err_pipe[2] = { -1, -1 };
 int
 op_log (struct cur *c, const char **detail)
 {
-  const char *log_path = get_str (c);
+  const char *log_path;
+  passthrough = (int) get_u64 (c);
+  log_path = get_str (c);
   const char *status_path = get_str (c);
   *detail = log_path;
   if (c->bad || log_path == NULL || status_path == NULL)
@@ -139,6 +142,7 @@ monitor_child_stdio (void)
 struct stream
 {
   int fd;
+  int out; /* with passthrough: where the bytes also go (1 or 2) */
   const char *name;
   char buf[16384];
   size_t len;
@@ -205,6 +209,14 @@ drain (struct stream *s)
       s->len = 0;
       return 0;
     }
+  if (passthrough)
+    for (ssize_t off = 0; off < r;)
+      {
+        ssize_t w = write (s->out, s->buf + s->len + off, (size_t) (r - off));
+        if (w <= 0)
+          break;
+        off += w;
+      }
   s->len += (size_t) r;
   for (;;)
     {
@@ -260,8 +272,10 @@ monitor (pid_t pid)
   close (err_pipe[1]);
   out.fd = out_pipe[0];
   err.fd = err_pipe[0];
-  /* The monitor has no terminal and needs no stdio of its own. */
-  for (int fd = 0; fd < 3; fd++)
+  out.out = 1;
+  err.out = 2;
+  /* A detached monitor has no terminal and needs no stdio of its own. */
+  for (int fd = passthrough ? 3 : 0; fd < 3; fd++)
     {
       int null = open ("/dev/null", O_RDWR);
       if (null >= 0 && null != fd)
@@ -290,6 +304,14 @@ monitor (pid_t pid)
                   open_streams--;
                 }
             }
+        }
+      else if (n == 0 && health_argv[0] == NULL)
+        {
+          /* Its output is closed: nothing to do but wait for it. */
+          while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+            ;
+          exited = 1;
+          break;
         }
       else if (n == 0)
         usleep (20000);

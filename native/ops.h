@@ -47,7 +47,7 @@
 #define OP_UMOUNT 39       /* u64 flags, str path */
 #define OP_LCHOWN 40       /* u64 uid, u64 gid, str path */
 #define OP_UTIMES 41       /* u64 atime_ns, u64 mtime_ns, str path (no symlink follow) */
-#define OP_LOG 42          /* str log path, str status path (parent stage): monitor mode: stdout/stderr to the log as JSON lines, the end to the status file */
+#define OP_LOG 42          /* u64 passthrough, str log path, str status path (parent stage): monitor mode: stdout/stderr to the log as JSON lines (and to the helper's own stdout/stderr with passthrough), the end to the status file */
 #define OP_EXIT_COMMAND 43 /* u64 argc, str argv[argc] (parent stage, with OP_LOG): run detached after the container ended */
 #define OP_HEALTH 44       /* u64 interval_ms, u64 argc, str argv[argc] (parent stage, with OP_LOG): run every interval while the container runs */
 #define OP_PTY 45          /* (parent stage, stay mode) a pty for the container; the helper copies between it and its own terminal */

@@ -334,10 +334,18 @@ export class ContainerService {
       await this.runDetached(rec, bundle, rootfsMount);
       return { code: 0, oomKilled: false };
     }
+    // Attached without a terminal, the helper passes the output through and keeps the log too.
+    if (!o.tty) {
+      const logDir = join(this.opts.root, 'containers', rec.Id);
+      mkdirSync(logDir, { recursive: true });
+      rec.LogPath = join(logDir, 'json.log');
+    }
     const res = await this.runtime.run(rec.Id, {
       bundle,
       stdio: o.tty ? ['inherit', 'inherit', 'inherit'] : o.stdio,
       tty: o.tty,
+      log: o.tty ? undefined : rec.LogPath,
+      status: o.tty ? undefined : this.statusFile(rec.Id),
       rootfsMount,
       onStart: (pid) => {
         rec.State = { ...rec.State, Status: 'running', Pid: pid, MonitorPid: 0, StartedAt: new Date().toISOString() };

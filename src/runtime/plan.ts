@@ -37,7 +37,7 @@ export interface PlanInput {
   /** Stay mode: a pty for the container, copied to and from the helper's own terminal. */
   tty?: boolean;
   /** Monitor mode (with stay): the helper logs stdout/stderr as JSON lines and records the end. */
-  monitor?: { log: string; status: string; exitCommand?: string[]; health?: { intervalMs: number; command: string[] } };
+  monitor?: { log: string; status: string; passthrough?: boolean; exitCommand?: string[]; health?: { intervalMs: number; command: string[] } };
   /** Stay mode: the helper remains the container's parent and reports its exit. */
   stay: boolean;
   /** Start fifo: when set, the process waits there for `start` before it executes. */
@@ -207,7 +207,7 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   // inherits them whatever its namespaces and identity.
   if (input.fifo) ops.push({ op: 'OPEN_FIFO', fields: [input.fifo], what: 'open the start fifo' });
   if (input.tty && input.stay) ops.push({ op: 'PTY', fields: [], what: 'make a terminal for the container' });
-  if (input.monitor) ops.push({ op: 'LOG', fields: [input.monitor.log, input.monitor.status], what: `open the log ${JSON.stringify(input.monitor.log)}` });
+  if (input.monitor) ops.push({ op: 'LOG', fields: [input.monitor.passthrough ? 1 : 0, input.monitor.log, input.monitor.status], what: `open the log ${JSON.stringify(input.monitor.log)}` });
   const exitCommand = input.monitor?.exitCommand;
   if (exitCommand?.length) ops.push({ op: 'EXIT_COMMAND', fields: [exitCommand.length, ...exitCommand], what: 'set the exit command' });
   const health = input.monitor?.health;

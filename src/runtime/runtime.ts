@@ -35,6 +35,9 @@ export interface CreateOptions {
   rootfsMount?: RootfsMount;
   /** run: a terminal for the container, joined to this process's (stay mode only). */
   tty?: boolean;
+  /** run: stdout and stderr also to this log (JSON lines) and status file, by the helper. */
+  log?: string;
+  status?: string;
 }
 
 export interface DetachedOptions extends CreateOptions {
@@ -155,7 +158,7 @@ export class Runtime {
     return parseSpec(text, file);
   }
 
-  private async createInternal(id: string, opts: CreateOptions & Partial<Pick<DetachedOptions, 'log' | 'status' | 'exitCommand' | 'health'>>, mode: { stay: boolean; fifo: boolean; detached?: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
+  private async createInternal(id: string, opts: CreateOptions & Partial<Pick<DetachedOptions, 'exitCommand' | 'health'>>, mode: { stay: boolean; fifo: boolean; detached?: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
     validateId(id);
     const bundle = resolve(opts.bundle);
     const spec = this.loadSpec(bundle);
@@ -202,7 +205,7 @@ export class Runtime {
         noPivot: opts.noPivot,
         rootfsMount: opts.rootfsMount,
         tty: opts.tty,
-        monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, exitCommand: opts.exitCommand, health: opts.health } : undefined,
+        monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, passthrough: !mode.detached, exitCommand: opts.exitCommand, health: opts.health } : undefined,
         preserveFds: opts.extraFds?.length ?? 0,
         cgroupProcs: cg.procsFiles(),
         cgroupMounts: cgroupMounts(layout, rec.cgroupPath),

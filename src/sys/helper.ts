@@ -145,12 +145,13 @@ export function startHelper(ops: readonly PlanOp[], opts: HelperOptions = {}): H
         resolveReady();
         resolveExit({ code: 0 });
         break;
-      case 'exit':
+      case 'exit': // "exit CODE [TIME]"
         exitSeen = true;
-        resolveExit({ code: Number(rest) });
+        resolveExit({ code: Number(rest.split(' ')[0]) });
         break;
       case 'signal': {
         exitSeen = true;
+        // "signal SIG CORE" from the plain supervisor, "signal SIG TIME" from the monitor
         const [sig, core] = rest.split(' ');
         resolveExit({ code: 128 + Number(sig), signal: Number(sig), coreDumped: core === '1' });
         break;

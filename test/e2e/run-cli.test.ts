@@ -29,9 +29,14 @@ describe('berth run', { skip }, () => {
   });
 
   it("exits with the container's code, keeps it without --rm, and removes it with rm", () => {
-    const r = berth('run', '--name', 'three', 'busybox', 'sh', '-c', 'exit 3');
+    const r = berth('run', '--name', 'three', 'busybox', 'sh', '-c', 'echo said; echo warned >&2; exit 3');
     assert.equal(r.status, 3);
-    assert.match(berth('ps', '-a').stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n[0-9a-f]{12}\s+busybox\s+"sh -c exit 3"\s+.* ago\s+Exited \(3\) .* ago\s+three\n$/);
+    assert.equal(r.stdout, 'said\n');
+    assert.equal(r.stderr, 'warned\n');
+    const logs = berth('logs', 'three');
+    assert.equal(logs.stdout, 'said\n');
+    assert.equal(logs.stderr, 'warned\n');
+    assert.match(berth('ps', '-a').stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n[0-9a-f]{12}\s+busybox\s+"sh -c echo said;[^"]*"\s+.* ago\s+Exited \(3\) .* ago\s+three\n$/);
     assert.equal(berth('ps').stdout.split('\n').length, 2, 'ps without -a lists no exited container');
     const dup = berth('run', '--name', 'three', 'busybox', 'true');
     assert.equal(dup.status, 125);
