@@ -144,16 +144,19 @@ export class ContentStore {
     return buf;
   }
 
-  /** Re-hashes the blob on disk, streaming it; throws like readVerified, or NotFound. */
-  verify(d: Digest): void {
-    const p = this.path(d);
-    let fd: number;
+  /** Opens a blob for reading; NotFound when it is missing. */
+  private openBlob(d: Digest): number {
     try {
-      fd = openSync(p, 'r');
+      return openSync(this.path(d), 'r');
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') throw notFound(`blob ${d}: not found`);
       throw fsError(`blob ${d}: open`, e);
     }
+  }
+
+  /** Re-hashes the blob on disk, streaming it; throws like readVerified, or NotFound. */
+  verify(d: Digest): void {
+    const fd = this.openBlob(d);
     const digester = new Digester(digestAlgorithm(d));
     try {
       const buf = Buffer.allocUnsafe(READ_CHUNK);
@@ -176,15 +179,8 @@ export class ContentStore {
    * file is opened before returning, so a later delete does not cut the stream short.
    */
   createReadStream(d: Digest, range: { start?: number; end?: number } = {}): Readable {
-    const p = this.path(d);
-    let fd: number;
-    try {
-      fd = openSync(p, 'r');
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') throw notFound(`blob ${d}: not found`);
-      throw fsError(`blob ${d}: open`, e);
-    }
-    return createReadStream(p, { fd, autoClose: true, ...range });
+    const fd = this.openBlob(d);
+    return createReadStream(this.path(d), { fd, autoClose: true, ...range });
   }
 
   /**

@@ -354,24 +354,17 @@ export class ImageService {
    * snapshot is mounted on a private temporary directory while the tar is read.
    */
   async exportSnapshot(key: string): Promise<Readable> {
-    const m = this.snapshots.mounts(key)[0];
-    if (!m) throw notFound(`snapshot ${key}: not found`);
-    const target = mkdtempSync(join(tmpdir(), 'berth-export-'));
-    if (m.type === 'overlay') await runFsOps([{ op: 'mount', source: 'overlay', target, fstype: 'overlay', data: m.options.join(','), flags: 1 /* ro */ }]);
-    else await runFsOps([{ op: 'mount', source: m.source, target, fstype: '', flags: 4096 | 16384 }]);
+    if (!this.snapshots.mounts(key)[0]) throw notFound(`snapshot ${key}: not found`);
     const out = new PassThrough();
-    const cleanup = () => {
-      runFsOps([{ op: 'umount', target, flags: 2 /* MNT_DETACH */ }])
-        .catch(() => {})
-        .finally(() => rmSync(target, { recursive: true, force: true }));
-    };
-    const tarStream = packDir(target);
-    tarStream.on('error', (e) => {
-      out.destroy(e);
-      cleanup();
-    });
-    tarStream.on('end', cleanup);
-    tarStream.pipe(out);
+    // Mounted while the tar is read; unmounted when it ended or failed.
+    this.withSnapshot(key, false, (dir) =>
+      new Promise<void>((resolve, reject) => {
+        const tarStream = packDir(dir);
+        tarStream.on('error', reject);
+        tarStream.on('end', resolve);
+        tarStream.pipe(out);
+      }),
+    ).catch((e: Error) => out.destroy(e));
     return out;
   }
 
@@ -398,13 +391,8 @@ export class ImageService {
    * of an empty volume first mounted there. Nothing happens when the path is missing or empty.
    */
   async copyFromSnapshot(key: string, path: string, dest: string): Promise<void> {
-    const m = this.snapshots.mounts(key)[0];
-    if (!m) throw notFound(`snapshot ${key}: not found`);
-    const target = mkdtempSync(join(tmpdir(), 'berth-seed-'));
-    if (m.type === 'overlay') await runFsOps([{ op: 'mount', source: 'overlay', target, fstype: 'overlay', data: m.options.join(','), flags: 1 /* ro */ }]);
-    else await runFsOps([{ op: 'mount', source: m.source, target, fstype: '', flags: 4096 | 16384 }]);
-    try {
-      const src = join(target, path);
+    await this.withSnapshot(key, false, (dir) => {
+      const src = join(dir, path);
       let st: fs.Stats | undefined;
       try {
         st = fs.lstatSync(src);
@@ -412,10 +400,7 @@ export class ImageService {
         st = undefined;
       }
       if (st?.isDirectory() && fs.readdirSync(src).length > 0) execFileSync('cp', ['-a', `${src}/.`, dest]);
-    } finally {
-      await runFsOps([{ op: 'umount', target, flags: 2 /* MNT_DETACH */ }]).catch(() => {});
-      rmSync(target, { recursive: true, force: true });
-    }
+    });
   }
 
   /** `import`: a root filesystem tar (file or stream) as a one-layer image, like docker import. */

@@ -577,18 +577,20 @@ class Applier {
 /** The layer's bytes, gunzipped when they start with gzip's magic. */
 async function* decompress(src: Readable, what: string): AsyncGenerator<Buffer> {
   const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer | string | Uint8Array>;
+  const readNext = async (): Promise<IteratorResult<Buffer | string | Uint8Array>> => {
+    try {
+      return await it.next();
+    } catch (e) {
+      throw internal(`${what}: read the layer: ${reason(e)}`, { cause: e });
+    }
+  };
   const toBuf = (v: Buffer | string | Uint8Array) => (Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v) : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
   let head: Buffer = Buffer.alloc(0);
   let ended = false;
   const gunzip = createGunzip({ chunkSize: 256 << 10 });
   try {
     while (head.length < 6) {
-      let r: IteratorResult<Buffer | string | Uint8Array>;
-      try {
-        r = await it.next();
-      } catch (e) {
-        throw internal(`${what}: read the layer: ${reason(e)}`, { cause: e });
-      }
+      const r = await readNext();
       if (r.done) {
         ended = true;
         break;
@@ -611,12 +613,7 @@ async function* decompress(src: Readable, what: string): AsyncGenerator<Buffer> 
       while (true) {
         for (const c of out.splice(0)) yield c;
         if (ended) break;
-        let r: IteratorResult<Buffer | string | Uint8Array>;
-        try {
-          r = await it.next();
-        } catch (e) {
-          throw internal(`${what}: read the layer: ${reason(e)}`, { cause: e });
-        }
+        const r = await readNext();
         if (r.done) break;
         feed(toBuf(r.value), false);
       }
@@ -629,12 +626,7 @@ async function* decompress(src: Readable, what: string): AsyncGenerator<Buffer> 
       gunzip.destroy();
       if (head.length) yield head;
       while (!ended) {
-        let r: IteratorResult<Buffer | string | Uint8Array>;
-        try {
-          r = await it.next();
-        } catch (e) {
-          throw internal(`${what}: read the layer: ${reason(e)}`, { cause: e });
-        }
+        const r = await readNext();
         if (r.done) break;
         yield toBuf(r.value);
       }
