@@ -11,6 +11,8 @@ await esbuild.build({
   entryPoints: {
     berth: join(root, 'src/cli/main.ts'),
     'berth-runtime': join(root, 'src/cli/berth-runtime-main.ts'),
+    // The DNS server of user-defined networks, run detached (one per network).
+    'berth-dns': join(root, 'src/network/dns-server.ts'),
   },
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.cjs' },

@@ -26,6 +26,11 @@ function duration(v: string | undefined, flag: string): number | undefined {
   return total;
 }
 
+/** ps's PORTS: "0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->90-91/udp" is Docker's; no ranges here. */
+function portsColumn(ports: { hostIp: string; hostPort: number; containerPort: number; proto: string }[] | undefined): string {
+  return (ports ?? []).map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', ');
+}
+
 /** Options of run and create → the engine's ContainerOptions. */
 function containerOptions(image: string, command: string[], o: Record<string, unknown>) {
   const num = (v: unknown, flag: string) => {
@@ -61,6 +66,14 @@ function containerOptions(image: string, command: string[], o: Record<string, un
     stopSignal: o.stopSignal as string | undefined,
     stopTimeout: num(o.stopTimeout, '--stop-timeout'),
     network: o.network as string | undefined,
+    publish: o.publish as string[] | undefined,
+    publishAll: o.publishAll === true,
+    dns: o.dns as string[] | undefined,
+    dnsSearch: o.dnsSearch as string[] | undefined,
+    dnsOption: o.dnsOption as string[] | undefined,
+    addHost: o.addHost as string[] | undefined,
+    networkAlias: o.networkAlias as string[] | undefined,
+    ip: o.ip as string | undefined,
     pid: o.pid as string | undefined,
     ipc: o.ipc as string | undefined,
     uts: o.uts as string | undefined,
@@ -109,7 +122,15 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--security-opt <opt>', 'no-new-privileges, seccomp=unconfined', collect, [])
       .option('--stop-signal <signal>', 'signal to stop the container')
       .option('--stop-timeout <seconds>', 'seconds before SIGKILL on stop')
-      .option('--network <mode>', 'none, host or container:NAME (bridges are not there yet)', 'none')
+      .option('--network <mode>', 'bridge (default), a network\'s name, none, host or container:NAME')
+      .option('-p, --publish <[ip:]hostPort:containerPort[/proto]>', 'publish a container port (or range) on the host', collect, [])
+      .option('-P, --publish-all', 'publish every EXPOSEd port on a random host port')
+      .option('--ip <address>', 'IPv4 address on a user-defined network')
+      .option('--network-alias <name>', 'another name of the container on its network', collect, [])
+      .option('--dns <ip>', 'DNS server', collect, [])
+      .option('--dns-search <domain>', 'DNS search domain', collect, [])
+      .option('--dns-option <opt>', 'resolv.conf option', collect, [])
+      .option('--add-host <name:ip>', 'a line in /etc/hosts (host-gateway: the gateway)', collect, [])
       .option('--pid <mode>', 'host or container:NAME')
       .option('--ipc <mode>', 'host or container:NAME')
       .option('--uts <mode>', 'host')
@@ -201,7 +222,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
           const health = c.Health ? (c.Health.Status === 'starting' ? ' (health: starting)' : ` (${c.Health.Status})`) : '';
           const status = st.Status === 'running' ? `Up ${ago(st.StartedAt).replace(/ ago$/, '')}${health}` : st.Status === 'exited' ? `Exited (${st.ExitCode}) ${ago(st.FinishedAt || c.Created)}` : 'Created';
           const command = JSON.stringify(c.Command.join(' '));
-          return { ID: id(c), Image: c.Image, Command: o.trunc === false || command.length <= 22 ? command : command.slice(0, 20) + '…"', CreatedAt: c.Created, RunningFor: ago(c.Created), Status: status, State: st.Status, Ports: '', Names: c.Name };
+          return { ID: id(c), Image: c.Image, Command: o.trunc === false || command.length <= 22 ? command : command.slice(0, 20) + '…"', CreatedAt: c.Created, RunningFor: ago(c.Created), Status: status, State: st.Status, Ports: st.Status === 'running' ? portsColumn(c.PortsUp) : '', Names: c.Name };
         });
         if (o.format) return out(renderFormatted(o.format, rows));
         out(renderTable(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names])));
@@ -341,7 +362,15 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
     .option('-v, --volume <src:dst[:ro]>', 'bind mount or volume', collect, [])
     .option('--volumes-from <container[:ro]>', "another container's volumes", collect, [])
     .option('-m, --memory <bytes>')
-    .option('--network <mode>', 'none or host', 'none')
+    .option('--network <mode>', 'bridge (default), a network\'s name, none, host or container:NAME')
+    .option('-p, --publish <[ip:]hostPort:containerPort[/proto]>', 'publish a container port (or range) on the host', collect, [])
+    .option('-P, --publish-all', 'publish every EXPOSEd port on a random host port')
+    .option('--ip <address>', 'IPv4 address on a user-defined network')
+    .option('--network-alias <name>', 'another name of the container on its network', collect, [])
+    .option('--dns <ip>', 'DNS server', collect, [])
+    .option('--dns-search <domain>', 'DNS search domain', collect, [])
+    .option('--dns-option <opt>', 'resolv.conf option', collect, [])
+    .option('--add-host <name:ip>', 'a line in /etc/hosts', collect, [])
     .action(async (image: string, command: string[], o) => {
       const { containers } = await engine(g);
       out((await containers.create({ ...containerOptions(image, command, o), volumesFrom: o.volumesFrom as string[] })).Id + '\n');

@@ -19,10 +19,15 @@ Images:
 
 Containers:
   run [OPTIONS] IMAGE [CMD...]   run a container (-d, --rm, --name, -e, -w, -u, -h, --entrypoint,
-                          -m, --cpus, --pids-limit, --network none|host, --read-only, -i)
+                          -m, --cpus, --pids-limit, --read-only, -i, -t)
   ps [-a] [-q], rm [-f] [-v], logs [-f] [-n N] [-t], stop [-t S], kill [-s SIG], wait, exec,
   create, start, restart, top, stats, pause, unpause, diff, commit, export, rename, inspect
   volume create|ls|inspect|rm|prune
+
+Networks:
+  run --network bridge|NAME|none|host|container:NAME, -p [ip:]host:ctr[/proto], -P, --ip,
+                          --network-alias, --dns, --dns-search, --add-host
+  network create|ls|inspect|rm|connect|disconnect|prune, port, info, system prune
 
 Runtime:
   runtime ...             the OCI runtime (same as berth-runtime): create, start, state, kill,
@@ -31,7 +36,7 @@ Runtime:
 
   version                 print the version
 
-Terminals (-t), volumes, networks and builds are not there yet: see README.md.
+Builds are not there yet: see README.md.
 `;
 
 const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOptions): Promise<number> }>> = {
@@ -69,6 +74,9 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   volume: () => import('./containers.js'),
   update: () => import('./containers.js'),
   cp: () => import('./containers.js'),
+  network: () => import('./network.js'),
+  port: () => import('./network.js'),
+  info: () => import('./network.js'),
 };
 
 function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {
@@ -118,7 +126,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return cmd === undefined ? 1 : 0;
   }
-  const load = COMMANDS[cmd];
+  // `system prune` is networks' and containers' business; `system df` is images'.
+  const load = cmd === 'system' && rest[1] === 'prune' ? () => import('./network.js') : COMMANDS[cmd];
   if (!load) {
     process.stderr.write(`berth: unknown command ${JSON.stringify(cmd)}\nRun 'berth --help' for usage.\n`);
     return 125;

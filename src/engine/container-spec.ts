@@ -31,7 +31,10 @@ export interface ContainerOptions {
   cpuShares?: number;
   cpusetCpus?: string;
   pidsLimit?: number;
+  /** none, host, container:NAME, or a network's name (default: the default `bridge` network) */
   network?: string;
+  /** The network namespace the engine made for a container on a network (bridge mode). */
+  netnsPath?: string;
   pid?: string;
   ipc?: string;
   uts?: string;
@@ -209,8 +212,9 @@ function nsMode(kind: string, v: string | undefined, pidOf: (name: string) => nu
 
 export function buildSpec(o: ContainerOptions, image: { config: Record<string, unknown> }, id: string, pidOf: (name: string) => number): { spec: Spec; args: string[] } {
   const cfg = image.config;
-  const network = o.network ?? 'none';
-  if (!['none', 'host'].includes(network) && !network.startsWith('container:')) throw invalidArgument(`--network ${JSON.stringify(network)}: only none, host and container:NAME are supported yet (bridges come with networking)`);
+  const network = o.network ?? 'bridge';
+  const bridged = !['none', 'host'].includes(network) && !network.startsWith('container:');
+  if (bridged && !o.netnsPath) throw invalidArgument(`--network ${JSON.stringify(network)}: no network namespace was made for it`);
   const entrypoint = o.entrypoint !== undefined ? (o.entrypoint ? [o.entrypoint] : []) : ((cfg.Entrypoint as string[] | undefined) ?? []);
   const cmd = o.command && o.command.length ? o.command : o.entrypoint !== undefined ? [] : ((cfg.Cmd as string[] | undefined) ?? []);
   const userArgs = [...entrypoint, ...cmd];
@@ -336,10 +340,11 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
     ...(o.init ? [{ destination: '/dev/init', type: 'bind', source: o.init, options: ['bind', 'ro'] }] : []),
   ];
   const namespaces: NonNullable<NonNullable<Spec['linux']>['namespaces']> = [{ type: 'mount' }, { type: 'cgroup' }];
-  for (const [kind, v] of [['pid', o.pid], ['ipc', o.ipc], ['uts', o.uts], ['network', network === 'none' ? undefined : network]] as const) {
+  for (const [kind, v] of [['pid', o.pid], ['ipc', o.ipc], ['uts', o.uts], ['network', network === 'none' || bridged ? undefined : network]] as const) {
     const ns = nsMode(kind, v, pidOf);
     if (ns) namespaces.push(ns as { type: 'pid' });
   }
+  if (bridged) namespaces.find((n) => n.type === 'network')!.path = o.netnsPath;
   const ownUts = namespaces.some((n) => n.type === 'uts' && !n.path);
   const c = caps(o);
   const labels: Record<string, string> = { ...((cfg.Labels as Record<string, string> | undefined) ?? {}) };

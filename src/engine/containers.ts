@@ -21,6 +21,7 @@ import { writeFileAtomic } from '../sys/fs.js';
 import { berthPackageRoot, helperPath } from '../sys/paths.js';
 import { processAlive } from '../sys/proc.js';
 import type { ImageService } from './images.js';
+import type { NetworkService, NetworkSettings } from './networks.js';
 
 
 export interface ContainerRecord {
@@ -43,6 +44,11 @@ export interface ContainerRecord {
   ManuallyStopped?: boolean;
   Healthcheck?: { Test: string[]; IntervalMs: number; TimeoutMs: number; Retries: number; StartPeriodMs: number };
   Health?: { Status: 'starting' | 'healthy' | 'unhealthy'; FailingStreak: number; Log: { Start: string; End: string; ExitCode: number; Output: string }[] };
+  /** --network as given (none, host, container:NAME, or a network's name). */
+  NetworkMode?: string;
+  /** Containers on networks: endpoints, published ports (as asked; `PortsUp`: as taken at start). */
+  NetworkSettings?: NetworkSettings;
+  PortsUp?: NetworkSettings['Ports'];
 }
 
 export interface MountRecord {
@@ -70,6 +76,16 @@ export interface CreateOptions extends ContainerOptions {
   restart?: string;
   /** `--init` */
   withInit?: boolean;
+  /** -p [ip:]hostPort:containerPort[/proto], ranges; -P: the image's EXPOSEd ports. */
+  publish?: string[];
+  publishAll?: boolean;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
+  networkAlias?: string[];
+  /** --ip on a user-defined network */
+  ip?: string;
 }
 
 export interface RunOptions extends CreateOptions {
@@ -86,6 +102,7 @@ const NOUN = ['albatross', 'barge', 'buoy', 'canal', 'dinghy', 'ferry', 'harbor'
 
 export class ContainerService {
   private readonly dir: string;
+  private net: NetworkService | undefined;
   readonly runtime: Runtime;
   readonly volumes: VolumeStore;
 
@@ -96,6 +113,15 @@ export class ContainerService {
     this.dir = join(opts.root, 'metadata', 'containers');
     this.runtime = new Runtime({ root: join(opts.runroot, 'runtime') });
     this.volumes = new VolumeStore(join(opts.root, 'volumes'));
+  }
+
+  /** The network service, loaded when a container or command needs it. */
+  async networks(): Promise<NetworkService> {
+    if (!this.net) {
+      const { NetworkService } = await import('./networks.js');
+      this.net = new NetworkService(this.opts);
+    }
+    return this.net;
   }
 
   list(): ContainerRecord[] {
@@ -180,7 +206,7 @@ export class ContainerService {
     rec.Detached = true;
     const policy = rec.RestartPolicy?.Name ?? 'no';
     // The monitor runs berth's cleanup when the container ends: the restart policy, --rm.
-    const exitCommand = policy === 'no' && !rec.AutoRemove ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id];
+    const exitCommand = policy === 'no' && !rec.AutoRemove && !rec.NetworkSettings ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id];
     const self = [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot];
     const health = rec.Healthcheck ? { intervalMs: rec.Healthcheck.IntervalMs, command: [...self, 'container', 'healthcheck', rec.Id] } : undefined;
     if (rec.Healthcheck) rec.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
@@ -241,19 +267,47 @@ export class ContainerService {
     const taken = o.name ? this.list().find((c) => c.Name === o.name) : undefined;
     if (taken) throw conflict(`Conflict. The container name "/${o.name}" is already in use by container "${taken.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     const id = randomBytes(32).toString('hex');
-    const { mounts, fresh } = this.resolveMounts(o, Object.keys((cfg.Volumes as Record<string, unknown> | undefined) ?? {}));
-    const resolvedMounts = mounts.map((m) => bindMount(m.Source, { destination: m.Destination, readOnly: !m.RW, propagation: [] }));
+    const name = o.name ?? `${ADJ[randomBytes(1)[0]! % ADJ.length]}_${NOUN[randomBytes(1)[0]! % NOUN.length]}_${id.slice(0, 4)}`;
+    const mode = o.network ?? 'bridge';
+    const bridged = !['none', 'host'].includes(mode) && !mode.startsWith('container:');
+    // Networks: the ports and options checked, then an address taken (given back on failure).
+    let net: NetworkService | undefined;
+    let settings: NetworkSettings | undefined;
+    if (bridged) {
+      net = await this.networks();
+      const ports = net.parsePorts({ publish: o.publish, publishAll: o.publishAll, exposed: Object.keys((cfg.ExposedPorts as Record<string, unknown> | undefined) ?? {}) });
+      const n = net.find(mode);
+      if (o.ip !== undefined && n.Name === 'bridge') throw invalidArgument('user specified IP address is supported on user defined networks only');
+      if (o.networkAlias?.length && n.Name === 'bridge') throw invalidArgument('network-scoped alias is supported only for containers in user defined networks');
+      settings = { Networks: {}, Ports: ports, Dns: o.dns, DnsSearch: o.dnsSearch, DnsOptions: o.dnsOption, ExtraHosts: o.addHost };
+      net.etcFiles(settings, 'x', ''); // validates --dns and --add-host
+      settings.Networks[n.Name] = net.allocate(n.Id, { id, name, ip: o.ip, aliases: o.networkAlias }).endpoint;
+    } else if (o.publish?.length || o.publishAll) {
+      throw invalidArgument(`conflicting options: port publishing and the container type network mode (--network ${mode})`);
+    } else if (o.ip !== undefined || o.networkAlias?.length) {
+      throw invalidArgument(`--ip and --network-alias need a user-defined network (--network ${mode})`);
+    }
+    let mounts: MountRecord[];
+    let fresh: MountRecord[];
     let built;
     try {
-      built = buildSpec({ ...o, resolvedMounts, init: o.withInit ? helperPath() : undefined }, { config: cfg }, id, (n) => this.running(n).State.Pid);
+      ({ mounts, fresh } = this.resolveMounts(o, Object.keys((cfg.Volumes as Record<string, unknown> | undefined) ?? {})));
+    } catch (e) {
+      net?.release(id);
+      throw e;
+    }
+    const resolvedMounts = mounts.map((m) => bindMount(m.Source, { destination: m.Destination, readOnly: !m.RW, propagation: [] }));
+    try {
+      built = buildSpec({ ...o, network: mode, netnsPath: net?.netnsPath(id), resolvedMounts, init: o.withInit ? helperPath() : undefined }, { config: cfg }, id, (n) => this.running(n).State.Pid);
     } catch (e) {
       for (const m of fresh) if (m.Anonymous) this.volumes.remove(m.Name!);
+      net?.release(id);
       throw e;
     }
     const { spec, args } = built;
     const rec: ContainerRecord = {
       Id: id,
-      Name: o.name ?? `${ADJ[randomBytes(1)[0]! % ADJ.length]}_${NOUN[randomBytes(1)[0]! % NOUN.length]}_${id.slice(0, 4)}`,
+      Name: name,
       Image: o.image,
       ImageID: image.id,
       Command: args,
@@ -266,6 +320,8 @@ export class ContainerService {
       RestartPolicy: parseRestart(o.restart),
       RestartCount: 0,
       Healthcheck: healthcheckOf(o.health, cfg.Healthcheck as ImageHealthcheck | undefined),
+      NetworkMode: mode,
+      ...(settings ? { NetworkSettings: settings } : {}),
     };
     const bundle = this.bundleDir(id);
     const top = image.layers[image.layers.length - 1];
@@ -292,10 +348,18 @@ export class ContainerService {
       // /etc/hostname, /etc/hosts and /etc/resolv.conf of its own, as Docker gives (unless the
       // host's network is shared, or the user mounted their own).
       const hostNet = !(spec.linux?.namespaces ?? []).some((n) => n.type === 'network');
+      const hostname = spec.hostname ?? id.slice(0, 12);
+      let hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`;
+      let resolv = hostResolvConf();
+      if (settings || o.dns?.length || o.dnsSearch?.length || o.dnsOption?.length || o.addHost?.length) {
+        const files = (net ?? (await this.networks())).etcFiles(settings ?? { Networks: {}, Ports: [], Dns: o.dns, DnsSearch: o.dnsSearch, DnsOptions: o.dnsOption, ExtraHosts: o.addHost }, hostname, hostResolvText());
+        hosts = files.hosts;
+        resolv = files.resolv;
+      }
       const etc: [string, string][] = [
-        ['hostname', `${spec.hostname ?? id.slice(0, 12)}\n`],
-        ['hosts', `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`],
-        ['resolv.conf', hostResolvConf()],
+        ['hostname', `${hostname}\n`],
+        ['hosts', hosts],
+        ['resolv.conf', resolv],
       ];
       for (const [name, content] of etc) {
         if (hostNet && name !== 'hostname') continue;
@@ -310,6 +374,7 @@ export class ContainerService {
       return rec;
     } catch (e) {
       for (const m of fresh) if (m.Anonymous) this.volumes.remove(m.Name!);
+      net?.release(id);
       if (prepared) this.images.snapshots.remove(id);
       rmSync(bundle, { recursive: true, force: true });
       rmSync(join(this.dir, id + '.json'), { force: true });
@@ -330,8 +395,25 @@ export class ContainerService {
     const m = this.images.snapshots.mounts(rec.Id)[0]!;
     const rootfsMount = { type: m.type, source: m.source, options: m.options };
     const bundle = this.bundleDir(rec.Id);
+    // Its network namespace, veths, published ports and DNS names, before its process.
+    const net = rec.NetworkSettings ? await this.networks() : undefined;
+    if (net) {
+      rec.PortsUp = await net.up({ id: rec.Id, name: rec.Name, settings: rec.NetworkSettings! });
+      this.save(rec);
+    }
+    const netDown = () => {
+      if (!net) return;
+      net.down(rec.Id);
+      rec.PortsUp = undefined;
+    };
     if (!o.attach) {
-      await this.runDetached(rec, bundle, rootfsMount);
+      try {
+        await this.runDetached(rec, bundle, rootfsMount);
+      } catch (e) {
+        netDown();
+        this.save(rec);
+        throw e;
+      }
       return { code: 0, oomKilled: false };
     }
     // Attached without a terminal, the helper passes the output through and keeps the log too.
@@ -340,7 +422,9 @@ export class ContainerService {
       mkdirSync(logDir, { recursive: true });
       rec.LogPath = join(logDir, 'json.log');
     }
-    const res = await this.runtime.run(rec.Id, {
+    let res;
+    try {
+      res = await this.runtime.run(rec.Id, {
       bundle,
       stdio: o.tty ? ['inherit', 'inherit', 'inherit'] : o.stdio,
       tty: o.tty,
@@ -353,6 +437,9 @@ export class ContainerService {
         o.onStart?.(pid);
       },
     });
+    } finally {
+      netDown();
+    }
     rec.State = { ...rec.State, Status: 'exited', ExitCode: res.code, FinishedAt: new Date().toISOString(), OOMKilled: res.oomKilled };
     this.save(rec);
     return res;
@@ -415,9 +502,74 @@ export class ContainerService {
       Config: { Hostname: spec?.hostname ?? '', Env: spec?.process?.env ?? [], Cmd: rec.Command, Image: rec.Image, WorkingDir: spec?.process?.cwd ?? '/', Labels: spec?.annotations ?? {}, StopSignal: rec.StopSignal ?? 'SIGTERM' },
       RestartCount: rec.RestartCount ?? 0,
       ...(rec.Health ? { Health: rec.Health } : {}),
-      HostConfig: { RestartPolicy: rec.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: rec.AutoRemove, ReadonlyRootfs: spec?.root?.readonly === true, Memory: spec?.linux?.resources?.memory?.limit ?? 0, PidsLimit: spec?.linux?.resources?.pids?.limit ?? 0 },
+      NetworkSettings: this.networkSettingsOf(rec),
+      HostConfig: { NetworkMode: rec.NetworkMode ?? 'none', PortBindings: portMap(rec.NetworkSettings?.Ports ?? []), Dns: rec.NetworkSettings?.Dns ?? [], DnsSearch: rec.NetworkSettings?.DnsSearch ?? [], ExtraHosts: rec.NetworkSettings?.ExtraHosts ?? [], RestartPolicy: rec.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: rec.AutoRemove, ReadonlyRootfs: spec?.root?.readonly === true, Memory: spec?.linux?.resources?.memory?.limit ?? 0, PidsLimit: spec?.linux?.resources?.pids?.limit ?? 0 },
       Mounts: (rec.Mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, RW: m.RW })),
     };
+  }
+
+  /** inspect's NetworkSettings, shaped as Docker's (top-level IPAddress for the default bridge). */
+  private networkSettingsOf(rec: ContainerRecord): Record<string, unknown> {
+    const nets = rec.NetworkSettings?.Networks ?? {};
+    const running = rec.State.Status === 'running';
+    const def = nets['bridge'];
+    return {
+      Bridge: '',
+      SandboxKey: running && rec.NetworkSettings ? join(this.opts.runroot, 'netns', rec.Id) : '',
+      Ports: running ? portMap(rec.PortsUp ?? []) : {},
+      IPAddress: def?.IPAddress ?? '',
+      IPPrefixLen: def?.IPPrefixLen ?? 0,
+      Gateway: def?.Gateway ?? '',
+      MacAddress: def?.MacAddress ?? '',
+      Networks: Object.fromEntries(Object.entries(nets).map(([name, e]) => [name, { IPAMConfig: null, Links: null, ...e, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: [rec.Name, rec.Id.slice(0, 12), ...e.Aliases] }])),
+    };
+  }
+
+  /** `port`: the published ports of a running container. */
+  ports(nameOrId: string): { hostIp: string; hostPort: number; containerPort: number; proto: 'tcp' | 'udp' }[] {
+    const rec = this.find(nameOrId);
+    return rec.State.Status === 'running' ? (rec.PortsUp ?? []) : [];
+  }
+
+  /** `network connect`: an address on one more network; a running container gets its veth now. */
+  async connect(network: string, nameOrId: string, o: { ip?: string; aliases?: string[] } = {}): Promise<void> {
+    const rec = this.find(nameOrId);
+    const net = await this.networks();
+    const n = net.find(network);
+    if (!rec.NetworkSettings) throw invalidArgument(`container ${rec.Name} is in network mode ${rec.NetworkMode ?? 'none'}: it cannot join a network`);
+    if (rec.NetworkSettings.Networks[n.Name]) throw conflict(`endpoint with name ${rec.Name} already exists in network ${n.Name}`);
+    if (n.Name === 'bridge' && (o.ip !== undefined || o.aliases?.length)) throw invalidArgument('--ip and --alias are supported on user defined networks only');
+    const { endpoint } = net.allocate(n.Id, { id: rec.Id, name: rec.Name, ip: o.ip, aliases: o.aliases });
+    try {
+      if (rec.State.Status === 'running') net.connectRunning({ id: rec.Id, name: rec.Name }, n, endpoint);
+    } catch (e) {
+      net.release(rec.Id, [n.Id]);
+      throw e;
+    }
+    const again = this.find(rec.Id);
+    again.NetworkSettings!.Networks[n.Name] = endpoint;
+    this.save(again);
+  }
+
+  /** `network disconnect` */
+  async disconnect(network: string, nameOrId: string): Promise<void> {
+    const rec = this.find(nameOrId);
+    const net = await this.networks();
+    const n = net.find(network);
+    if (!rec.NetworkSettings?.Networks[n.Name]) throw notFound(`container ${rec.Name} is not connected to network ${n.Name}`);
+    if (rec.State.Status === 'running') net.disconnectRunning(rec.Id, n);
+    net.release(rec.Id, [n.Id]);
+    delete rec.NetworkSettings.Networks[n.Name];
+    this.save(rec);
+  }
+
+  /** Ids of running containers (network prune leaves their namespaces alone). */
+  isRunning(id: string): boolean {
+    try {
+      return this.find(id).State.Status === 'running';
+    } catch {
+      return false;
+    }
   }
 
   /** `diff`: what the container changed, like docker diff. */
@@ -622,6 +774,11 @@ export class ContainerService {
     }
     if (rec.State.Status === 'running') return;
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
+    if (rec.NetworkSettings) {
+      (await this.networks()).down(rec.Id);
+      rec.PortsUp = undefined;
+      this.save(rec);
+    }
     if (rec.AutoRemove) {
       await this.remove(rec.Id, true, true);
       return;
@@ -690,6 +847,11 @@ export class ContainerService {
     }
     for (let i = 0; i < 100 && this.runtime.exists(rec.Id) && processAlive(rec.State.Pid); i++) await new Promise((r) => setTimeout(r, 10));
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
+    if (rec.NetworkSettings) {
+      const net = await this.networks();
+      net.down(rec.Id);
+      net.release(rec.Id);
+    }
     try {
       this.images.snapshots.remove(rec.Id);
     } catch {
@@ -761,17 +923,26 @@ export function parseRestart(v: string | undefined): NonNullable<ContainerRecord
 
 /** The host's resolvers for a container: its /etc/resolv.conf without loopback servers (they would
  * be the container's own loopback), as Docker does. */
-function hostResolvConf(): string {
-  let text = '';
+function hostResolvText(): string {
   try {
-    text = readFileSync('/etc/resolv.conf', 'utf8');
+    return readFileSync('/etc/resolv.conf', 'utf8');
   } catch {
-    text = '';
+    return '';
   }
-  return text
+}
+
+function hostResolvConf(): string {
+  return hostResolvText()
     .split('\n')
     .filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l))
     .join('\n');
+}
+
+/** Docker's port map: {"80/tcp": [{HostIp, HostPort}]}. */
+function portMap(ports: { hostIp: string; hostPort: number; containerPort: number; proto: string }[]): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of ports) (out[`${p.containerPort}/${p.proto}`] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: p.hostPort ? String(p.hostPort) : '' });
+  return out;
 }
 
 interface ImageHealthcheck {

@@ -22,3 +22,4 @@ export async function loadArchive(svc: ImageServiceT, src: Readable, opts: { sou
 }
 export { ContainerService, DOCKER_DEFAULT_CAPS, readLogs } from './containers.js';
 export type { ContainerRecord, LogRecord, LogsOptions, RunOptions as ContainerRunOptions } from './containers.js';
+export type { NetworkRecord, NetworkSettings, EndpointSettings, NetworkService } from './networks.js';

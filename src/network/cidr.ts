@@ -1,0 +1,63 @@
+/** IPv4 addresses and subnets: parsing, overlap, the n-th address. Pure. */
+import { invalidArgument } from '../lib/errors.js';
+
+export interface Subnet {
+  /** network address as an unsigned 32-bit number */
+  base: number;
+  prefix: number;
+}
+
+export function parseIPv4(s: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return undefined;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return undefined;
+  return ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
+}
+
+export function formatIPv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+export function mask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+/** `a.b.c.d/n`; the address must be the network's (10.1.2.0/24, not 10.1.2.5/24), as Docker asks. */
+export function parseCidr(s: string, what = 'subnet'): Subnet {
+  const m = /^([^/]+)\/(\d{1,2})$/.exec(s);
+  const ip = m ? parseIPv4(m[1]!) : undefined;
+  const prefix = m ? Number(m[2]) : NaN;
+  if (ip === undefined || !(prefix >= 0 && prefix <= 32)) throw invalidArgument(`invalid ${what} ${JSON.stringify(s)}: not an IPv4 CIDR like 10.90.0.0/24`);
+  if (((ip & mask(prefix)) >>> 0) !== ip) throw invalidArgument(`invalid ${what} ${JSON.stringify(s)}: the address has bits outside the prefix (the network is ${formatIPv4((ip & mask(prefix)) >>> 0)}/${prefix})`);
+  if (prefix > 30) throw invalidArgument(`invalid ${what} ${JSON.stringify(s)}: a /${prefix} has no room for a gateway and containers (use /30 or larger)`);
+  return { base: ip, prefix };
+}
+
+export function formatCidr(s: Subnet): string {
+  return `${formatIPv4(s.base)}/${s.prefix}`;
+}
+
+export function contains(s: Subnet, ip: number): boolean {
+  return ((ip & mask(s.prefix)) >>> 0) === s.base;
+}
+
+export function overlaps(a: Subnet, b: Subnet): boolean {
+  const p = Math.min(a.prefix, b.prefix);
+  return ((a.base & mask(p)) >>> 0) === ((b.base & mask(p)) >>> 0);
+}
+
+/** The addresses a container may get: all but the network, broadcast and the excluded ones. */
+export function firstFree(s: Subnet, taken: Set<number>): number | undefined {
+  const size = 2 ** (32 - s.prefix);
+  for (let i = 1; i < size - 1; i++) {
+    const ip = (s.base + i) >>> 0;
+    if (!taken.has(ip)) return ip;
+  }
+  return undefined;
+}
+
+/** A MAC address from the IP, as Docker makes them (02:42 and the four bytes). */
+export function macFor(ip: number): string {
+  return ['02', '42', ...[ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}

@@ -1,0 +1,154 @@
+/**
+ * berth's DNS server for one user-defined network (bundled as dist/berth-dns.cjs, run detached):
+ * listens on the network's gateway address, port 53 (UDP), answers A queries for the names in its
+ * records file (containers' names and aliases; AAAA gets an empty answer since berth's networks
+ * are IPv4), and forwards every other query to the upstream resolvers it was given, relaying their
+ * answer. It re-reads the records file when it changes and ends when the file is removed.
+ *
+ *   node berth-dns.cjs LISTEN_IP RECORDS_FILE PID_FILE UPSTREAM[,UPSTREAM...]   (host[:port])
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+
+interface Records {
+  names: Record<string, string[]>;
+}
+
+export function parseQuestion(msg: Buffer): { name: string; type: number; end: number } | undefined {
+  if (msg.length < 12 || msg.readUInt16BE(4) < 1) return undefined;
+  let i = 12;
+  const labels: string[] = [];
+  for (;;) {
+    if (i >= msg.length) return undefined;
+    const len = msg[i]!;
+    if (len === 0) {
+      i++;
+      break;
+    }
+    if (len > 63 || i + 1 + len > msg.length) return undefined;
+    labels.push(msg.subarray(i + 1, i + 1 + len).toString('latin1'));
+    i += 1 + len;
+  }
+  if (i + 4 > msg.length) return undefined;
+  return { name: labels.join('.').toLowerCase(), type: msg.readUInt16BE(i), end: i + 4 };
+}
+
+/** An answer to the query `msg` with these IPv4 addresses (none: an empty NOERROR answer). */
+export function answer(msg: Buffer, qEnd: number, ips: string[], rcode = 0): Buffer {
+  const head = Buffer.from(msg.subarray(0, qEnd));
+  const rd = msg[2]! & 1;
+  head[2] = 0x80 | 0x04 | rd; // QR, AA, RD as asked
+  head[3] = 0x80 | rcode; // RA
+  head.writeUInt16BE(1, 4);
+  head.writeUInt16BE(ips.length, 6);
+  head.writeUInt16BE(0, 8);
+  head.writeUInt16BE(0, 10);
+  const rrs = ips.map((ip) => {
+    const rr = Buffer.alloc(16);
+    rr.writeUInt16BE(0xc00c, 0);
+    rr.writeUInt16BE(1, 2); // A
+    rr.writeUInt16BE(1, 4); // IN
+    rr.writeUInt32BE(60, 6); // TTL
+    rr.writeUInt16BE(4, 10);
+    ip.split('.').forEach((b, k) => (rr[12 + k] = Number(b)));
+    return rr;
+  });
+  return Buffer.concat([head, ...rrs]);
+}
+
+function main(argv: string[]): void {
+  const [listen, recordsFile, pidFile, upstreamArg = ''] = argv;
+  if (!listen || !recordsFile || !pidFile) return;
+  const upstreams = upstreamArg
+    .split(',')
+    .filter(Boolean)
+    .map((u) => {
+      const m = /^(.*?)(?::(\d+))?$/.exec(u)!;
+      return { host: m[1]!, port: m[2] ? Number(m[2]) : 53 };
+    });
+  let records: Records = { names: {} };
+  let mtime = -1;
+  const reload = (): boolean => {
+    try {
+      const st = statSync(recordsFile);
+      if (st.mtimeMs !== mtime) {
+        mtime = st.mtimeMs;
+        records = JSON.parse(readFileSync(recordsFile, 'utf8')) as Records;
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const server: Socket = createSocket({ type: 'udp4', reuseAddr: true });
+  const forwarder: Socket = createSocket('udp4');
+  const pending = new Map<number, { rinfo: RemoteInfo; origId: number; tries: number; msg: Buffer; timer: NodeJS.Timeout }>();
+  let nextId = 1;
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(watch);
+    for (const p of pending.values()) clearTimeout(p.timer);
+    server.close();
+    forwarder.close();
+    try {
+      if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true });
+    } catch {
+      /* gone */
+    }
+  };
+  const forward = (id: number) => {
+    const p = pending.get(id);
+    if (!p) return;
+    const up = upstreams[p.tries % Math.max(upstreams.length, 1)];
+    if (!up || p.tries >= Math.max(upstreams.length, 1) * 2) {
+      pending.delete(id);
+      const q = parseQuestion(p.msg);
+      if (q) server.send(answer(p.msg, q.end, [], 2), p.rinfo.port, p.rinfo.address); // SERVFAIL
+      return;
+    }
+    p.tries++;
+    const out = Buffer.from(p.msg);
+    out.writeUInt16BE(id, 0);
+    forwarder.send(out, up.port, up.host);
+    p.timer = setTimeout(() => forward(id), 2000);
+  };
+  forwarder.on('message', (msg) => {
+    if (msg.length < 12) return;
+    const p = pending.get(msg.readUInt16BE(0));
+    if (!p) return;
+    clearTimeout(p.timer);
+    pending.delete(msg.readUInt16BE(0));
+    const back = Buffer.from(msg);
+    back.writeUInt16BE(p.origId, 0);
+    server.send(back, p.rinfo.port, p.rinfo.address);
+  });
+  server.on('message', (msg, rinfo) => {
+    if (!reload()) return stop();
+    const q = parseQuestion(msg);
+    if (!q) return;
+    const name = q.name.replace(/\.$/, '');
+    const ips = records.names[name];
+    if (ips && (q.type === 1 || q.type === 28 || q.type === 255)) {
+      server.send(answer(msg, q.end, q.type === 28 ? [] : ips), rinfo.port, rinfo.address);
+      return;
+    }
+    const id = nextId;
+    nextId = (nextId % 65535) + 1;
+    pending.set(id, { rinfo, origId: msg.readUInt16BE(0), tries: 0, msg, timer: setTimeout(() => {}, 0) });
+    forward(id);
+  });
+  server.on('error', () => stop());
+  forwarder.on('error', () => {});
+  const watch = setInterval(() => {
+    if (!reload()) stop();
+  }, 1000);
+  server.bind(53, listen, () => {
+    reload();
+    writeFileSync(pidFile, String(process.pid));
+  });
+  process.on('SIGTERM', stop);
+}
+
+if (process.argv[1] && /berth-dns/.test(process.argv[1])) main(process.argv.slice(2));

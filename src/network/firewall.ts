@@ -1,0 +1,153 @@
+/**
+ * berth's packet filtering and NAT: one nftables table (`table ip berth`) whose chains never
+ * change; networks and published ports are elements of its sets and maps, so adding and
+ * removing them is one atomic `nft -f -` batch, and removal never needs a rule handle.
+ *
+ *  - masq_nets: subnets whose traffic leaving through a non-berth interface is masqueraded;
+ *  - same_bridge: "br . br" for every bridge; forwarding between two different berth bridges is
+ *    dropped (networks are isolated), and an internal bridge forwards only within itself;
+ *  - tcp_ports/udp_ports (and *_ip, keyed by host address too): published ports, DNAT'ed for
+ *    traffic to any local address, from outside (prerouting) and from the host itself (output,
+ *    including 127.0.0.1 thanks to route_localnet on the bridges and the masquerade below).
+ */
+import { failedPrecondition, internal } from '../lib/errors.js';
+import { execTool, haveTool } from '../sys/exec.js';
+import type { PortMapping } from './ports.js';
+
+export const TABLE = 'ip berth';
+/** Every berth bridge's name starts with this. */
+export const BRIDGE_PREFIX = 'berth';
+
+const TABLE_TEXT = `table ${TABLE} {
+  set masq_nets { type ipv4_addr; flags interval; }
+  set same_bridge { type ifname . ifname; }
+  set internal_bridges { type ifname; }
+  map tcp_ports { type inet_service : ipv4_addr . inet_service; }
+  map udp_ports { type inet_service : ipv4_addr . inet_service; }
+  map tcp_ports_ip { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
+  map udp_ports_ip { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
+  chain prerouting { type nat hook prerouting priority dstnat; policy accept; fib daddr type local jump ports; }
+  chain output { type nat hook output priority -100; policy accept; fib daddr type local jump ports; }
+  chain ports {
+    meta l4proto tcp dnat ip addr . port to ip daddr . tcp dport map @tcp_ports_ip
+    meta l4proto udp dnat ip addr . port to ip daddr . udp dport map @udp_ports_ip
+    meta l4proto tcp dnat ip addr . port to tcp dport map @tcp_ports
+    meta l4proto udp dnat ip addr . port to udp dport map @udp_ports
+  }
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept;
+    ip saddr 127.0.0.0/8 oifname "${BRIDGE_PREFIX}*" masquerade
+    ct status dnat iifname "${BRIDGE_PREFIX}*" oifname "${BRIDGE_PREFIX}*" masquerade
+    ip saddr @masq_nets oifname != "${BRIDGE_PREFIX}*" masquerade
+  }
+  chain forward { type filter hook forward priority filter; policy accept;
+    iifname "${BRIDGE_PREFIX}*" oifname "${BRIDGE_PREFIX}*" iifname . oifname != @same_bridge drop
+    iifname @internal_bridges iifname . oifname != @same_bridge drop
+    oifname @internal_bridges iifname . oifname != @same_bridge drop
+  }
+}
+`;
+
+export type FirewallBackend = 'nftables' | 'none';
+
+let backendCache: FirewallBackend | undefined;
+/** Which tool berth drives: nftables when `nft` is there (iptables alone is not supported yet). */
+export function firewallBackend(): FirewallBackend {
+  return (backendCache ??= haveTool('nft') ? 'nftables' : 'none');
+}
+
+function nft(text: string): { ok: boolean; err: string } {
+  const r = execTool('nft', ['-f', '-'], text);
+  return { ok: r.status === 0, err: r.stderr.trim().split('\n')[0] ?? '' };
+}
+
+/** Makes berth's table when it is not there (the caller holds the network lock). */
+export function ensureTable(): void {
+  if (firewallBackend() === 'none') throw failedPrecondition('networking needs nftables (the nft command) on the host: install the nftables package');
+  if (execTool('nft', ['list', 'table', ...TABLE.split(' ')]).status === 0) return;
+  const r = nft(TABLE_TEXT);
+  if (!r.ok) throw internal(`creating the nftables table ${TABLE}: ${r.err}`);
+}
+
+/** Runs a batch; makes the table first if it is missing. Returns nft's first error line, or ''. */
+function batch(lines: string[]): string {
+  if (lines.length === 0) return '';
+  let r = nft(lines.join('\n') + '\n');
+  if (!r.ok && /No such file or directory/.test(r.err)) {
+    ensureTable();
+    r = nft(lines.join('\n') + '\n');
+  }
+  return r.ok ? '' : r.err;
+}
+
+/** Removal: one batch, or line by line when some element is gone already. */
+function removeAll(lines: string[]): void {
+  if (batch(lines) === '') return;
+  for (const l of lines) batch([l]);
+}
+
+export interface BridgeRules {
+  bridge: string;
+  subnet: string;
+  internal: boolean;
+}
+
+function bridgeLines(b: BridgeRules, op: 'add' | 'delete'): string[] {
+  const out = [`${op} element ${TABLE} same_bridge { "${b.bridge}" . "${b.bridge}" }`];
+  if (b.internal) out.push(`${op} element ${TABLE} internal_bridges { "${b.bridge}" }`);
+  else out.push(`${op} element ${TABLE} masq_nets { ${b.subnet} }`);
+  return out;
+}
+
+export function addBridgeRules(b: BridgeRules): void {
+  const err = batch(bridgeLines(b, 'add'));
+  if (err) throw internal(`nftables rules for bridge ${b.bridge}: ${err}`);
+}
+
+export function removeBridgeRules(b: BridgeRules): void {
+  removeAll(bridgeLines(b, 'delete'));
+}
+
+export interface PublishedPort extends PortMapping {
+  containerIp: string;
+}
+
+function portKey(p: PublishedPort): { map: string; key: string } {
+  return p.hostIp ? { map: `${p.proto}_ports_ip`, key: `${p.hostIp} . ${p.hostPort}` } : { map: `${p.proto}_ports`, key: String(p.hostPort) };
+}
+
+/**
+ * DNATs published ports, all or none. A host port another berth container has published (in any
+ * berth root on this host) makes it fail with the port named.
+ */
+export function addPorts(ports: PublishedPort[]): void {
+  const lines = ports.map((p) => {
+    const { map, key } = portKey(p);
+    return `create element ${TABLE} ${map} { ${key} : ${p.containerIp} . ${p.containerPort} }`;
+  });
+  const err = batch(lines);
+  if (!err) return;
+  if (/File exists/.test(err)) {
+    const taken = ports.find((p) => {
+      const { map, key } = portKey(p);
+      return execTool('nft', ['get', 'element', ...TABLE.split(' '), map, `{ ${key} }`]).status === 0;
+    });
+    const p = taken ?? ports[0]!;
+    throw failedPrecondition(`driver failed programming external connectivity: Bind for ${p.hostIp || '0.0.0.0'}:${p.hostPort} failed: port is already allocated`);
+  }
+  throw internal(`nftables rules for published ports: ${err}`);
+}
+
+export function removePorts(ports: PublishedPort[]): void {
+  removeAll(
+    ports.map((p) => {
+      const { map, key } = portKey(p);
+      return `delete element ${TABLE} ${map} { ${key} }`;
+    }),
+  );
+}
+
+/** The table as nft prints it (for tests and `info`), or '' when it is not there. */
+export function listTable(): string {
+  const r = execTool('nft', ['list', 'table', ...TABLE.split(' ')]);
+  return r.status === 0 ? r.stdout : '';
+}

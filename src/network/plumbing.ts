@@ -1,0 +1,137 @@
+/**
+ * The kernel side: bridges, a persistent network namespace per container (a file under the run
+ * directory on which the namespace is bind-mounted, so it outlives no process and needs none), and
+ * a veth pair per attachment: the host end on the bridge, the other end renamed eth0.. inside the
+ * namespace with its address, MAC, MTU and routes. Each step is one shell script run by one spawn.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { internal } from '../lib/errors.js';
+import { execTool } from '../sys/exec.js';
+import { addBridgeRules, removeBridgeRules } from './firewall.js';
+
+export interface BridgeConfig {
+  name: string;
+  subnet: string;
+  gateway: string;
+  prefix: number;
+  mtu: number;
+  internal: boolean;
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function sh(script: string, what: string): void {
+  const r = execTool('sh', ['-ec', script]);
+  if (r.status !== 0) throw internal(`${what}: ${r.stderr.trim().split('\n').pop() || `exit ${r.status}`}`);
+}
+
+export function linkExists(name: string): boolean {
+  return existsSync(`/sys/class/net/${name}`);
+}
+
+function writeSysctl(path: string, value: string): void {
+  try {
+    if (readFileSync(path, 'utf8').trim() !== value) writeFileSync(path, value);
+  } catch (e) {
+    throw internal(`setting ${path} to ${value}: ${(e as Error).message}`);
+  }
+}
+
+/** Makes the bridge (addressed with the gateway, up) and its firewall elements, when missing. */
+export function ensureBridge(b: BridgeConfig): void {
+  if (!linkExists(b.name)) {
+    try {
+      sh(
+        [`ip link add ${q(b.name)} type bridge`, `ip link set ${q(b.name)} mtu ${b.mtu}`, `ip addr add ${b.gateway}/${b.prefix} dev ${q(b.name)}`, `ip link set ${q(b.name)} up`].join('\n'),
+        `creating bridge ${b.name}`,
+      );
+      // 127.0.0.1:PORT on the host, DNAT'ed to a container, leaves through the bridge.
+      writeSysctl(`/proc/sys/net/ipv4/conf/${b.name}/route_localnet`, '1');
+      if (!b.internal) writeSysctl('/proc/sys/net/ipv4/ip_forward', '1');
+    } catch (e) {
+      execTool('ip', ['link', 'del', b.name]);
+      throw e;
+    }
+  }
+  try {
+    addBridgeRules({ bridge: b.name, subnet: b.subnet, internal: b.internal });
+  } catch (e) {
+    execTool('ip', ['link', 'del', b.name]);
+    throw e;
+  }
+}
+
+export function removeBridge(b: Pick<BridgeConfig, 'name' | 'subnet' | 'internal'>): void {
+  execTool('ip', ['link', 'del', b.name]);
+  removeBridgeRules({ bridge: b.name, subnet: b.subnet, internal: b.internal });
+}
+
+function isMounted(path: string): boolean {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A new network namespace bound on `path` (nothing when it is there already). Where the directory
+ * sits on a shared mount the bind cannot be made; then the directory becomes a private mount of
+ * itself first, as `ip netns` does with /run/netns.
+ */
+export function createNetns(path: string): void {
+  if (isMounted(path)) return;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, '');
+  let r = execTool('unshare', [`--net=${path}`, 'true']);
+  if (r.status !== 0) {
+    const dir = dirname(path);
+    if (!isMounted(dir)) execTool('mount', ['--bind', dir, dir]);
+    execTool('mount', ['--make-private', dir]);
+    r = execTool('unshare', [`--net=${path}`, 'true']);
+  }
+  if (r.status !== 0) throw internal(`creating the network namespace ${path}: ${r.stderr.trim()}`);
+}
+
+export function deleteNetns(path: string): void {
+  if (isMounted(path)) execTool('umount', ['-l', path]);
+  execTool('rm', ['-f', path]);
+}
+
+export interface Endpoint {
+  /** the host end, on the bridge */
+  hostVeth: string;
+  /** eth0, eth1, ... in the container */
+  ifname: string;
+  bridge: string;
+  ip: string;
+  prefix: number;
+  gateway: string;
+  mac: string;
+  mtu: number;
+  /** the container's default route goes through this one (its first non-internal network) */
+  defaultRoute: boolean;
+}
+
+/** A veth pair from the bridge into the namespace, addressed and up. */
+export function attachEndpoint(netns: string, e: Endpoint): void {
+  const inside = ['link set lo up', `addr add ${e.ip}/${e.prefix} dev ${e.ifname}`, `link set ${e.ifname} up`];
+  if (e.defaultRoute) inside.push(`route add default via ${e.gateway} dev ${e.ifname}`);
+  try {
+    sh(
+      [
+        `ip link add ${q(e.hostVeth)} mtu ${e.mtu} master ${q(e.bridge)} up type veth peer name ${q(e.ifname)} mtu ${e.mtu} address ${e.mac} netns ${q(netns)}`,
+        `nsenter --net=${q(netns)} ip -batch - <<'EOF'\n${inside.join('\n')}\nEOF`,
+      ].join('\n'),
+      `connecting ${e.ifname} (${e.ip}) to bridge ${e.bridge}`,
+    );
+  } catch (err) {
+    execTool('ip', ['link', 'del', e.hostVeth]);
+    throw err;
+  }
+}
+
+export function detachEndpoint(hostVeth: string): void {
+  if (linkExists(hostVeth)) execTool('ip', ['link', 'del', hostVeth]);
+}
