@@ -774,11 +774,8 @@ export class ContainerService {
     }
     if (rec.State.Status === 'running') return;
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
-    if (rec.NetworkSettings) {
-      (await this.networks()).down(rec.Id);
-      rec.PortsUp = undefined;
-      this.save(rec);
-    }
+    // (Not saved: rm may be removing the record right now; PortsUp counts only while running.)
+    if (rec.NetworkSettings) (await this.networks()).down(rec.Id);
     if (rec.AutoRemove) {
       await this.remove(rec.Id, true, true);
       return;

@@ -165,6 +165,7 @@ export class NetworkService {
   /** Subnets in use: the host's routes (but default ones) and every berth network of this root. */
   private usedSubnets(except?: string): { subnet: Subnet; what: string }[] {
     const used: { subnet: Subnet; what: string }[] = [];
+    for (const n of this.list()) if (n.Bridge !== except) used.push({ subnet: parseCidr(n.Subnet), what: `network ${n.Name}` });
     const r = execTool('ip', ['-4', '-o', 'route', 'show', 'table', 'all']);
     for (const line of r.stdout.split('\n')) {
       const f = line.trim().split(/\s+/);
@@ -179,7 +180,6 @@ export class NetworkService {
       if (base === undefined) continue;
       used.push({ subnet: { base, prefix: Number(m[2]) }, what: `the host's route ${dst}${dev ? ` (dev ${dev})` : ''}` });
     }
-    for (const n of this.list()) if (n.Bridge !== except) used.push({ subnet: parseCidr(n.Subnet), what: `network ${n.Name}` });
     return used;
   }
 

@@ -17,6 +17,8 @@ describe('berth run', { skip }, () => {
   before(() => assert.equal(berth('starter').status, 0));
   after(() => {
     for (const id of berth('ps', '-aq').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
+    // The default network's bridge goes with the last container (and what a crash left).
+    berth('network', 'prune', '-f');
     cleanupTmp();
   });
 
@@ -61,7 +63,7 @@ describe('berth run', { skip }, () => {
   });
 
   it('gives the container its own pid, uts and network namespaces and Docker-like defaults', () => {
-    const r = berth('run', '--rm', '-h', 'boxy', '-e', 'GREETING=hi', '-w', '/tmp', 'busybox', 'sh', '-c', 'echo $$ $(hostname) $GREETING $(pwd); ls /sys/class/net; grep CapEff /proc/self/status');
+    const r = berth('run', '--rm', '--network', 'none', '-h', 'boxy', '-e', 'GREETING=hi', '-w', '/tmp', 'busybox', 'sh', '-c', 'echo $$ $(hostname) $GREETING $(pwd); ls /sys/class/net; grep CapEff /proc/self/status');
     assert.equal(r.status, 0, r.stderr);
     const [first, net, caps] = r.stdout.trim().split('\n');
     assert.equal(first, '1 boxy hi /tmp');
@@ -114,6 +116,8 @@ describe('berth run -d: detached containers under their monitor', { skip }, () =
   before(() => assert.equal(berth('starter').status, 0));
   after(() => {
     for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
+    // The default network's bridge goes with the last container (and what a crash left).
+    berth('network', 'prune', '-f');
     cleanupTmp();
   });
 
@@ -210,6 +214,8 @@ describe('container lifecycle commands and run options', { skip }, () => {
   before(() => assert.equal(berth('starter').status, 0));
   after(() => {
     for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
+    // The default network's bridge goes with the last container (and what a crash left).
+    berth('network', 'prune', '-f');
     cleanupTmp();
   });
 
@@ -305,6 +311,8 @@ describe('volumes', { skip }, () => {
   before(() => assert.equal(berth('starter').status, 0));
   after(() => {
     for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', '-v', id);
+    // The default network's bridge goes with the last container (and what a crash left).
+    berth('network', 'prune', '-f');
     cleanupTmp();
   });
 
@@ -350,6 +358,8 @@ describe('devices, block I/O limits, update and ps filters', { skip }, () => {
   before(() => assert.equal(berth('starter').status, 0));
   after(() => {
     for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', '-v', id);
+    // The default network's bridge goes with the last container (and what a crash left).
+    berth('network', 'prune', '-f');
     cleanupTmp();
   });
 

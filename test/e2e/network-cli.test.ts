@@ -1,0 +1,348 @@
+/**
+ * Networking as a user types it: the default bridge, user-defined networks, published ports,
+ * DNS between containers, isolation, --internal, cleanup, concurrency and bad input. Traffic goes
+ * only to loopback, to the containers' own subnets, and to an "outside" network namespace this
+ * test makes (a veth from the host), never anywhere else; DNS forwarding goes to a stand-in server
+ * on 127.0.0.1. Everything is observed from outside too: ip link, nft's rule set, /proc/mounts.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { answer, parseQuestion } from '../../src/network/dns-server.js';
+import { berthPackageRoot } from '../../src/sys/paths.js';
+import { cleanupTmp, isRoot, tmp } from '../helpers.js';
+
+const bin = join(berthPackageRoot(), 'bin', 'berth');
+const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const skip = !isRoot
+  ? 'needs root'
+  : !existsSync(join(berthPackageRoot(), 'dist', 'berth.cjs'))
+    ? 'not built (npm run build)'
+    : !have('nft') || !have('ip') || !have('unshare') || !have('nsenter')
+      ? 'needs nft, ip, unshare and nsenter'
+      : false;
+
+const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+const links = () => sh('ip -o link show').stdout;
+const nftTable = () => sh('nft list table ip berth 2>/dev/null').stdout;
+
+/** An HTTP GET over a plain socket (busybox httpd answers HTTP/1.0). */
+function httpGet(host: string, port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port }, () => s.write(`GET ${path} HTTP/1.0\r\n\r\n`));
+    let data = '';
+    s.setTimeout(5000, () => s.destroy(new Error('timeout')));
+    s.on('data', (d) => (data += d));
+    s.on('end', () => resolve(data));
+    s.on('error', reject);
+  });
+}
+
+/** A port nothing listens on now, on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+describe('berth networking', { skip }, () => {
+  const root = tmp('berth-net-root-');
+  const runroot = tmp('berth-net-runroot-');
+  const tag = randomBytes(3).toString('hex');
+  let dnsPort = 0;
+  let dnsServer: Socket | undefined;
+  const env = () => ({ ...process.env, BERTH_DNS_UPSTREAM: `127.0.0.1:${dnsPort}` });
+  const berth = (...args: string[]) => spawnSync(bin, ['--root', root, '--runroot', runroot, ...args], { encoding: 'utf8', timeout: 60_000, env: env() });
+  const berthAsync = (...args: string[]) =>
+    new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(bin, ['--root', root, '--runroot', runroot, ...args], { env: env() });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
+    });
+  const inspect = (name: string) => JSON.parse(berth('inspect', name).stdout)[0];
+  const ipOf = (name: string, net: string) => inspect(name).NetworkSettings.Networks[net].IPAddress as string;
+  // The "outside": a network namespace with a veth to the host (10.253.N.1 on the host side).
+  const outNs = join(tmp('berth-net-outside-'), 'ns');
+  const third = 1 + (parseInt(tag.slice(0, 2), 16) % 250);
+  const outHostIp = `10.253.${third}.1`;
+  const outIp = `10.253.${third}.2`;
+  const outVeth = `bto${tag}`;
+  let outListener: ReturnType<typeof spawn> | undefined;
+  const outLog = join(tmp('berth-net-outlog-'), 'seen');
+  const nets: string[] = [];
+
+  before(async () => {
+    assert.equal(berth('starter').status, 0);
+    // A stand-in upstream DNS server on loopback: every A query for *.outside.test is 10.1.2.3.
+    dnsServer = createSocket('udp4');
+    dnsServer.on('message', (msg, r) => {
+      const q = parseQuestion(msg);
+      if (!q) return;
+      dnsServer!.send(answer(msg, q.end, q.name.endsWith('outside.test') && q.type === 1 ? ['10.1.2.3'] : [], q.name.endsWith('outside.test') ? 0 : 3), r.port, r.address);
+    });
+    await new Promise<void>((res) => dnsServer!.bind(0, '127.0.0.1', () => res()));
+    dnsPort = dnsServer.address().port;
+    writeFileSync(outNs, '');
+    const mk = sh(
+      [
+        `unshare --net=${outNs} true`,
+        `ip link add ${outVeth} type veth peer name eth0 netns ${outNs}`,
+        `ip addr add ${outHostIp}/30 dev ${outVeth}`,
+        `ip link set ${outVeth} up`,
+        `nsenter --net=${outNs} sh -c 'ip link set lo up; ip addr add ${outIp}/30 dev eth0; ip link set eth0 up; ip route add default via ${outHostIp}'`,
+      ].join(' && '),
+    );
+    assert.equal(mk.status, 0, mk.stderr);
+    // A listener in the outside namespace that writes the peer address of each connection.
+    outListener = spawn('nsenter', [`--net=${outNs}`, process.execPath, '-e', `require('net').createServer((s)=>{require('fs').appendFileSync(${JSON.stringify(outLog)}, s.remoteAddress+'\\n'); s.end('outside\\n')}).listen(9000, '${outIp}')`], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !sh(`nsenter --net=${outNs} cat /proc/net/tcp`).stdout.includes(':2328 '); i++) await new Promise((r) => setTimeout(r, 20));
+  });
+
+  after(() => {
+    for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
+    for (const n of nets) berth('network', 'rm', n);
+    berth('network', 'prune', '-f');
+    outListener?.kill('SIGKILL');
+    sh(`ip link del ${outVeth} 2>/dev/null; umount ${outNs} 2>/dev/null`);
+    dnsServer?.close();
+    cleanupTmp();
+  });
+
+  const network = (name: string, ...args: string[]) => {
+    const r = berth('network', 'create', ...args, name);
+    assert.equal(r.status, 0, r.stderr);
+    nets.push(name);
+    return r.stdout.trim();
+  };
+
+  it('puts a container on the default bridge: eth0, an address, a default route; masquerades its traffic out; rm leaves nothing', () => {
+    const r = berth('run', '--name', `d-${tag}`, 'busybox', 'sh', '-c', `ip -o -4 addr show eth0; ip route; echo hi | nc -w 3 ${outIp} 9000`);
+    assert.equal(r.status, 0, r.stderr);
+    const ip = ipOf(`d-${tag}`, 'bridge');
+    assert.match(r.stdout, new RegExp(`eth0\\s+inet ${ip.replace(/\./g, '\\.')}/16`));
+    assert.match(r.stdout, /^default via \S+ dev eth0/m);
+    assert.match(r.stdout, /outside/);
+    // The outside saw the host's address, not the container's: masqueraded.
+    assert.equal(readFileSync(outLog, 'utf8').trim().split('\n').pop(), outHostIp);
+    const id = inspect(`d-${tag}`).Id as string;
+    assert.equal(berth('rm', `d-${tag}`).status, 0);
+    assert.ok(!links().includes(`bv${id.slice(0, 11)}`));
+    assert.ok(!readFileSync('/proc/mounts', 'utf8').includes(id));
+    assert.ok(!nftTable().includes(`${ip} `));
+  });
+
+  it('lets containers on a user-defined network reach each other by name and alias, and forwards other names upstream', async () => {
+    network(`app-${tag}`);
+    const srv = berth('run', '-d', '--name', `srv-${tag}`, '--network', `app-${tag}`, '--network-alias', `db-${tag}`, 'busybox', 'sh', '-c', 'echo page > /i.txt; httpd -f -p 80 -h /');
+    assert.equal(srv.status, 0, srv.stderr);
+    // (Not spawnSync: the stand-in DNS server answers from this process's event loop.)
+    const r = await berthAsync('run', '--rm', '--network', `app-${tag}`, 'busybox', 'sh', '-c', `cat /etc/resolv.conf; for h in srv-${tag} db-${tag}; do printf 'GET /i.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 3 $h 80 | tail -1; done; nslookup a.outside.test`);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const gw = inspect(`srv-${tag}`).NetworkSettings.Networks[`app-${tag}`].Gateway;
+    assert.match(r.stdout, new RegExp(`^nameserver ${gw}$`, 'm'));
+    assert.equal(r.stdout.split('\n').filter((l) => l === 'page').length, 2, r.stdout);
+    assert.match(r.stdout, /Address: 10\.1\.2\.3/);
+    // On the default bridge, names are not resolved (as Docker), and resolv.conf is the host's.
+    const d = berth('run', '--rm', 'busybox', 'sh', '-c', `nslookup srv-${tag} 2>&1; cat /etc/resolv.conf`);
+    assert.doesNotMatch(d.stdout, new RegExp(`nameserver ${gw}`));
+    assert.equal(berth('rm', '-f', `srv-${tag}`).status, 0);
+    // The network's DNS server stops with its last container.
+    const net = JSON.parse(berth('network', 'inspect', `app-${tag}`).stdout)[0];
+    assert.ok(!existsSync(join(runroot, 'dns', `${net.Id}.pid`)));
+  });
+
+  it('publishes ports: reachable on 127.0.0.1 and the host\'s other addresses, shown by port, ps and inspect, gone after rm', async () => {
+    const hp = await freePort();
+    const r = berth('run', '-d', '--name', `web-${tag}`, '-p', `${hp}:8080`, '-p', '9090/udp', 'busybox', 'sh', '-c', 'echo hello-web > /w.txt; httpd -f -p 8080 -h /');
+    assert.equal(r.status, 0, r.stderr);
+    const page = await httpGet('127.0.0.1', hp, '/w.txt');
+    assert.match(page, /hello-web/);
+    assert.match(await httpGet(`${outHostIp}`, hp, '/w.txt'), /hello-web/);
+    const port = berth('port', `web-${tag}`).stdout;
+    assert.match(port, new RegExp(`^8080/tcp -> 0\\.0\\.0\\.0:${hp}$`, 'm'));
+    assert.match(port, /^9090\/udp -> 0\.0\.0\.0:\d+$/m);
+    assert.equal(berth('port', `web-${tag}`, '8080').stdout, `0.0.0.0:${hp}\n`);
+    assert.match(berth('ps').stdout, new RegExp(`0\\.0\\.0\\.0:${hp}->8080/tcp`));
+    assert.deepEqual(inspect(`web-${tag}`).NetworkSettings.Ports['8080/tcp'], [{ HostIp: '0.0.0.0', HostPort: String(hp) }]);
+    assert.match(nftTable(), new RegExp(`${hp} : \\S+ \\. 8080`));
+    // From another container, through the host's address (hairpin through the DNAT).
+    const other = berth('run', '--rm', 'busybox', 'sh', '-c', `printf 'GET /w.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${outHostIp} ${hp} | tail -1`);
+    assert.equal(other.stdout.trim(), 'hello-web', other.stderr);
+    assert.equal(berth('rm', '-f', `web-${tag}`).status, 0);
+    assert.doesNotMatch(nftTable(), new RegExp(`${hp} : `));
+  });
+
+  it('refuses a host port that is taken, before the container starts, and leaves nothing behind', async () => {
+    const server: Server = createServer();
+    await new Promise<void>((res) => server.listen(0, '0.0.0.0', () => res()));
+    const hp = (server.address() as { port: number }).port;
+    try {
+      const before = links();
+      const r = berth('run', '-d', '--name', `busy-${tag}`, '-p', `${hp}:80`, 'busybox', 'sleep', '30');
+      assert.equal(r.status, 125);
+      assert.match(r.stderr, new RegExp(`Bind for 0\\.0\\.0\\.0:${hp} failed: port is already allocated`));
+      assert.equal(r.stderr.split('\n').filter(Boolean).length, 1);
+      assert.equal(berth('ps', '-aq').stdout, '');
+      assert.equal(links().split('\n').filter((l) => / bv/.test(l)).length, before.split('\n').filter((l) => / bv/.test(l)).length);
+      assert.doesNotMatch(nftTable(), new RegExp(`${hp} : `));
+      // Its address went back: the default network has no endpoint left.
+      assert.deepEqual(JSON.parse(berth('network', 'inspect', 'bridge').stdout)[0].Containers, {});
+      // Two berth containers on one host port: the second is refused.
+      const a = berth('run', '-d', '--name', `p1-${tag}`, '-p', `${hp + 1}:80`, 'busybox', 'sleep', '30');
+      if (a.status === 0) {
+        const b = berth('run', '-d', '--name', `p2-${tag}`, '-p', `${hp + 1}:80`, 'busybox', 'sleep', '30');
+        assert.equal(b.status, 125);
+        assert.match(b.stderr, /port is already allocated/);
+        assert.equal(berth('ps', '-aq').stdout.split('\n').filter(Boolean).length, 1);
+        berth('rm', '-f', `p1-${tag}`);
+      }
+    } finally {
+      server.close();
+    }
+  });
+
+  it('isolates networks from each other, and --internal networks from the outside', () => {
+    network(`n1-${tag}`);
+    network(`n2-${tag}`);
+    network(`in-${tag}`, '--internal');
+    assert.equal(berth('run', '-d', '--name', `a-${tag}`, '--network', `n1-${tag}`, 'busybox', 'sh', '-c', 'echo a > /a.txt; httpd -f -p 80 -h /').status, 0);
+    const aIp = ipOf(`a-${tag}`, `n1-${tag}`);
+    const get = `printf 'GET /a.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${aIp} 80 | tail -1`;
+    assert.equal(berth('run', '--rm', '--network', `n1-${tag}`, 'busybox', 'sh', '-c', get).stdout.trim(), 'a');
+    assert.equal(berth('run', '--rm', '--network', `n2-${tag}`, 'busybox', 'sh', '-c', get).stdout.trim(), '');
+    const out = `echo hi | nc -w 2 ${outIp} 9000`;
+    assert.match(berth('run', '--rm', '--network', `n2-${tag}`, 'busybox', 'sh', '-c', out).stdout, /outside/);
+    const internal = berth('run', '--rm', '--network', `in-${tag}`, 'busybox', 'sh', '-c', `${out}; ip route`);
+    assert.doesNotMatch(internal.stdout, /outside/);
+    assert.doesNotMatch(internal.stdout, /default/);
+    // An internal network's containers still reach each other.
+    assert.equal(berth('run', '-d', '--name', `ia-${tag}`, '--network', `in-${tag}`, 'busybox', 'sh', '-c', 'echo a > /a.txt; httpd -f -p 80 -h /').status, 0);
+    const iget = `printf 'GET /a.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ia-${tag} 80 | tail -1`;
+    assert.equal(berth('run', '--rm', '--network', `in-${tag}`, 'busybox', 'sh', '-c', iget).stdout.trim(), 'a');
+    berth('rm', '-f', `a-${tag}`, `ia-${tag}`);
+  });
+
+  it('gives concurrent runs on one network distinct addresses, and returns them on rm', async () => {
+    network(`cc-${tag}`, '--subnet', `10.251.${third}.0/24`, '--gateway', `10.251.${third}.254`, '--label', 'purpose=test');
+    const names = Array.from({ length: 6 }, (_, i) => `c${i}-${tag}`);
+    const rs = await Promise.all(names.map((n) => berthAsync('run', '-d', '--name', n, '--network', `cc-${tag}`, 'busybox', 'sleep', '60')));
+    for (const r of rs) assert.equal(r.status, 0, r.stderr);
+    const ips = names.map((n) => ipOf(n, `cc-${tag}`));
+    assert.equal(new Set(ips).size, names.length, ips.join(' '));
+    for (const ip of ips) assert.match(ip, new RegExp(`^10\\.251\\.${third}\\.\\d+$`));
+    assert.ok(!ips.includes(`10.251.${third}.254`));
+    const net = JSON.parse(berth('network', 'inspect', `cc-${tag}`).stdout)[0];
+    assert.equal(Object.keys(net.Containers).length, names.length);
+    assert.deepEqual(net.Labels, { purpose: 'test' });
+    assert.equal(net.IPAM.Config[0].Gateway, `10.251.${third}.254`);
+    assert.equal(berth('rm', '-f', ...names).status, 0);
+    assert.deepEqual(JSON.parse(berth('network', 'inspect', `cc-${tag}`).stdout)[0].Containers, {});
+    assert.equal(berth('run', '--rm', '--network', `cc-${tag}`, '--ip', `10.251.${third}.9`, 'busybox', 'sh', '-c', 'ip -o -4 addr show eth0').stdout.includes(`10.251.${third}.9/24`), true);
+  });
+
+  it('connects and disconnects a running container, with an alias', () => {
+    network(`x1-${tag}`);
+    network(`x2-${tag}`);
+    assert.equal(berth('run', '-d', '--name', `cx-${tag}`, '--network', `x1-${tag}`, 'busybox', 'sh', '-c', 'echo x > /x.txt; httpd -f -p 80 -h /').status, 0);
+    const c = berth('network', 'connect', '--alias', `web-${tag}`, `x2-${tag}`, `cx-${tag}`);
+    assert.equal(c.status, 0, c.stderr);
+    assert.match(berth('exec', `cx-${tag}`, 'ip', '-o', 'link').stdout, /eth1/);
+    const get = `printf 'GET /x.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 2 web-${tag} 80 | tail -1`;
+    assert.equal(berth('run', '--rm', '--network', `x2-${tag}`, 'busybox', 'sh', '-c', get).stdout.trim(), 'x');
+    assert.equal(berth('network', 'disconnect', `x2-${tag}`, `cx-${tag}`).status, 0);
+    assert.doesNotMatch(berth('exec', `cx-${tag}`, 'ip', '-o', 'link').stdout, /eth1/);
+    assert.equal(berth('run', '--rm', '--network', `x2-${tag}`, 'busybox', 'sh', '-c', get).stdout.trim(), '');
+    const rm = berth('network', 'rm', `x1-${tag}`);
+    assert.equal(rm.status, 125);
+    assert.match(rm.stderr, /has active endpoints/);
+    berth('rm', '-f', `cx-${tag}`);
+  });
+
+  it('cleans what a container left after its monitor and process were killed: at the next start and by network prune', () => {
+    assert.equal(berth('run', '-d', '--name', `k-${tag}`, '-p', '127.0.0.1::80', 'busybox', 'sleep', '60').status, 0);
+    const rec = inspect(`k-${tag}`);
+    const id = rec.Id as string;
+    const monitor = Number(sh(`ps -o ppid= -p ${rec.State.Pid}`).stdout.trim());
+    if (monitor > 1) process.kill(monitor, 'SIGKILL');
+    process.kill(rec.State.Pid, 'SIGKILL');
+    for (let i = 0; i < 100 && existsSync(`/proc/${rec.State.Pid}/stat`) && !readFileSync(`/proc/${rec.State.Pid}/stat`, 'utf8').includes(') Z'); i++) spawnSync('sleep', ['0.02']);
+    assert.ok(links().includes(`bv${id.slice(0, 11)}`), 'the crash left its veth');
+    // The next start cleans first and works.
+    assert.equal(berth('start', `k-${tag}`).status, 0);
+    assert.equal(berth('exec', `k-${tag}`, 'true').status, 0);
+    const pid2 = inspect(`k-${tag}`).State.Pid;
+    const mon2 = Number(sh(`ps -o ppid= -p ${pid2}`).stdout.trim());
+    if (mon2 > 1) process.kill(mon2, 'SIGKILL');
+    process.kill(pid2, 'SIGKILL');
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid2}/stat`) && !readFileSync(`/proc/${pid2}/stat`, 'utf8').includes(') Z'); i++) spawnSync('sleep', ['0.02']);
+    assert.equal(berth('network', 'prune', '-f').status, 0);
+    assert.ok(!links().includes(`bv${id.slice(0, 11)}`));
+    assert.ok(!readFileSync('/proc/mounts', 'utf8').includes(id));
+    assert.deepEqual(readdirSync(join(runroot, 'net')), []);
+    assert.doesNotMatch(nftTable(), /127\.0\.0\.1 \. \d+ :/);
+    berth('rm', '-f', `k-${tag}`);
+  });
+
+  it('rejects bad input with one clear line and exit 125, leaving nothing half-made', () => {
+    network(`ov-${tag}`, '--subnet', `10.250.${third}.0/24`);
+    const bridgesBefore = links().split('\n').filter((l) => / berth/.test(l)).length;
+    const netsBefore = berth('network', 'ls', '-q').stdout;
+    const cases: [string[], RegExp][] = [
+      [['network', 'create', '--subnet', `10.250.${third}.128/25`, `bad1-${tag}`], /Pool overlaps with other one on this address space \(network ov-/],
+      [['network', 'create', '--subnet', sh("ip -o -4 route | awk '$1 != \"default\" && $1 ~ /\\// {print $1; exit}'").stdout.trim() || '127.0.0.0/8', `bad2-${tag}`], /Pool overlaps/],
+      [['network', 'create', '--subnet', '10.0.0.0/33', `bad3-${tag}`], /invalid subnet "10\.0\.0\.0\/33"/],
+      [['network', 'create', '--subnet', '10.249.0.5/24', `bad4-${tag}`], /bits outside the prefix/],
+      [['network', 'create', '--subnet', '10.249.0.0/24', '--gateway', '10.248.0.1', `bad5-${tag}`], /not a host address of subnet/],
+      [['network', 'create', `ov-${tag}`], /already exists/],
+      [['run', '--rm', '-p', '99999:80', 'busybox', 'true'], /invalid port specification: "99999:80"/],
+      [['run', '--rm', '-p', '80/sctp', 'busybox', 'true'], /protocol "sctp"/],
+      [['run', '--rm', '-p', 'a:b:c:d', 'busybox', 'true'], /invalid port specification/],
+      [['run', '--rm', '--network', `missing-${tag}`, 'busybox', 'true'], new RegExp(`network missing-${tag} not found`)],
+      [['run', '--rm', '--network', 'none', '-p', '80', 'busybox', 'true'], /conflicting options: port publishing/],
+      [['run', '--rm', '--add-host', 'nocolon', 'busybox', 'true'], /--add-host/],
+      [['run', '--rm', '--dns', 'not-an-ip', 'busybox', 'true'], /--dns/],
+      [['run', '--rm', '--network', `ov-${tag}`, '--ip', '10.1.1.1', 'busybox', 'true'], /does not belong to network/],
+      [['network', 'connect', `missing-${tag}`, 'nobody'], /No such container|not found/],
+      [['network', 'rm', 'bridge'], /pre-defined network/],
+    ];
+    for (const [args, re] of cases) {
+      const r = berth(...args);
+      assert.equal(r.status, 125, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: ${r.stderr}`);
+    }
+    assert.equal(berth('run', '-d', '--name', `cn-${tag}`, '--network', 'none', 'busybox', 'sleep', '30').status, 0);
+    const cm = berth('network', 'connect', `missing-${tag}`, `cn-${tag}`);
+    assert.equal(cm.status, 125);
+    assert.match(cm.stderr, new RegExp(`network missing-${tag} not found`));
+    berth('rm', '-f', `cn-${tag}`);
+    assert.equal(berth('ps', '-aq').stdout, '');
+    assert.equal(berth('network', 'ls', '-q').stdout, netsBefore);
+    assert.equal(links().split('\n').filter((l) => / berth/.test(l)).length, bridgesBefore);
+    assert.deepEqual(JSON.parse(berth('network', 'inspect', `ov-${tag}`).stdout)[0].Containers, {});
+  });
+
+  it('says which firewall it drives in info, and removes a network\'s bridge and rules with it', () => {
+    assert.match(berth('info').stdout, /Firewall: nftables/);
+    const id = network(`gone-${tag}`, '--subnet', `10.249.${third}.0/24`);
+    const bridge = `berth${id.slice(0, 10)}`;
+    assert.ok(links().includes(`${bridge}:`));
+    assert.match(nftTable(), new RegExp(`10\\.249\\.${third}\\.0/24`));
+    assert.equal(berth('network', 'rm', `gone-${tag}`).status, 0);
+    assert.ok(!links().includes(`${bridge}:`));
+    assert.doesNotMatch(nftTable(), new RegExp(`10\\.249\\.${third}\\.0/24`));
+    assert.doesNotMatch(nftTable(), new RegExp(bridge));
+  });
+});
