@@ -68,7 +68,7 @@ if (dockerd && dockerCli) {
 } else dRun.error = 'docker (docker.io) not installed';
 
 // One running container each, for exec and commit.
-ok(berthBin, [...berth, 'run', '-d', '--name', 'execme', 'busybox', 'sleep', '600']);
+ok(berthBin, [...berth, 'run', '-d', '--network', 'none', '--name', 'execme', 'busybox', 'sleep', '600']);
 if (podman && !pRun.error) ok(podman, [...pm, 'run', '-d', '--network', 'none', '--name', 'execme', 'busybox', 'sleep', '600']);
 let commits = 0;
 const steps: [Row, () => number][] = [

@@ -49,6 +49,8 @@ export interface ContainerRecord {
   /** Containers on networks: endpoints, published ports (as asked; `PortsUp`: as taken at start). */
   NetworkSettings?: NetworkSettings;
   PortsUp?: NetworkSettings['Ports'];
+  /** Which start set its network up (cleanup tears down only that one). */
+  NetToken?: string;
 }
 
 export interface MountRecord {
@@ -398,7 +400,9 @@ export class ContainerService {
     // Its network namespace, veths, published ports and DNS names, before its process.
     const net = rec.NetworkSettings ? await this.networks() : undefined;
     if (net) {
-      rec.PortsUp = await net.up({ id: rec.Id, name: rec.Name, settings: rec.NetworkSettings! });
+      const up = await net.up({ id: rec.Id, name: rec.Name, settings: rec.NetworkSettings! });
+      rec.PortsUp = up.ports;
+      rec.NetToken = up.token;
       this.save(rec);
     }
     const netDown = () => {
@@ -775,7 +779,7 @@ export class ContainerService {
     if (rec.State.Status === 'running') return;
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
     // (Not saved: rm may be removing the record right now; PortsUp counts only while running.)
-    if (rec.NetworkSettings) (await this.networks()).down(rec.Id);
+    if (rec.NetworkSettings) (await this.networks()).down(rec.Id, rec.NetToken ?? '');
     if (rec.AutoRemove) {
       await this.remove(rec.Id, true, true);
       return;

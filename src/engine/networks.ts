@@ -90,6 +90,8 @@ export interface NetworkSettings {
 
 /** What the kernel has for a running container: removed by `down`. */
 interface UpState {
+  /** which start made it: a late cleanup of an earlier run must not tear down a newer one */
+  token: string;
   netns: string;
   endpoints: { net: string; veth: string; index: number }[];
   ports: PublishedPort[];
@@ -235,7 +237,7 @@ export class NetworkService {
     try {
       this.save(rec);
     } catch (e) {
-      removeBridge({ name: bridge, subnet: rec.Subnet, internal: rec.Internal });
+      removeBridge({ name: bridge, subnet: rec.Subnet, gateway: rec.Gateway, internal: rec.Internal });
       throw e;
     }
     return rec;
@@ -308,7 +310,7 @@ export class NetworkService {
 
   private teardownNetwork(n: NetworkRecord): void {
     stopDns(this.dns(n.Id));
-    removeBridge({ name: n.Bridge, subnet: n.Subnet, internal: n.Internal });
+    removeBridge({ name: n.Bridge, subnet: n.Subnet, gateway: n.Gateway, internal: n.Internal });
   }
 
   /**
@@ -428,7 +430,7 @@ export class NetworkService {
    * published ports (random ones chosen now), its names in its networks' DNS. Anything stale from
    * an earlier run goes first; on failure everything made here is undone. Returns the ports taken.
    */
-  async up(c: { id: string; name: string; settings: NetworkSettings }): Promise<PortMapping[]> {
+  async up(c: { id: string; name: string; settings: NetworkSettings }): Promise<{ ports: PortMapping[]; token: string }> {
     this.down(c.id);
     // Host ports: a listener on the host (checked by binding) or another container's mapping
     // (an nft map element: checked when it is added) makes it fail before the container starts.
@@ -447,7 +449,7 @@ export class NetworkService {
       if (port === 0) throw failedPrecondition('no free host port found for a published port');
       ports.push({ ...p, hostPort: port });
     }
-    const state: UpState = { netns: this.netnsPath(c.id), endpoints: [], ports: [], dns: [] };
+    const state: UpState = { token: randomBytes(8).toString('hex'), netns: this.netnsPath(c.id), endpoints: [], ports: [], dns: [] };
     const statePath = this.statePath(c.id);
     mkdirSync(join(statePath, '..'), { recursive: true });
     writeFileAtomic(statePath, JSON.stringify(state));
@@ -479,7 +481,7 @@ export class NetworkService {
       this.down(c.id);
       throw e;
     }
-    return ports;
+    return { ports, token: state.token };
   }
 
   private attachOne(c: { id: string; name: string }, n: NetworkRecord, ep: EndpointSettings, state: UpState, index: number, defaultRoute: boolean): void {
@@ -531,8 +533,11 @@ export class NetworkService {
     writeFileAtomic(f.records, JSON.stringify({ names: this.namesOf(cur) }));
   }
 
-  /** Tears down what `up` made for a container; nothing when there is nothing. */
-  down(containerId: string): void {
+  /**
+   * Tears down what `up` made for a container; nothing when there is nothing, or (with `token`)
+   * when what is there was made by another start than the one the caller knows.
+   */
+  down(containerId: string, token?: string): void {
     const statePath = this.statePath(containerId);
     let state: UpState;
     try {
@@ -540,6 +545,7 @@ export class NetworkService {
     } catch {
       return;
     }
+    if (token !== undefined && state.token !== token) return;
     this.locked(() => {
       if (state.ports.length) removePorts(state.ports);
       for (const e of state.endpoints) detachEndpoint(e.veth);

@@ -6,6 +6,11 @@
  *  - masq_nets: subnets whose traffic leaving through a non-berth interface is masqueraded;
  *  - same_bridge: "br . br" for every bridge; forwarding between two different berth bridges is
  *    dropped (networks are isolated), and an internal bridge forwards only within itself;
+ *  - nets and gateways: traffic from container to container is not tracked: with br_netfilter
+ *    loaded (bridge-nf-call-iptables=1, as podman and docker leave it) bridged packets pass the
+ *    IP hooks, and conntrack would cost them a third of their throughput; nothing berth does to
+ *    them needs state (isolation is stateless), and traffic to or from a gateway (the host: DNS,
+ *    NAT'ed ports) is tracked as usual;
  *  - tcp_ports/udp_ports (and *_ip, keyed by host address too): published ports, DNAT'ed for
  *    traffic to any local address, from outside (prerouting) and from the host itself (output,
  *    including 127.0.0.1 thanks to route_localnet on the bridges and the masquerade below).
@@ -20,12 +25,17 @@ export const BRIDGE_PREFIX = 'berth';
 
 const TABLE_TEXT = `table ${TABLE} {
   set masq_nets { type ipv4_addr; flags interval; }
+  set nets { type ipv4_addr; flags interval; }
+  set gateways { type ipv4_addr; }
   set same_bridge { type ifname . ifname; }
   set internal_bridges { type ifname; }
   map tcp_ports { type inet_service : ipv4_addr . inet_service; }
   map udp_ports { type inet_service : ipv4_addr . inet_service; }
   map tcp_ports_ip { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
   map udp_ports_ip { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
+  chain raw { type filter hook prerouting priority raw; policy accept;
+    ip saddr @nets ip daddr @nets ip saddr != @gateways ip daddr != @gateways notrack
+  }
   chain prerouting { type nat hook prerouting priority dstnat; policy accept; fib daddr type local jump ports; }
   chain output { type nat hook output priority -100; policy accept; fib daddr type local jump ports; }
   chain ports {
@@ -88,11 +98,12 @@ function removeAll(lines: string[]): void {
 export interface BridgeRules {
   bridge: string;
   subnet: string;
+  gateway: string;
   internal: boolean;
 }
 
 function bridgeLines(b: BridgeRules, op: 'add' | 'delete'): string[] {
-  const out = [`${op} element ${TABLE} same_bridge { "${b.bridge}" . "${b.bridge}" }`];
+  const out = [`${op} element ${TABLE} same_bridge { "${b.bridge}" . "${b.bridge}" }`, `${op} element ${TABLE} nets { ${b.subnet} }`, `${op} element ${TABLE} gateways { ${b.gateway} }`];
   if (b.internal) out.push(`${op} element ${TABLE} internal_bridges { "${b.bridge}" }`);
   else out.push(`${op} element ${TABLE} masq_nets { ${b.subnet} }`);
   return out;

@@ -55,16 +55,16 @@ export function ensureBridge(b: BridgeConfig): void {
     }
   }
   try {
-    addBridgeRules({ bridge: b.name, subnet: b.subnet, internal: b.internal });
+    addBridgeRules({ bridge: b.name, subnet: b.subnet, gateway: b.gateway, internal: b.internal });
   } catch (e) {
     execTool('ip', ['link', 'del', b.name]);
     throw e;
   }
 }
 
-export function removeBridge(b: Pick<BridgeConfig, 'name' | 'subnet' | 'internal'>): void {
+export function removeBridge(b: Pick<BridgeConfig, 'name' | 'subnet' | 'gateway' | 'internal'>): void {
   execTool('ip', ['link', 'del', b.name]);
-  removeBridgeRules({ bridge: b.name, subnet: b.subnet, internal: b.internal });
+  removeBridgeRules({ bridge: b.name, subnet: b.subnet, gateway: b.gateway, internal: b.internal });
 }
 
 function isMounted(path: string): boolean {
