@@ -46,7 +46,7 @@ const TABLE_TEXT = `table ${TABLE} {
   }
   chain postrouting { type nat hook postrouting priority srcnat; policy accept;
     ip saddr 127.0.0.0/8 oifname "${BRIDGE_PREFIX}*" masquerade
-    ct status dnat iifname "${BRIDGE_PREFIX}*" oifname "${BRIDGE_PREFIX}*" masquerade
+    ct status dnat ip saddr @nets oifname "${BRIDGE_PREFIX}*" masquerade
     ip saddr @masq_nets oifname != "${BRIDGE_PREFIX}*" masquerade
   }
   chain forward { type filter hook forward priority filter; policy accept;
