@@ -7,13 +7,15 @@
  * is measured with the same binaries and only the network path differs. Traffic stays on this host:
  * loopback and the subnets of the bridges and namespaces involved.
  *
- * Docker is left out: its bridge needs dockerd with --iptables, which rewrites the host's shared
- * filter and nat tables (DOCKER* chains, and the FORWARD policy set to DROP) and leaves them there
- * when it stops; on a host shared with other work that breaks podman's and berth's forwarding.
+ * Docker runs in a network namespace of its own (a dockerd this benchmark starts there, with its
+ * own data root and socket): its bridge needs --iptables, which would otherwise rewrite the host's
+ * shared filter and nat tables (DOCKER* chains, the FORWARD policy) and leave them behind. Its
+ * "host" side (the iperf3 and connection clients for published ports) runs in that namespace too.
+ * Docker publishes 127.0.0.1 ports through its userland proxy (docker-proxy), its default.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,11 +30,15 @@ const berth = ['--root', join(work, 'berth'), '--runroot', join(work, 'berth-run
 const podman = which('podman');
 const pm = ['--root', join(work, 'podman', 'storage'), '--runroot', join(work, 'podman', 'run')];
 const iperf = which('iperf3');
+const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
+const dockerCli = which('docker');
+const dockerNs = join(work, 'docker-netns');
+const dk = ['-H', `unix://${join(work, 'docker', 'docker.sock')}`];
 const children: ChildProcess[] = [];
 
 function ok(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim().split('\n').pop()}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(-6).join(' ')}: ${r.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' / ')}`);
   return r.stdout;
 }
 
@@ -54,6 +60,8 @@ async function servers(ns: string, iperfPort: number, connPort: number): Promise
 }
 
 /** iperf3 from a namespace (or the host) to host:port; Gbit/s received. */
+// (the engine's "host": docker's is its own namespace)
+let hostNs: string | undefined;
 function throughput(ns: string | undefined, host: string, port: number): number {
   const args = [iperf!, '-c', host, '-p', String(port), '-t', String(secs), '-J'];
   let last = '';
@@ -66,8 +74,18 @@ function throughput(ns: string | undefined, host: string, port: number): number 
   throw new Error(`iperf3 to ${host}:${port}: ${last}`);
 }
 
-/** Connections per second from the host to host:port, 8 at a time, each connect → read → close. */
-async function connRate(host: string, port: number): Promise<number> {
+/** Connections per second from the host (or a namespace) to host:port: a client process. */
+function connRate(host: string, port: number, ns?: string): number {
+  const script = `(${connLoop.toString()})(${JSON.stringify(host)}, ${port}, ${secs}).then((r) => process.stdout.write(String(r)), (e) => { process.stderr.write(String(e)); process.exitCode = 1; })`;
+  const args = [process.execPath, '-e', script];
+  const r = ns ? spawnSync('nsenter', [`--net=${ns}`, ...args], { encoding: 'utf8' }) : spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`connections to ${host}:${port}: ${r.stderr.slice(0, 200)}`);
+  return Number(r.stdout);
+}
+
+/** 8 loops, each connect → read → close, for `secs`; connections per second. Runs in a child. */
+async function connLoop(host: string, port: number, secs: number): Promise<number> {
+  const { connect } = await import('node:net');
   const end = Date.now() + secs * 1000;
   let n = 0;
   let failed = 0;
@@ -107,26 +125,29 @@ const fresh = (name: string): Result => {
   return r;
 };
 
+let round = 0;
 async function engineRun(name: string, bin: string, pre: string[]): Promise<void> {
   const res = fresh(name);
+  const [srv, cli] = [`srv${round}`, `cli${round}`];
+  hostNs = name === 'docker' ? dockerNs : undefined;
   const ip = name === 'berth' ? '{{.NetworkSettings.Networks.bridge.IPAddress}}' : '{{.NetworkSettings.IPAddress}}';
   const pid = (c: string) => ok(bin, [...pre, 'inspect', '--format', '{{.State.Pid}}', c]).trim();
   const [ipPort, connPort] = [await freePort(), await freePort()];
   try {
-    ok(bin, [...pre, 'run', '-d', '--name', 'srv', '-p', `127.0.0.1:${ipPort}:5201`, '-p', `127.0.0.1:${connPort}:7000`, 'busybox', 'sleep', '600']);
-    ok(bin, [...pre, 'run', '-d', '--name', 'cli', 'busybox', 'sleep', '600']);
-    const srvNs = `/proc/${pid('srv')}/ns/net`;
-    const cliNs = `/proc/${pid('cli')}/ns/net`;
-    const srvIp = ok(bin, [...pre, 'inspect', '--format', ip, 'srv']).trim();
+    ok(bin, [...pre, 'run', '-d', '--name', srv, '-p', `127.0.0.1:${ipPort}:5201`, '-p', `127.0.0.1:${connPort}:7000`, 'busybox', 'sleep', '600']);
+    ok(bin, [...pre, 'run', '-d', '--name', cli, 'busybox', 'sleep', '600']);
+    const srvNs = `/proc/${pid(srv)}/ns/net`;
+    const cliNs = `/proc/${pid(cli)}/ns/net`;
+    const srvIp = ok(bin, [...pre, 'inspect', '--format', ip, srv]).trim();
     await servers(srvNs, 5201, 7000);
     res.c2c = throughput(cliNs, srvIp, 5201);
-    res.pub = throughput(undefined, '127.0.0.1', ipPort);
-    res.conns = await connRate('127.0.0.1', connPort);
+    res.pub = throughput(hostNs, '127.0.0.1', ipPort);
+    res.conns = connRate('127.0.0.1', connPort, hostNs);
   } catch (e) {
     res.error = (e as Error).message.slice(0, 200);
   } finally {
     for (const c of children.splice(0)) c.kill('SIGKILL');
-    spawnSync(bin, [...pre, 'rm', '-f', 'srv', 'cli'], { stdio: 'ignore' });
+    spawnSync(bin, [...pre, 'rm', '-f', ...(name === 'podman' ? ['-t', '0'] : []), srv, cli], { stdio: 'ignore' });
   }
 }
 
@@ -153,7 +174,7 @@ async function kernelRun(): Promise<void> {
     await servers(a, 5201, 7000);
     res.c2c = throughput(b, '10.254.78.1', 5201);
     res.pub = throughput(undefined, '10.254.77.2', 5201);
-    res.conns = await connRate('10.254.77.2', 7000);
+    res.conns = connRate('10.254.77.2', 7000);
   } catch (e) {
     res.error = (e as Error).message.slice(0, 200);
   } finally {
@@ -178,10 +199,26 @@ if (podman) {
     podmanError = (e as Error).message.slice(0, 200);
   }
 }
+let docker: ChildProcess | undefined;
+let dockerError = dockerd && dockerCli ? '' : 'docker (docker.io) not installed';
+if (!dockerError) {
+  try {
+    writeFileSync(dockerNs, '');
+    ok('unshare', [`--net=${dockerNs}`, 'true']);
+    ok('nsenter', [`--net=${dockerNs}`, 'ip', 'link', 'set', 'lo', 'up']);
+    docker = spawn('nsenter', [`--net=${dockerNs}`, dockerd!, '--data-root', join(work, 'docker', 'data'), '--exec-root', join(work, 'docker', 'exec'), ...dk, '--pidfile', join(work, 'docker', 'docker.pid')], { stdio: 'ignore' });
+    for (let i = 0; i < 150 && spawnSync(dockerCli!, [...dk, 'version'], { stdio: 'ignore' }).status !== 0; i++) await sleep(100);
+    ok(dockerCli!, [...dk, 'load', '-i', archive]);
+  } catch (e) {
+    dockerError = (e as Error).message.slice(0, 200);
+  }
+}
 for (let i = 0; i < rounds; i++) {
   await kernelRun();
   await engineRun('berth', berthBin, berth);
   if (!podmanError) await engineRun('podman', podman!, pm);
+  if (!dockerError) await engineRun('docker', dockerCli!, dk);
+  round++;
 }
 const med = (rs: Result[], k: 'c2c' | 'pub' | 'conns') => {
   const xs = rs.map((r) => r[k]).filter((x): x is number => x !== undefined);
@@ -189,11 +226,13 @@ const med = (rs: Result[], k: 'c2c' | 'pub' | 'conns') => {
 };
 const results: Record<string, Result> = {};
 for (const [name, rs] of Object.entries(all)) {
-  const err = rs.find((r) => r.error)?.error;
-  results[name] = err ? { error: err } : { c2c: med(rs, 'c2c'), pub: med(rs, 'pub'), conns: med(rs, 'conns') };
+  // A round that failed is reported; the medians are of the rounds that worked.
+  for (const r of rs) if (r.error) console.log(`${name}: a round failed: ${r.error}`);
+  const good = rs.filter((r) => !r.error);
+  results[name] = good.length === 0 ? { error: rs[0]!.error } : { c2c: med(good, 'c2c'), pub: med(good, 'pub'), conns: med(good, 'conns') };
 }
 if (podmanError) results.podman = { error: podmanError };
-results.docker = { error: 'skipped: its bridge needs dockerd --iptables, which rewrites the shared host firewall (see bench/network.ts)' };
+if (dockerError) results.docker = { error: dockerError };
 
 const f = (v: number | undefined, d = 2) => (v === undefined ? '-' : v.toFixed(d));
 const k = results.kernel!;
@@ -209,8 +248,20 @@ for (const [name, r] of Object.entries(results)) {
 const b = results.berth!;
 const p = results.podman!;
 if (!b.error && !p.error) console.log(`\nberth / podman: ctr→ctr ${f(b.c2c! / p.c2c!)}, host→published ${f(b.pub! / p.pub!)}, conn/s ${f(b.conns! / p.conns!)}`);
-console.log('(kernel: two namespaces joined by a veth pair, and the host → a namespace over a veth; no bridge, no NAT)');
+const d = results.docker!;
+if (!b.error && !d.error) console.log(`berth / docker: ctr→ctr ${f(b.c2c! / d.c2c!)}, host→published ${f(b.pub! / d.pub!)}, conn/s ${f(b.conns! / d.conns!)}`);
+console.log('(kernel: two namespaces joined by a veth pair, and the host → a namespace over a veth; no bridge, no NAT;');
+console.log(' docker: dockerd in a network namespace of its own, 127.0.0.1 ports through its docker-proxy)');
 
 ok(berthBin, [...berth, 'network', 'prune', '-f']);
 if (podman) spawnSync(podman, [...pm, 'system', 'reset', '-f'], { stdio: 'ignore' });
+if (docker) {
+  try {
+    process.kill(Number(readFileSync(join(work, 'docker', 'docker.pid'), 'utf8')), 'SIGTERM');
+  } catch {
+    docker.kill('SIGTERM');
+  }
+  await new Promise((r) => docker!.once('exit', r));
+  spawnSync('sh', ['-c', `grep ' ${work}' /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l`]);
+}
 rmSync(work, { recursive: true, force: true });

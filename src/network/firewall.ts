@@ -17,6 +17,7 @@
  */
 import { failedPrecondition, internal } from '../lib/errors.js';
 import { execTool, haveTool } from '../sys/exec.js';
+import { iptablesAddBridge, iptablesAddPorts, iptablesEnsure, iptablesList, iptablesRemoveBridge, iptablesRemovePorts } from './firewall-iptables.js';
 import type { PortMapping } from './ports.js';
 
 export const TABLE = 'ip berth';
@@ -27,6 +28,7 @@ const TABLE_TEXT = `table ${TABLE} {
   set masq_nets { type ipv4_addr; flags interval; }
   set nets { type ipv4_addr; flags interval; }
   set gateways { type ipv4_addr; }
+  set bridges { type ifname; }
   set same_bridge { type ifname . ifname; }
   set internal_bridges { type ifname; }
   map tcp_ports { type inet_service : ipv4_addr . inet_service; }
@@ -50,19 +52,25 @@ const TABLE_TEXT = `table ${TABLE} {
     ip saddr @masq_nets oifname != "${BRIDGE_PREFIX}*" masquerade
   }
   chain forward { type filter hook forward priority filter; policy accept;
-    iifname "${BRIDGE_PREFIX}*" oifname "${BRIDGE_PREFIX}*" iifname . oifname != @same_bridge drop
+    iifname @bridges oifname @bridges iifname . oifname != @same_bridge drop
     iifname @internal_bridges iifname . oifname != @same_bridge drop
     oifname @internal_bridges iifname . oifname != @same_bridge drop
   }
 }
 `;
 
-export type FirewallBackend = 'nftables' | 'none';
+export type FirewallBackend = 'nftables' | 'iptables' | 'none';
 
 let backendCache: FirewallBackend | undefined;
-/** Which tool berth drives: nftables when `nft` is there (iptables alone is not supported yet). */
+/**
+ * Which tool berth drives: nftables when `nft` is there, else iptables (firewall-iptables.ts);
+ * BERTH_FIREWALL=nftables|iptables chooses.
+ */
 export function firewallBackend(): FirewallBackend {
-  return (backendCache ??= haveTool('nft') ? 'nftables' : 'none');
+  if (backendCache) return backendCache;
+  const want = process.env.BERTH_FIREWALL;
+  if (want === 'nftables' || want === 'iptables') return (backendCache = want);
+  return (backendCache = haveTool('nft') ? 'nftables' : haveTool('iptables') && haveTool('iptables-restore') ? 'iptables' : 'none');
 }
 
 function nft(text: string): { ok: boolean; err: string } {
@@ -72,7 +80,8 @@ function nft(text: string): { ok: boolean; err: string } {
 
 /** Makes berth's table when it is not there (the caller holds the network lock). */
 export function ensureTable(): void {
-  if (firewallBackend() === 'none') throw failedPrecondition('networking needs nftables (the nft command) on the host: install the nftables package');
+  if (firewallBackend() === 'none') throw failedPrecondition('networking needs nftables or iptables on the host: install the nftables package');
+  if (firewallBackend() === 'iptables') return iptablesEnsure();
   if (execTool('nft', ['list', 'table', ...TABLE.split(' ')]).status === 0) return;
   const r = nft(TABLE_TEXT);
   if (!r.ok) throw internal(`creating the nftables table ${TABLE}: ${r.err}`);
@@ -103,18 +112,22 @@ export interface BridgeRules {
 }
 
 function bridgeLines(b: BridgeRules, op: 'add' | 'delete'): string[] {
-  const out = [`${op} element ${TABLE} same_bridge { "${b.bridge}" . "${b.bridge}" }`, `${op} element ${TABLE} nets { ${b.subnet} }`, `${op} element ${TABLE} gateways { ${b.gateway} }`];
+  const out = [`${op} element ${TABLE} bridges { "${b.bridge}" }`, `${op} element ${TABLE} same_bridge { "${b.bridge}" . "${b.bridge}" }`, `${op} element ${TABLE} nets { ${b.subnet} }`, `${op} element ${TABLE} gateways { ${b.gateway} }`];
   if (b.internal) out.push(`${op} element ${TABLE} internal_bridges { "${b.bridge}" }`);
   else out.push(`${op} element ${TABLE} masq_nets { ${b.subnet} }`);
   return out;
 }
 
 export function addBridgeRules(b: BridgeRules): void {
+  if (firewallBackend() === 'iptables') return iptablesAddBridge(b);
+  if (firewallBackend() === 'none') ensureTable();
   const err = batch(bridgeLines(b, 'add'));
   if (err) throw internal(`nftables rules for bridge ${b.bridge}: ${err}`);
 }
 
 export function removeBridgeRules(b: BridgeRules): void {
+  if (firewallBackend() === 'iptables') return iptablesRemoveBridge(b);
+  if (firewallBackend() === 'none') return;
   removeAll(bridgeLines(b, 'delete'));
 }
 
@@ -131,6 +144,7 @@ function portKey(p: PublishedPort): { map: string; key: string } {
  * berth root on this host) makes it fail with the port named.
  */
 export function addPorts(ports: PublishedPort[]): void {
+  if (firewallBackend() === 'iptables') return iptablesAddPorts(ports);
   const lines = ports.map((p) => {
     const { map, key } = portKey(p);
     return `create element ${TABLE} ${map} { ${key} : ${p.containerIp} . ${p.containerPort} }`;
@@ -149,6 +163,8 @@ export function addPorts(ports: PublishedPort[]): void {
 }
 
 export function removePorts(ports: PublishedPort[]): void {
+  if (firewallBackend() === 'iptables') return iptablesRemovePorts(ports);
+  if (firewallBackend() === 'none') return;
   removeAll(
     ports.map((p) => {
       const { map, key } = portKey(p);
@@ -159,6 +175,7 @@ export function removePorts(ports: PublishedPort[]): void {
 
 /** The table as nft prints it (for tests and `info`), or '' when it is not there. */
 export function listTable(): string {
+  if (firewallBackend() === 'iptables') return iptablesList();
   const r = execTool('nft', ['list', 'table', ...TABLE.split(' ')]);
   return r.status === 0 ? r.stdout : '';
 }

@@ -346,3 +346,42 @@ describe('berth networking', { skip }, () => {
     assert.doesNotMatch(nftTable(), new RegExp(bridge));
   });
 });
+
+describe('berth networking with the iptables backend (BERTH_FIREWALL=iptables)', { skip: skip || (!have('iptables') || !have('iptables-restore') ? 'needs iptables and iptables-restore' : false) }, () => {
+  const root = tmp('berth-ipt-root-');
+  const runroot = tmp('berth-ipt-runroot-');
+  const tag = randomBytes(3).toString('hex');
+  const env = { ...process.env, BERTH_FIREWALL: 'iptables', BERTH_DNS_UPSTREAM: '127.0.0.1:9' };
+  const berth = (...args: string[]) => spawnSync(bin, ['--root', root, '--runroot', runroot, ...args], { encoding: 'utf8', timeout: 60_000, env });
+  const saved = () => sh('iptables-save 2>/dev/null').stdout.split('\n').filter((l) => l.includes('BERTH')).join('\n');
+  before(() => assert.equal(berth('starter').status, 0));
+  after(() => {
+    for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
+    berth('network', 'rm', `i1-${tag}`, `i2-${tag}`);
+    berth('network', 'prune', '-f');
+    cleanupTmp();
+  });
+
+  it('publishes ports, resolves names, isolates networks, and removes its rules with the containers and networks', async () => {
+    assert.match(berth('info').stdout, /Firewall: iptables/);
+    assert.equal(berth('network', 'create', '--subnet', `10.248.${parseInt(tag.slice(0, 2), 16)}.0/24`, `i1-${tag}`).status, 0);
+    assert.equal(berth('network', 'create', `i2-${tag}`).status, 0);
+    const hp = await freePort();
+    const w = berth('run', '-d', '--name', `iw-${tag}`, '--network', `i1-${tag}`, '-p', `${hp}:8080`, 'busybox', 'sh', '-c', 'echo ipt > /w.txt; httpd -f -p 8080 -h /');
+    assert.equal(w.status, 0, w.stderr);
+    assert.match(await httpGet('127.0.0.1', hp, '/w.txt'), /ipt/);
+    assert.match(saved(), new RegExp(`--dport ${hp} -j DNAT`));
+    assert.match(berth('port', `iw-${tag}`).stdout, new RegExp(`8080/tcp -> 0\\.0\\.0\\.0:${hp}`));
+    const dup = berth('run', '-d', '--name', `iw2-${tag}`, '--network', `i1-${tag}`, '-p', `${hp}:8080`, 'busybox', 'sleep', '30');
+    assert.equal(dup.status, 125);
+    const get = (h: string) => `printf 'GET /w.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${h} 8080 | tail -1`;
+    assert.equal(berth('run', '--rm', '--network', `i1-${tag}`, 'busybox', 'sh', '-c', get(`iw-${tag}`)).stdout.trim(), 'ipt');
+    const ip = JSON.parse(berth('inspect', `iw-${tag}`).stdout)[0].NetworkSettings.Networks[`i1-${tag}`].IPAddress;
+    assert.equal(berth('run', '--rm', '--network', `i2-${tag}`, 'busybox', 'sh', '-c', get(ip)).stdout.trim(), '');
+    assert.equal(berth('rm', '-f', `iw-${tag}`).status, 0);
+    assert.doesNotMatch(saved(), new RegExp(`--dport ${hp} `));
+    assert.equal(berth('network', 'rm', `i1-${tag}`, `i2-${tag}`).status, 0);
+    assert.doesNotMatch(saved(), new RegExp(`10\\.248\\.${parseInt(tag.slice(0, 2), 16)}\\.0/24`));
+    assert.doesNotMatch(saved(), /-i berth\S+ -o berth\S+ -j ACCEPT/);
+  });
+});
