@@ -171,6 +171,8 @@ export class ContainerService {
       // Neither the process nor its monitor (which would have said how it ended) is there.
       rec.State = { ...rec.State, Status: 'exited', ExitCode: rec.State.ExitCode || 255, FinishedAt: rec.State.FinishedAt || new Date().toISOString() };
     } else return;
+    // Not when it was removed meanwhile (rm, and a monitor's cleanup reading it at the same time).
+    if (!existsSync(join(this.dir, rec.Id + '.json'))) return;
     this.save(rec);
     // The runtime's state and cgroup go as soon as someone sees it ended.
     if (this.runtime.exists(rec.Id)) void this.runtime.delete(rec.Id, true).catch(() => {});
@@ -208,7 +210,11 @@ export class ContainerService {
     rec.Detached = true;
     const policy = rec.RestartPolicy?.Name ?? 'no';
     // The monitor runs berth's cleanup when the container ends: the restart policy, --rm.
-    const exitCommand = policy === 'no' && !rec.AutoRemove && !rec.NetworkSettings ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id];
+    let exitCommand = policy === 'no' && !rec.AutoRemove && !rec.NetworkSettings ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id];
+    // The monitor joined the container's network namespace (given by path) before it started the
+    // container; its exit command tears down and sets up the host's side: back in the host's.
+    const nsenter = ['/usr/bin/nsenter', '/bin/nsenter'].find((p) => existsSync(p));
+    if (exitCommand && rec.NetworkSettings && nsenter) exitCommand = [nsenter, `--net=${(await this.networks()).hostNetns()}`, '--', ...exitCommand];
     const self = [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot];
     const health = rec.Healthcheck ? { intervalMs: rec.Healthcheck.IntervalMs, command: [...self, 'container', 'healthcheck', rec.Id] } : undefined;
     if (rec.Healthcheck) rec.Health = { Status: 'starting', FailingStreak: 0, Log: [] };

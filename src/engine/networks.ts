@@ -24,6 +24,7 @@ import {
   firstFree,
   formatCidr,
   formatIPv4,
+  hostNetnsFile,
   hostsFile,
   linkExists,
   macFor,
@@ -49,6 +50,12 @@ import { withLock } from '../sys/lock.js';
 
 export const DEFAULT_NETWORK = 'bridge';
 export const DEFAULT_ROOT = '/var/lib/berth';
+/**
+ * The resolvers a network's DNS server forwards to (host[:port],...): `-o berth.dns.upstream=...`
+ * at create, or BERTH_DNS_UPSTREAM then; kept with the network, so that a server started later by
+ * a restart (whose environment is empty) forwards to the same place.
+ */
+export const DNS_UPSTREAM_OPT = 'berth.dns.upstream';
 
 export interface NetworkRecord {
   Name: string;
@@ -114,6 +121,11 @@ export class NetworkService {
 
   firewallBackend(): string {
     return firewallBackend();
+  }
+
+  /** The host's network namespace as a file (for a monitor's exit command to get back to it). */
+  hostNetns(): string {
+    return hostNetnsFile(process.env.BERTH_HOST_NETNS_DIR);
   }
 
   netnsPath(containerId: string): string {
@@ -263,6 +275,7 @@ export class NetworkService {
       );
     const labels = kv(o.labels, 'label');
     const options = kv(o.options, 'option');
+    if (options[DNS_UPSTREAM_OPT] === undefined && process.env.BERTH_DNS_UPSTREAM !== undefined) options[DNS_UPSTREAM_OPT] = process.env.BERTH_DNS_UPSTREAM;
     const subnet = o.subnet !== undefined ? parseCidr(o.subnet) : undefined;
     let gateway: number | undefined;
     if (o.gateway !== undefined) {
@@ -502,7 +515,7 @@ export class NetworkService {
     const f = this.dns(n.Id);
     const cur = this.dnsTable(n.Id);
     cur[id] = { names, ip };
-    updateDns(f, n.Gateway, this.namesOf(cur));
+    updateDns(f, n.Gateway, this.namesOf(cur), n.Options[DNS_UPSTREAM_OPT]);
     writeFileAtomic(f.records + '.containers', JSON.stringify(cur));
   }
 

@@ -22,8 +22,8 @@ export function dnsFiles(dir: string, netId: string): DnsFiles {
  * The resolvers the server forwards to: BERTH_DNS_UPSTREAM (host[:port],...) when set, else the
  * host's /etc/resolv.conf nameservers (loopback ones too: the server runs on the host).
  */
-export function upstreamResolvers(): string[] {
-  const env = process.env.BERTH_DNS_UPSTREAM;
+export function upstreamResolvers(given?: string): string[] {
+  const env = given ?? process.env.BERTH_DNS_UPSTREAM;
   if (env !== undefined) return env.split(',').map((s) => s.trim()).filter(Boolean);
   let text = '';
   try {
@@ -43,15 +43,18 @@ function serverPid(f: DnsFiles): number | undefined {
   }
 }
 
-/** Writes the names the server answers; starts the server when it is not running. */
-export function updateDns(f: DnsFiles, listen: string, names: Record<string, string[]>): void {
+/**
+ * Writes the names the server answers; starts the server when it is not running, forwarding to
+ * `upstream` (host[:port],...; undefined: BERTH_DNS_UPSTREAM or the host's resolvers).
+ */
+export function updateDns(f: DnsFiles, listen: string, names: Record<string, string[]>, upstream?: string): void {
   mkdirSync(join(f.records, '..'), { recursive: true });
   writeFileAtomic(f.records, JSON.stringify({ names }));
   if (serverPid(f) !== undefined) return;
   rmSync(f.pid, { force: true });
   const script = join(berthPackageRoot(), 'dist', 'berth-dns.cjs');
   if (!existsSync(script)) throw internal(`the DNS server ${script} is missing: run the build`);
-  const child = spawn(process.execPath, [script, listen, f.records, f.pid, upstreamResolvers().join(',')], { detached: true, stdio: 'ignore' });
+  const child = spawn(process.execPath, [script, listen, f.records, f.pid, upstreamResolvers(upstream).join(',')], { detached: true, stdio: 'ignore' });
   child.unref();
   for (let i = 0; i < 300; i++) {
     if (serverPid(f) !== undefined) return;

@@ -7,7 +7,8 @@ export function parseAddHost(v: string, gateway?: string): [string, string] {
   const i = v.search(/[:=]/);
   const name = i < 0 ? '' : v.slice(0, i);
   let ip = i < 0 ? '' : v.slice(i + 1);
-  if (ip === 'host-gateway' && gateway) ip = gateway;
+  // The host as the container reaches it: its network's gateway (the host itself without one).
+  if (ip === 'host-gateway') ip = gateway ?? '127.0.0.1';
   if (!name || !/^[a-zA-Z0-9][a-zA-Z0-9.-]*$/.test(name) || (parseIPv4(ip) === undefined && !/^[0-9a-fA-F:]+$/.test(ip) ) || !ip) throw invalidArgument(`invalid argument ${JSON.stringify(v)} for "--add-host" flag: use NAME:IP`);
   return [name, ip];
 }

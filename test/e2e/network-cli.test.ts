@@ -184,6 +184,29 @@ describe('berth networking', { skip }, () => {
     assert.doesNotMatch(nftTable(), new RegExp(`${hp} : `));
   });
 
+  it('publishes every EXPOSEd port with -P, and writes --dns, --dns-search and --add-host into the container\'s files', async () => {
+    assert.equal(berth('create', '--name', `base-${tag}`, '--network', 'none', 'busybox', 'true').status, 0);
+    const c = berth('commit', '-c', 'EXPOSE 8080/tcp 9000/udp', `base-${tag}`, `exposing-${tag}:1`);
+    assert.equal(c.status, 0, c.stderr);
+    berth('rm', `base-${tag}`);
+    const r = berth('run', '-d', '--name', `pa-${tag}`, '-P', `exposing-${tag}:1`, 'sh', '-c', 'echo all > /p.txt; httpd -f -p 8080 -h /');
+    assert.equal(r.status, 0, r.stderr);
+    const port = berth('port', `pa-${tag}`).stdout;
+    const hp = Number(/^8080\/tcp -> 0\.0\.0\.0:(\d+)$/m.exec(port)?.[1]);
+    assert.ok(hp > 0, port);
+    assert.match(port, /^9000\/udp -> 0\.0\.0\.0:\d+$/m);
+    assert.match(await httpGet('127.0.0.1', hp, '/p.txt'), /all/);
+    berth('rm', '-f', `pa-${tag}`);
+    const f = berth('run', '--rm', '--dns', '10.9.9.9', '--dns-search', 'corp.test', '--dns-option', 'ndots:3', '--add-host', 'db.test:10.1.1.1', '--add-host', 'gw:host-gateway', '-h', `box${tag}`, 'busybox', 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts /etc/hostname');
+    assert.equal(f.status, 0, f.stderr);
+    assert.match(f.stdout, /^search corp\.test\nnameserver 10\.9\.9\.9\noptions ndots:3$/m);
+    assert.match(f.stdout, /^10\.1\.1\.1\tdb\.test$/m);
+    assert.match(f.stdout, /^10\.\d+\.0\.1\tgw$/m);
+    assert.match(f.stdout, new RegExp(`^10\\.[\\d.]+\\tbox${tag}$`, 'm'));
+    assert.match(f.stdout, new RegExp(`^box${tag}$`, 'm'));
+    berth('rmi', `exposing-${tag}:1`);
+  });
+
   it('refuses a host port that is taken, before the container starts, and leaves nothing behind', async () => {
     const server: Server = createServer();
     await new Promise<void>((res) => server.listen(0, '0.0.0.0', () => res()));
@@ -270,6 +293,29 @@ describe('berth networking', { skip }, () => {
     berth('rm', '-f', `cx-${tag}`);
   });
 
+  it('takes a detached container\'s network down when it stops, and back up (same address) when it starts again', () => {
+    assert.equal(berth('run', '-d', '--name', `st-${tag}`, '--stop-timeout', '0', '-p', '127.0.0.1::80', 'busybox', 'sleep', '60').status, 0);
+    const id = inspect(`st-${tag}`).Id as string;
+    const ip = ipOf(`st-${tag}`, 'bridge');
+    assert.ok(links().includes(`bv${id.slice(0, 11)}`));
+    assert.equal(berth('stop', `st-${tag}`).status, 0);
+    // The monitor runs the cleanup when the container has ended: wait for it (bounded).
+    for (let i = 0; i < 200 && existsSync(join(runroot, 'net', `${id}.json`)); i++) spawnSync('sleep', ['0.05']);
+    assert.ok(!existsSync(join(runroot, 'net', `${id}.json`)));
+    assert.ok(!links().includes(`bv${id.slice(0, 11)}`));
+    assert.equal(berth('port', `st-${tag}`).stdout, '');
+    assert.equal(berth('start', `st-${tag}`).status, 0);
+    assert.match(berth('exec', `st-${tag}`, 'ip', '-o', '-4', 'addr', 'show', 'eth0').stdout, new RegExp(`inet ${ip.replace(/\./g, '\\.')}/`));
+    assert.match(berth('port', `st-${tag}`).stdout, /^80\/tcp -> 127\.0\.0\.1:\d+$/m);
+    assert.equal(berth('restart', `st-${tag}`).status, 0);
+    assert.equal(berth('exec', `st-${tag}`, 'true').status, 0);
+    // A late cleanup of the run before must not take the new run's network away.
+    spawnSync('sleep', ['1']);
+    assert.ok(links().includes(`bv${id.slice(0, 11)}`));
+    assert.equal(berth('rm', '-f', `st-${tag}`).status, 0);
+    assert.ok(!links().includes(`bv${id.slice(0, 11)}`));
+  });
+
   it('cleans what a container left after its monitor and process were killed: at the next start and by network prune', () => {
     assert.equal(berth('run', '-d', '--name', `k-${tag}`, '-p', '127.0.0.1::80', 'busybox', 'sleep', '60').status, 0);
     const rec = inspect(`k-${tag}`);
@@ -328,7 +374,7 @@ describe('berth networking', { skip }, () => {
     assert.equal(cm.status, 125);
     assert.match(cm.stderr, new RegExp(`network missing-${tag} not found`));
     berth('rm', '-f', `cn-${tag}`);
-    assert.equal(berth('ps', '-aq').stdout, '');
+    assert.equal(berth('ps', '-aq').stdout, '', berth('ps', '-a').stdout);
     assert.equal(berth('network', 'ls', '-q').stdout, netsBefore);
     assert.equal(links().split('\n').filter((l) => / berth/.test(l)).length, bridgesBefore);
     assert.deepEqual(JSON.parse(berth('network', 'inspect', `ov-${tag}`).stdout)[0].Containers, {});
