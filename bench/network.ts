@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { berthPackageRoot } from '../src/sys/paths.js';
-import { median, which } from './common.js';
+import { median, table, timeCommand, which, type Row } from './common.js';
 
 const secs = Number(process.env.BENCH_SECONDS ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -220,6 +220,28 @@ for (let i = 0; i < rounds; i++) {
   if (!dockerError) await engineRun('docker', dockerCli!, dk);
   round++;
 }
+// `run --rm busybox true` on each engine's default network (a namespace, a veth, an address, and
+// all of it removed again), interleaved.
+const runs = Number(process.env.BENCH_RUNS ?? 10);
+const runRows: Row[] = [{ name: 'berth run --rm busybox true (bridge)', times: [] }, { name: 'podman run --rm busybox true (bridge)', times: [] }, { name: 'docker run --rm busybox true (bridge)', times: [] }];
+if (podmanError) runRows[1]!.error = podmanError;
+if (dockerError) runRows[2]!.error = dockerError;
+for (let i = 0; i < runs; i++) {
+  const cmds: [Row, string, string[]][] = [
+    [runRows[0]!, berthBin, [...berth, 'run', '--rm', 'busybox', 'true']],
+    [runRows[1]!, podman ?? '', [...pm, 'run', '--rm', 'busybox', 'true']],
+    [runRows[2]!, dockerCli ?? '', [...dk, 'run', '--rm', 'busybox', 'true']],
+  ];
+  for (const [row, cmd, args] of cmds) {
+    if (row.error) continue;
+    try {
+      row.times.push(timeCommand(cmd, args));
+    } catch (e) {
+      row.error = (e as Error).message.slice(0, 160);
+    }
+  }
+}
+
 const med = (rs: Result[], k: 'c2c' | 'pub' | 'conns') => {
   const xs = rs.map((r) => r[k]).filter((x): x is number => x !== undefined);
   return xs.length ? median(xs) : undefined;
@@ -250,6 +272,7 @@ const p = results.podman!;
 if (!b.error && !p.error) console.log(`\nberth / podman: ctr→ctr ${f(b.c2c! / p.c2c!)}, host→published ${f(b.pub! / p.pub!)}, conn/s ${f(b.conns! / p.conns!)}`);
 const d = results.docker!;
 if (!b.error && !d.error) console.log(`berth / docker: ctr→ctr ${f(b.c2c! / d.c2c!)}, host→published ${f(b.pub! / d.pub!)}, conn/s ${f(b.conns! / d.conns!)}`);
+console.log(`\n${table(runRows, 'podman run --rm busybox true (bridge)')}\n`);
 console.log('(kernel: two namespaces joined by a veth pair, and the host → a namespace over a veth; no bridge, no NAT;');
 console.log(' docker: dockerd in a network namespace of its own, 127.0.0.1 ports through its docker-proxy)');
 

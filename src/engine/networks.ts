@@ -69,6 +69,8 @@ export interface NetworkRecord {
   Options: Record<string, string>;
   Bridge: string;
   MTU: number;
+  /** The address handed out last (the next one is looked for after it). */
+  LastIP?: string;
   /** Address allocations: container id → its endpoint. */
   Endpoints: Record<string, { Name: string; IPAddress: string; MacAddress: string; Aliases: string[] }>;
 }
@@ -400,13 +402,14 @@ export class NetworkService {
         if (!contains(s, ip) || ip === s.base || ip === bcast) throw invalidArgument(`invalid address ${c.ip}: it does not belong to network ${n.Name} (${n.Subnet})`);
         if (taken.has(ip)) throw conflict(`Address already in use: ${c.ip} on network ${n.Name}`);
       } else {
-        ip = firstFree(s, taken);
+        ip = firstFree(s, taken, n.LastIP ? parseIPv4(n.LastIP) : undefined);
         if (ip === undefined) throw failedPrecondition(`no available IPv4 addresses on network ${n.Name} (${n.Subnet})`);
       }
       const aliases = [...new Set(c.aliases ?? [])];
       for (const a of aliases) if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(a)) throw invalidArgument(`invalid network alias ${JSON.stringify(a)}`);
       const mac = macFor(ip);
       n.Endpoints[c.id] = { Name: c.name, IPAddress: formatIPv4(ip), MacAddress: mac, Aliases: aliases };
+      n.LastIP = formatIPv4(ip);
       this.save(n);
       return {
         network: n,

@@ -47,10 +47,17 @@ export function overlaps(a: Subnet, b: Subnet): boolean {
   return ((a.base & mask(p)) >>> 0) === ((b.base & mask(p)) >>> 0);
 }
 
-/** The addresses a container may get: all but the network, broadcast and the excluded ones. */
-export function firstFree(s: Subnet, taken: Set<number>): number | undefined {
+/**
+ * The next address a container may get (all but the network, broadcast and the taken ones), after
+ * `after` when given, wrapping around: addresses are handed out in turn, so that one just given
+ * back is not at once given again (its conntrack entries, ARP entries and peers' caches may still
+ * point at the container that had it).
+ */
+export function firstFree(s: Subnet, taken: Set<number>, after?: number): number | undefined {
   const size = 2 ** (32 - s.prefix);
-  for (let i = 1; i < size - 1; i++) {
+  const start = after !== undefined && contains(s, after) ? after - s.base : 0;
+  for (let k = 1; k < size - 1; k++) {
+    const i = ((start + k - 1) % (size - 2)) + 1;
     const ip = (s.base + i) >>> 0;
     if (!taken.has(ip)) return ip;
   }

@@ -18,6 +18,10 @@ test('CIDRs: parsed strictly, overlaps found, addresses handed out in order', ()
   assert.equal(formatIPv4(firstFree(s, new Set())!), '10.9.0.1');
   assert.equal(formatIPv4(firstFree(s, new Set([parseIPv4('10.9.0.1')!]))!), '10.9.0.2');
   assert.equal(firstFree(s, new Set([parseIPv4('10.9.0.1')!, parseIPv4('10.9.0.2')!])), undefined, 'the broadcast address is never handed out');
+  const t = parseCidr('10.9.1.0/29');
+  assert.equal(formatIPv4(firstFree(t, new Set(), parseIPv4('10.9.1.3'))!), '10.9.1.4', 'in turn, after the last one handed out');
+  assert.equal(formatIPv4(firstFree(t, new Set(), parseIPv4('10.9.1.6'))!), '10.9.1.1', 'wrapping around, past the broadcast address');
+  assert.equal(formatIPv4(firstFree(t, new Set([parseIPv4('10.9.1.1')!]), parseIPv4('10.9.1.6'))!), '10.9.1.2');
   assert.equal(macFor(parseIPv4('10.89.0.2')!), '02:42:0a:59:00:02');
   assert.equal(formatIPv4(parseIPv4('255.255.255.255')!), '255.255.255.255');
 });
