@@ -13,6 +13,8 @@ await esbuild.build({
     'berth-runtime': join(root, 'src/cli/berth-runtime-main.ts'),
     // The DNS server of user-defined networks, run detached (one per network).
     'berth-dns': join(root, 'src/network/dns-server.ts'),
+    // The userland port proxy, where DNAT cannot work (one per container with published ports).
+    'berth-proxy': join(root, 'src/network/proxy-server.ts'),
   },
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.cjs' },

@@ -186,7 +186,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       if (o.format) return out(renderFormatted(o.format, [info]));
       out(
         `Containers: ${info.Containers}\n Running: ${info.ContainersRunning}\nRoot Dir: ${info.DockerRootDir}\nRun Root: ${info.RunRoot}\n` +
-          `Network:\n Firewall: ${info.Firewall}\n Bridges: ${info.Networks.join(', ') || '(none yet)'}\n`,
+          `Network:\n Firewall: ${info.Firewall}${info.Firewall === 'none' ? ' (nothing masqueraded or isolated by berth; published ports through a userland proxy)' : ''}\n Bridges: ${info.Networks.join(', ') || '(none yet)'}\n`,
       );
     });
 

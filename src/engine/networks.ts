@@ -38,6 +38,8 @@ import {
   removeBridge,
   removePorts,
   resolvConf,
+  startProxy,
+  stopProxy,
   stopDns,
   updateDns,
   type PortMapping,
@@ -105,6 +107,8 @@ interface UpState {
   endpoints: { net: string; veth: string; index: number }[];
   ports: PublishedPort[];
   dns: string[];
+  /** the userland proxy's pid file, where the ports go through it */
+  proxy?: string;
 }
 
 
@@ -482,6 +486,12 @@ export class NetworkService {
         const first = Object.values(c.settings.Networks)[0];
         if (ports.length && first) {
           const pub = ports.map((p) => ({ ...p, containerIp: first.IPAddress }));
+          if (firewallBackend() === 'none') {
+            state.proxy = join(this.opts.runroot, 'net', `${c.id}.proxy`);
+            writeFileAtomic(statePath, JSON.stringify(state));
+            startProxy(state.proxy, pub);
+            return;
+          }
           state.ports = pub;
           writeFileAtomic(statePath, JSON.stringify(state));
           try {
@@ -564,6 +574,7 @@ export class NetworkService {
     if (token !== undefined && state.token !== token) return;
     this.locked(() => {
       if (state.ports.length) removePorts(state.ports);
+      if (state.proxy) stopProxy(state.proxy);
       for (const e of state.endpoints) detachEndpoint(e.veth);
       deleteNetns(state.netns);
       for (const netId of state.dns) this.dnsRemove(netId, containerId);

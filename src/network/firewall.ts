@@ -63,24 +63,40 @@ export type FirewallBackend = 'nftables' | 'iptables' | 'none';
 
 let backendCache: FirewallBackend | undefined;
 /**
- * Which tool berth drives: nftables when `nft` is there, else iptables (firewall-iptables.ts);
- * BERTH_FIREWALL=nftables|iptables chooses.
+ * Which tool berth drives: nftables when `nft` is there, else iptables (firewall-iptables.ts),
+ * else none: then nothing is masqueraded or isolated by berth (it leaves ip_forward as the host
+ * has it), and published ports go through a userland proxy (proxy-server.ts).
+ * BERTH_FIREWALL=nftables|iptables|none chooses.
  */
 export function firewallBackend(): FirewallBackend {
   if (backendCache) return backendCache;
   const want = process.env.BERTH_FIREWALL;
-  if (want === 'nftables' || want === 'iptables') return (backendCache = want);
+  if (want === 'nftables' || want === 'iptables' || want === 'none') return (backendCache = want);
   return (backendCache = haveTool('nft') ? 'nftables' : haveTool('iptables') && haveTool('iptables-restore') ? 'iptables' : 'none');
 }
 
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * One `nft -f -` batch. Another process changing the rule set at the same moment (any engine's,
+ * or another berth's) can make a batch fail with a transient error: tried again a few times.
+ */
 function nft(text: string): { ok: boolean; err: string } {
-  const r = execTool('nft', ['-f', '-'], text);
-  return { ok: r.status === 0, err: r.stderr.trim().split('\n')[0] ?? '' };
+  let err = '';
+  for (let i = 0; i < 6; i++) {
+    const r = execTool('nft', ['-f', '-'], text);
+    if (r.status === 0) return { ok: true, err: '' };
+    const lines = r.stderr.trim().split('\n');
+    err = lines.find((l) => l.startsWith('Error')) ?? lines[0] ?? `exit ${r.status}`;
+    if (!/Interrupted|busy|Try again|temporarily/i.test(r.stderr)) break;
+    Atomics.wait(sleeper, 0, 0, 5 << i);
+  }
+  return { ok: false, err };
 }
 
 /** Makes berth's table when it is not there (the caller holds the network lock). */
 export function ensureTable(): void {
-  if (firewallBackend() === 'none') throw failedPrecondition('networking needs nftables or iptables on the host: install the nftables package');
+  if (firewallBackend() === 'none') return;
   if (firewallBackend() === 'iptables') return iptablesEnsure();
   if (execTool('nft', ['list', 'table', ...TABLE.split(' ')]).status === 0) return;
   const r = nft(TABLE_TEXT);
@@ -120,7 +136,7 @@ function bridgeLines(b: BridgeRules, op: 'add' | 'delete'): string[] {
 
 export function addBridgeRules(b: BridgeRules): void {
   if (firewallBackend() === 'iptables') return iptablesAddBridge(b);
-  if (firewallBackend() === 'none') ensureTable();
+  if (firewallBackend() === 'none') return;
   const err = batch(bridgeLines(b, 'add'));
   if (err) throw internal(`nftables rules for bridge ${b.bridge}: ${err}`);
 }
@@ -145,6 +161,7 @@ function portKey(p: PublishedPort): { map: string; key: string } {
  */
 export function addPorts(ports: PublishedPort[]): void {
   if (firewallBackend() === 'iptables') return iptablesAddPorts(ports);
+  if (firewallBackend() === 'none') throw failedPrecondition('publishing ports needs nftables or iptables (or the userland proxy)');
   const lines = ports.map((p) => {
     const { map, key } = portKey(p);
     return `create element ${TABLE} ${map} { ${key} : ${p.containerIp} . ${p.containerPort} }`;

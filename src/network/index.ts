@@ -15,3 +15,4 @@ export type { BridgeConfig, Endpoint } from './plumbing.js';
 export { dnsFiles, updateDns, stopDns, dnsRunning, upstreamResolvers } from './dns.js';
 export type { DnsFiles } from './dns.js';
 export { hostsFile, resolvConf, parseAddHost } from './etc.js';
+export { startProxy, stopProxy } from './proxy.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { firstFree, formatCidr, formatIPv4, macFor, overlaps, parseCidr, parseIPv4 } from './cidr.js';
 import { answer, parseQuestion } from './dns-server.js';
+import { formatProxySpec, parseProxySpec } from './proxy-server.js';
 import { hostsFile, parseAddHost, resolvConf } from './etc.js';
 import { exposedToMappings, formatMapping, parsePublish } from './ports.js';
 
@@ -66,4 +67,11 @@ test('DNS messages: a question parsed, an A answer built around it', () => {
   assert.equal(answer(q, p.end, [], 3)[3]! & 0x0f, 3, 'NXDOMAIN');
   assert.equal(parseQuestion(Buffer.from([1, 2, 3])), undefined);
   assert.equal(parseQuestion(Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 63, 1])), undefined, 'a label running past the end');
+});
+
+test('proxy specs round-trip', () => {
+  const p = { proto: 'udp' as const, hostIp: '', hostPort: 53, containerIp: '10.90.0.2', containerPort: 5353 };
+  assert.equal(formatProxySpec(p), 'udp::53:10.90.0.2:5353');
+  assert.deepEqual(parseProxySpec(formatProxySpec(p)), p);
+  assert.equal(parseProxySpec('sctp::1:10.0.0.1:2'), undefined);
 });

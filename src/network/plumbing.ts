@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname } from 'node:path';
 import { internal } from '../lib/errors.js';
 import { execTool } from '../sys/exec.js';
-import { addBridgeRules, removeBridgeRules } from './firewall.js';
+import { addBridgeRules, firewallBackend, removeBridgeRules } from './firewall.js';
 
 export interface BridgeConfig {
   name: string;
@@ -48,7 +48,9 @@ export function ensureBridge(b: BridgeConfig): void {
       );
       // 127.0.0.1:PORT on the host, DNAT'ed to a container, leaves through the bridge.
       writeSysctl(`/proc/sys/net/ipv4/conf/${b.name}/route_localnet`, '1');
-      if (!b.internal) writeSysctl('/proc/sys/net/ipv4/ip_forward', '1');
+      // Forwarding, for masqueraded traffic out; not without a firewall (nothing would keep the
+      // networks apart then).
+      if (!b.internal && firewallBackend() !== 'none') writeSysctl('/proc/sys/net/ipv4/ip_forward', '1');
     } catch (e) {
       execTool('ip', ['link', 'del', b.name]);
       throw e;

@@ -431,3 +431,34 @@ describe('berth networking with the iptables backend (BERTH_FIREWALL=iptables)',
     assert.doesNotMatch(saved(), /-i berth\S+ -o berth\S+ -j ACCEPT/);
   });
 });
+
+describe('berth networking without a firewall (BERTH_FIREWALL=none): published ports through the userland proxy', { skip }, () => {
+  const root = tmp('berth-nofw-root-');
+  const runroot = tmp('berth-nofw-runroot-');
+  const tag = randomBytes(3).toString('hex');
+  const env = { ...process.env, BERTH_FIREWALL: 'none', BERTH_DNS_UPSTREAM: '127.0.0.1:9' };
+  const berth = (...args: string[]) => spawnSync(bin, ['--root', root, '--runroot', runroot, ...args], { encoding: 'utf8', timeout: 60_000, env });
+  const proxies = () => sh('ps -eo args').stdout.split('\n').filter((l) => l.includes('berth-proxy') && l.includes(runroot));
+  before(() => assert.equal(berth('starter').status, 0));
+  after(() => {
+    for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
+    berth('network', 'prune', '-f');
+    cleanupTmp();
+  });
+
+  it('copies connections to the container, refuses a taken port, and stops the proxy with the container', async () => {
+    assert.match(berth('info').stdout, /Firewall: none/);
+    const hp = await freePort();
+    const r = berth('run', '-d', '--name', `px-${tag}`, '-p', `127.0.0.1:${hp}:8080`, 'busybox', 'sh', '-c', 'echo via-proxy > /w.txt; httpd -f -p 8080 -h /');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(await httpGet('127.0.0.1', hp, '/w.txt'), /via-proxy/);
+    assert.equal(proxies().length, 1);
+    assert.equal(berth('port', `px-${tag}`).stdout, `8080/tcp -> 127.0.0.1:${hp}\n`);
+    const dup = berth('run', '--rm', '-p', `127.0.0.1:${hp}:80`, 'busybox', 'true');
+    assert.equal(dup.status, 125);
+    assert.match(dup.stderr, /port is already allocated/);
+    assert.equal(berth('rm', '-f', `px-${tag}`).status, 0);
+    assert.deepEqual(proxies(), []);
+    assert.equal(berth('ps', '-aq').stdout, '');
+  });
+});
