@@ -511,7 +511,12 @@ export class NetworkService {
   }
 
   private attachOne(c: { id: string; name: string }, n: NetworkRecord, ep: EndpointSettings, state: UpState, index: number, defaultRoute: boolean): void {
-    if (!linkExists(n.Bridge)) this.bridgeUp(n);
+    if (!linkExists(n.Bridge)) {
+      // Made again (after a prune, a reboot): the subnet must still be free on this host.
+      const hit = this.usedSubnets(n.Bridge).find((u) => u.what !== `network ${n.Name}` && overlaps(u.subnet, parseCidr(n.Subnet)));
+      if (hit) throw failedPrecondition(`network ${n.Name}: its subnet ${n.Subnet} overlaps ${hit.what} now: remove one of them`);
+      this.bridgeUp(n);
+    }
     const veth = `bv${c.id.slice(0, 11)}${index.toString(16)}`;
     state.endpoints.push({ net: n.Id, veth, index });
     writeFileAtomic(this.statePath(c.id), JSON.stringify(state));

@@ -145,6 +145,8 @@ export function attachEndpoint(netns: string, e: Endpoint): void {
     sh(
       [
         `ip link add ${q(e.hostVeth)} mtu ${e.mtu} master ${q(e.bridge)} up type veth peer name ${q(e.ifname)} mtu ${e.mtu} address ${e.mac} netns ${q(netns)}`,
+        // hairpin: a container reaching its own published port through the host comes back
+        `ip link set dev ${q(e.hostVeth)} type bridge_slave hairpin on`,
         `nsenter --net=${q(netns)} ip -batch - <<'EOF'\n${inside.join('\n')}\nEOF`,
       ].join('\n'),
       `connecting ${e.ifname} (${e.ip}) to bridge ${e.bridge}`,
