@@ -584,7 +584,8 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
     .command('cleanup', { hidden: true })
     .description("run by a container's monitor when it ended: the restart policy")
     .argument('<container>')
-    .action(async (n: string) => (await engine(g)).containers.cleanup(n));
+    .argument('[net-token]', 'which start it cleans up after (a later start is left alone)')
+    .action(async (n: string, token: string | undefined) => (await engine(g)).containers.cleanup(n, token));
   container
     .command('prune')
     .description('remove all stopped containers')

@@ -210,7 +210,7 @@ export class ContainerService {
     rec.Detached = true;
     const policy = rec.RestartPolicy?.Name ?? 'no';
     // The monitor runs berth's cleanup when the container ends: the restart policy, --rm.
-    let exitCommand = policy === 'no' && !rec.AutoRemove && !rec.NetworkSettings ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id];
+    let exitCommand = policy === 'no' && !rec.AutoRemove && !rec.NetworkSettings ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id, ...(rec.NetToken ? [rec.NetToken] : [])];
     // The monitor joined the container's network namespace (given by path) before it started the
     // container; its exit command tears down and sets up the host's side: back in the host's.
     const nsenter = ['/usr/bin/nsenter', '/bin/nsenter'].find((p) => existsSync(p));
@@ -775,7 +775,7 @@ export class ContainerService {
    * What the monitor runs when a detached container ended: clears the runtime's state and, as
    * its restart policy says, starts it again (with a growing delay: 100 ms doubling, at most 2 s).
    */
-  async cleanup(nameOrId: string): Promise<void> {
+  async cleanup(nameOrId: string, netToken?: string): Promise<void> {
     let rec: ContainerRecord;
     try {
       rec = this.find(nameOrId);
@@ -783,9 +783,11 @@ export class ContainerService {
       return; // removed meanwhile
     }
     if (rec.State.Status === 'running') return;
+    // Started again meanwhile (restart, start): this cleanup's run is over and done with.
+    if (netToken !== undefined && rec.NetToken !== netToken) return;
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
     // (Not saved: rm may be removing the record right now; PortsUp counts only while running.)
-    if (rec.NetworkSettings) (await this.networks()).down(rec.Id, rec.NetToken ?? '');
+    if (rec.NetworkSettings) (await this.networks()).down(rec.Id, netToken ?? rec.NetToken ?? '');
     if (rec.AutoRemove) {
       await this.remove(rec.Id, true, true);
       return;

@@ -7,7 +7,7 @@
  * Loaded only by containers that use a network (and the network commands).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, errnoCode, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
 import {
@@ -570,21 +570,25 @@ export class NetworkService {
    */
   down(containerId: string, token?: string): void {
     const statePath = this.statePath(containerId);
-    let state: UpState;
-    try {
-      state = JSON.parse(readFileSync(statePath, 'utf8')) as UpState;
-    } catch {
-      return;
-    }
-    if (token !== undefined && state.token !== token) return;
+    if (!existsSync(statePath)) return;
+    // Read, checked and removed under the lock: a late cleanup of an earlier run must not act
+    // on what it read before a newer start replaced it (the veth names and the namespace's
+    // path are the same from one run to the next).
     this.locked(() => {
+      let state: UpState;
+      try {
+        state = JSON.parse(readFileSync(statePath, 'utf8')) as UpState;
+      } catch {
+        return;
+      }
+      if (token !== undefined && state.token !== token) return;
       if (state.ports.length) removePorts(state.ports);
       if (state.proxy) stopProxy(state.proxy);
       for (const e of state.endpoints) detachEndpoint(e.veth);
       deleteNetns(state.netns);
       for (const netId of state.dns) this.dnsRemove(netId, containerId);
+      rmSync(statePath, { force: true });
     });
-    rmSync(statePath, { force: true });
   }
 
   /** `network connect` of a running container: one more veth in its namespace. */

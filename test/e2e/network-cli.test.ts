@@ -320,6 +320,7 @@ describe('berth networking', { skip }, () => {
     assert.equal(berth('run', '-d', '--name', `k-${tag}`, '-p', '127.0.0.1::80', 'busybox', 'sleep', '60').status, 0);
     const rec = inspect(`k-${tag}`);
     const id = rec.Id as string;
+    const firstPort = berth('port', `k-${tag}`, '80').stdout.trim().split(':')[1];
     const monitor = Number(sh(`ps -o ppid= -p ${rec.State.Pid}`).stdout.trim());
     if (monitor > 1) process.kill(monitor, 'SIGKILL');
     process.kill(rec.State.Pid, 'SIGKILL');
@@ -328,6 +329,9 @@ describe('berth networking', { skip }, () => {
     // The next start cleans first and works.
     assert.equal(berth('start', `k-${tag}`).status, 0);
     assert.equal(berth('exec', `k-${tag}`, 'true').status, 0);
+    assert.doesNotMatch(nftTable(), new RegExp(`127\\.0\\.0\\.1 \\. ${firstPort} :`), 'the first run\'s port went at the next start');
+    const secondPort = berth('port', `k-${tag}`, '80').stdout.trim().split(':')[1];
+    assert.match(nftTable(), new RegExp(`127\\.0\\.0\\.1 \\. ${secondPort} :`));
     const pid2 = inspect(`k-${tag}`).State.Pid;
     const mon2 = Number(sh(`ps -o ppid= -p ${pid2}`).stdout.trim());
     if (mon2 > 1) process.kill(mon2, 'SIGKILL');
@@ -337,7 +341,7 @@ describe('berth networking', { skip }, () => {
     assert.ok(!links().includes(`bv${id.slice(0, 11)}`));
     assert.ok(!readFileSync('/proc/mounts', 'utf8').includes(id));
     assert.deepEqual(readdirSync(join(runroot, 'net')), []);
-    assert.doesNotMatch(nftTable(), /127\.0\.0\.1 \. \d+ :/);
+    assert.doesNotMatch(nftTable(), new RegExp(`127\\.0\\.0\\.1 \\. ${secondPort} :`));
     berth('rm', '-f', `k-${tag}`);
   });
 
