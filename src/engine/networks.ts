@@ -594,14 +594,20 @@ export class NetworkService {
   /** `network connect` of a running container: one more veth in its namespace. */
   connectRunning(c: { id: string; name: string }, n: NetworkRecord, ep: EndpointSettings): void {
     const statePath = this.statePath(c.id);
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as UpState;
-    const index = Math.max(-1, ...state.endpoints.map((e) => e.index)) + 1;
-    if (index > 15) throw failedPrecondition(`container ${c.name} is on too many networks`);
     this.locked(() => {
+      let state: UpState;
+      try {
+        state = JSON.parse(readFileSync(statePath, 'utf8')) as UpState;
+      } catch {
+        throw failedPrecondition(`container ${c.name} has no network set up (is it running?)`);
+      }
+      const index = Math.max(-1, ...state.endpoints.map((e) => e.index)) + 1;
+      if (index > 15) throw failedPrecondition(`container ${c.name} is on too many networks`);
       try {
         this.attachOne(c, n, ep, state, index, false);
       } catch (e) {
-        state.endpoints.pop();
+        detachEndpoint(`bv${c.id.slice(0, 11)}${index.toString(16)}`);
+        state.endpoints = state.endpoints.filter((x) => x.index !== index);
         state.dns = state.dns.filter((d) => d !== n.Id);
         writeFileAtomic(statePath, JSON.stringify(state));
         throw e;
@@ -609,22 +615,24 @@ export class NetworkService {
     });
   }
 
+
   /** `network disconnect` of a running container: its veth on that network goes. */
   disconnectRunning(containerId: string, n: NetworkRecord): void {
     const statePath = this.statePath(containerId);
-    let state: UpState;
-    try {
-      state = JSON.parse(readFileSync(statePath, 'utf8')) as UpState;
-    } catch {
-      return;
-    }
-    const ep = state.endpoints.find((e) => e.net === n.Id);
     this.locked(() => {
+      let state: UpState;
+      try {
+        state = JSON.parse(readFileSync(statePath, 'utf8')) as UpState;
+      } catch {
+        return;
+      }
+      const ep = state.endpoints.find((e) => e.net === n.Id);
       if (ep) detachEndpoint(ep.veth);
       if (state.dns.includes(n.Id)) this.dnsRemove(n.Id, containerId);
+      state.endpoints = state.endpoints.filter((e) => e !== ep);
+      state.dns = state.dns.filter((d) => d !== n.Id);
+      writeFileAtomic(statePath, JSON.stringify(state));
     });
-    state.endpoints = state.endpoints.filter((e) => e !== ep);
-    state.dns = state.dns.filter((d) => d !== n.Id);
-    writeFileAtomic(statePath, JSON.stringify(state));
   }
+
 }
