@@ -177,6 +177,9 @@ describe('berth networking', { skip }, () => {
     assert.match(berth('ps').stdout, new RegExp(`0\\.0\\.0\\.0:${hp}->8080/tcp`));
     assert.deepEqual(inspect(`web-${tag}`).NetworkSettings.Ports['8080/tcp'], [{ HostIp: '0.0.0.0', HostPort: String(hp) }]);
     assert.match(nftTable(), new RegExp(`${hp} : \\S+ \\. 8080`));
+    // From "another host": the outside namespace, through the host's address on its link.
+    const fromOutside = spawnSync('nsenter', [`--net=${outNs}`, process.execPath, '-e', `const s=require('net').connect(${hp}, '${outHostIp}', () => s.write('GET /w.txt HTTP/1.0\\r\\n\\r\\n')); let d=''; s.on('data', (x) => d += x); s.on('end', () => console.log(d)); s.setTimeout(5000, () => s.destroy());`], { encoding: 'utf8' });
+    assert.match(fromOutside.stdout, /hello-web/, fromOutside.stderr);
     // From another container, through the host's address (hairpin through the DNAT).
     const other = berth('run', '--rm', 'busybox', 'sh', '-c', `printf 'GET /w.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${outHostIp} ${hp} | tail -1`);
     assert.equal(other.stdout.trim(), 'hello-web', other.stderr);
