@@ -350,6 +350,8 @@ main (int argc, char **argv)
         r = op_health (&c, &detail);
       else if (ops[i].code == OP_PTY)
         r = op_pty (&c, &detail);
+      else if (ops[i].code == OP_ATTACH)
+        r = op_attach (&c, &detail);
       else
         fail (i, EINVAL, "op not allowed before clone");
       if (r < 0)

@@ -129,7 +129,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--health-start-period <duration>', 'failures do not count during this start period')
       .option('--no-healthcheck', "turn the image's health check off")
       .option('-i, --interactive', 'keep stdin open')
-      .option('-t, --tty', 'allocate a terminal (foreground)')
+      .option('-t, --tty', 'allocate a terminal')
       .option('-d, --detach', 'run in the background and print the container id')
       .action(async (image: string, command: string[], o) => {
         const { containers } = await engine(g);
@@ -152,6 +152,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
             rm: o.rm === true,
             detach: o.detach === true,
             tty: o.tty === true,
+            interactive: o.interactive === true,
             stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
             onStart: (p) => (pid = p),
           });
@@ -296,14 +297,13 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('-u, --user <uid[:gid]>', 'user')
       .option('-d, --detach', 'run in the background')
       .option('-i, --interactive', 'keep stdin open')
-      .option('-t, --tty', 'allocate a terminal (not there yet)')
+      .option('-t, --tty', 'allocate a terminal')
       .action(async (name: string, command: string[], o) => {
-        if (o.tty) throw invalidArgument('exec -t: terminals are not there yet (see README)');
         const { containers } = await engine(g);
         let pid = 0;
         const stopForwarding = o.detach ? () => {} : forwardSignals(() => pid);
         try {
-          const code = await containers.exec(name, { command, env: o.env as string[], workdir: o.workdir, user: o.user, detach: o.detach === true, stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], onStart: (p) => (pid = p) });
+          const code = await containers.exec(name, { command, env: o.env as string[], workdir: o.workdir, user: o.user, detach: o.detach === true, tty: o.tty === true, stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], onStart: (p) => (pid = p) });
           throw new ExitCode(code);
         } finally {
           stopForwarding();
@@ -321,7 +321,54 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
           out(n + '\n');
         }
       });
-  simple('start', 'start stopped containers (in the background)', (c, n) => c.start(n));
+  program
+    .command('start')
+    .description('start stopped containers')
+    .argument('<container...>')
+    .option('-a, --attach', "attach to the container's output (and wait for it)")
+    .option('-i, --interactive', "attach the container's stdin")
+    .action(async (names: string[], o) => {
+      const { containers } = await engine(g);
+      if (!o.attach && !o.interactive) {
+        for (const n of names) {
+          await containers.start(n);
+          out(n + '\n');
+        }
+        return;
+      }
+      if (names.length > 1) throw invalidArgument('you cannot start and attach multiple containers at once');
+      // Attached: in the foreground of this process (as `run` without -d), its exit code ours.
+      let pid = 0;
+      const stopForwarding = forwardSignals(() => pid);
+      try {
+        const r = await containers.start(names[0]!, { attach: true, stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], onStart: (p) => (pid = p) });
+        throw new ExitCode(r.code);
+      } finally {
+        stopForwarding();
+      }
+    });
+  program
+    .command('attach')
+    .description("attach this terminal's input and output to a running container")
+    .argument('<container>')
+    .option('--no-stdin', 'do not attach stdin')
+    .option('--detach-keys <keys>', 'the key sequence that detaches', 'ctrl-p,ctrl-q')
+    .option('--no-sig-proxy', 'do not pass the signals this process gets to the container')
+    .action(async (name: string, o) => {
+      const { attachStdio, parseDetachKeys } = await import('./attach.js');
+      const detachKeys = parseDetachKeys(o.detachKeys);
+      const { containers } = await engine(g);
+      const a = await containers.attach(name);
+      // Signals to the container, as Docker's --sig-proxy (not with a terminal: keys go through it).
+      const stopForwarding = o.sigProxy !== false && !a.tty ? forwardSignals(() => containers.find(a.id).State.Pid) : () => {};
+      try {
+        const how = await attachStdio(a, { stdin: o.stdin !== false, detachKeys });
+        if (how === 'detached') return;
+        throw new ExitCode(await containers.wait(a.id));
+      } finally {
+        stopForwarding();
+      }
+    });
   simple('restart', 'restart containers', (c, n) => c.restart(n));
   simple('pause', 'pause every process of containers', (c, n) => c.pause(n));
   simple('unpause', 'unpause containers', (c, n) => c.unpause(n));
@@ -342,9 +389,11 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
     .option('--volumes-from <container[:ro]>', "another container's volumes", collect, [])
     .option('-m, --memory <bytes>')
     .option('--network <mode>', 'none or host', 'none')
+    .option('-i, --interactive', 'keep stdin open')
+    .option('-t, --tty', 'allocate a terminal')
     .action(async (image: string, command: string[], o) => {
       const { containers } = await engine(g);
-      out((await containers.create({ ...containerOptions(image, command, o), volumesFrom: o.volumesFrom as string[] })).Id + '\n');
+      out((await containers.create({ ...containerOptions(image, command, o), volumesFrom: o.volumesFrom as string[], tty: o.tty === true, interactive: o.interactive === true })).Id + '\n');
     });
   program
     .command('cp')

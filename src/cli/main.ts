@@ -69,6 +69,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   volume: () => import('./containers.js'),
   update: () => import('./containers.js'),
   cp: () => import('./containers.js'),
+  attach: () => import('./containers.js'),
 };
 
 function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {

@@ -10,7 +10,7 @@ import { basename, dirname } from 'node:path';
 import { secureJoin } from '../sys/securejoin.js';
 import { join } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
-import { conflict, errnoCode, invalidArgument, notFound } from '../lib/errors.js';
+import { conflict, errnoCode, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
 import { parseBytes } from '../lib/units.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import { Runtime } from '../runtime/index.js';
@@ -18,6 +18,8 @@ import { bindMount, buildSpec, parseVolumeSpec, resolveUser, type ContainerOptio
 import { VolumeStore } from '../volume/index.js';
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 import { writeFileAtomic } from '../sys/fs.js';
+import { connectAttach } from '../sys/attach.js';
+import type { Socket } from 'node:net';
 import { berthPackageRoot, helperPath } from '../sys/paths.js';
 import { processAlive } from '../sys/proc.js';
 import type { ImageService } from './images.js';
@@ -43,6 +45,10 @@ export interface ContainerRecord {
   ManuallyStopped?: boolean;
   Healthcheck?: { Test: string[]; IntervalMs: number; TimeoutMs: number; Retries: number; StartPeriodMs: number };
   Health?: { Status: 'starting' | 'healthy' | 'unhealthy'; FailingStreak: number; Log: { Start: string; End: string; ExitCode: number; Output: string }[] };
+  /** -t: a terminal (held by the monitor when detached). */
+  Tty?: boolean;
+  /** -i: stdin kept open (to attach to, when detached). */
+  OpenStdin?: boolean;
 }
 
 export interface MountRecord {
@@ -70,12 +76,14 @@ export interface CreateOptions extends ContainerOptions {
   restart?: string;
   /** `--init` */
   withInit?: boolean;
+  /** -t: a terminal for the container. */
+  tty?: boolean;
+  /** -i: its stdin kept open. */
+  interactive?: boolean;
 }
 
 export interface RunOptions extends CreateOptions {
   rm?: boolean;
-  /** -t: a terminal (foreground only, for now). */
-  tty?: boolean;
   detach?: boolean;
   stdio?: StdioOptions;
   onStart?: (pid: number) => void;
@@ -172,6 +180,27 @@ export class ContainerService {
     return join(this.opts.runroot, 'containers', id);
   }
 
+  private attachSocket(id: string): string {
+    return join(this.bundleDir(id), 'attach');
+  }
+
+  /**
+   * `attach`: a connection to a running container's monitor: its output as frames (stream 1 or
+   * 2), and input, terminal size and end of input as frames back (src/sys/attach.ts).
+   */
+  async attach(nameOrId: string): Promise<{ id: string; socket: Socket; tty: boolean; openStdin: boolean }> {
+    const rec = this.find(nameOrId);
+    if (rec.State.Status !== 'running') throw failedPrecondition(`You cannot attach to a stopped container, start it first`);
+    if (!rec.Detached) throw failedPrecondition(`container ${rec.Name} runs in the foreground of another berth process: attach to it there`);
+    let socket: Socket;
+    try {
+      socket = await connectAttach(this.attachSocket(rec.Id));
+    } catch (e) {
+      throw failedPrecondition(`attach to container ${rec.Name}: its monitor does not answer (${(e as Error).message})`);
+    }
+    return { id: rec.Id, socket, tty: rec.Tty === true, openStdin: rec.OpenStdin === true };
+  }
+
   /** `run -d`: starts the container under its monitor and returns at once. */
   private async runDetached(rec: ContainerRecord, bundle: string, m: { type: string; source: string; options: string[] }): Promise<void> {
     const logDir = join(this.opts.root, 'containers', rec.Id);
@@ -184,7 +213,7 @@ export class ContainerService {
     const self = [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot];
     const health = rec.Healthcheck ? { intervalMs: rec.Healthcheck.IntervalMs, command: [...self, 'container', 'healthcheck', rec.Id] } : undefined;
     if (rec.Healthcheck) rec.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
-    const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, log: rec.LogPath, status: this.statusFile(rec.Id), exitCommand, health });
+    const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, log: rec.LogPath, status: this.statusFile(rec.Id), exitCommand, health, tty: rec.Tty, attach: { socket: this.attachSocket(rec.Id), openStdin: rec.OpenStdin === true } });
     rec.State = { ...rec.State, Status: 'running', Pid: r.pid, MonitorPid: r.monitorPid, StartedAt: new Date().toISOString() };
     this.save(rec);
   }
@@ -231,7 +260,8 @@ export class ContainerService {
 
   /** `create`: the container's layer, bundle and record; nothing runs yet. */
   create(o: CreateOptions): Promise<ContainerRecord> {
-    return this.createContainer(o);
+    // A terminal gets TERM, as Docker sets it.
+    return this.createContainer(o.tty ? { ...o, env: ['TERM=xterm', ...(o.env ?? [])] } : o);
   }
 
   private async createContainer(o: CreateOptions): Promise<ContainerRecord> {
@@ -266,6 +296,8 @@ export class ContainerService {
       RestartPolicy: parseRestart(o.restart),
       RestartCount: 0,
       Healthcheck: healthcheckOf(o.health, cfg.Healthcheck as ImageHealthcheck | undefined),
+      ...(o.tty ? { Tty: true } : {}),
+      ...(o.interactive ? { OpenStdin: true } : {}),
     };
     const bundle = this.bundleDir(id);
     const top = image.layers[image.layers.length - 1];
@@ -321,8 +353,9 @@ export class ContainerService {
    * `start`: runs a created or exited container: under its monitor (detached), or attached to
    * this process until it ends (returns its exit code).
    */
-  async start(nameOrId: string, o: { attach?: boolean; tty?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
+  async start(nameOrId: string, opts: { attach?: boolean; tty?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
     const rec = this.find(nameOrId);
+    const o = { ...opts, tty: opts.tty ?? rec.Tty === true };
     if (rec.State.Status === 'running') return { code: 0, oomKilled: false };
     rec.ManuallyStopped = false;
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
@@ -363,8 +396,7 @@ export class ContainerService {
     const policy = parseRestart(o.restart).Name;
     if (policy !== 'no' && o.rm) throw invalidArgument('Conflicting options: --restart and --rm');
     if (policy !== 'no' && !o.detach) throw invalidArgument('--restart needs -d (a foreground container has no monitor to restart it)');
-    if (o.tty && o.detach) throw invalidArgument('-t with -d is not there yet (a terminal needs the foreground)');
-    const rec = await this.create({ ...o, env: o.tty ? ['TERM=xterm', ...(o.env ?? [])] : o.env, autoRemove: o.rm === true && o.detach === true });
+    const rec = await this.create({ ...o, autoRemove: o.rm === true && o.detach === true });
     try {
       const r = await this.start(rec.Id, { attach: !o.detach, tty: o.tty, stdio: o.stdio, onStart: o.onStart });
       return { id: rec.Id, ...r };
@@ -412,7 +444,7 @@ export class ContainerService {
       Name: '/' + rec.Name,
       LogPath: rec.LogPath ?? '',
       Driver: this.images.snapshots.driver,
-      Config: { Hostname: spec?.hostname ?? '', Env: spec?.process?.env ?? [], Cmd: rec.Command, Image: rec.Image, WorkingDir: spec?.process?.cwd ?? '/', Labels: spec?.annotations ?? {}, StopSignal: rec.StopSignal ?? 'SIGTERM' },
+      Config: { Hostname: spec?.hostname ?? '', Env: spec?.process?.env ?? [], Cmd: rec.Command, Image: rec.Image, WorkingDir: spec?.process?.cwd ?? '/', Labels: spec?.annotations ?? {}, StopSignal: rec.StopSignal ?? 'SIGTERM', Tty: rec.Tty === true, OpenStdin: rec.OpenStdin === true, AttachStdin: false },
       RestartCount: rec.RestartCount ?? 0,
       ...(rec.Health ? { Health: rec.Health } : {}),
       HostConfig: { RestartPolicy: rec.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: rec.AutoRemove, ReadonlyRootfs: spec?.root?.readonly === true, Memory: spec?.linux?.resources?.memory?.limit ?? 0, PidsLimit: spec?.linux?.resources?.pids?.limit ?? 0 },
@@ -587,7 +619,7 @@ export class ContainerService {
   }
 
   /** `exec`: a process in a running container, with the container's settings. */
-  async exec(nameOrId: string, o: { command: string[]; env?: string[]; workdir?: string; user?: string; detach?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void }): Promise<number> {
+  async exec(nameOrId: string, o: { command: string[]; env?: string[]; workdir?: string; user?: string; detach?: boolean; tty?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void }): Promise<number> {
     const rec = this.running(nameOrId);
     if (o.command.length === 0) throw invalidArgument('exec: a command is required');
     const spec = JSON.parse(readFileSync(join(this.bundleDir(rec.Id), 'config.json'), 'utf8')) as Spec;
@@ -601,9 +633,10 @@ export class ContainerService {
       user = { uid, gid };
     }
     const r = await this.runtime.exec(rec.Id, {
-      process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
+      process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.tty && !(p.env ?? []).some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
       detach: o.detach,
-      stdio: o.stdio,
+      tty: o.tty === true && !o.detach,
+      stdio: o.tty && !o.detach ? ['inherit', 'inherit', 'inherit'] : o.stdio,
       onStart: o.onStart,
     });
     return r.code;

@@ -44,6 +44,8 @@ export interface DetachedOptions extends CreateOptions {
   /** The log (JSON lines of stdout/stderr) and the status file the monitor appends the end to. */
   log: string;
   status: string;
+  /** A socket where clients attach to the container's output (and its stdin, kept open when openStdin). */
+  attach?: { socket: string; openStdin: boolean };
   /** Run by the monitor after the container ended (berth's cleanup: the restart policy). */
   exitCommand?: string[];
   /** Run by the monitor every interval while the container runs (berth's health check). */
@@ -67,6 +69,8 @@ export interface RunOptions extends CreateOptions {
 export interface ExecOptions {
   process: Process;
   detach?: boolean;
+  /** A terminal for the process, joined to this process's (not detached). */
+  tty?: boolean;
   pidFile?: string;
   consoleSocket?: string;
   extraFds?: number[];
@@ -158,7 +162,7 @@ export class Runtime {
     return parseSpec(text, file);
   }
 
-  private async createInternal(id: string, opts: CreateOptions & Partial<Pick<DetachedOptions, 'exitCommand' | 'health'>>, mode: { stay: boolean; fifo: boolean; detached?: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
+  private async createInternal(id: string, opts: CreateOptions & Partial<Pick<DetachedOptions, 'exitCommand' | 'health' | 'attach'>>, mode: { stay: boolean; fifo: boolean; detached?: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
     validateId(id);
     const bundle = resolve(opts.bundle);
     const spec = this.loadSpec(bundle);
@@ -205,7 +209,7 @@ export class Runtime {
         noPivot: opts.noPivot,
         rootfsMount: opts.rootfsMount,
         tty: opts.tty,
-        monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, passthrough: !mode.detached, exitCommand: opts.exitCommand, health: opts.health } : undefined,
+        monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, passthrough: !mode.detached, exitCommand: opts.exitCommand, health: opts.health, attach: opts.attach } : undefined,
         preserveFds: opts.extraFds?.length ?? 0,
         cgroupProcs: cg.procsFiles(),
         cgroupMounts: cgroupMounts(layout, rec.cgroupPath),
@@ -440,6 +444,7 @@ export class Runtime {
       namespaces,
       cgroupProcs: cg.procsFiles(),
       stay: !opts.detach,
+      tty: opts.tty && !opts.detach,
       consoleSocket: opts.consoleSocket,
       preserveFds: opts.extraFds?.length ?? 0,
       lastCap: lastCap(),

@@ -50,6 +50,7 @@ export const Op = {
   EXIT_COMMAND: 43,
   HEALTH: 44,
   PTY: 45,
+  ATTACH: 46,
 } as const;
 export type OpName = keyof typeof Op;
 

@@ -1,0 +1,110 @@
+/** Terminals and attaching: `run -dt`, `run -di` + `attach`, detach keys, `start -a`, `exec -it`. */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { berthPackageRoot } from '../../src/sys/paths.js';
+import { cleanupTmp, isRoot, tmp } from '../helpers.js';
+
+const bin = join(berthPackageRoot(), 'bin', 'berth');
+const skip = !isRoot ? 'needs root' : !existsSync(join(berthPackageRoot(), 'dist', 'berth.cjs')) ? 'not built (npm run build)' : false;
+
+describe('berth attach and terminals', { skip }, () => {
+  const root = tmp('berth-attach-root-');
+  const runroot = tmp('berth-attach-runroot-');
+  const g = ['--root', root, '--runroot', runroot];
+  const berth = (...args: string[]) => spawnSync(bin, [...g, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const started: number[] = [];
+  /** An attach (or other long-running command) whose output is collected, with stdin piped. */
+  function background(...args: string[]) {
+    const p = spawn(bin, [...g, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    started.push(p.pid!);
+    const o = { out: '', err: '', code: undefined as number | null | undefined, p };
+    p.stdout.on('data', (d: Buffer) => (o.out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (o.err += d.toString()));
+    const exited = new Promise<number | null>((r) => p.on('exit', (c) => r((o.code = c))));
+    return { o, exited };
+  }
+  async function until(f: () => boolean, what: string, ms = 10_000) {
+    const end = Date.now() + ms;
+    while (!f()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  before(() => assert.equal(berth('starter').status, 0));
+  after(() => {
+    for (const pid of started) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* ended */
+      }
+    }
+    for (const id of berth('ps', '-aq').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
+    cleanupTmp();
+  });
+
+  it('run -dt: the monitor holds a terminal of the container; its output is logged', async () => {
+    const r = berth('run', '-d', '-t', '--name', 'tty1', 'busybox', 'sh', '-c', 'tty; stty size; echo $TERM; exit 3');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(berth('wait', 'tty1').stdout, '3\n');
+    assert.equal(berth('logs', 'tty1').stdout, '/dev/pts/0\r\n24 80\r\nxterm\r\n');
+    assert.equal(berth('inspect', '--format', '{{.Config.Tty}}', 'tty1').stdout.trim(), 'true');
+  });
+
+  it('run -di, then attach: input in, stdout and stderr apart, the exit code out', async () => {
+    assert.equal(berth('run', '-di', '--name', 'cat1', 'busybox', 'sh', '-c', 'while read l; do [ "$l" = quit ] && exit 7; echo got:$l; echo err:$l >&2; done').status, 0);
+    const { o, exited } = background('attach', 'cat1');
+    o.p.stdin.write('one\n');
+    await until(() => o.out.includes('got:one') && o.err.includes('err:one'), 'the echo of the first line');
+    o.p.stdin.write('two\nquit\n');
+    assert.equal(await exited, 7);
+    assert.equal(o.out, 'got:one\ngot:two\n');
+    assert.equal(o.err, 'err:one\nerr:two\n');
+    assert.match(berth('ps', '-a', '--filter', 'name=cat1').stdout, /Exited \(7\)/);
+    // What was said before this attach is in the log, not lost.
+    assert.equal(berth('logs', 'cat1').stdout, 'got:one\ngot:two\n');
+  });
+
+  it('detaches on the detach keys and leaves the container running; a stopped one cannot be attached', async () => {
+    assert.equal(berth('run', '-dit', '--name', 'sh1', 'busybox', 'sh').status, 0);
+    const { o, exited } = background('attach', '--detach-keys', 'ctrl-x,q', 'sh1');
+    o.p.stdin.write('echo mark-$((20+22))\n');
+    await until(() => o.out.includes('mark-42'), 'the shell to answer');
+    o.p.stdin.write('\x18q');
+    assert.equal(await exited, 0);
+    assert.match(berth('ps', '--filter', 'name=sh1').stdout, /Up /);
+    // A second attach sees what the shell says next, then its end.
+    const again = background('attach', 'sh1');
+    again.o.p.stdin.write('exit 5\n');
+    assert.equal(await again.exited, 5);
+    const r = berth('attach', 'sh1');
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /You cannot attach to a stopped container, start it first/);
+    const bad = berth('attach', '--detach-keys', 'ctrl-xx', 'sh1');
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /invalid detach keys "ctrl-xx"/);
+  });
+
+  it("start -a runs a created container attached and exits with its code; -ai passes stdin", () => {
+    assert.equal(berth('create', '--name', 'later', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 5').status, 0);
+    const r = berth('start', '-a', 'later');
+    assert.equal(r.status, 5);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+    assert.equal(berth('create', '-i', '--name', 'reader', 'busybox', 'sh', '-c', 'read l; echo read:$l').status, 0);
+    const i = spawnSync(bin, [...g, 'start', '-ai', 'reader'], { encoding: 'utf8', input: 'hello\n', timeout: 30_000 });
+    assert.equal(i.stdout, 'read:hello\n');
+    assert.equal(i.status, 0);
+  });
+
+  it('exec -it gives the process a terminal of the container', { skip: !existsSync('/usr/bin/script') ? 'script (util-linux) is not installed' : false }, () => {
+    assert.equal(berth('run', '-d', '--name', 'ex1', 'busybox', 'sleep', '300').status, 0);
+    const cmd = `"${bin}" --root "${root}" --runroot "${runroot}" exec -it ex1 sh -c 'echo t:$(tty):$TERM; exit 9'`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 9);
+    assert.match(r.stdout, /t:\/dev\/pts\/\d+:xterm\r?\n/);
+  });
+});
