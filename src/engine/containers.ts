@@ -19,6 +19,7 @@ import { VolumeStore } from '../volume/index.js';
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 import { writeFileAtomic } from '../sys/fs.js';
 import { connectAttach } from '../sys/attach.js';
+import { NameIndex } from './names.js';
 import type { Socket } from 'node:net';
 import { berthPackageRoot, helperPath } from '../sys/paths.js';
 import { processAlive } from '../sys/proc.js';
@@ -94,6 +95,7 @@ const NOUN = ['albatross', 'barge', 'buoy', 'canal', 'dinghy', 'ferry', 'harbor'
 
 export class ContainerService {
   private readonly dir: string;
+  private readonly names: NameIndex;
   readonly runtime: Runtime;
   readonly volumes: VolumeStore;
 
@@ -102,6 +104,7 @@ export class ContainerService {
     private readonly opts: { root: string; runroot: string },
   ) {
     this.dir = join(opts.root, 'metadata', 'containers');
+    this.names = new NameIndex(join(opts.root, 'metadata', 'names'), (id) => existsSync(join(this.dir, id + '.json')));
     this.runtime = new Runtime({ root: join(opts.runroot, 'runtime') });
     this.volumes = new VolumeStore(join(opts.root, 'volumes'));
   }
@@ -161,7 +164,23 @@ export class ContainerService {
     return new Set(this.list().map((c) => c.ImageID));
   }
 
+  /** A record by id, refreshed; undefined when there is none. */
+  private read(id: string): ContainerRecord | undefined {
+    let rec: ContainerRecord;
+    try {
+      rec = JSON.parse(readFileSync(join(this.dir, id + '.json'), 'utf8')) as ContainerRecord;
+    } catch {
+      return undefined;
+    }
+    if (rec.State.Status === 'running') this.refresh(rec);
+    return rec;
+  }
+
   find(nameOrId: string): ContainerRecord {
+    // A full id or a name: one file, not the whole list.
+    const id = /^[0-9a-f]{64}$/.test(nameOrId) ? nameOrId : this.names.lookup(nameOrId);
+    const direct = id !== undefined ? this.read(id) : undefined;
+    if (direct && (direct.Id === nameOrId || direct.Name === nameOrId)) return direct;
     const all = this.list();
     const exact = all.find((r) => r.Name === nameOrId || r.Id === nameOrId);
     if (exact) return exact;
@@ -268,22 +287,29 @@ export class ContainerService {
     const image = this.images.resolve(o.image);
     const cfg = (this.images.config(image).config ?? {}) as Record<string, unknown>;
     if (o.name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    const taken = o.name ? this.list().find((c) => c.Name === o.name) : undefined;
-    if (taken) throw conflict(`Conflict. The container name "/${o.name}" is already in use by container "${taken.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     const id = randomBytes(32).toString('hex');
-    const { mounts, fresh } = this.resolveMounts(o, Object.keys((cfg.Volumes as Record<string, unknown> | undefined) ?? {}));
-    const resolvedMounts = mounts.map((m) => bindMount(m.Source, { destination: m.Destination, readOnly: !m.RW, propagation: [] }));
+    const name = o.name ?? `${ADJ[randomBytes(1)[0]! % ADJ.length]}_${NOUN[randomBytes(1)[0]! % NOUN.length]}_${id.slice(0, 4)}`;
+    this.names.claim(name, id, 'container');
+    let mounts: MountRecord[], fresh: MountRecord[];
     let built;
+    try {
+      ({ mounts, fresh } = this.resolveMounts(o, Object.keys((cfg.Volumes as Record<string, unknown> | undefined) ?? {})));
+    } catch (e) {
+      this.names.release(name, id);
+      throw e;
+    }
+    const resolvedMounts = mounts.map((m) => bindMount(m.Source, { destination: m.Destination, readOnly: !m.RW, propagation: [] }));
     try {
       built = buildSpec({ ...o, resolvedMounts, init: o.withInit ? helperPath() : undefined }, { config: cfg }, id, (n) => this.running(n).State.Pid);
     } catch (e) {
       for (const m of fresh) if (m.Anonymous) this.volumes.remove(m.Name!);
+      this.names.release(name, id);
       throw e;
     }
     const { spec, args } = built;
     const rec: ContainerRecord = {
       Id: id,
-      Name: o.name ?? `${ADJ[randomBytes(1)[0]! % ADJ.length]}_${NOUN[randomBytes(1)[0]! % NOUN.length]}_${id.slice(0, 4)}`,
+      Name: name,
       Image: o.image,
       ImageID: image.id,
       Command: args,
@@ -345,6 +371,7 @@ export class ContainerService {
       if (prepared) this.images.snapshots.remove(id);
       rmSync(bundle, { recursive: true, force: true });
       rmSync(join(this.dir, id + '.json'), { force: true });
+      this.names.release(name, id);
       throw e;
     }
   }
@@ -418,10 +445,14 @@ export class ContainerService {
   rename(nameOrId: string, name: string): void {
     const rec = this.find(nameOrId);
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (name === rec.Name) return;
     const taken = this.list().find((c) => c.Name === name);
-    if (taken && taken.Id !== rec.Id) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${taken.Id}".`);
+    if (taken) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${taken.Id}".`);
+    this.names.claim(name, rec.Id, 'rename');
+    const old = rec.Name;
     rec.Name = name;
     this.save(rec);
+    this.names.release(old, rec.Id);
   }
 
   /** Docker-shaped details of a container. */
@@ -731,6 +762,7 @@ export class ContainerService {
     rmSync(this.bundleDir(rec.Id), { recursive: true, force: true });
     rmSync(join(this.opts.root, 'containers', rec.Id), { recursive: true, force: true });
     rmSync(join(this.dir, rec.Id + '.json'), { force: true });
+    this.names.release(rec.Name, rec.Id);
     if (removeVolumes) {
       for (const m of rec.Mounts ?? []) {
         if (m.Type === 'volume' && m.Anonymous && this.volumeUsers(m.Name!).length === 0) {

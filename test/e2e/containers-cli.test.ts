@@ -1,4 +1,4 @@
-/** Terminals and attaching: `run -dt`, `run -di` + `attach`, detach keys, `start -a`, `exec -it`. */
+/** Terminals and attaching (`run -dt`, `run -di` + `attach`, detach keys, `start -a`, `exec -it`), names taken once, user namespaces. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { cleanupTmp, isRoot, tmp } from '../helpers.js';
 const bin = join(berthPackageRoot(), 'bin', 'berth');
 const skip = !isRoot ? 'needs root' : !existsSync(join(berthPackageRoot(), 'dist', 'berth.cjs')) ? 'not built (npm run build)' : false;
 
-describe('berth attach and terminals', { skip }, () => {
+describe('berth containers: terminals, attach, names, user namespaces', { skip }, () => {
   const root = tmp('berth-attach-root-');
   const runroot = tmp('berth-attach-runroot-');
   const g = ['--root', root, '--runroot', runroot];
@@ -106,5 +106,21 @@ describe('berth attach and terminals', { skip }, () => {
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 9);
     assert.match(r.stdout, /t:\/dev\/pts\/\d+:xterm\r?\n/);
+  });
+
+  it('gives a name to one container only, also when several processes ask at once', async () => {
+    const runs = [0, 1, 2, 3].map(() => background('create', '--name', 'same', 'busybox', 'true'));
+    const codes = await Promise.all(runs.map((r) => r.exited));
+    assert.deepEqual(codes.sort(), [0, 125, 125, 125], runs.map((r) => r.o.err).join(''));
+    for (const r of runs.filter((r) => r.o.code === 125)) assert.match(r.o.err, /The container name "\/same" is already in use by container "[0-9a-f]{64}"/);
+    assert.equal(berth('ps', '-a', '--filter', 'name=same', '-q').stdout.split('\n').filter(Boolean).length, 1);
+    // Renamed, the old name is free again; removed, the new one is.
+    assert.equal(berth('rename', 'same', 'other').status, 0);
+    assert.equal(berth('create', '--name', 'same', 'busybox', 'true').status, 0);
+    assert.equal(berth('rename', 'same', 'other').status, 125);
+    assert.equal(berth('rm', 'other').status, 0);
+    assert.equal(berth('rename', 'same', 'other').status, 0);
+    assert.equal(berth('inspect', '--format', '{{.Name}}', 'other').stdout.trim(), '/other');
+    assert.equal(berth('rm', 'other').status, 0);
   });
 });
