@@ -61,6 +61,7 @@ function containerOptions(image: string, command: string[], o: Record<string, un
     stopSignal: o.stopSignal as string | undefined,
     stopTimeout: num(o.stopTimeout, '--stop-timeout'),
     network: o.network as string | undefined,
+    userns: o.userns as string | undefined,
     pid: o.pid as string | undefined,
     ipc: o.ipc as string | undefined,
     uts: o.uts as string | undefined,
@@ -111,6 +112,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--stop-timeout <seconds>', 'seconds before SIGKILL on stop')
       .option('--network <mode>', 'none, host or container:NAME (bridges are not there yet)', 'none')
       .option('--pid <mode>', 'host or container:NAME')
+      .option('--userns <mode>', 'host (default) or remap: root of the container an unprivileged range of the host')
       .option('--ipc <mode>', 'host or container:NAME')
       .option('--uts <mode>', 'host')
       .option('--read-only', 'read-only root file system')
@@ -391,6 +393,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
     .option('--network <mode>', 'none or host', 'none')
     .option('-i, --interactive', 'keep stdin open')
     .option('-t, --tty', 'allocate a terminal')
+    .option('--userns <mode>', 'host (default) or remap')
     .action(async (image: string, command: string[], o) => {
       const { containers } = await engine(g);
       out((await containers.create({ ...containerOptions(image, command, o), volumesFrom: o.volumesFrom as string[], tty: o.tty === true, interactive: o.interactive === true })).Id + '\n');

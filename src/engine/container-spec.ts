@@ -17,6 +17,8 @@ export const DOCKER_DEFAULT_CAPS = [
 
 export interface ContainerOptions {
   image: string;
+  /** --userns: host (the default) or remap (uid and gid 0 of the container an unprivileged range of the host's). */
+  userns?: string;
   command?: string[];
   name?: string;
   env?: string[];
@@ -195,6 +197,34 @@ function parseUser(user: string): { uid: number; gid: number } {
   return /^(\d*)(:\d*)?$/.test(user) || user === 'root' ? resolveUser(user === 'root' ? '0' : user) : { uid: 0, gid: 0 };
 }
 
+/** The first range of NAME in /etc/subuid or /etc/subgid ("NAME:START:COUNT"). */
+function subRange(file: string, name: string): { start: number; count: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [n, start, count] = line.trim().split(':');
+    if (n === name && Number(start) > 0 && Number(count) > 0) return { start: Number(start), count: Number(count) };
+  }
+  return undefined;
+}
+
+/**
+ * --userns: undefined for the host's user namespace; for `remap`, the host range the container's
+ * ids 0..65535 map to: the user "berth"'s ranges in /etc/subuid and /etc/subgid, else 100000.
+ */
+export function usernsRemap(v: string | undefined): { uid: number; gid: number; size: number } | undefined {
+  if (v === undefined || v === '' || v === 'host') return undefined;
+  if (v !== 'remap') throw invalidArgument(`invalid --userns ${JSON.stringify(v)} (host or remap)`);
+  const u = subRange('/etc/subuid', 'berth');
+  const g = subRange('/etc/subgid', 'berth');
+  const size = Math.min(65536, u?.count ?? 65536, g?.count ?? 65536);
+  return { uid: u?.start ?? 100000, gid: g?.start ?? 100000, size };
+}
+
 /** Namespace of a kind: new, the host's (none), or another container's (by its pid). */
 function nsMode(kind: string, v: string | undefined, pidOf: (name: string) => number): { type: string; path?: string } | undefined {
   if (v === undefined || v === '' || v === 'private' || v === 'shareable') return { type: kind };
@@ -340,6 +370,14 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
     const ns = nsMode(kind, v, pidOf);
     if (ns) namespaces.push(ns as { type: 'pid' });
   }
+  const remap = usernsRemap(o.userns);
+  if (remap) {
+    // As Docker: the host's namespaces are not shared with a remapped container.
+    const shared = (['pid', 'ipc', 'uts', 'network'] as const).find((k) => !namespaces.some((n) => n.type === k));
+    if (shared) throw invalidArgument(`--userns=remap: cannot share the host's ${shared} namespace when user namespaces are enabled`);
+    if (o.privileged) throw invalidArgument('--userns=remap: privileged mode is incompatible with user namespaces');
+    namespaces.unshift({ type: 'user' });
+  }
   const ownUts = namespaces.some((n) => n.type === 'uts' && !n.path);
   const c = caps(o);
   const labels: Record<string, string> = { ...((cfg.Labels as Record<string, string> | undefined) ?? {}) };
@@ -365,6 +403,7 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
     annotations: labels,
     linux: {
       namespaces,
+      ...(remap ? { uidMappings: [{ containerID: 0, hostID: remap.uid, size: remap.size }], gidMappings: [{ containerID: 0, hostID: remap.gid, size: remap.size }] } : {}),
       resources,
       maskedPaths: o.privileged ? [] : DEFAULT_MASKED_PATHS,
       readonlyPaths: o.privileged ? [] : DEFAULT_READONLY_PATHS,

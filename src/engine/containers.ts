@@ -4,7 +4,7 @@
  * container's root; the spec follows Docker's defaults (container-spec.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname } from 'node:path';
 import { secureJoin } from '../sys/securejoin.js';
@@ -14,12 +14,17 @@ import { conflict, errnoCode, failedPrecondition, invalidArgument, notFound } fr
 import { parseBytes } from '../lib/units.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import { Runtime } from '../runtime/index.js';
-import { bindMount, buildSpec, parseVolumeSpec, resolveUser, type ContainerOptions } from './container-spec.js';
+import { bindMount, buildSpec, parseVolumeSpec, resolveUser, usernsRemap, type ContainerOptions } from './container-spec.js';
 import { VolumeStore } from '../volume/index.js';
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 import { writeFileAtomic } from '../sys/fs.js';
 import { connectAttach } from '../sys/attach.js';
 import { NameIndex } from './names.js';
+import { runFsOps } from '../sys/fsops.js';
+
+const MS_BIND = 4096;
+const MS_REC = 16384;
+const MNT_DETACH = 2;
 import type { Socket } from 'node:net';
 import { berthPackageRoot, helperPath } from '../sys/paths.js';
 import { processAlive } from '../sys/proc.js';
@@ -50,6 +55,8 @@ export interface ContainerRecord {
   Tty?: boolean;
   /** -i: stdin kept open (to attach to, when detached). */
   OpenStdin?: boolean;
+  /** --userns=remap: the host ids the container's 0.. are (its layers are owned so). */
+  IdShift?: { uid: number; gid: number; size: number };
 }
 
 export interface MountRecord {
@@ -155,6 +162,7 @@ export class ContainerService {
       rec.State = { ...rec.State, Status: 'exited', ExitCode: rec.State.ExitCode || 255, FinishedAt: rec.State.FinishedAt || new Date().toISOString() };
     } else return;
     this.save(rec);
+    if (rec.IdShift) void this.unmountRootfs(rec.Id);
     // The runtime's state and cgroup go as soon as someone sees it ended.
     if (this.runtime.exists(rec.Id)) void this.runtime.delete(rec.Id, true).catch(() => {});
   }
@@ -199,6 +207,39 @@ export class ContainerService {
     return join(this.opts.runroot, 'containers', id);
   }
 
+  /**
+   * The container's root file system as the runtime mounts it. A remapped container's overlay is
+   * mounted here, on the host, by berth (an overlay mounted inside a user namespace loses what
+   * trusted xattrs say); the container binds it, and it is unmounted when the container ends.
+   */
+  private async rootfsMount(rec: ContainerRecord): Promise<{ type: string; source: string; options: string[] }> {
+    const m = this.images.snapshots.mounts(rec.Id)[0]!;
+    if (!rec.IdShift) return { type: m.type, source: m.source, options: m.options };
+    // The remapped root is nobody on the host: every directory above its bundle and above what it
+    // binds must let others through.
+    const spec = JSON.parse(readFileSync(join(this.bundleDir(rec.Id), 'config.json'), 'utf8')) as Spec;
+    const binds = (spec.mounts ?? []).filter((x) => x.type === 'bind' && x.source).map((x) => dirname(x.source!));
+    for (const top of [this.bundleDir(rec.Id), ...binds]) {
+      for (let d = top; d !== dirname(d); d = dirname(d)) {
+        const st = statSync(d);
+        if (!(st.mode & 0o001)) throw failedPrecondition(`--userns=remap: ${JSON.stringify(d)} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}) does not let others search it, so the container's remapped root cannot reach its files: chmod o+x it`);
+      }
+    }
+    const merged = join(this.bundleDir(rec.Id), 'merged');
+    await this.unmountRootfs(rec.Id);
+    mkdirSync(merged, { recursive: true });
+    if (m.type === 'overlay') await runFsOps([{ op: 'mount', source: 'overlay', target: merged, fstype: 'overlay', data: m.options.join(',') }]);
+    else await runFsOps([{ op: 'mount', source: m.source, target: merged, fstype: 'bind', flags: MS_BIND | MS_REC }]);
+    return { type: 'bind', source: merged, options: [] };
+  }
+
+  /** Unmounts what rootfsMount mounted on the host, if it is there. */
+  private async unmountRootfs(id: string): Promise<void> {
+    const merged = join(this.bundleDir(id), 'merged');
+    if (!readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${merged} `)) return;
+    await runFsOps([{ op: 'umount', target: merged, flags: MNT_DETACH }]).catch(() => {});
+  }
+
   private attachSocket(id: string): string {
     return join(this.bundleDir(id), 'attach');
   }
@@ -228,7 +269,7 @@ export class ContainerService {
     rec.Detached = true;
     const policy = rec.RestartPolicy?.Name ?? 'no';
     // The monitor runs berth's cleanup when the container ends: the restart policy, --rm.
-    const exitCommand = policy === 'no' && !rec.AutoRemove ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id];
+    const exitCommand = policy === 'no' && !rec.AutoRemove && !rec.IdShift ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id];
     const self = [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot];
     const health = rec.Healthcheck ? { intervalMs: rec.Healthcheck.IntervalMs, command: [...self, 'container', 'healthcheck', rec.Id] } : undefined;
     if (rec.Healthcheck) rec.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
@@ -324,13 +365,14 @@ export class ContainerService {
       Healthcheck: healthcheckOf(o.health, cfg.Healthcheck as ImageHealthcheck | undefined),
       ...(o.tty ? { Tty: true } : {}),
       ...(o.interactive ? { OpenStdin: true } : {}),
+      ...(usernsRemap(o.userns) ? { IdShift: usernsRemap(o.userns) } : {}),
     };
     const bundle = this.bundleDir(id);
     const top = image.layers[image.layers.length - 1];
     let prepared = false;
     try {
       this.save(rec);
-      this.images.snapshots.prepare(id, top?.chainId);
+      this.images.snapshots.prepare(id, top?.chainId, rec.IdShift ? { idShift: rec.IdShift } : {});
       prepared = true;
       mkdirSync(join(bundle, 'rootfs'), { recursive: true });
       // A user given by name: looked up in the image's /etc/passwd and /etc/group.
@@ -360,11 +402,14 @@ export class ContainerService {
         const dest = `/etc/${name}`;
         if ((spec.mounts ?? []).some((m) => m.destination === dest)) continue;
         writeFileSync(join(bundle, name), content);
+        if (rec.IdShift) chownSync(join(bundle, name), rec.IdShift.uid, rec.IdShift.gid);
         spec.mounts!.push({ destination: dest, type: 'bind', source: join(bundle, name), options: ['rbind', 'rprivate', spec.root?.readonly ? 'ro' : 'rw'] });
       }
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       // A new, empty volume takes what the image has where it is mounted, as Docker does.
       for (const m of fresh) if (this.volumes.isEmpty(m.Name!)) await this.images.copyFromSnapshot(id, m.Destination, m.Source);
+      // A new volume of a remapped container belongs to its root.
+      if (rec.IdShift) for (const m of fresh) chownSync(m.Source, rec.IdShift.uid, rec.IdShift.gid);
       return rec;
     } catch (e) {
       for (const m of fresh) if (m.Anonymous) this.volumes.remove(m.Name!);
@@ -387,8 +432,7 @@ export class ContainerService {
     rec.ManuallyStopped = false;
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
     rmSync(this.statusFile(rec.Id), { force: true });
-    const m = this.images.snapshots.mounts(rec.Id)[0]!;
-    const rootfsMount = { type: m.type, source: m.source, options: m.options };
+    const rootfsMount = await this.rootfsMount(rec);
     const bundle = this.bundleDir(rec.Id);
     if (!o.attach) {
       await this.runDetached(rec, bundle, rootfsMount);
@@ -415,6 +459,7 @@ export class ContainerService {
     });
     rec.State = { ...rec.State, Status: 'exited', ExitCode: res.code, FinishedAt: new Date().toISOString(), OOMKilled: res.oomKilled };
     this.save(rec);
+    if (rec.IdShift) await this.unmountRootfs(rec.Id);
     return res;
   }
 
@@ -686,6 +731,7 @@ export class ContainerService {
     }
     if (rec.State.Status === 'running') return;
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
+    if (rec.IdShift) await this.unmountRootfs(rec.Id);
     if (rec.AutoRemove) {
       await this.remove(rec.Id, true, true);
       return;
@@ -754,6 +800,7 @@ export class ContainerService {
     }
     for (let i = 0; i < 100 && this.runtime.exists(rec.Id) && processAlive(rec.State.Pid); i++) await new Promise((r) => setTimeout(r, 10));
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
+    if (rec.IdShift) await this.unmountRootfs(rec.Id);
     try {
       this.images.snapshots.remove(rec.Id);
     } catch {

@@ -1,7 +1,7 @@
 /** Terminals and attaching (`run -dt`, `run -di` + `attach`, detach keys, `start -a`, `exec -it`), names taken once, user namespaces. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berthPackageRoot } from '../../src/sys/paths.js';
@@ -122,5 +122,48 @@ describe('berth containers: terminals, attach, names, user namespaces', { skip }
     assert.equal(berth('rename', 'same', 'other').status, 0);
     assert.equal(berth('inspect', '--format', '{{.Name}}', 'other').stdout.trim(), '/other');
     assert.equal(berth('rm', 'other').status, 0);
+  });
+
+  it('--userns=remap: root of the container is an unprivileged range of the host, its files owned so, its commits not', () => {
+    // The remapped root must be able to reach its bundle under the runroot.
+    chmodSync(runroot, 0o711);
+    chmodSync(root, 0o711);
+    const r = berth('run', '--rm', '--userns=remap', '-v', 'remapvol:/data', 'busybox', 'sh', '-c', 'id -u; cat /proc/self/uid_map; stat -c %u:%g /bin/busybox /; echo x > /data/f && stat -c %u /data/f; touch /new && echo wrote');
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+    assert.deepEqual(lines, ['0', '0 100000 65536', '0:0', '0:0', '0', 'wrote']);
+    // Seen from the host: the process runs as 100000, and the volume's file is 100000's.
+    assert.equal(berth('run', '-d', '--name', 'remapped', '--userns=remap', 'busybox', 'sleep', '300').status, 0);
+    const pid = berth('inspect', '--format', '{{.State.Pid}}', 'remapped').stdout.trim();
+    assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^Uid:\t100000\t100000\t100000\t100000$/m);
+    const vol = JSON.parse(berth('volume', 'inspect', 'remapvol').stdout)[0].Mountpoint as string;
+    assert.equal(statSync(join(vol, 'f')).uid, 100000);
+    assert.equal(berth('exec', 'remapped', 'sh', '-c', 'echo hi > /made-here').status, 0);
+    assert.equal(berth('commit', 'remapped', 'remapped:1').status, 0);
+    assert.equal(berth('run', '--rm', 'remapped:1', 'stat', '-c', '%u:%g', '/made-here').stdout, '0:0\n', 'the committed layer has the ids the container saw');
+    assert.equal(berth('rm', '-f', 'remapped').status, 0);
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(runroot), 'no mount left under the runroot');
+    assert.equal(berth('volume', 'rm', 'remapvol').status, 0);
+  });
+
+  it('--userns: bad values and combinations, and an unreachable runroot, are one-line errors that leave nothing', () => {
+    for (const [args, msg] of [
+      [['--userns=bogus'], /invalid --userns "bogus" \(host or remap\)/],
+      [['--userns=remap', '--network', 'host'], /cannot share the host's network namespace when user namespaces are enabled/],
+      [['--userns=remap', '--privileged'], /privileged mode is incompatible with user namespaces/],
+    ] as const) {
+      const r = berth('run', '--rm', ...args, 'busybox', 'true');
+      assert.equal(r.status, 125, r.stderr);
+      assert.match(r.stderr, msg);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    }
+    const before = berth('ps', '-aq').stdout;
+    const closed = tmp('berth-closed-runroot-');
+    chmodSync(closed, 0o700);
+    const r = spawnSync(bin, ['--root', root, '--runroot', closed, 'run', '--rm', '--userns=remap', 'busybox', 'true'], { encoding: 'utf8' });
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /--userns=remap: ".*" \(mode 0700\) does not let others search it/);
+    assert.equal(berth('ps', '-aq').stdout, before, 'no container left');
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(closed));
   });
 });
