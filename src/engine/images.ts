@@ -235,6 +235,11 @@ export class ImageService {
   gc(extraLayers: Iterable<string> = []): { bytes: number } {
     const keepBlobs = new Set<string>();
     const keepLayers = new Set<string>(extraLayers);
+    // The build cache's layers stay until `builder prune` (records written by build/cache.ts).
+    for (const l of this.buildCacheLayers()) {
+      keepBlobs.add(l.digest);
+      keepLayers.add(l.chainId);
+    }
     for (const rec of this.images.list()) {
       keepBlobs.add(rec.manifestDigest);
       keepBlobs.add(rec.configDigest);
@@ -255,6 +260,27 @@ export class ImageService {
       }
     }
     return { bytes };
+  }
+
+  private buildCacheLayers(): LayerRecord[] {
+    const dir = join(this.opts.root, 'buildcache', 'records');
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const out: LayerRecord[] = [];
+    for (const n of names) {
+      if (!n.endsWith('.json')) continue;
+      try {
+        const r = JSON.parse(fs.readFileSync(join(dir, n), 'utf8')) as { layer: LayerRecord | null };
+        if (r.layer) out.push(r.layer);
+      } catch {
+        /* being written */
+      }
+    }
+    return out;
   }
 
   df(): { images: { count: number; active: number; size: number; reclaimable: number } } {
