@@ -132,9 +132,8 @@ export async function exportBuilt(images: ImageService, id: string, out: BuildOu
   if (out.type === 'oci' || out.type === 'docker') {
     const { saveArchive } = await import('./archive.js');
     const file = out.dest === '-' ? undefined : out.dest;
-    const dest = out.stream ?? createWriteStream(out.dest);
-    await saveArchive(images, [id], dest, { format: out.type === 'oci' ? 'oci-archive' : 'docker-archive', file });
-    if (!out.stream) await new Promise<void>((res, rej) => dest.end((e?: Error | null) => (e ? rej(e) : res())));
+    // The archive's pipeline ends the destination.
+    await saveArchive(images, [id], out.stream ?? createWriteStream(out.dest), { format: out.type === 'oci' ? 'oci-archive' : 'docker-archive', file });
     return;
   }
   // local (a directory) or tar (the file system as one tar): the image's merged layers.
