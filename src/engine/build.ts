@@ -103,7 +103,7 @@ function backend(images: ImageService, o: { root: string; runroot: string }): Bu
     },
     snapshots: images.snapshots,
     mount: (key, writable, fn) => images.withSnapshot(key, writable, fn),
-    addLayer: (tar, chain, diffIds) => images.addLayer(tar, chain, diffIds),
+    commitLayer: (key, diffIds) => images.commitSnapshotLayer(key, diffIds),
     hasLayer: (l) => images.snapshots.hasLayer(l.chainId) && images.content.info(l.digest) !== undefined,
     storeImage: (config: ImageConfig, layers, tags) => {
       const rec = images.storeImage({ config, layers });

@@ -351,6 +351,24 @@ export class ImageService {
   }
 
   /**
+   * A writable snapshot's changes as a layer on top of its parent (the parent layers given):
+   * the diff tar stored as the blob, and the snapshot's directory taken as the unpacked layer
+   * (no second unpack). The snapshot is gone afterwards.
+   */
+  async commitSnapshotLayer(key: string, parentDiffIds: string[]): Promise<LayerRecord> {
+    const blob = await this.content.write(this.snapshots.diffTar(key));
+    const diffId = blob.digest;
+    const chain = chainId([...parentDiffIds, diffId]);
+    try {
+      await this.snapshots.commitInPlace(key, diffId);
+    } catch (e) {
+      if (!this.images.list().some((r) => r.layers.some((l) => l.digest === blob.digest))) this.content.delete(blob.digest);
+      throw e;
+    }
+    return { digest: blob.digest, mediaType: MediaType.ociLayer, size: blob.size, diffId, chainId: chain };
+  }
+
+  /**
    * `commit`: the changes of a writable snapshot (a container's layer) as a new layer on top of
    * `base`, with config changes (--change), a message and an author, as a new image.
    */

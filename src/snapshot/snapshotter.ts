@@ -476,6 +476,43 @@ export class Snapshotter {
     });
   }
 
+  /**
+   * Makes the snapshot's own directory the layer on top of its parent, without unpacking a tar
+   * again: overlay's upper directory is in the layer format already (whiteouts as 0/0 devices,
+   * opaque directories by xattr) and vfs's tree is a whole layer. `diffId` is the digest of the
+   * snapshot's diffTar, which the caller stored as the layer's blob. The snapshot is gone
+   * afterwards (also when another process committed the same layer first).
+   */
+  async commitInPlace(key: string, diffId: string): Promise<CommitResult> {
+    const what = `commit snapshot ${JSON.stringify(key)}`;
+    const s = this.snapshot(key, 'commit snapshot');
+    checkDigest(diffId, 'diff ID', what);
+    const id = s.parent === null ? diffId : sha256(`${s.parent} ${diffId}`);
+    const won = this.readLayer(id);
+    if (won) {
+      this.remove(key);
+      return { chainId: id, diffId: won.diffId, size: won.size };
+    }
+    const d = await this.diff(s, what);
+    const src = this.source(key);
+    const rec: LayerRecord = { chainId: id, parent: s.parent, diffId, size: diskUsage(src), dir: randomId(), opaque: [...d.opaque].sort(), created: new Date().toISOString() };
+    const final = join(this.base, 'l', rec.dir);
+    renameSync(src, final);
+    let committed = false;
+    try {
+      committed = writeJsonExclusive(this.recordPath(id), rec);
+    } finally {
+      if (!committed) rmSync(final, { recursive: true, force: true });
+      this.remove(key);
+    }
+    if (!committed) {
+      const other = this.readLayer(id);
+      if (!other) throw internal(`${what}: layer record vanished while committing`);
+      return { chainId: id, diffId: other.diffId, size: other.size };
+    }
+    return { chainId: id, diffId, size: rec.size };
+  }
+
   /** Removes a snapshot, first unmounting (lazily) whatever of it is still mounted. */
   remove(key: string): void {
     const what = `remove snapshot ${JSON.stringify(key)}`;
