@@ -353,14 +353,16 @@ export class ImageService {
   /**
    * A writable snapshot's changes as a layer on top of its parent (the parent layers given):
    * the diff tar stored as the blob, and the snapshot's directory taken as the unpacked layer
-   * (no second unpack). The snapshot is gone afterwards.
+   * (no second unpack). The snapshot is gone afterwards. Null when it changed nothing.
    */
-  async commitSnapshotLayer(key: string, parentDiffIds: string[]): Promise<LayerRecord> {
-    const blob = await this.content.write(this.snapshots.diffTar(key));
+  async commitSnapshotLayer(key: string, parentDiffIds: string[]): Promise<LayerRecord | null> {
+    const pending = await this.snapshots.pendingCommit(key);
+    if (pending.changes.length === 0) return null;
+    const blob = await this.content.write(pending.tar());
     const diffId = blob.digest;
     const chain = chainId([...parentDiffIds, diffId]);
     try {
-      await this.snapshots.commitInPlace(key, diffId);
+      await pending.commit(diffId);
     } catch (e) {
       if (!this.images.list().some((r) => r.layers.some((l) => l.digest === blob.digest))) this.content.delete(blob.digest);
       throw e;

@@ -449,6 +449,21 @@ export class Snapshotter {
     return (await this.diff(s, what)).changes;
   }
 
+  /**
+   * The snapshot's changes, walked once: the list, and from the same walk its layer tar and its
+   * in-place commit (see commitInPlace). For a step that commits what it changed.
+   */
+  async pendingCommit(key: string): Promise<{ changes: Change[]; tar: () => Readable; commit: (diffId: string) => Promise<CommitResult> }> {
+    const what = `diff of snapshot ${JSON.stringify(key)}`;
+    const s = this.snapshot(key, 'snapshot diff');
+    const d = await this.diff(s, what);
+    return {
+      changes: d.changes,
+      tar: () => Readable.from(diffTarStream(this.source(s.key), d, what), { objectMode: false, highWaterMark: 1 << 20 }),
+      commit: (diffId) => this.commitInPlace(key, diffId, d),
+    };
+  }
+
   /** The snapshot's changes as an OCI layer tar (uncompressed, deterministic). */
   diffTar(key: string): Readable {
     const what = `diff of snapshot ${JSON.stringify(key)}`;
@@ -483,7 +498,7 @@ export class Snapshotter {
    * snapshot's diffTar, which the caller stored as the layer's blob. The snapshot is gone
    * afterwards (also when another process committed the same layer first).
    */
-  async commitInPlace(key: string, diffId: string): Promise<CommitResult> {
+  async commitInPlace(key: string, diffId: string, diff?: DiffResult): Promise<CommitResult> {
     const what = `commit snapshot ${JSON.stringify(key)}`;
     const s = this.snapshot(key, 'commit snapshot');
     checkDigest(diffId, 'diff ID', what);
@@ -493,7 +508,7 @@ export class Snapshotter {
       this.remove(key);
       return { chainId: id, diffId: won.diffId, size: won.size };
     }
-    const d = await this.diff(s, what);
+    const d = diff ?? (await this.diff(s, what));
     const src = this.source(key);
     const rec: LayerRecord = { chainId: id, parent: s.parent, diffId, size: diskUsage(src), dir: randomId(), opaque: [...d.opaque].sort(), created: new Date().toISOString() };
     const final = join(this.base, 'l', rec.dir);
