@@ -218,6 +218,18 @@ describe('berth build', { skip }, () => {
     assert.equal(counter(`${tag}-a`), 1, 'the prune removed the cache mounts too; the RUN ran again');
   });
 
+  it('rebuilds a COPY with a changed file by writing only that file: the unchanged ones are linked from the layer before', () => {
+    const dir = context({ 'tree/same.txt': 'same\n', 'tree/edit.txt': 'before\n', Dockerfile: 'FROM busybox\nCOPY tree/ /tree/\n' });
+    build(dir);
+    writeFileSync(join(dir, 'tree', 'edit.txt'), 'after\n');
+    const id = build(dir);
+    // Link counts as the layers on disk have them: the unchanged file is one inode in both layers.
+    assert.equal(runIn(id, 'cat /tree/same.txt /tree/edit.txt; stat -c "%h %a %U" /tree/same.txt /tree/edit.txt'), 'same\nafter\n2 644 root\n1 644 root\n');
+    // A changed mode is a change too: written again, not linked.
+    spawnSync('chmod', ['600', join(dir, 'tree', 'same.txt')]);
+    assert.equal(runIn(build(dir), 'stat -c "%h %a" /tree/same.txt'), '1 600\n');
+  });
+
   it("leaves out what .dockerignore excludes, with Docker's matching", () => {
     const dir = context({
       '.dockerignore': '*.log\nsecret*\n**/*.tmp\nnode_modules\n!node_modules/keep.js\n',
