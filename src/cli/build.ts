@@ -224,6 +224,13 @@ async function doBuild(g: GlobalOptions, context: string, o: Record<string, unkn
   const render = quiet ? undefined : plainRenderer((s) => void process.stderr.write(s));
   const tags = o.tag as string[];
   let result;
+  // Ctrl-C or a TERM: the build stops its steps and cleans up before it exits (130).
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  cleanup.push(() => {
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+  });
   try {
     result = await buildImage(
       svc,
@@ -240,6 +247,7 @@ async function doBuild(g: GlobalOptions, context: string, o: Record<string, unkn
         secrets,
         tags,
         onProgress: render,
+        signal: abort.signal,
       },
     );
   } catch (e) {

@@ -81,8 +81,32 @@ class RuntimeExecutor implements Executor {
       };
       const timer = setInterval(drain, 100);
       try {
-        const r = await this.runtime.run(id, { bundle, stdio: ['ignore', fd, fd], rootfsMount: { type: m.type, source: m.source, options: m.options } });
-        return r.code;
+        // Canceled: the step's process is killed (the rest of its pid namespace goes with it).
+        let pid = 0;
+        const kill = () => {
+          if (pid > 0) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              /* ended */
+            }
+          }
+        };
+        req.signal?.addEventListener('abort', kill);
+        try {
+          const r = await this.runtime.run(id, {
+            bundle,
+            stdio: ['ignore', fd, fd],
+            rootfsMount: { type: m.type, source: m.source, options: m.options },
+            onStart: (p) => {
+              pid = p;
+              if (req.signal?.aborted) kill();
+            },
+          });
+          return r.code;
+        } finally {
+          req.signal?.removeEventListener('abort', kill);
+        }
       } finally {
         clearInterval(timer);
         drain();

@@ -4,7 +4,7 @@
  * nothing left behind.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -274,10 +274,10 @@ describe('berth build', { skip }, () => {
 
   it('runs RUN heredocs and writes COPY heredocs (variables expanded unless the marker is quoted)', () => {
     const dir = context({
-      Dockerfile: ['FROM busybox', 'ENV WHO=world', 'RUN <<EOF', 'echo "hello $WHO" > /greeting', 'echo line2 >> /greeting', 'EOF', 'RUN cat <<-END > /tabbed', '\tindented', '\tEND', 'COPY <<CONF /etc/app.conf', 'who=${WHO}', 'CONF', "COPY <<'RAW' /raw", 'who=${WHO}', 'RAW'].join('\n'),
+      Dockerfile: ['FROM busybox', 'ENV WHO=world', 'RUN <<EOF', 'echo "hello $WHO" > /greeting', 'echo line2 >> /greeting', 'EOF', 'RUN cat <<-END > /tabbed', '\tindented', '\tEND', 'COPY <<CONF /etc/app.conf', 'who=${WHO}', 'CONF', "COPY <<'RAW' /raw", 'who=${WHO}', 'RAW', 'RUN <<SCRIPT', '#!/bin/sh -e', 'echo "script as $0" > /script-ran', 'SCRIPT'].join('\n'),
     });
-    const out = runIn(build(dir), 'cat /greeting /tabbed /etc/app.conf /raw');
-    assert.equal(out, 'hello world\nline2\nindented\nwho=world\nwho=${WHO}\n');
+    const out = runIn(build(dir), 'cat /greeting /tabbed /etc/app.conf /raw /script-ran; ls /dev/pipes 2>&1 || true');
+    assert.equal(out, 'hello world\nline2\nindented\nwho=world\nwho=${WHO}\nscript as /dev/pipes/SCRIPT\nls: /dev/pipes: No such file or directory\n');
   });
 
   it('gives RUN mounts (secret, tmpfs, bind from the context) and --network none', () => {
@@ -365,6 +365,25 @@ describe('berth build', { skip }, () => {
       assertNothingLeft();
     }
     assert.equal(ok(['images', '-q', '-a']), before, 'no image was stored or tagged');
+  });
+
+  it('stops on Ctrl-C (SIGINT): the running step is killed, exit 130, nothing left behind', async () => {
+    const dir = context({ Dockerfile: 'FROM busybox\nRUN echo started; sleep 60\n' });
+    const child = spawn(bin, ['--root', root, '--runroot', runroot, 'build', '--progress', 'plain', '-t', 'must-not-exist:3', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (!sent && err.includes(' started\n')) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    assert.equal(code, 130, err);
+    assert.match(err, /Dockerfile:2: RUN echo started; sleep 60: the build was canceled\n$/);
+    assert.equal(berth(['image', 'inspect', 'must-not-exist:3']).status, 125);
+    assertNothingLeft();
   });
 
   it('shows a failing RUN\'s output and exit code, and leaves nothing behind', () => {
