@@ -185,6 +185,15 @@ describe('berth build', { skip }, () => {
     assert.match(unknown.stderr, /target stage "nope" could not be found/);
   });
 
+  it('builds independent stages at the same time', () => {
+    // Each stage waits (at most 20 s) for the other's mark in a shared cache mount: only
+    // stages that run together both finish.
+    const id = `sync-${Date.now()}`;
+    const wait = (me: string, other: string) => `RUN --mount=type=cache,target=/sync,id=${id} touch /sync/${me} && for i in $(seq 200); do [ -f /sync/${other} ] && exit 0; sleep 0.1; done; exit 1`;
+    const dir = context({ Dockerfile: ['FROM busybox AS a', wait('a', 'b'), 'RUN echo a > /a', 'FROM busybox AS b', wait('b', 'a'), 'RUN echo b > /b', 'FROM busybox', 'COPY --from=a /a /', 'COPY --from=b /b /'].join('\n') });
+    assert.equal(runIn(build(dir), 'cat /a /b'), 'a\nb\n');
+  });
+
   it('takes an unchanged step from the cache (no container runs), and rebuilds from a changed file on', () => {
     const tag = `c${Date.now()}`;
     const dir = context({
@@ -290,11 +299,16 @@ describe('berth build', { skip }, () => {
         'RUN --mount=type=secret,id=token cat /run/secrets/token > /seen-secret',
         'RUN --mount=type=tmpfs,target=/scratch grep -q "/scratch tmpfs" /proc/mounts && echo tmpfs > /seen-tmpfs',
         'RUN --mount=type=bind,source=data,target=/mnt/data cat /mnt/data/in.txt > /seen-bind',
+        'RUN --mount=type=bind,source=data,target=/mnt/rw,rw echo changed > /mnt/rw/in.txt && cat /mnt/rw/in.txt >> /seen-bind',
         'RUN --network=none ls /sys/class/net > /seen-net',
       ].join('\n'),
     });
     const id = build(dir, '--secret', `id=token,src=${secret}`);
-    assert.equal(runIn(id, 'cat /seen-secret; echo; cat /seen-tmpfs /seen-bind /seen-net; ls /run/secrets 2>&1 | head -1'), 's3cr3t\ntmpfs\nbound\nlo\nls: /run/secrets: No such file or directory\n');
+    assert.equal(runIn(id, 'cat /seen-secret; echo; cat /seen-tmpfs /seen-bind /seen-net; ls /run/secrets 2>&1 | head -1'), 's3cr3t\ntmpfs\nbound\nchanged\nlo\nls: /run/secrets: No such file or directory\n');
+    assert.equal(readFileSync(join(dir, 'data', 'in.txt'), 'utf8'), 'bound\n', 'a writable bind mount writes to a copy, not to the context');
+    const bad = berth(['build', '-q', context({ Dockerfile: 'FROM busybox\nCOPY --parents a /\n' })]);
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /Dockerfile:2: COPY: unknown flag: --parents/);
   });
 
   it('writes -q, --iidfile and --output as oci, docker and local', () => {
