@@ -400,6 +400,14 @@ describe('berth build', { skip }, () => {
     assertNothingLeft();
   });
 
+  it('stops the other stages when one fails, and reports that one', () => {
+    const dir = context({ Dockerfile: ['FROM busybox AS slow', 'RUN sleep 600', 'FROM busybox AS broken', 'RUN exit 3', 'FROM busybox', 'COPY --from=slow /bin/sh /a', 'COPY --from=broken /bin/sh /b'].join('\n') });
+    const r = berth(['build', '-q', dir]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^berth: Dockerfile:4: RUN exit 3: .* returned a non-zero code: 3\n$/);
+    assertNothingLeft();
+  });
+
   it('shows a failing RUN\'s output and exit code, and leaves nothing behind', () => {
     const before = ok(['images', '-q', '-a']);
     const dir = context({ Dockerfile: 'FROM busybox\nRUN echo partial > /p\nRUN echo to-stdout; echo to-stderr >&2; exit 42\nRUN echo never\n' });
