@@ -17,6 +17,11 @@ Images:
   image inspect, history, tag, rmi, image prune, import, save, load, system df
   starter                 make the busybox starter image from the host's busybox-static
 
+Builds:
+  build [OPTIONS] CONTEXT   build an image from a Dockerfile (-t, -f, --build-arg, --target, --no-cache,
+                          --label, --iidfile, -q, --progress, --network, --secret, -o)
+  builder prune           remove the build cache
+
 Containers:
   run [OPTIONS] IMAGE [CMD...]   run a container (-d, --rm, --name, -e, -w, -u, -h, --entrypoint,
                           -m, --cpus, --pids-limit, --network none|host, --read-only, -i)
@@ -31,7 +36,7 @@ Runtime:
 
   version                 print the version
 
-Terminals (-t), volumes, networks and builds are not there yet: see README.md.
+Bridge networks are not there yet: see README.md.
 `;
 
 const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOptions): Promise<number> }>> = {
@@ -70,6 +75,8 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   update: () => import('./containers.js'),
   cp: () => import('./containers.js'),
   attach: () => import('./containers.js'),
+  build: () => import('./build.js'),
+  builder: () => import('./build.js'),
 };
 
 function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {

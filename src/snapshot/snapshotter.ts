@@ -493,6 +493,21 @@ export class Snapshotter {
     return (await this.diff(s, what)).changes;
   }
 
+  /**
+   * The snapshot's changes, walked once: the list, and from the same walk its layer tar and its
+   * in-place commit (see commitInPlace). For a step that commits what it changed.
+   */
+  async pendingCommit(key: string): Promise<{ changes: Change[]; tar: () => Readable; commit: (diffId: string) => Promise<CommitResult> }> {
+    const what = `diff of snapshot ${JSON.stringify(key)}`;
+    const s = this.snapshot(key, 'snapshot diff');
+    const d = await this.diff(s, what);
+    return {
+      changes: d.changes,
+      tar: () => Readable.from(diffTarStream(this.source(s.key), d, what), { objectMode: false, highWaterMark: 1 << 20 }),
+      commit: (diffId) => this.commitInPlace(key, diffId, d),
+    };
+  }
+
   /** The snapshot's changes as an OCI layer tar (uncompressed, deterministic). */
   diffTar(key: string): Readable {
     const what = `diff of snapshot ${JSON.stringify(key)}`;
@@ -518,6 +533,43 @@ export class Snapshotter {
       if (expectChainId !== undefined && id !== expectChainId) throw invalidArgument(`${what}: the changes give chain ID ${id}, not ${expectChainId}`);
       return id;
     });
+  }
+
+  /**
+   * Makes the snapshot's own directory the layer on top of its parent, without unpacking a tar
+   * again: overlay's upper directory is in the layer format already (whiteouts as 0/0 devices,
+   * opaque directories by xattr) and vfs's tree is a whole layer. `diffId` is the digest of the
+   * snapshot's diffTar, which the caller stored as the layer's blob. The snapshot is gone
+   * afterwards (also when another process committed the same layer first).
+   */
+  async commitInPlace(key: string, diffId: string, diff?: DiffResult): Promise<CommitResult> {
+    const what = `commit snapshot ${JSON.stringify(key)}`;
+    const s = this.snapshot(key, 'commit snapshot');
+    checkDigest(diffId, 'diff ID', what);
+    const id = s.parent === null ? diffId : sha256(`${s.parent} ${diffId}`);
+    const won = this.readLayer(id);
+    if (won) {
+      this.remove(key);
+      return { chainId: id, diffId: won.diffId, size: won.size };
+    }
+    const d = diff ?? (await this.diff(s, what));
+    const src = this.source(key);
+    const rec: LayerRecord = { chainId: id, parent: s.parent, diffId, size: diskUsage(src), dir: randomId(), opaque: [...d.opaque].sort(), created: new Date().toISOString() };
+    const final = join(this.base, 'l', rec.dir);
+    renameSync(src, final);
+    let committed = false;
+    try {
+      committed = writeJsonExclusive(this.recordPath(id), rec);
+    } finally {
+      if (!committed) rmSync(final, { recursive: true, force: true });
+      this.remove(key);
+    }
+    if (!committed) {
+      const other = this.readLayer(id);
+      if (!other) throw internal(`${what}: layer record vanished while committing`);
+      return { chainId: id, diffId: other.diffId, size: other.size };
+    }
+    return { chainId: id, diffId, size: rec.size };
   }
 
   /** Removes a snapshot, first unmounting (lazily) whatever of it is still mounted. */
