@@ -2,7 +2,7 @@
  * `attach` and `run -d`'s later terminal: this process's stdin/stdout/stderr joined to a detached
  * container through its monitor's socket. Detach keys (ctrl-p ctrl-q by default) leave it running.
  */
-import { FrameReader, inputFrames, resizeFrame } from '../sys/attach.js';
+import { FrameReader, inputFrames, resizeFrame } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
 import type { Socket } from 'node:net';
 

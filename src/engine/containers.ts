@@ -702,11 +702,15 @@ export class ContainerService {
     const p = spec.process!;
     let user = p.user;
     if (o.user) {
-      const [u, g] = o.user.split(':');
-      const uid = u === 'root' ? 0 : Number(u);
-      const gid = g === undefined ? uid : g === 'root' ? 0 : Number(g);
-      if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw invalidArgument(`--user ${JSON.stringify(o.user)}: only numeric ids and root are supported yet`);
-      user = { uid, gid };
+      // Names as the container's own /etc/passwd and /etc/group say, read through its root.
+      const read = (f: string) => {
+        try {
+          return readFileSync(secureJoin(`/proc/${rec.State.Pid}/root`, f), 'utf8');
+        } catch {
+          return undefined;
+        }
+      };
+      user = resolveUser(o.user, read('/etc/passwd'), read('/etc/group'));
     }
     const r = await this.runtime.exec(rec.Id, {
       process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.tty && !(p.env ?? []).some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },

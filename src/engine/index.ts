@@ -21,6 +21,8 @@ export async function loadArchive(svc: ImageServiceT, src: Readable, opts: { sou
   return (await import('./archive.js')).loadArchive(svc, src, opts);
 }
 export { ContainerService, DOCKER_DEFAULT_CAPS, readLogs } from './containers.js';
+// The attach socket's frames (the CLI joins a terminal to them).
+export { FrameReader, inputFrames, resizeFrame } from '../sys/attach.js';
 export type { ContainerRecord, LogRecord, LogsOptions, RunOptions as ContainerRunOptions } from './containers.js';
 // Builds (the Dockerfile solver) are loaded only by `build` and `builder prune`.
 import type { BuildOptions, BuildResult, BuildOutput } from './build.js';

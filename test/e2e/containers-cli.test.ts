@@ -106,6 +106,12 @@ describe('berth containers: terminals, attach, names, user namespaces', { skip }
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 9);
     assert.match(r.stdout, /t:\/dev\/pts\/\d+:xterm\r?\n/);
+    // -u by name, from the container's own /etc/passwd and /etc/group.
+    assert.equal(berth('exec', '-u', 'nobody', 'ex1', 'id').stdout, 'uid=65534(nobody) gid=65534(nogroup)\n');
+    assert.equal(berth('exec', '-u', 'root:tty', 'ex1', 'id', '-g').stdout, '5\n');
+    const ghost = berth('exec', '-u', 'ghost', 'ex1', 'id');
+    assert.equal(ghost.status, 125);
+    assert.match(ghost.stderr, /unable to find user ghost/);
   });
 
   it('gives a name to one container only, also when several processes ask at once', async () => {
