@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { invalidArgument } from '../lib/errors.js';
 import { ago } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
+import { parseMountFlag } from '../engine/index.js';
 import { exitCodeFor } from './exit.js';
 import { renderFormatted, renderTable } from './output.js';
 import { ExitCode, forwardSignals, newProgram, runProgram } from './program.js';
@@ -34,6 +35,7 @@ function containerOptions(image: string, command: string[], o: Record<string, un
     if (!Number.isFinite(n)) throw invalidArgument(`invalid argument ${JSON.stringify(v)} for "${flag}" flag`);
     return n;
   };
+  const mounts = ((o.mount as string[] | undefined) ?? []).map(parseMountFlag);
   return {
     image,
     command,
@@ -45,8 +47,8 @@ function containerOptions(image: string, command: string[], o: Record<string, un
     hostname: o.hostname as string | undefined,
     entrypoint: o.entrypoint as string | undefined,
     labels: o.label as string[],
-    volumes: o.volume as string[],
-    tmpfs: o.tmpfs as string[],
+    volumes: [...((o.volume as string[] | undefined) ?? []), ...mounts.flatMap((m) => ('volume' in m ? [m.volume] : []))],
+    tmpfs: [...((o.tmpfs as string[] | undefined) ?? []), ...mounts.flatMap((m) => ('tmpfs' in m ? [m.tmpfs] : []))],
     memory: o.memory as string | undefined,
     memorySwap: o.memorySwap as string | undefined,
     cpus: o.cpus as string | undefined,
@@ -97,6 +99,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('-v, --volume <src:dst[:ro]>', 'bind mount a host path (/host:/ctr), a named volume (name:/ctr) or a new anonymous one (/ctr)', collect, [])
       .option('--volumes-from <container[:ro]>', "mount another container's volumes", collect, [])
       .option('--tmpfs <dst[:opts]>', 'mount a tmpfs', collect, [])
+      .option('--mount <spec>', 'type=bind|volume|tmpfs,source=..,target=..[,readonly] (as Docker)', collect, [])
       .option('-m, --memory <bytes>', 'memory limit (e.g. 64m)')
       .option('--memory-swap <bytes>', 'memory plus swap limit (-1: unlimited)')
       .option('--cpus <n>', 'number of CPUs')

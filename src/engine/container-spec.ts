@@ -117,6 +117,8 @@ export interface VolumeSpec {
   destination: string;
   readOnly: boolean;
   propagation: string[];
+  /** volume-nocopy: a new volume is not seeded from the image. */
+  noCopy?: boolean;
 }
 
 /** `-v` syntax: /host:/ctr[:opts], name:/ctr[:opts], or /ctr alone (an anonymous volume). */
@@ -135,13 +137,59 @@ export function parseVolumeSpec(v: string): VolumeSpec {
   if (!isAbsolute(dst)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: the container path must be absolute`);
   const modes = mode.split(',');
   for (const m of modes) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared', 'nocopy'].includes(m)) throw invalidArgument(`invalid mode ${JSON.stringify(m)} in volume ${JSON.stringify(v)}`);
-  const base = { destination: dst, readOnly: modes.includes('ro'), propagation: modes.filter((m) => /private|slave|shared/.test(m)) };
+  const base = { destination: dst, readOnly: modes.includes('ro'), propagation: modes.filter((m) => /private|slave|shared/.test(m)), ...(modes.includes('nocopy') ? { noCopy: true } : {}) };
   if (src !== undefined && isAbsolute(src)) {
     if (!existsSync(src)) throw invalidArgument(`invalid mount config: bind source path does not exist: ${src}`);
     return { kind: 'bind', source: src, ...base };
   }
   if (src !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(src)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: ${JSON.stringify(src)} includes invalid characters for a local volume name`);
   return { kind: 'volume', source: src, ...base };
+}
+
+/**
+ * --mount type=bind|volume|tmpfs,source=..,target=..[,readonly][,...], as Docker reads it, turned
+ * into the -v or --tmpfs form it stands for.
+ */
+export function parseMountFlag(v: string): { volume: string } | { tmpfs: string } {
+  const bad = (why: string) => invalidArgument(`invalid argument ${JSON.stringify(v)} for "--mount" flag: ${why}`);
+  const kv = new Map<string, string>();
+  for (const field of v.split(',')) {
+    if (field === '') continue;
+    const i = field.indexOf('=');
+    const k = (i < 0 ? field : field.slice(0, i)).trim().toLowerCase();
+    const val = i < 0 ? '' : field.slice(i + 1);
+    if (['readonly', 'ro', 'volume-nocopy'].includes(k) && i < 0) kv.set(k === 'ro' ? 'readonly' : k, 'true');
+    else if (i < 0) throw bad(`invalid field ${JSON.stringify(field)} must be a key=value pair`);
+    else kv.set({ src: 'source', destination: 'target', dst: 'target', ro: 'readonly' }[k] ?? k, val);
+  }
+  const type = kv.get('type') ?? 'volume';
+  const target = kv.get('target');
+  const source = kv.get('source');
+  const known: Record<string, string[]> = {
+    bind: ['type', 'source', 'target', 'readonly', 'bind-propagation', 'consistency'],
+    volume: ['type', 'source', 'target', 'readonly', 'volume-nocopy', 'consistency'],
+    tmpfs: ['type', 'target', 'readonly', 'tmpfs-size', 'tmpfs-mode'],
+  };
+  if (!known[type]) throw bad(`unknown mount type ${JSON.stringify(type)} (bind, volume or tmpfs)`);
+  for (const k of kv.keys()) if (!known[type]!.includes(k)) throw bad(`unexpected key ${JSON.stringify(k)} for a ${type} mount`);
+  if (!target) throw bad('target is required');
+  const ro = kv.has('readonly') && !['false', '0'].includes(kv.get('readonly')!);
+  if (type === 'tmpfs') {
+    const opts: string[] = [];
+    const size = kv.get('tmpfs-size');
+    if (size !== undefined) opts.push(`size=${parseBytes(size, 'tmpfs-size')}`);
+    const mode = kv.get('tmpfs-mode');
+    if (mode !== undefined) {
+      if (!/^[0-7]{1,4}$/.test(mode)) throw bad(`invalid tmpfs-mode ${JSON.stringify(mode)}`);
+      opts.push(`mode=${mode}`);
+    }
+    if (ro) opts.push('ro');
+    return { tmpfs: opts.length ? `${target}:${opts.join(',')}` : target };
+  }
+  if (type === 'bind' && !source) throw bad('source is required for a bind mount');
+  const prop = kv.get('bind-propagation');
+  const modes = [ro ? 'ro' : 'rw', ...(prop ? [prop] : []), ...(kv.get('volume-nocopy') === 'true' || kv.get('volume-nocopy') === '' ? ['nocopy'] : [])];
+  return { volume: `${source ? `${source}:` : ''}${target}:${modes.join(',')}` };
 }
 
 /** A bind mount of a host directory (a bind, or a volume's _data) into the container. */

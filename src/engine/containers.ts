@@ -66,6 +66,7 @@ export interface MountRecord {
   Destination: string;
   RW: boolean;
   Anonymous?: boolean;
+  NoCopy?: boolean;
 }
 
 export interface LogRecord {
@@ -301,6 +302,7 @@ export class ContainerService {
       const vol = this.volumes.create(p.source, { anonymous: p.source === undefined });
       const m: MountRecord = { Type: 'volume', Name: vol.Name, Source: vol.Mountpoint, Destination: p.destination, RW: !p.readOnly, Anonymous: vol.Anonymous };
       mounts.push(m);
+      if (p.noCopy) m.NoCopy = true;
       if (!existed || this.volumes.isEmpty(vol.Name)) fresh.push(m);
     }
     for (const from of o.volumesFrom ?? []) {
@@ -407,7 +409,7 @@ export class ContainerService {
       }
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       // A new, empty volume takes what the image has where it is mounted, as Docker does.
-      for (const m of fresh) if (this.volumes.isEmpty(m.Name!)) await this.images.copyFromSnapshot(id, m.Destination, m.Source);
+      for (const m of fresh) if (this.volumes.isEmpty(m.Name!) && !m.NoCopy) await this.images.copyFromSnapshot(id, m.Destination, m.Source);
       // A new volume of a remapped container belongs to its root.
       if (rec.IdShift) for (const m of fresh) chownSync(m.Source, rec.IdShift.uid, rec.IdShift.gid);
       return rec;

@@ -21,6 +21,7 @@ export async function loadArchive(svc: ImageServiceT, src: Readable, opts: { sou
   return (await import('./archive.js')).loadArchive(svc, src, opts);
 }
 export { ContainerService, DOCKER_DEFAULT_CAPS, readLogs } from './containers.js';
+export { parseMountFlag } from './container-spec.js';
 // The attach socket's frames (the CLI joins a terminal to them).
 export { FrameReader, inputFrames, resizeFrame } from '../sys/attach.js';
 export type { ContainerRecord, LogRecord, LogsOptions, RunOptions as ContainerRunOptions } from './containers.js';

@@ -1,7 +1,7 @@
 /** Terminals and attaching (`run -dt`, `run -di` + `attach`, detach keys, `start -a`, `exec -it`), names taken once, user namespaces. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berthPackageRoot } from '../../src/sys/paths.js';
@@ -171,5 +171,32 @@ describe('berth containers: terminals, attach, names, user namespaces', { skip }
     assert.match(r.stderr, /--userns=remap: ".*" \(mode 0700\) does not let others search it/);
     assert.equal(berth('ps', '-aq').stdout, before, 'no container left');
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(closed));
+  });
+
+  it('--mount: bind, volume (nocopy too) and tmpfs as Docker spells them; bad specs are one line', () => {
+    const host = tmp('berth-mount-src-');
+    writeFileSync(join(host, 'f'), 'from-host\n');
+    const b = berth('run', '--rm', '--mount', `type=bind,source=${host},target=/h,readonly`, 'busybox', 'sh', '-c', 'cat /h/f; touch /h/x 2>/dev/null || echo ro');
+    assert.equal(b.stdout, 'from-host\nro\n', b.stderr);
+    const v = berth('run', '--rm', '--mount', 'type=volume,src=mvol,dst=/etc', 'busybox', 'ls', '/etc/passwd');
+    assert.equal(v.stdout, '/etc/passwd\n', 'a new volume is seeded from the image');
+    const n = berth('run', '--rm', '--mount', 'type=volume,source=emptyvol,target=/etc,volume-nocopy', 'busybox', 'sh', '-c', 'ls /etc/passwd 2>/dev/null || echo absent');
+    assert.equal(n.status, 0, n.stderr);
+    assert.equal(n.stdout, 'absent\n', 'volume-nocopy: not seeded');
+    const t = berth('run', '--rm', '--mount', 'type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1770', 'busybox', 'sh', '-c', 'stat -c %a /t; df -k /t | tail -1');
+    assert.match(t.stdout, /^1770\n\S+\s+1024\s/, t.stderr);
+    for (const [spec, msg] of [
+      ['type=nfs,target=/x', /unknown mount type "nfs"/],
+      ['type=bind,target=/x', /source is required for a bind mount/],
+      ['type=volume,source=v', /target is required/],
+      ['type=tmpfs,target=/x,source=y', /unexpected key "source" for a tmpfs mount/],
+      [`type=bind,source=${host}/nope,target=/x`, /bind source path does not exist/],
+    ] as const) {
+      const e = berth('run', '--rm', '--mount', spec, 'busybox', 'true');
+      assert.equal(e.status, 125, spec);
+      assert.match(e.stderr, msg);
+    }
+    for (const vol of ['mvol', 'emptyvol']) assert.equal(berth('volume', 'rm', vol).status, 0);
+    assert.equal(berth('volume', 'ls', '-q').stdout.includes('mvol'), false);
   });
 });
