@@ -1,6 +1,7 @@
 /** Container commands, first slice: run (foreground), ps, rm. */
 import type { Command } from 'commander';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { invalidArgument } from '../lib/errors.js';
 import { ago } from '../lib/units.js';
@@ -508,22 +509,74 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
     });
   program
     .command('stats')
-    .description('resource usage of containers (from their cgroups)')
-    .argument('<container...>')
-    .option('--no-stream', 'print once (the only mode yet)')
+    .description('resource usage of containers (from their cgroups), live or once')
+    .argument('[container...]')
+    .option('-a, --all', 'all containers (default: the running ones)')
+    .option('--no-stream', 'print once and exit')
+    .option('--no-trunc', 'do not truncate ids')
     .option('--format <format>', 'json or a {{.Field}} template')
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
       const { humanSize } = await import('../lib/units.js');
-      const rows = names.map((n) => {
-        const { rec, stats } = containers.stats(n);
-        const st = stats as unknown as { memory?: { usage?: number; limit?: number | null }; pids?: { current?: number }; cpu?: { usageTotal?: number; total?: number } };
-        const mem = st.memory?.usage ?? 0;
-        const lim = st.memory?.limit ?? 0;
-        return { ID: rec.Id.slice(0, 12), Name: rec.Name, MemUsage: `${humanSize(mem)} / ${lim ? humanSize(lim) : 'unlimited'}`, MemPerc: lim ? `${((100 * mem) / lim).toFixed(2)}%` : '--', PIDs: String(st.pids?.current ?? 0), CPUTime: `${(((st.cpu?.usageTotal ?? st.cpu?.total ?? 0) as number) / 1e9).toFixed(2)}s` };
-      });
-      if (o.format) return out(renderFormatted(o.format, rows));
-      out(renderTable(['CONTAINER ID', 'NAME', 'CPU TIME', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'], rows.map((r) => [r.ID, r.Name, r.CPUTime, r.MemUsage, r.MemPerc, r.PIDs])));
+      const si = humanSize;
+      // Memory in binary units, as docker stats prints it (1.5MiB / 1.944GiB).
+      const bin = (n: number) => {
+        const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+        let i = 0;
+        for (; n >= 1024 && i < u.length - 1; i++) n /= 1024;
+        return `${i ? n.toFixed(i > 1 ? 3 : 2).replace(/\.?0+$/, '') : n}${u[i]}`;
+      };
+      const which = () => (names.length ? names : containers.list().filter((c) => o.all || c.State.Status === 'running').map((c) => c.Name));
+      type Sample = { at: number; cpu: number };
+      const last = new Map<string, Sample>();
+      const netOf = (pid: number) => {
+        let rx = 0;
+        let tx = 0;
+        try {
+          for (const line of readFileSync(`/proc/${pid}/net/dev`, 'utf8').split('\n').slice(2)) {
+            const [ifname, rest] = line.split(':');
+            if (!rest || ifname!.trim() === 'lo') continue;
+            const f = rest.trim().split(/\s+/).map(Number);
+            rx += f[0] ?? 0;
+            tx += f[8] ?? 0;
+          }
+        } catch {
+          /* gone */
+        }
+        return `${si(rx)} / ${si(tx)}`;
+      };
+      const sample = () =>
+        which().map((n) => {
+          const rec = containers.find(n);
+          const id = o.trunc === false ? rec.Id : rec.Id.slice(0, 12);
+          if (rec.State.Status !== 'running') return { ID: id, Name: rec.Name, CPUPerc: '0.00%', MemUsage: '0B / 0B', MemPerc: '0.00%', NetIO: '0B / 0B', BlockIO: '0B / 0B', PIDs: '0' };
+          const st = containers.stats(rec.Id).stats as unknown as { memory?: { usage?: number; limit?: number | null; stats?: Record<string, number> }; pids?: { current?: number }; cpu?: { usageTotal?: number }; blkio?: { devices: { readBytes: number; writeBytes: number }[] } };
+          // Docker's figure: memory in use less the page cache that can be dropped.
+          const cache = st.memory?.stats?.['total_inactive_file'] ?? st.memory?.stats?.['inactive_file'] ?? 0;
+          const mem = Math.max(0, (st.memory?.usage ?? 0) - cache);
+          const hostMem = totalmem();
+          const lim = st.memory?.limit && st.memory.limit < hostMem ? st.memory.limit : hostMem;
+          const now = { at: Number(process.hrtime.bigint()), cpu: st.cpu?.usageTotal ?? 0 };
+          const prev = last.get(rec.Id);
+          last.set(rec.Id, now);
+          const cpu = prev && now.at > prev.at ? (100 * (now.cpu - prev.cpu)) / (now.at - prev.at) : 0;
+          const rd = (st.blkio?.devices ?? []).reduce((a, d) => a + d.readBytes, 0);
+          const wr = (st.blkio?.devices ?? []).reduce((a, d) => a + d.writeBytes, 0);
+          return { ID: id, Name: rec.Name, CPUPerc: `${cpu.toFixed(2)}%`, MemUsage: `${bin(mem)} / ${bin(lim)}`, MemPerc: `${((100 * mem) / lim).toFixed(2)}%`, NetIO: netOf(rec.State.Pid), BlockIO: `${si(rd)} / ${si(wr)}`, PIDs: String(st.pids?.current ?? 0) };
+        });
+      const render = (rows: ReturnType<typeof sample>) =>
+        o.format
+          ? renderFormatted(o.format, rows)
+          : renderTable(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'], rows.map((r) => [r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.NetIO, r.BlockIO, r.PIDs]));
+      // CPU % needs two readings: the first is taken a moment before the one shown.
+      sample();
+      await new Promise((r) => setTimeout(r, 500));
+      if (o.stream === false) return out(render(sample()));
+      for (;;) {
+        const text = render(sample());
+        out(process.stdout.isTTY ? `\x1b[2J\x1b[H${text}` : text);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
     });
   const volume = program.command('volume').description('manage volumes');
   volume

@@ -199,4 +199,25 @@ describe('berth containers: terminals, attach, names, user namespaces', { skip }
     for (const vol of ['mvol', 'emptyvol']) assert.equal(berth('volume', 'rm', vol).status, 0);
     assert.equal(berth('volume', 'ls', '-q').stdout.includes('mvol'), false);
   });
+
+  it('stats: CPU %, memory against its limit and pids from the cgroup, once or live', async () => {
+    assert.equal(berth('run', '-d', '--name', 'busy', '-m', '64m', '--pids-limit', '10', 'busybox', 'sh', '-c', 'while :; do :; done').status, 0);
+    const r = berth('stats', '--no-stream', '--format', 'json', 'busy');
+    assert.equal(r.status, 0, r.stderr);
+    const row = JSON.parse(r.stdout.trim()) as Record<string, string>;
+    assert.equal(row.Name, 'busy');
+    assert.match(row.MemUsage!, /^\d+(\.\d+)?(B|KiB|MiB) \/ 64MiB$/);
+    assert.equal(row.PIDs, '1');
+    assert.ok(Number(row.CPUPerc!.replace('%', '')) > 0, `a busy loop uses some CPU: ${row.CPUPerc}`);
+    assert.match(berth('stats', '--no-stream', 'busy').stdout, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS\n[0-9a-f]{12}\s+busy\s+/);
+    // Live: a table again and again until stopped.
+    const live = background('stats', 'busy');
+    await until(() => (live.o.out.match(/CONTAINER ID/g) ?? []).length >= 2, 'two refreshes');
+    live.o.p.kill('SIGTERM');
+    await live.exited;
+    assert.equal(berth('rm', '-f', 'busy').status, 0);
+    const gone = berth('stats', '--no-stream', 'nosuch');
+    assert.equal(gone.status, 125);
+    assert.match(gone.stderr, /No such container: nosuch/);
+  });
 });
