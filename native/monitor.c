@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -479,11 +480,18 @@ monitor (pid_t pid)
           close (null);
         }
     }
+  /* Woken by the container's end (SIGCHLD through a signalfd), not by a timer: an idle monitor
+     costs nothing. */
+  sigset_t chld;
+  sigemptyset (&chld);
+  sigaddset (&chld, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &chld, NULL);
+  int sfd = signalfd (-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   while (!exited)
     {
-      struct pollfd p[3 + MAX_CLIENTS];
-      struct client *who[3 + MAX_CLIENTS];
-      int n = 0, streams;
+      struct pollfd p[4 + MAX_CLIENTS];
+      struct client *who[4 + MAX_CLIENTS];
+      int n = 0, streams, timeout = -1;
       if (out.fd >= 0)
         p[n++] = (struct pollfd){ .fd = out.fd, .events = POLLIN };
       if (err.fd >= 0)
@@ -505,14 +513,30 @@ monitor (pid_t pid)
           exited = 1;
           break;
         }
-      if (n == 0)
-        usleep (20000);
-      else if (poll (p, (nfds_t) n, 100) > 0)
+      if (health_argv[0] != NULL && health_pid == 0)
+        {
+          struct timespec now;
+          long long ms;
+          clock_gettime (CLOCK_MONOTONIC, &now);
+          ms = (long long) (next_health.tv_sec - now.tv_sec) * 1000 + (next_health.tv_nsec - now.tv_nsec) / 1000000;
+          timeout = ms < 0 ? 0 : ms > 60000 ? 60000 : (int) ms + 1;
+        }
+      if (sfd >= 0)
+        p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+      else if (timeout < 0 || timeout > 100)
+        timeout = 100; /* no signalfd: look now and then */
+      if (poll (p, (nfds_t) n, timeout) > 0)
         for (int i = 0; i < n; i++)
           {
             if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
               continue;
-            if (i < streams)
+            if (p[i].fd == sfd)
+              {
+                struct signalfd_siginfo si;
+                while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si)
+                  ;
+              }
+            else if (i < streams)
               {
                 struct stream *s = p[i].fd == out.fd ? &out : &err;
                 if (!drain (s))
