@@ -57,6 +57,9 @@ int op_caps (struct cur *c, const char **detail);
 int op_seccomp (struct cur *c, const char **detail);
 int prctl_no_new_privs (void);
 
+/* ns.c */
+int op_lo_up (struct cur *c, const char **detail);
+
 /* tty.c */
 int op_pty (struct cur *c, const char **detail);
 int tty_enabled (void);

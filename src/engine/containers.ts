@@ -274,7 +274,7 @@ export class ContainerService {
     const self = [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot];
     const health = rec.Healthcheck ? { intervalMs: rec.Healthcheck.IntervalMs, command: [...self, 'container', 'healthcheck', rec.Id] } : undefined;
     if (rec.Healthcheck) rec.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
-    const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, log: rec.LogPath, status: this.statusFile(rec.Id), exitCommand, health, tty: rec.Tty, attach: { socket: this.attachSocket(rec.Id), openStdin: rec.OpenStdin === true } });
+    const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, loopbackUp: true, log: rec.LogPath, status: this.statusFile(rec.Id), exitCommand, health, tty: rec.Tty, attach: { socket: this.attachSocket(rec.Id), openStdin: rec.OpenStdin === true } });
     rec.State = { ...rec.State, Status: 'running', Pid: r.pid, MonitorPid: r.monitorPid, StartedAt: new Date().toISOString() };
     this.save(rec);
   }
@@ -450,6 +450,7 @@ export class ContainerService {
       bundle,
       stdio: o.tty ? ['inherit', 'inherit', 'inherit'] : o.stdio,
       tty: o.tty,
+      loopbackUp: true,
       log: o.tty ? undefined : rec.LogPath,
       status: o.tty ? undefined : this.statusFile(rec.Id),
       rootfsMount,

@@ -36,6 +36,8 @@ export interface PlanInput {
   rootfsMount?: RootfsMount;
   /** Stay mode: a pty for the container, copied to and from the helper's own terminal. */
   tty?: boolean;
+  /** A new network namespace gets its loopback up (Docker's --network none; the OCI spec leaves it down). */
+  loopbackUp?: boolean;
   /** Monitor mode (with stay): the helper logs stdout/stderr as JSON lines and records the end. */
   monitor?: { log: string; status: string; passthrough?: boolean; exitCommand?: string[]; health?: { intervalMs: number; command: string[] }; attach?: { socket: string; openStdin: boolean } };
   /** Stay mode: the helper remains the container's parent and reports its exit. */
@@ -248,6 +250,7 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   });
 
   // Child stage, still seeing the host's filesystem.
+  if (input.loopbackUp && create.has('network')) ops.push({ op: 'LO_UP', fields: [], what: 'bring the loopback interface up' });
   if (spec.process.oomScoreAdj !== undefined)
     ops.push({ op: 'WRITE_FILE', fields: ['/proc/self/oom_score_adj', String(spec.process.oomScoreAdj)], what: 'set oom_score_adj' });
 

@@ -35,6 +35,8 @@ export interface CreateOptions {
   rootfsMount?: RootfsMount;
   /** run: a terminal for the container, joined to this process's (stay mode only). */
   tty?: boolean;
+  /** A new network namespace gets its loopback interface up (berth's engine; not OCI's default). */
+  loopbackUp?: boolean;
   /** run: stdout and stderr also to this log (JSON lines) and status file, by the helper. */
   log?: string;
   status?: string;
@@ -209,6 +211,7 @@ export class Runtime {
         noPivot: opts.noPivot,
         rootfsMount: opts.rootfsMount,
         tty: opts.tty,
+        loopbackUp: opts.loopbackUp,
         monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, passthrough: !mode.detached, exitCommand: opts.exitCommand, health: opts.health, attach: opts.attach } : undefined,
         preserveFds: opts.extraFds?.length ?? 0,
         cgroupProcs: cg.procsFiles(),

@@ -51,6 +51,7 @@ export const Op = {
   HEALTH: 44,
   PTY: 45,
   ATTACH: 46,
+  LO_UP: 47,
 } as const;
 export type OpName = keyof typeof Op;
 

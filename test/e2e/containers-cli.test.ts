@@ -220,4 +220,9 @@ describe('berth containers: terminals, attach, names, user namespaces', { skip }
     assert.equal(gone.status, 125);
     assert.match(gone.stderr, /No such container: nosuch/);
   });
+
+  it('--network none: only the loopback, and it is up (as Docker gives it)', () => {
+    const r = berth('run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net; ip -o link show lo | grep -q "<LOOPBACK,UP" && echo up; ping -c1 -W2 127.0.0.1 >/dev/null && echo answers');
+    assert.equal(r.stdout, 'lo\nup\nanswers\n', r.stderr);
+  });
 });
