@@ -207,6 +207,11 @@ describe('berth build', { skip }, () => {
     const plain = berth(['build', '--progress', 'plain', dir]);
     assert.equal(plain.status, 0, plain.stderr);
     assert.equal((plain.stderr.match(/CACHED/g) ?? []).length, 5, plain.stderr);
+    // The tty view (BuildKit's): a header with the count, a line per step, CACHED on the right.
+    const tty = berth(['build', '--progress', 'tty', dir]);
+    assert.equal(tty.status, 0, tty.stderr);
+    assert.match(tty.stderr, /\[\+\] Building \d+\.\ds \(7\/7\) FINISHED/);
+    assert.equal((tty.stderr.split('FINISHED').pop()!.match(/CACHED/g) ?? []).length, 5, tty.stderr);
     assert.deepEqual([counter(`${tag}-a`), counter(`${tag}-b`), counter(`${tag}-c`)], [1, 1, 1]);
     assert.equal(build(dir), id1);
     // A new mtime with the same content is no change.
