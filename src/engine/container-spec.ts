@@ -460,6 +460,12 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
       ...(seccomp ? { seccomp } : {}),
     },
   };
+  // sysfs can be mounted only by the user namespace that owns the network namespace: a remapped
+  // container in a network namespace made outside it (another container's, a bridge's) gets the
+  // host's /sys bound read-only instead, as runc does.
+  if (remap && spec.linux!.namespaces!.some((n) => n.type === 'network' && n.path)) {
+    spec.mounts = spec.mounts!.map((m) => (m.destination === '/sys' && m.type === 'sysfs' ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m));
+  }
   return { spec, args: userArgs };
 }
 
