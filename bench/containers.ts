@@ -132,7 +132,7 @@ function pidsOf(comm: string): number[] {
       }
     });
 }
-function fleet(name: string, bin: string, pre: string[], monitorComm: string): string {
+function fleet(name: string, bin: string, pre: string[], monitorComm: string, rm: string[]): string {
   const before = new Set(pidsOf(monitorComm));
   const t0 = Date.now();
   for (let i = 0; i < many; i++) ok(bin, [...pre, 'run', '-d', '--network', 'none', '--name', `idle${i}`, 'busybox', 'sleep', '3600']);
@@ -144,7 +144,7 @@ function fleet(name: string, bin: string, pre: string[], monitorComm: string): s
   const tPs = (Date.now() - t1) / 1000;
   const t2 = Date.now();
   const ids = spawnSync(bin, [...pre, 'ps', '-aq'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-  for (let i = 0; i < ids.length; i += 50) ok(bin, [...pre, 'rm', '-f', ...ids.slice(i, i + 50)]);
+  for (let i = 0; i < ids.length; i += 50) ok(bin, [...pre, ...rm, ...ids.slice(i, i + 50)]);
   const tRm = (Date.now() - t2) / 1000;
   const n = monitors.length || 1;
   return `${name.padEnd(8)} ${many} containers: start ${tStart.toFixed(1)} s, ps ${tPs.toFixed(2)} s, rm all ${tRm.toFixed(1)} s; ${monitors.length} ${monitorComm} processes, per container ${(m.rss / n / 1024).toFixed(2)} MB RSS / ${(m.pss / n / 1024).toFixed(2)} MB PSS (total ${(m.rss / 1024).toFixed(1)} MB RSS)`;
@@ -153,14 +153,14 @@ if (many > 0) {
   ok(berthBin, [...berth, 'rm', '-f', 'execme']);
   console.log(`\n(b, c) ${many} idle detached containers`);
   try {
-    console.log(fleet('berth', berthBin, berth, 'berth-helper'));
+    console.log(fleet('berth', berthBin, berth, 'berth-helper', ['rm', '-f']));
   } catch (e) {
     console.log(`berth    failed: ${(e as Error).message.slice(0, 160)}`);
   }
   if (podman && !pRun.error) {
     spawnSync(podman, [...pm, 'rm', '-f', 'execme'], { stdio: 'ignore' });
     try {
-      console.log(fleet('podman', podman, pm, 'conmon'));
+      console.log(fleet('podman', podman, pm, 'conmon', ['rm', '-f', '-t', '0']));
     } catch (e) {
       console.log(`podman   failed: ${(e as Error).message.slice(0, 160)}`);
     }

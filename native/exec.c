@@ -23,6 +23,21 @@ static int console_sock = -1;
 static int fifo_fd = -1;
 static char exec_path[4096];
 
+/* berth's own terminal (tty.c): the container's end of a socket pair stands for the console socket. */
+void
+console_use (int fd)
+{
+  console_sock = fd;
+}
+
+void
+console_close (void)
+{
+  if (console_sock >= 0)
+    close (console_sock);
+  console_sock = -1;
+}
+
 int
 op_console_connect (struct cur *c, const char **detail)
 {

@@ -57,11 +57,15 @@ int op_caps (struct cur *c, const char **detail);
 int op_seccomp (struct cur *c, const char **detail);
 int prctl_no_new_privs (void);
 
+/* ns.c */
+int op_lo_up (struct cur *c, const char **detail);
+
 /* tty.c */
 int op_pty (struct cur *c, const char **detail);
 int tty_enabled (void);
 int tty_child (void);
 void tty_supervise (pid_t pid) __attribute__ ((noreturn));
+int tty_master (void);
 
 /* init.c */
 int init_main (int argc, char **argv);
@@ -70,6 +74,7 @@ int init_main (int argc, char **argv);
 int op_log (struct cur *c, const char **detail);
 int op_exit_command (struct cur *c, const char **detail);
 int op_health (struct cur *c, const char **detail);
+int op_attach (struct cur *c, const char **detail);
 int monitor_enabled (void);
 int monitor_child_stdio (void);
 void monitor (pid_t pid) __attribute__ ((noreturn));
@@ -77,6 +82,8 @@ void monitor (pid_t pid) __attribute__ ((noreturn));
 /* exec.c */
 int op_console_connect (struct cur *c, const char **detail);
 int op_console_setup (struct cur *c, const char **detail);
+void console_use (int fd);
+void console_close (void);
 int op_resolve_exec (struct cur *c, const char **detail);
 int op_open_fifo (struct cur *c, const char **detail);
 int op_wait_fifo (struct cur *c, const char **detail);

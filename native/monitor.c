@@ -12,6 +12,12 @@
 #include <time.h>
 #include <stdint.h>
 #include <unistd.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 static int log_fd = -1;
@@ -22,6 +28,23 @@ static uint64_t health_interval_ms;
 static int status_fd = -1;
 static int out_pipe[2] = { -1, -1 };
 static int err_pipe[2] = { -1, -1 };
+
+/* Attach: a listening socket; each client gets the output as frames (8-byte header: stream 1 or
+   2, three zero bytes, big-endian length; Docker's shape) and sends frames back: 0 input, 1 a
+   terminal size (rows, cols: big-endian u16 each). */
+#define MAX_CLIENTS 16
+#define FRAME_MAX 16384
+struct client
+{
+  int fd;
+  size_t len;
+  unsigned char *buf;
+};
+static struct client clients[MAX_CLIENTS];
+static int attach_fd = -1;
+static char *attach_path;
+static int in_pipe[2] = { -1, -1 };
+static int input_fd = -1; /* where clients' input goes: the stdin pipe or the terminal */
 
 int
 op_log (struct cur *c, const char **detail)
@@ -45,6 +68,49 @@ op_log (struct cur *c, const char **detail)
     return -1;
   *detail = "pipe";
   if (pipe2 (out_pipe, O_CLOEXEC) < 0 || pipe2 (err_pipe, O_CLOEXEC) < 0)
+    return -1;
+  return 0;
+}
+
+int
+op_attach (struct cur *c, const char **detail)
+{
+  uint64_t open_stdin = get_u64 (c);
+  const char *path = get_str (c);
+  const char *slash;
+  struct sockaddr_un addr;
+  char dir[4096];
+  int dfd;
+  *detail = path;
+  if (c->bad || path == NULL || (slash = strrchr (path, '/')) == NULL || (size_t) (slash - path) >= sizeof dir)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  memcpy (dir, path, (size_t) (slash - path));
+  dir[slash - path] = 0;
+  /* Bound through the directory's fd: a socket path may be longer than sun_path holds. */
+  dfd = open (dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return -1;
+  memset (&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if ((size_t) snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, slash + 1) >= sizeof addr.sun_path)
+    {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+  attach_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (attach_fd < 0)
+    return -1;
+  unlink (path);
+  if (bind (attach_fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (attach_fd, 8) < 0)
+    return -1;
+  close (dfd);
+  chmod (path, 0600);
+  attach_path = strdup (path);
+  *detail = "stdin pipe";
+  if (open_stdin && pipe2 (in_pipe, O_CLOEXEC) < 0)
     return -1;
   return 0;
 }
@@ -132,6 +198,13 @@ monitor_child_stdio (void)
     return 0;
   if (dup2 (out_pipe[1], 1) < 0 || dup2 (err_pipe[1], 2) < 0)
     return -1;
+  if (in_pipe[0] >= 0)
+    {
+      if (dup2 (in_pipe[0], 0) < 0)
+        return -1;
+      close (in_pipe[0]);
+      close (in_pipe[1]);
+    }
   close (out_pipe[0]);
   close (err_pipe[0]);
   close (log_fd);
@@ -142,6 +215,7 @@ monitor_child_stdio (void)
 struct stream
 {
   int fd;
+  int id; /* 1 stdout, 2 stderr: the attach frame's stream */
   int out; /* with passthrough: where the bytes also go (1 or 2) */
   const char *name;
   char buf[16384];
@@ -194,6 +268,99 @@ emit (struct stream *s, const char *line, size_t n)
     }
 }
 
+static void
+drop_client (struct client *cl)
+{
+  close (cl->fd);
+  cl->fd = -1;
+  free (cl->buf);
+  cl->buf = NULL;
+  cl->len = 0;
+}
+
+/* The output to every attached client; one that cannot take it now is dropped, not waited for. */
+static void
+broadcast (int stream, const char *data, size_t n)
+{
+  unsigned char h[8] = { (unsigned char) stream, 0, 0, 0, (unsigned char) (n >> 24), (unsigned char) (n >> 16), (unsigned char) (n >> 8), (unsigned char) n };
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    {
+      struct iovec v[2] = { { h, 8 }, { (void *) data, n } };
+      struct msghdr m = { .msg_iov = v, .msg_iovlen = 2 };
+      if (clients[i].fd >= 0 && sendmsg (clients[i].fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t) (8 + n))
+        drop_client (&clients[i]);
+    }
+}
+
+static void
+write_all (int fd, const unsigned char *p, size_t n)
+{
+  while (n > 0)
+    {
+      ssize_t w = write (fd, p, n);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return;
+      p += w;
+      n -= (size_t) w;
+    }
+}
+
+static void
+client_input (struct client *cl)
+{
+  ssize_t r = read (cl->fd, cl->buf + cl->len, 8 + FRAME_MAX - cl->len);
+  if (r <= 0)
+    {
+      if (r < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+      drop_client (cl);
+      return;
+    }
+  cl->len += (size_t) r;
+  while (cl->len >= 8)
+    {
+      uint32_t n = (uint32_t) cl->buf[4] << 24 | (uint32_t) cl->buf[5] << 16 | (uint32_t) cl->buf[6] << 8 | cl->buf[7];
+      unsigned char *p = cl->buf + 8;
+      if (n > FRAME_MAX)
+        {
+          drop_client (cl);
+          return;
+        }
+      if (cl->len < 8 + n)
+        return;
+      if (cl->buf[0] == 0 && input_fd >= 0)
+        write_all (input_fd, p, n);
+      else if (cl->buf[0] == 1 && n == 4 && tty_enabled ())
+        {
+          struct winsize ws = { .ws_row = (unsigned short) (p[0] << 8 | p[1]), .ws_col = (unsigned short) (p[2] << 8 | p[3]) };
+          ioctl (tty_master (), TIOCSWINSZ, &ws);
+        }
+      memmove (cl->buf, cl->buf + 8 + n, cl->len - 8 - n);
+      cl->len -= 8 + n;
+    }
+}
+
+static void
+accept_client (void)
+{
+  int fd = accept4 (attach_fd, NULL, NULL, SOCK_CLOEXEC);
+  if (fd < 0)
+    return;
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    if (clients[i].fd < 0)
+      {
+        clients[i].buf = malloc (8 + FRAME_MAX);
+        if (clients[i].buf == NULL)
+          break;
+        clients[i].fd = fd;
+        clients[i].len = 0;
+        return;
+      }
+  close (fd);
+}
+
 /* Reads what is there; emits every complete line (and full buffers). Returns 1 after data, -1
    when nothing is there now (non-blocking), 0 at the end. */
 static int
@@ -201,7 +368,7 @@ drain (struct stream *s)
 {
   ssize_t r = read (s->fd, s->buf + s->len, sizeof s->buf - s->len);
   if (r < 0)
-    return errno == EINTR || errno == EAGAIN ? -1 : 0;
+    return errno == EINTR || errno == EAGAIN ? -1 : 0; /* EIO: the terminal's last user is gone */
   if (r == 0)
     {
       if (s->len)
@@ -209,6 +376,7 @@ drain (struct stream *s)
       s->len = 0;
       return 0;
     }
+  broadcast (s->id, s->buf + s->len, (size_t) r);
   if (passthrough)
     for (ssize_t off = 0; off < r;)
       {
@@ -247,31 +415,59 @@ forward (int sig)
     kill (monitored, sig);
 }
 
+static void
+next_check (struct timespec *t)
+{
+  clock_gettime (CLOCK_MONOTONIC, t);
+  t->tv_sec += (time_t) (health_interval_ms / 1000);
+  t->tv_nsec += (long) ((health_interval_ms % 1000) * 1000000);
+  if (t->tv_nsec >= 1000000000L)
+    t->tv_sec++, t->tv_nsec -= 1000000000L;
+}
+
 void __attribute__ ((noreturn))
 monitor (pid_t pid)
 {
-  static struct stream out = { .name = "stdout" }, err = { .name = "stderr" };
+  static struct stream out = { .name = "stdout", .id = 1 }, err = { .name = "stderr", .id = 2 };
   static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
   struct sigaction sa;
-  int status = 0, open_streams = 2, exited = 0;
+  int status = 0, exited = 0;
   struct timespec next_health;
   pid_t health_pid = 0;
-  clock_gettime (CLOCK_MONOTONIC, &next_health);
-  next_health.tv_sec += (time_t) (health_interval_ms / 1000);
-  next_health.tv_nsec += (long) ((health_interval_ms % 1000) * 1000000);
-  if (next_health.tv_nsec >= 1000000000L)
-    next_health.tv_sec++, next_health.tv_nsec -= 1000000000L;
   char line[128], ts[40];
+  next_check (&next_health);
   monitored = pid;
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = forward;
   sa.sa_flags = SA_RESTART;
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
     sigaction (sigs[i], &sa, NULL);
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    clients[i].fd = -1;
   close (out_pipe[1]);
   close (err_pipe[1]);
-  out.fd = out_pipe[0];
-  err.fd = err_pipe[0];
+  if (tty_enabled ())
+    {
+      /* With a terminal, its master is the one stream, and where input goes. */
+      close (out_pipe[0]);
+      close (err_pipe[0]);
+      out.fd = tty_master ();
+      err.fd = -1;
+      input_fd = tty_master ();
+    }
+  else
+    {
+      out.fd = out_pipe[0];
+      err.fd = err_pipe[0];
+    }
+  if (in_pipe[0] >= 0)
+    {
+      close (in_pipe[0]);
+      if (tty_enabled ())
+        close (in_pipe[1]);
+      else
+        input_fd = in_pipe[1];
+    }
   out.out = 1;
   err.out = 2;
   /* A detached monitor has no terminal and needs no stdio of its own. */
@@ -284,37 +480,78 @@ monitor (pid_t pid)
           close (null);
         }
     }
+  /* Woken by the container's end (SIGCHLD through a signalfd), not by a timer: an idle monitor
+     costs nothing. */
+  sigset_t chld;
+  sigemptyset (&chld);
+  sigaddset (&chld, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &chld, NULL);
+  int sfd = signalfd (-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   while (!exited)
     {
-      struct pollfd p[2];
-      int n = 0;
+      struct pollfd p[4 + MAX_CLIENTS];
+      struct client *who[4 + MAX_CLIENTS];
+      int n = 0, streams, timeout = -1;
       if (out.fd >= 0)
         p[n++] = (struct pollfd){ .fd = out.fd, .events = POLLIN };
       if (err.fd >= 0)
         p[n++] = (struct pollfd){ .fd = err.fd, .events = POLLIN };
-      if (n > 0 && poll (p, n, 100) > 0)
+      streams = n;
+      if (attach_fd >= 0)
+        p[n++] = (struct pollfd){ .fd = attach_fd, .events = POLLIN };
+      for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i].fd >= 0)
+          {
+            who[n] = &clients[i];
+            p[n++] = (struct pollfd){ .fd = clients[i].fd, .events = POLLIN };
+          }
+      if (n == 0 && health_argv[0] == NULL)
         {
-          for (int i = 0; i < n; i++)
-            {
-              struct stream *s = p[i].fd == out.fd ? &out : &err;
-              if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) && !drain (s))
-                {
-                  close (s->fd);
-                  s->fd = -1;
-                  open_streams--;
-                }
-            }
-        }
-      else if (n == 0 && health_argv[0] == NULL)
-        {
-          /* Its output is closed: nothing to do but wait for it. */
+          /* Its output is closed and nobody can attach: nothing to do but wait for it. */
           while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
             ;
           exited = 1;
           break;
         }
-      else if (n == 0)
-        usleep (20000);
+      if (health_argv[0] != NULL && health_pid == 0)
+        {
+          struct timespec now;
+          long long ms;
+          clock_gettime (CLOCK_MONOTONIC, &now);
+          ms = (long long) (next_health.tv_sec - now.tv_sec) * 1000 + (next_health.tv_nsec - now.tv_nsec) / 1000000;
+          timeout = ms < 0 ? 0 : ms > 60000 ? 60000 : (int) ms + 1;
+        }
+      if (sfd >= 0)
+        p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+      else if (timeout < 0 || timeout > 100)
+        timeout = 100; /* no signalfd: look now and then */
+      if (poll (p, (nfds_t) n, timeout) > 0)
+        for (int i = 0; i < n; i++)
+          {
+            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+              continue;
+            if (p[i].fd == sfd)
+              {
+                struct signalfd_siginfo si;
+                while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si)
+                  ;
+              }
+            else if (i < streams)
+              {
+                struct stream *s = p[i].fd == out.fd ? &out : &err;
+                if (!drain (s))
+                  {
+                    if (s->fd == input_fd)
+                      input_fd = -1;
+                    close (s->fd);
+                    s->fd = -1;
+                  }
+              }
+            else if (p[i].fd == attach_fd)
+              accept_client ();
+            else if (who[i]->fd == p[i].fd)
+              client_input (who[i]);
+          }
       if (waitpid (pid, &status, WNOHANG) == pid)
         exited = 1;
       if (health_pid > 0 && waitpid (health_pid, NULL, WNOHANG) == health_pid)
@@ -327,11 +564,7 @@ monitor (pid_t pid)
             {
               /* One check at a time; the next one an interval after this one started. */
               health_pid = spawn_detached (health_argv);
-              next_health = now;
-              next_health.tv_sec += (time_t) (health_interval_ms / 1000);
-              next_health.tv_nsec += (long) ((health_interval_ms % 1000) * 1000000);
-              if (next_health.tv_nsec >= 1000000000L)
-                next_health.tv_sec++, next_health.tv_nsec -= 1000000000L;
+              next_check (&next_health);
             }
         }
     }
@@ -348,7 +581,6 @@ monitor (pid_t pid)
         emit (s, s->buf, s->len);
       s->len = 0;
     }
-  (void) open_streams;
   now_rfc3339 (ts, sizeof ts);
   if (WIFSIGNALED (status))
     snprintf (line, sizeof line, "signal %d %s\n", WTERMSIG (status), ts);
@@ -358,6 +590,15 @@ monitor (pid_t pid)
     {
       /* nothing else to tell it to */
     }
+  /* Attached clients see the end only after the status is there to read. */
+  if (attach_fd >= 0)
+    {
+      unlink (attach_path);
+      close (attach_fd);
+    }
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    if (clients[i].fd >= 0)
+      drop_client (&clients[i]);
   report ("%s", line);
   run_exit_command ();
   _exit (0);

@@ -1,6 +1,9 @@
 /* berth-helper: joining namespaces, cloning into new ones, and the parent's side of the
  * handshake (uid/gid maps, cgroup membership, supervision in "stay" mode). */
 #include "helper.h"
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -209,4 +212,27 @@ op_clone (int idx, struct cur *c)
   if (tty_enabled ())
     tty_supervise (pid);
   supervise (pid);
+}
+
+/* Loopback up in a new network namespace, as Docker gives even with --network none. */
+int
+op_lo_up (struct cur *c, const char **detail)
+{
+  struct ifreq ifr;
+  int s, r;
+  (void) c;
+  *detail = "bring lo up";
+  s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    return -1;
+  memset (&ifr, 0, sizeof ifr);
+  strcpy (ifr.ifr_name, "lo");
+  r = ioctl (s, SIOCGIFFLAGS, &ifr);
+  if (r == 0 && !(ifr.ifr_flags & IFF_UP))
+    {
+      ifr.ifr_flags |= IFF_UP;
+      r = ioctl (s, SIOCSIFFLAGS, &ifr);
+    }
+  close (s);
+  return r;
 }

@@ -51,6 +51,8 @@
 #define OP_EXIT_COMMAND 43 /* u64 argc, str argv[argc] (parent stage, with OP_LOG): run detached after the container ended */
 #define OP_HEALTH 44       /* u64 interval_ms, u64 argc, str argv[argc] (parent stage, with OP_LOG): run every interval while the container runs */
 #define OP_PTY 45          /* (parent stage, stay mode) a pty for the container; the helper copies between it and its own terminal */
-#define OP_MAX 45
+#define OP_ATTACH 46       /* u64 open_stdin, str socket path (parent stage, with OP_LOG): clients attach there to the container's output (and input) */
+#define OP_LO_UP 47        /* (child stage) bring the loopback interface of the container's network namespace up */
+#define OP_MAX 47
 
 #endif

@@ -267,6 +267,7 @@ run_child_op (int idx, const struct op *op)
     case OP_PRESERVE_FDS: r = op_preserve_fds (&c, &detail); break;
     case OP_PERSONALITY: r = personality ((unsigned long) get_u64 (&c)) < 0 ? -1 : 0; break;
     case OP_UNSHARE: r = unshare ((int) get_u64 (&c)); break;
+    case OP_LO_UP: r = op_lo_up (&c, &detail); break;
     case OP_SETXATTR: r = op_setxattr (&c, &detail); break;
     case OP_UMOUNT:
       {
@@ -350,6 +351,8 @@ main (int argc, char **argv)
         r = op_health (&c, &detail);
       else if (ops[i].code == OP_PTY)
         r = op_pty (&c, &detail);
+      else if (ops[i].code == OP_ATTACH)
+        r = op_attach (&c, &detail);
       else
         fail (i, EINVAL, "op not allowed before clone");
       if (r < 0)

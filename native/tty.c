@@ -12,52 +12,75 @@
 #include <termios.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 static int pty_master = -1;
-static int pty_slave = -1;
+static int pty_sock = -1; /* the helper's end of the pair; the container sends its pty's master there */
 static struct termios saved;
 static int saved_ok;
 static volatile sig_atomic_t winch;
 
+/* The pty itself is made in the container (its own /dev/ptmx, by OP_CONSOLE_SETUP, as for a
+   console socket), so that it is a terminal of the container's devpts; here only the pair. */
 int
 op_pty (struct cur *c, const char **detail)
 {
-  char name[128];
+  int sv[2];
   (void) c;
-  *detail = "/dev/ptmx";
-  pty_master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (pty_master < 0)
+  *detail = "socketpair";
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     return -1;
-  if (grantpt (pty_master) < 0 || unlockpt (pty_master) < 0 || ptsname_r (pty_master, name, sizeof name) != 0)
-    return -1;
-  *detail = name;
-  pty_slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  return pty_slave < 0 ? -1 : 0;
+  pty_sock = sv[0];
+  console_use (sv[1]);
+  return 0;
 }
 
 int
 tty_enabled (void)
 {
-  return pty_master >= 0;
+  return pty_sock >= 0 || pty_master >= 0;
 }
 
-/* In the child: the slave is its terminal. */
+/* In the child: the helper's end is not its business. */
 int
 tty_child (void)
 {
-  if (pty_master < 0)
-    return 0;
-  close (pty_master);
-  if (setsid () < 0 && errno != EPERM)
-    return -1;
-  if (ioctl (pty_slave, TIOCSCTTY, 0) < 0)
-    return -1;
-  for (int fd = 0; fd < 3; fd++)
-    if (dup2 (pty_slave, fd) < 0)
-      return -1;
-  close (pty_slave);
+  if (pty_sock >= 0)
+    close (pty_sock);
+  pty_sock = -1;
   return 0;
+}
+
+/* In the helper, after the clone: the master, once the container sent it (-1 if it failed first). */
+int
+tty_master (void)
+{
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  char name[64];
+  struct iovec iov = { name, sizeof name };
+  struct msghdr msg;
+  struct cmsghdr *cm;
+  if (pty_master >= 0 || pty_sock < 0)
+    return pty_master;
+  console_close ();
+  memset (&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  while (recvmsg (pty_sock, &msg, MSG_CMSG_CLOEXEC) < 0 && errno == EINTR)
+    ;
+  cm = CMSG_FIRSTHDR (&msg);
+  if (cm != NULL && cm->cmsg_type == SCM_RIGHTS)
+    memcpy (&pty_master, CMSG_DATA (cm), sizeof pty_master);
+  close (pty_sock);
+  pty_sock = -1;
+  return pty_master;
 }
 
 static void
@@ -106,7 +129,13 @@ tty_supervise (pid_t pid)
 {
   struct sigaction sa;
   int status = 0, in_open = 1;
-  close (pty_slave);
+  if (tty_master () < 0)
+    {
+      /* It failed before it had a terminal (and said why): wait for its end. */
+      while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+        ;
+      goto ended;
+    }
   if (tcgetattr (0, &saved) == 0)
     {
       struct termios raw = saved;

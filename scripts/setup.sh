@@ -5,13 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quiet=0
+seed=0
 [ "${1-}" = "--ensure" ] && quiet=1
+# --seed: also debootstrap, which scripts/debian-base.sh (npm run seed) uses to make a Debian base.
+[ "${1-}" = "--seed" ] && seed=1
 say() { [ $quiet = 1 ] || echo "setup: $*"; }
 
 # busybox-static: the starter image. gcc/make/libc6-dev: the C helper. iproute2, nftables and
 # iptables: networking. crun, runc, podman (with conmon), docker.io, skopeo, hyperfine: the anchors
 # berth is measured and checked against. uidmap: podman's user namespaces. zstd: test layers.
 PKGS=(busybox-static zstd make gcc libc6-dev iproute2 nftables iptables crun runc podman conmon skopeo uidmap hyperfine docker.io iperf3)
+[ $seed = 1 ] && PKGS+=(debootstrap)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

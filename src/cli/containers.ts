@@ -1,10 +1,12 @@
 /** Container commands, first slice: run (foreground), ps, rm. */
 import type { Command } from 'commander';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { invalidArgument } from '../lib/errors.js';
 import { ago } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
+import { parseMountFlag } from '../engine/index.js';
 import { exitCodeFor } from './exit.js';
 import { renderFormatted, renderTable } from './output.js';
 import { ExitCode, forwardSignals, newProgram, runProgram } from './program.js';
@@ -39,6 +41,7 @@ function containerOptions(image: string, command: string[], o: Record<string, un
     if (!Number.isFinite(n)) throw invalidArgument(`invalid argument ${JSON.stringify(v)} for "${flag}" flag`);
     return n;
   };
+  const mounts = ((o.mount as string[] | undefined) ?? []).map(parseMountFlag);
   return {
     image,
     command,
@@ -50,8 +53,8 @@ function containerOptions(image: string, command: string[], o: Record<string, un
     hostname: o.hostname as string | undefined,
     entrypoint: o.entrypoint as string | undefined,
     labels: o.label as string[],
-    volumes: o.volume as string[],
-    tmpfs: o.tmpfs as string[],
+    volumes: [...((o.volume as string[] | undefined) ?? []), ...mounts.flatMap((m) => ('volume' in m ? [m.volume] : []))],
+    tmpfs: [...((o.tmpfs as string[] | undefined) ?? []), ...mounts.flatMap((m) => ('tmpfs' in m ? [m.tmpfs] : []))],
     memory: o.memory as string | undefined,
     memorySwap: o.memorySwap as string | undefined,
     cpus: o.cpus as string | undefined,
@@ -74,6 +77,7 @@ function containerOptions(image: string, command: string[], o: Record<string, un
     addHost: o.addHost as string[] | undefined,
     networkAlias: o.networkAlias as string[] | undefined,
     ip: o.ip as string | undefined,
+    userns: o.userns as string | undefined,
     pid: o.pid as string | undefined,
     ipc: o.ipc as string | undefined,
     uts: o.uts as string | undefined,
@@ -109,6 +113,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('-v, --volume <src:dst[:ro]>', 'bind mount a host path (/host:/ctr), a named volume (name:/ctr) or a new anonymous one (/ctr)', collect, [])
       .option('--volumes-from <container[:ro]>', "mount another container's volumes", collect, [])
       .option('--tmpfs <dst[:opts]>', 'mount a tmpfs', collect, [])
+      .option('--mount <spec>', 'type=bind|volume|tmpfs,source=..,target=..[,readonly] (as Docker)', collect, [])
       .option('-m, --memory <bytes>', 'memory limit (e.g. 64m)')
       .option('--memory-swap <bytes>', 'memory plus swap limit (-1: unlimited)')
       .option('--cpus <n>', 'number of CPUs')
@@ -132,6 +137,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--dns-option <opt>', 'resolv.conf option', collect, [])
       .option('--add-host <name:ip>', 'a line in /etc/hosts (host-gateway: the gateway)', collect, [])
       .option('--pid <mode>', 'host or container:NAME')
+      .option('--userns <mode>', 'host (default) or remap: root of the container an unprivileged range of the host')
       .option('--ipc <mode>', 'host or container:NAME')
       .option('--uts <mode>', 'host')
       .option('--read-only', 'read-only root file system')
@@ -150,7 +156,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--health-start-period <duration>', 'failures do not count during this start period')
       .option('--no-healthcheck', "turn the image's health check off")
       .option('-i, --interactive', 'keep stdin open')
-      .option('-t, --tty', 'allocate a terminal (foreground)')
+      .option('-t, --tty', 'allocate a terminal')
       .option('-d, --detach', 'run in the background and print the container id')
       .action(async (image: string, command: string[], o) => {
         const { containers } = await engine(g);
@@ -173,6 +179,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
             rm: o.rm === true,
             detach: o.detach === true,
             tty: o.tty === true,
+            interactive: o.interactive === true,
             stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
             onStart: (p) => (pid = p),
           });
@@ -317,14 +324,13 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('-u, --user <uid[:gid]>', 'user')
       .option('-d, --detach', 'run in the background')
       .option('-i, --interactive', 'keep stdin open')
-      .option('-t, --tty', 'allocate a terminal (not there yet)')
+      .option('-t, --tty', 'allocate a terminal')
       .action(async (name: string, command: string[], o) => {
-        if (o.tty) throw invalidArgument('exec -t: terminals are not there yet (see README)');
         const { containers } = await engine(g);
         let pid = 0;
         const stopForwarding = o.detach ? () => {} : forwardSignals(() => pid);
         try {
-          const code = await containers.exec(name, { command, env: o.env as string[], workdir: o.workdir, user: o.user, detach: o.detach === true, stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], onStart: (p) => (pid = p) });
+          const code = await containers.exec(name, { command, env: o.env as string[], workdir: o.workdir, user: o.user, detach: o.detach === true, tty: o.tty === true, stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], onStart: (p) => (pid = p) });
           throw new ExitCode(code);
         } finally {
           stopForwarding();
@@ -342,7 +348,54 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
           out(n + '\n');
         }
       });
-  simple('start', 'start stopped containers (in the background)', (c, n) => c.start(n));
+  program
+    .command('start')
+    .description('start stopped containers')
+    .argument('<container...>')
+    .option('-a, --attach', "attach to the container's output (and wait for it)")
+    .option('-i, --interactive', "attach the container's stdin")
+    .action(async (names: string[], o) => {
+      const { containers } = await engine(g);
+      if (!o.attach && !o.interactive) {
+        for (const n of names) {
+          await containers.start(n);
+          out(n + '\n');
+        }
+        return;
+      }
+      if (names.length > 1) throw invalidArgument('you cannot start and attach multiple containers at once');
+      // Attached: in the foreground of this process (as `run` without -d), its exit code ours.
+      let pid = 0;
+      const stopForwarding = forwardSignals(() => pid);
+      try {
+        const r = await containers.start(names[0]!, { attach: true, stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], onStart: (p) => (pid = p) });
+        throw new ExitCode(r.code);
+      } finally {
+        stopForwarding();
+      }
+    });
+  program
+    .command('attach')
+    .description("attach this terminal's input and output to a running container")
+    .argument('<container>')
+    .option('--no-stdin', 'do not attach stdin')
+    .option('--detach-keys <keys>', 'the key sequence that detaches', 'ctrl-p,ctrl-q')
+    .option('--no-sig-proxy', 'do not pass the signals this process gets to the container')
+    .action(async (name: string, o) => {
+      const { attachStdio, parseDetachKeys } = await import('./attach.js');
+      const detachKeys = parseDetachKeys(o.detachKeys);
+      const { containers } = await engine(g);
+      const a = await containers.attach(name);
+      // Signals to the container, as Docker's --sig-proxy (not with a terminal: keys go through it).
+      const stopForwarding = o.sigProxy !== false && !a.tty ? forwardSignals(() => containers.find(a.id).State.Pid) : () => {};
+      try {
+        const how = await attachStdio(a, { stdin: o.stdin !== false, detachKeys });
+        if (how === 'detached') return;
+        throw new ExitCode(await containers.wait(a.id));
+      } finally {
+        stopForwarding();
+      }
+    });
   simple('restart', 'restart containers', (c, n) => c.restart(n));
   simple('pause', 'pause every process of containers', (c, n) => c.pause(n));
   simple('unpause', 'unpause containers', (c, n) => c.unpause(n));
@@ -371,9 +424,12 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
     .option('--dns-search <domain>', 'DNS search domain', collect, [])
     .option('--dns-option <opt>', 'resolv.conf option', collect, [])
     .option('--add-host <name:ip>', 'a line in /etc/hosts', collect, [])
+    .option('-i, --interactive', 'keep stdin open')
+    .option('-t, --tty', 'allocate a terminal')
+    .option('--userns <mode>', 'host (default) or remap')
     .action(async (image: string, command: string[], o) => {
       const { containers } = await engine(g);
-      out((await containers.create({ ...containerOptions(image, command, o), volumesFrom: o.volumesFrom as string[] })).Id + '\n');
+      out((await containers.create({ ...containerOptions(image, command, o), volumesFrom: o.volumesFrom as string[], tty: o.tty === true, interactive: o.interactive === true })).Id + '\n');
     });
   program
     .command('cp')
@@ -482,22 +538,74 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
     });
   program
     .command('stats')
-    .description('resource usage of containers (from their cgroups)')
-    .argument('<container...>')
-    .option('--no-stream', 'print once (the only mode yet)')
+    .description('resource usage of containers (from their cgroups), live or once')
+    .argument('[container...]')
+    .option('-a, --all', 'all containers (default: the running ones)')
+    .option('--no-stream', 'print once and exit')
+    .option('--no-trunc', 'do not truncate ids')
     .option('--format <format>', 'json or a {{.Field}} template')
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
       const { humanSize } = await import('../lib/units.js');
-      const rows = names.map((n) => {
-        const { rec, stats } = containers.stats(n);
-        const st = stats as unknown as { memory?: { usage?: number; limit?: number | null }; pids?: { current?: number }; cpu?: { usageTotal?: number; total?: number } };
-        const mem = st.memory?.usage ?? 0;
-        const lim = st.memory?.limit ?? 0;
-        return { ID: rec.Id.slice(0, 12), Name: rec.Name, MemUsage: `${humanSize(mem)} / ${lim ? humanSize(lim) : 'unlimited'}`, MemPerc: lim ? `${((100 * mem) / lim).toFixed(2)}%` : '--', PIDs: String(st.pids?.current ?? 0), CPUTime: `${(((st.cpu?.usageTotal ?? st.cpu?.total ?? 0) as number) / 1e9).toFixed(2)}s` };
-      });
-      if (o.format) return out(renderFormatted(o.format, rows));
-      out(renderTable(['CONTAINER ID', 'NAME', 'CPU TIME', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'], rows.map((r) => [r.ID, r.Name, r.CPUTime, r.MemUsage, r.MemPerc, r.PIDs])));
+      const si = humanSize;
+      // Memory in binary units, as docker stats prints it (1.5MiB / 1.944GiB).
+      const bin = (n: number) => {
+        const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+        let i = 0;
+        for (; n >= 1024 && i < u.length - 1; i++) n /= 1024;
+        return `${i ? n.toFixed(i > 1 ? 3 : 2).replace(/\.?0+$/, '') : n}${u[i]}`;
+      };
+      const which = () => (names.length ? names : containers.list().filter((c) => o.all || c.State.Status === 'running').map((c) => c.Name));
+      type Sample = { at: number; cpu: number };
+      const last = new Map<string, Sample>();
+      const netOf = (pid: number) => {
+        let rx = 0;
+        let tx = 0;
+        try {
+          for (const line of readFileSync(`/proc/${pid}/net/dev`, 'utf8').split('\n').slice(2)) {
+            const [ifname, rest] = line.split(':');
+            if (!rest || ifname!.trim() === 'lo') continue;
+            const f = rest.trim().split(/\s+/).map(Number);
+            rx += f[0] ?? 0;
+            tx += f[8] ?? 0;
+          }
+        } catch {
+          /* gone */
+        }
+        return `${si(rx)} / ${si(tx)}`;
+      };
+      const sample = () =>
+        which().map((n) => {
+          const rec = containers.find(n);
+          const id = o.trunc === false ? rec.Id : rec.Id.slice(0, 12);
+          if (rec.State.Status !== 'running') return { ID: id, Name: rec.Name, CPUPerc: '0.00%', MemUsage: '0B / 0B', MemPerc: '0.00%', NetIO: '0B / 0B', BlockIO: '0B / 0B', PIDs: '0' };
+          const st = containers.stats(rec.Id).stats as unknown as { memory?: { usage?: number; limit?: number | null; stats?: Record<string, number> }; pids?: { current?: number }; cpu?: { usageTotal?: number }; blkio?: { devices: { readBytes: number; writeBytes: number }[] } };
+          // Docker's figure: memory in use less the page cache that can be dropped.
+          const cache = st.memory?.stats?.['total_inactive_file'] ?? st.memory?.stats?.['inactive_file'] ?? 0;
+          const mem = Math.max(0, (st.memory?.usage ?? 0) - cache);
+          const hostMem = totalmem();
+          const lim = st.memory?.limit && st.memory.limit < hostMem ? st.memory.limit : hostMem;
+          const now = { at: Number(process.hrtime.bigint()), cpu: st.cpu?.usageTotal ?? 0 };
+          const prev = last.get(rec.Id);
+          last.set(rec.Id, now);
+          const cpu = prev && now.at > prev.at ? (100 * (now.cpu - prev.cpu)) / (now.at - prev.at) : 0;
+          const rd = (st.blkio?.devices ?? []).reduce((a, d) => a + d.readBytes, 0);
+          const wr = (st.blkio?.devices ?? []).reduce((a, d) => a + d.writeBytes, 0);
+          return { ID: id, Name: rec.Name, CPUPerc: `${cpu.toFixed(2)}%`, MemUsage: `${bin(mem)} / ${bin(lim)}`, MemPerc: `${((100 * mem) / lim).toFixed(2)}%`, NetIO: netOf(rec.State.Pid), BlockIO: `${si(rd)} / ${si(wr)}`, PIDs: String(st.pids?.current ?? 0) };
+        });
+      const render = (rows: ReturnType<typeof sample>) =>
+        o.format
+          ? renderFormatted(o.format, rows)
+          : renderTable(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'], rows.map((r) => [r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.NetIO, r.BlockIO, r.PIDs]));
+      // CPU % needs two readings: the first is taken a moment before the one shown.
+      sample();
+      await new Promise((r) => setTimeout(r, 500));
+      if (o.stream === false) return out(render(sample()));
+      for (;;) {
+        const text = render(sample());
+        out(process.stdout.isTTY ? `\x1b[2J\x1b[H${text}` : text);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
     });
   const volume = program.command('volume').description('manage volumes');
   volume

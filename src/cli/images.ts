@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, invalidArgument } from '../lib/errors.js';
 import { ago, humanSize } from '../lib/units.js';
-import { imageService, type GlobalOptions } from './context.js';
+import { engine, imageService, rootDir, type GlobalOptions } from './context.js';
 import { exitCodeFor } from './exit.js';
 import { renderFormatted, renderTable } from './output.js';
 import { ExitCode, newProgram, runProgram } from './program.js';
@@ -248,6 +248,24 @@ function addImageCommands(program: Command, g: GlobalOptions, out: (s: string) =
       out(rec.id + '\n');
     });
   const system = program.command('system').description('manage berth');
+  system
+    .command('prune')
+    .description('remove stopped containers, unused networks, dangling images (all unused with -a) and the build cache; clean what crashed containers left of their networks')
+    .option('-a, --all', 'remove all unused images, not just dangling ones')
+    .option('-f, --force', 'do not ask for confirmation')
+    .action(async (o) => {
+      if (!o.force && !(await confirm(`This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all ${o.all ? 'images without at least one container associated to them' : 'dangling images'}\n  - all build cache`))) return;
+      const { images: svc, containers } = await engine(g);
+      const gone = await containers.prune();
+      const nets = (await containers.networks()).prune((id) => containers.isRunning(id), undefined, (id) => containers.exists(id));
+      const r = svc.prune({ all: o.all === true });
+      const { pruneBuildCache } = await import('../engine/index.js');
+      const b = await pruneBuildCache(svc, rootDir(g));
+      if (gone.length) out(`Deleted Containers:\n${gone.map((id) => id + '\n').join('')}\n`);
+      if (nets.length) out(`Deleted Networks:\n${nets.map((n) => n + '\n').join('')}\n`);
+      if (r.deleted.length) out(`Deleted Images:\n${r.deleted.map((id) => `deleted: ${id}\n`).join('')}\n`);
+      out(`Deleted build cache records: ${b.records}\nTotal reclaimed space: ${humanSize(r.reclaimed + b.reclaimed)}\n`);
+    });
   system
     .command('df')
     .description('show disk usage')

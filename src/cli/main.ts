@@ -17,6 +17,11 @@ Images:
   image inspect, history, tag, rmi, image prune, import, save, load, system df
   starter                 make the busybox starter image from the host's busybox-static
 
+Builds:
+  build [OPTIONS] CONTEXT   build an image from a Dockerfile (-t, -f, --build-arg, --target, --no-cache,
+                          --label, --iidfile, -q, --progress, --network, --secret, -o)
+  builder prune           remove the build cache
+
 Containers:
   run [OPTIONS] IMAGE [CMD...]   run a container (-d, --rm, --name, -e, -w, -u, -h, --entrypoint,
                           -m, --cpus, --pids-limit, --read-only, -i, -t)
@@ -36,7 +41,7 @@ Runtime:
 
   version                 print the version
 
-Builds are not there yet: see README.md.
+What is not there yet: see README.md.
 `;
 
 const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOptions): Promise<number> }>> = {
@@ -74,6 +79,9 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   volume: () => import('./containers.js'),
   update: () => import('./containers.js'),
   cp: () => import('./containers.js'),
+  attach: () => import('./containers.js'),
+  build: () => import('./build.js'),
+  builder: () => import('./build.js'),
   network: () => import('./network.js'),
   port: () => import('./network.js'),
   info: () => import('./network.js'),
@@ -126,8 +134,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return cmd === undefined ? 1 : 0;
   }
-  // `system prune` is networks' and containers' business; `system df` is images'.
-  const load = cmd === 'system' && rest[1] === 'prune' ? () => import('./network.js') : COMMANDS[cmd];
+  const load = COMMANDS[cmd];
   if (!load) {
     process.stderr.write(`berth: unknown command ${JSON.stringify(cmd)}\nRun 'berth --help' for usage.\n`);
     return 125;

@@ -1,4 +1,4 @@
-/** `network create|ls|inspect|rm|connect|disconnect|prune`, `port`, `info`, `system prune`. */
+/** `network create|ls|inspect|rm|connect|disconnect|prune`, `port`, `info` (`system prune` is in images.ts). */
 import { invalidArgument } from '../lib/errors.js';
 import { engine, rootDir, runrootDir, type GlobalOptions } from './context.js';
 import { exitCodeFor } from './exit.js';
@@ -146,7 +146,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         if (!m) throw invalidArgument(`invalid filter ${JSON.stringify(f)} (label=KEY[=VALUE])`);
         return [m[1]!, m[2]] as const;
       });
-      const gone = networks.prune((id) => containers.isRunning(id), labels.length ? (l) => labels.every(([k, v]) => k in l && (v === undefined || l[k] === v)) : undefined);
+      const gone = networks.prune((id) => containers.isRunning(id), labels.length ? (l) => labels.every(([k, v]) => k in l && (v === undefined || l[k] === v)) : undefined, (id) => containers.exists(id));
       if (gone.length) out(`Deleted Networks:\n${gone.map((n) => n + '\n').join('')}`);
     });
 
@@ -188,19 +188,6 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         `Containers: ${info.Containers}\n Running: ${info.ContainersRunning}\nRoot Dir: ${info.DockerRootDir}\nRun Root: ${info.RunRoot}\n` +
           `Network:\n Firewall: ${info.Firewall}${info.Firewall === 'none' ? ' (nothing masqueraded or isolated by berth; published ports through a userland proxy)' : ''}\n Bridges: ${info.Networks.join(', ') || '(none yet)'}\n`,
       );
-    });
-
-  const system = program.command('system').description('manage berth');
-  system
-    .command('prune')
-    .description('remove stopped containers and unused networks; clean what crashed containers left')
-    .option('-f, --force', 'do not ask for confirmation (the only mode yet)')
-    .action(async () => {
-      const { networks, containers } = await services();
-      const ctrs = await containers.prune();
-      const nets = networks.prune((id) => containers.isRunning(id));
-      if (ctrs.length) out(`Deleted Containers:\n${ctrs.map((c) => c + '\n').join('')}`);
-      if (nets.length) out(`Deleted Networks:\n${nets.map((n) => n + '\n').join('')}`);
     });
 
   return runProgram(program, argv);

@@ -17,6 +17,8 @@ export const DOCKER_DEFAULT_CAPS = [
 
 export interface ContainerOptions {
   image: string;
+  /** --userns: host (the default) or remap (uid and gid 0 of the container an unprivileged range of the host's). */
+  userns?: string;
   command?: string[];
   name?: string;
   env?: string[];
@@ -118,6 +120,8 @@ export interface VolumeSpec {
   destination: string;
   readOnly: boolean;
   propagation: string[];
+  /** volume-nocopy: a new volume is not seeded from the image. */
+  noCopy?: boolean;
 }
 
 /** `-v` syntax: /host:/ctr[:opts], name:/ctr[:opts], or /ctr alone (an anonymous volume). */
@@ -136,13 +140,59 @@ export function parseVolumeSpec(v: string): VolumeSpec {
   if (!isAbsolute(dst)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: the container path must be absolute`);
   const modes = mode.split(',');
   for (const m of modes) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared', 'nocopy'].includes(m)) throw invalidArgument(`invalid mode ${JSON.stringify(m)} in volume ${JSON.stringify(v)}`);
-  const base = { destination: dst, readOnly: modes.includes('ro'), propagation: modes.filter((m) => /private|slave|shared/.test(m)) };
+  const base = { destination: dst, readOnly: modes.includes('ro'), propagation: modes.filter((m) => /private|slave|shared/.test(m)), ...(modes.includes('nocopy') ? { noCopy: true } : {}) };
   if (src !== undefined && isAbsolute(src)) {
     if (!existsSync(src)) throw invalidArgument(`invalid mount config: bind source path does not exist: ${src}`);
     return { kind: 'bind', source: src, ...base };
   }
   if (src !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(src)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: ${JSON.stringify(src)} includes invalid characters for a local volume name`);
   return { kind: 'volume', source: src, ...base };
+}
+
+/**
+ * --mount type=bind|volume|tmpfs,source=..,target=..[,readonly][,...], as Docker reads it, turned
+ * into the -v or --tmpfs form it stands for.
+ */
+export function parseMountFlag(v: string): { volume: string } | { tmpfs: string } {
+  const bad = (why: string) => invalidArgument(`invalid argument ${JSON.stringify(v)} for "--mount" flag: ${why}`);
+  const kv = new Map<string, string>();
+  for (const field of v.split(',')) {
+    if (field === '') continue;
+    const i = field.indexOf('=');
+    const k = (i < 0 ? field : field.slice(0, i)).trim().toLowerCase();
+    const val = i < 0 ? '' : field.slice(i + 1);
+    if (['readonly', 'ro', 'volume-nocopy'].includes(k) && i < 0) kv.set(k === 'ro' ? 'readonly' : k, 'true');
+    else if (i < 0) throw bad(`invalid field ${JSON.stringify(field)} must be a key=value pair`);
+    else kv.set({ src: 'source', destination: 'target', dst: 'target', ro: 'readonly' }[k] ?? k, val);
+  }
+  const type = kv.get('type') ?? 'volume';
+  const target = kv.get('target');
+  const source = kv.get('source');
+  const known: Record<string, string[]> = {
+    bind: ['type', 'source', 'target', 'readonly', 'bind-propagation', 'consistency'],
+    volume: ['type', 'source', 'target', 'readonly', 'volume-nocopy', 'consistency'],
+    tmpfs: ['type', 'target', 'readonly', 'tmpfs-size', 'tmpfs-mode'],
+  };
+  if (!known[type]) throw bad(`unknown mount type ${JSON.stringify(type)} (bind, volume or tmpfs)`);
+  for (const k of kv.keys()) if (!known[type]!.includes(k)) throw bad(`unexpected key ${JSON.stringify(k)} for a ${type} mount`);
+  if (!target) throw bad('target is required');
+  const ro = kv.has('readonly') && !['false', '0'].includes(kv.get('readonly')!);
+  if (type === 'tmpfs') {
+    const opts: string[] = [];
+    const size = kv.get('tmpfs-size');
+    if (size !== undefined) opts.push(`size=${parseBytes(size, 'tmpfs-size')}`);
+    const mode = kv.get('tmpfs-mode');
+    if (mode !== undefined) {
+      if (!/^[0-7]{1,4}$/.test(mode)) throw bad(`invalid tmpfs-mode ${JSON.stringify(mode)}`);
+      opts.push(`mode=${mode}`);
+    }
+    if (ro) opts.push('ro');
+    return { tmpfs: opts.length ? `${target}:${opts.join(',')}` : target };
+  }
+  if (type === 'bind' && !source) throw bad('source is required for a bind mount');
+  const prop = kv.get('bind-propagation');
+  const modes = [ro ? 'ro' : 'rw', ...(prop ? [prop] : []), ...(kv.get('volume-nocopy') === 'true' || kv.get('volume-nocopy') === '' ? ['nocopy'] : [])];
+  return { volume: `${source ? `${source}:` : ''}${target}:${modes.join(',')}` };
 }
 
 /** A bind mount of a host directory (a bind, or a volume's _data) into the container. */
@@ -196,6 +246,34 @@ export function resolveUser(user: string, passwd?: string, group?: string): { ui
 function parseUser(user: string): { uid: number; gid: number } {
   // Names need the image's files: the engine resolves them once the container's layer is there.
   return /^(\d*)(:\d*)?$/.test(user) || user === 'root' ? resolveUser(user === 'root' ? '0' : user) : { uid: 0, gid: 0 };
+}
+
+/** The first range of NAME in /etc/subuid or /etc/subgid ("NAME:START:COUNT"). */
+function subRange(file: string, name: string): { start: number; count: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [n, start, count] = line.trim().split(':');
+    if (n === name && Number(start) > 0 && Number(count) > 0) return { start: Number(start), count: Number(count) };
+  }
+  return undefined;
+}
+
+/**
+ * --userns: undefined for the host's user namespace; for `remap`, the host range the container's
+ * ids 0..65535 map to: the user "berth"'s ranges in /etc/subuid and /etc/subgid, else 100000.
+ */
+export function usernsRemap(v: string | undefined): { uid: number; gid: number; size: number } | undefined {
+  if (v === undefined || v === '' || v === 'host') return undefined;
+  if (v !== 'remap') throw invalidArgument(`invalid --userns ${JSON.stringify(v)} (host or remap)`);
+  const u = subRange('/etc/subuid', 'berth');
+  const g = subRange('/etc/subgid', 'berth');
+  const size = Math.min(65536, u?.count ?? 65536, g?.count ?? 65536);
+  return { uid: u?.start ?? 100000, gid: g?.start ?? 100000, size };
 }
 
 /** Namespace of a kind: new, the host's (none), or another container's (by its pid). */
@@ -345,6 +423,14 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
     if (ns) namespaces.push(ns as { type: 'pid' });
   }
   if (bridged) namespaces.find((n) => n.type === 'network')!.path = o.netnsPath;
+  const remap = usernsRemap(o.userns);
+  if (remap) {
+    // As Docker: the host's namespaces are not shared with a remapped container.
+    const shared = (['pid', 'ipc', 'uts', 'network'] as const).find((k) => !namespaces.some((n) => n.type === k));
+    if (shared) throw invalidArgument(`--userns=remap: cannot share the host's ${shared} namespace when user namespaces are enabled`);
+    if (o.privileged) throw invalidArgument('--userns=remap: privileged mode is incompatible with user namespaces');
+    namespaces.unshift({ type: 'user' });
+  }
   const ownUts = namespaces.some((n) => n.type === 'uts' && !n.path);
   const c = caps(o);
   const labels: Record<string, string> = { ...((cfg.Labels as Record<string, string> | undefined) ?? {}) };
@@ -370,6 +456,7 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
     annotations: labels,
     linux: {
       namespaces,
+      ...(remap ? { uidMappings: [{ containerID: 0, hostID: remap.uid, size: remap.size }], gidMappings: [{ containerID: 0, hostID: remap.gid, size: remap.size }] } : {}),
       resources,
       maskedPaths: o.privileged ? [] : DEFAULT_MASKED_PATHS,
       readonlyPaths: o.privileged ? [] : DEFAULT_READONLY_PATHS,
@@ -378,6 +465,12 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
       ...(seccomp ? { seccomp } : {}),
     },
   };
+  // sysfs can be mounted only by the user namespace that owns the network namespace: a remapped
+  // container in a network namespace made outside it (another container's, a bridge's) gets the
+  // host's /sys bound read-only instead, as runc does.
+  if (remap && spec.linux!.namespaces!.some((n) => n.type === 'network' && n.path)) {
+    spec.mounts = spec.mounts!.map((m) => (m.destination === '/sys' && m.type === 'sysfs' ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m));
+  }
   return { spec, args: userArgs };
 }
 

@@ -4,20 +4,28 @@
  * container's root; the spec follows Docker's defaults (container-spec.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname } from 'node:path';
 import { secureJoin } from '../sys/securejoin.js';
 import { join } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
-import { conflict, errnoCode, invalidArgument, notFound } from '../lib/errors.js';
+import { conflict, errnoCode, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
 import { parseBytes } from '../lib/units.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import { Runtime } from '../runtime/index.js';
-import { bindMount, buildSpec, parseVolumeSpec, resolveUser, type ContainerOptions } from './container-spec.js';
+import { bindMount, buildSpec, parseVolumeSpec, resolveUser, usernsRemap, type ContainerOptions } from './container-spec.js';
 import { VolumeStore } from '../volume/index.js';
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 import { writeFileAtomic } from '../sys/fs.js';
+import { connectAttach } from '../sys/attach.js';
+import { NameIndex } from './names.js';
+import { runFsOps } from '../sys/fsops.js';
+
+const MS_BIND = 4096;
+const MS_REC = 16384;
+const MNT_DETACH = 2;
+import type { Socket } from 'node:net';
 import { berthPackageRoot, helperPath } from '../sys/paths.js';
 import { processAlive } from '../sys/proc.js';
 import type { ImageService } from './images.js';
@@ -51,6 +59,12 @@ export interface ContainerRecord {
   PortsUp?: NetworkSettings['Ports'];
   /** Which start set its network up (cleanup tears down only that one). */
   NetToken?: string;
+  /** -t: a terminal (held by the monitor when detached). */
+  Tty?: boolean;
+  /** -i: stdin kept open (to attach to, when detached). */
+  OpenStdin?: boolean;
+  /** --userns=remap: the host ids the container's 0.. are (its layers are owned so). */
+  IdShift?: { uid: number; gid: number; size: number };
 }
 
 export interface MountRecord {
@@ -60,6 +74,7 @@ export interface MountRecord {
   Destination: string;
   RW: boolean;
   Anonymous?: boolean;
+  NoCopy?: boolean;
 }
 
 export interface LogRecord {
@@ -88,12 +103,14 @@ export interface CreateOptions extends ContainerOptions {
   networkAlias?: string[];
   /** --ip on a user-defined network */
   ip?: string;
+  /** -t: a terminal for the container. */
+  tty?: boolean;
+  /** -i: its stdin kept open. */
+  interactive?: boolean;
 }
 
 export interface RunOptions extends CreateOptions {
   rm?: boolean;
-  /** -t: a terminal (foreground only, for now). */
-  tty?: boolean;
   detach?: boolean;
   stdio?: StdioOptions;
   onStart?: (pid: number) => void;
@@ -105,6 +122,7 @@ const NOUN = ['albatross', 'barge', 'buoy', 'canal', 'dinghy', 'ferry', 'harbor'
 export class ContainerService {
   private readonly dir: string;
   private net: NetworkService | undefined;
+  private readonly names: NameIndex;
   readonly runtime: Runtime;
   readonly volumes: VolumeStore;
 
@@ -113,6 +131,7 @@ export class ContainerService {
     private readonly opts: { root: string; runroot: string },
   ) {
     this.dir = join(opts.root, 'metadata', 'containers');
+    this.names = new NameIndex(join(opts.root, 'metadata', 'names'), (id) => existsSync(join(this.dir, id + '.json')));
     this.runtime = new Runtime({ root: join(opts.runroot, 'runtime') });
     this.volumes = new VolumeStore(join(opts.root, 'volumes'));
   }
@@ -174,6 +193,7 @@ export class ContainerService {
     // Not when it was removed meanwhile (rm, and a monitor's cleanup reading it at the same time).
     if (!existsSync(join(this.dir, rec.Id + '.json'))) return;
     this.save(rec);
+    if (rec.IdShift) void this.unmountRootfs(rec.Id);
     // The runtime's state and cgroup go as soon as someone sees it ended.
     if (this.runtime.exists(rec.Id)) void this.runtime.delete(rec.Id, true).catch(() => {});
   }
@@ -183,7 +203,23 @@ export class ContainerService {
     return new Set(this.list().map((c) => c.ImageID));
   }
 
+  /** A record by id, refreshed; undefined when there is none. */
+  private read(id: string): ContainerRecord | undefined {
+    let rec: ContainerRecord;
+    try {
+      rec = JSON.parse(readFileSync(join(this.dir, id + '.json'), 'utf8')) as ContainerRecord;
+    } catch {
+      return undefined;
+    }
+    if (rec.State.Status === 'running') this.refresh(rec);
+    return rec;
+  }
+
   find(nameOrId: string): ContainerRecord {
+    // A full id or a name: one file, not the whole list.
+    const id = /^[0-9a-f]{64}$/.test(nameOrId) ? nameOrId : this.names.lookup(nameOrId);
+    const direct = id !== undefined ? this.read(id) : undefined;
+    if (direct && (direct.Id === nameOrId || direct.Name === nameOrId)) return direct;
     const all = this.list();
     const exact = all.find((r) => r.Name === nameOrId || r.Id === nameOrId);
     if (exact) return exact;
@@ -202,6 +238,60 @@ export class ContainerService {
     return join(this.opts.runroot, 'containers', id);
   }
 
+  /**
+   * The container's root file system as the runtime mounts it. A remapped container's overlay is
+   * mounted here, on the host, by berth (an overlay mounted inside a user namespace loses what
+   * trusted xattrs say); the container binds it, and it is unmounted when the container ends.
+   */
+  private async rootfsMount(rec: ContainerRecord): Promise<{ type: string; source: string; options: string[] }> {
+    const m = this.images.snapshots.mounts(rec.Id)[0]!;
+    if (!rec.IdShift) return { type: m.type, source: m.source, options: m.options };
+    // The remapped root is nobody on the host: every directory above its bundle and above what it
+    // binds must let others through.
+    const spec = JSON.parse(readFileSync(join(this.bundleDir(rec.Id), 'config.json'), 'utf8')) as Spec;
+    const binds = (spec.mounts ?? []).filter((x) => x.type === 'bind' && x.source).map((x) => dirname(x.source!));
+    for (const top of [this.bundleDir(rec.Id), ...binds]) {
+      for (let d = top; d !== dirname(d); d = dirname(d)) {
+        const st = statSync(d);
+        if (!(st.mode & 0o001)) throw failedPrecondition(`--userns=remap: ${JSON.stringify(d)} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}) does not let others search it, so the container's remapped root cannot reach its files: chmod o+x it`);
+      }
+    }
+    const merged = join(this.bundleDir(rec.Id), 'merged');
+    await this.unmountRootfs(rec.Id);
+    mkdirSync(merged, { recursive: true });
+    if (m.type === 'overlay') await runFsOps([{ op: 'mount', source: 'overlay', target: merged, fstype: 'overlay', data: m.options.join(',') }]);
+    else await runFsOps([{ op: 'mount', source: m.source, target: merged, fstype: 'bind', flags: MS_BIND | MS_REC }]);
+    return { type: 'bind', source: merged, options: [] };
+  }
+
+  /** Unmounts what rootfsMount mounted on the host, if it is there. */
+  private async unmountRootfs(id: string): Promise<void> {
+    const merged = join(this.bundleDir(id), 'merged');
+    if (!readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${merged} `)) return;
+    await runFsOps([{ op: 'umount', target: merged, flags: MNT_DETACH }]).catch(() => {});
+  }
+
+  private attachSocket(id: string): string {
+    return join(this.bundleDir(id), 'attach');
+  }
+
+  /**
+   * `attach`: a connection to a running container's monitor: its output as frames (stream 1 or
+   * 2), and input, terminal size and end of input as frames back (src/sys/attach.ts).
+   */
+  async attach(nameOrId: string): Promise<{ id: string; socket: Socket; tty: boolean; openStdin: boolean }> {
+    const rec = this.find(nameOrId);
+    if (rec.State.Status !== 'running') throw failedPrecondition(`You cannot attach to a stopped container, start it first`);
+    if (!rec.Detached) throw failedPrecondition(`container ${rec.Name} runs in the foreground of another berth process: attach to it there`);
+    let socket: Socket;
+    try {
+      socket = await connectAttach(this.attachSocket(rec.Id));
+    } catch (e) {
+      throw failedPrecondition(`attach to container ${rec.Name}: its monitor does not answer (${(e as Error).message})`);
+    }
+    return { id: rec.Id, socket, tty: rec.Tty === true, openStdin: rec.OpenStdin === true };
+  }
+
   /** `run -d`: starts the container under its monitor and returns at once. */
   private async runDetached(rec: ContainerRecord, bundle: string, m: { type: string; source: string; options: string[] }): Promise<void> {
     const logDir = join(this.opts.root, 'containers', rec.Id);
@@ -210,7 +300,7 @@ export class ContainerService {
     rec.Detached = true;
     const policy = rec.RestartPolicy?.Name ?? 'no';
     // The monitor runs berth's cleanup when the container ends: the restart policy, --rm.
-    let exitCommand = policy === 'no' && !rec.AutoRemove && !rec.NetworkSettings ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id, ...(rec.NetToken ? [rec.NetToken] : [])];
+    let exitCommand = policy === 'no' && !rec.AutoRemove && !rec.IdShift && !rec.NetworkSettings ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id, ...(rec.NetToken ? [rec.NetToken] : [])];
     // The monitor joined the container's network namespace (given by path) before it started the
     // container; its exit command tears down and sets up the host's side: back in the host's.
     const nsenter = ['/usr/bin/nsenter', '/bin/nsenter'].find((p) => existsSync(p));
@@ -218,7 +308,7 @@ export class ContainerService {
     const self = [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot];
     const health = rec.Healthcheck ? { intervalMs: rec.Healthcheck.IntervalMs, command: [...self, 'container', 'healthcheck', rec.Id] } : undefined;
     if (rec.Healthcheck) rec.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
-    const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, log: rec.LogPath, status: this.statusFile(rec.Id), exitCommand, health });
+    const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, loopbackUp: true, log: rec.LogPath, status: this.statusFile(rec.Id), exitCommand, health, tty: rec.Tty, attach: { socket: this.attachSocket(rec.Id), openStdin: rec.OpenStdin === true } });
     rec.State = { ...rec.State, Status: 'running', Pid: r.pid, MonitorPid: r.monitorPid, StartedAt: new Date().toISOString() };
     this.save(rec);
   }
@@ -246,6 +336,7 @@ export class ContainerService {
       const vol = this.volumes.create(p.source, { anonymous: p.source === undefined });
       const m: MountRecord = { Type: 'volume', Name: vol.Name, Source: vol.Mountpoint, Destination: p.destination, RW: !p.readOnly, Anonymous: vol.Anonymous };
       mounts.push(m);
+      if (p.noCopy) m.NoCopy = true;
       if (!existed || this.volumes.isEmpty(vol.Name)) fresh.push(m);
     }
     for (const from of o.volumesFrom ?? []) {
@@ -265,22 +356,23 @@ export class ContainerService {
 
   /** `create`: the container's layer, bundle and record; nothing runs yet. */
   create(o: CreateOptions): Promise<ContainerRecord> {
-    return this.createContainer(o);
+    // A terminal gets TERM, as Docker sets it.
+    return this.createContainer(o.tty ? { ...o, env: ['TERM=xterm', ...(o.env ?? [])] } : o);
   }
 
   private async createContainer(o: CreateOptions): Promise<ContainerRecord> {
     const image = this.images.resolve(o.image);
     const cfg = (this.images.config(image).config ?? {}) as Record<string, unknown>;
     if (o.name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    const taken = o.name ? this.list().find((c) => c.Name === o.name) : undefined;
-    if (taken) throw conflict(`Conflict. The container name "/${o.name}" is already in use by container "${taken.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     const id = randomBytes(32).toString('hex');
     const name = o.name ?? `${ADJ[randomBytes(1)[0]! % ADJ.length]}_${NOUN[randomBytes(1)[0]! % NOUN.length]}_${id.slice(0, 4)}`;
     const mode = o.network ?? 'bridge';
     const bridged = !['none', 'host'].includes(mode) && !mode.startsWith('container:');
-    // Networks: the ports and options checked, then an address taken (given back on failure).
+    // Networks: the ports and options checked (nothing made yet), then the name, then an address
+    // (given back on failure).
     let net: NetworkService | undefined;
     let settings: NetworkSettings | undefined;
+    let netId = '';
     if (bridged) {
       net = await this.networks();
       const ports = net.parsePorts({ publish: o.publish, publishAll: o.publishAll, exposed: Object.keys((cfg.ExposedPorts as Record<string, unknown> | undefined) ?? {}) });
@@ -289,19 +381,29 @@ export class ContainerService {
       if (o.networkAlias?.length && n.Name === 'bridge') throw invalidArgument('network-scoped alias is supported only for containers in user defined networks');
       settings = { Networks: {}, Ports: ports, Dns: o.dns, DnsSearch: o.dnsSearch, DnsOptions: o.dnsOption, ExtraHosts: o.addHost };
       net.etcFiles(settings, 'x', ''); // validates --dns and --add-host
-      settings.Networks[n.Name] = net.allocate(n.Id, { id, name, ip: o.ip, aliases: o.networkAlias }).endpoint;
+      netId = n.Id;
     } else if (o.publish?.length || o.publishAll) {
       throw invalidArgument(`conflicting options: port publishing and the container type network mode (--network ${mode})`);
     } else if (o.ip !== undefined || o.networkAlias?.length) {
       throw invalidArgument(`--ip and --network-alias need a user-defined network (--network ${mode})`);
     }
-    let mounts: MountRecord[];
-    let fresh: MountRecord[];
+    this.names.claim(name, id, 'container');
+    if (net && settings) {
+      try {
+        const a = net.allocate(netId, { id, name, ip: o.ip, aliases: o.networkAlias });
+        settings.Networks[a.network.Name] = a.endpoint;
+      } catch (e) {
+        this.names.release(name, id);
+        throw e;
+      }
+    }
+    let mounts: MountRecord[], fresh: MountRecord[];
     let built;
     try {
       ({ mounts, fresh } = this.resolveMounts(o, Object.keys((cfg.Volumes as Record<string, unknown> | undefined) ?? {})));
     } catch (e) {
       net?.release(id);
+      this.names.release(name, id);
       throw e;
     }
     const resolvedMounts = mounts.map((m) => bindMount(m.Source, { destination: m.Destination, readOnly: !m.RW, propagation: [] }));
@@ -310,6 +412,7 @@ export class ContainerService {
     } catch (e) {
       for (const m of fresh) if (m.Anonymous) this.volumes.remove(m.Name!);
       net?.release(id);
+      this.names.release(name, id);
       throw e;
     }
     const { spec, args } = built;
@@ -330,13 +433,16 @@ export class ContainerService {
       Healthcheck: healthcheckOf(o.health, cfg.Healthcheck as ImageHealthcheck | undefined),
       NetworkMode: mode,
       ...(settings ? { NetworkSettings: settings } : {}),
+      ...(o.tty ? { Tty: true } : {}),
+      ...(o.interactive ? { OpenStdin: true } : {}),
+      ...(usernsRemap(o.userns) ? { IdShift: usernsRemap(o.userns) } : {}),
     };
     const bundle = this.bundleDir(id);
     const top = image.layers[image.layers.length - 1];
     let prepared = false;
     try {
       this.save(rec);
-      this.images.snapshots.prepare(id, top?.chainId);
+      this.images.snapshots.prepare(id, top?.chainId, rec.IdShift ? { idShift: rec.IdShift } : {});
       prepared = true;
       mkdirSync(join(bundle, 'rootfs'), { recursive: true });
       // A user given by name: looked up in the image's /etc/passwd and /etc/group.
@@ -374,11 +480,14 @@ export class ContainerService {
         const dest = `/etc/${name}`;
         if ((spec.mounts ?? []).some((m) => m.destination === dest)) continue;
         writeFileSync(join(bundle, name), content);
+        if (rec.IdShift) chownSync(join(bundle, name), rec.IdShift.uid, rec.IdShift.gid);
         spec.mounts!.push({ destination: dest, type: 'bind', source: join(bundle, name), options: ['rbind', 'rprivate', spec.root?.readonly ? 'ro' : 'rw'] });
       }
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       // A new, empty volume takes what the image has where it is mounted, as Docker does.
-      for (const m of fresh) if (this.volumes.isEmpty(m.Name!)) await this.images.copyFromSnapshot(id, m.Destination, m.Source);
+      for (const m of fresh) if (this.volumes.isEmpty(m.Name!) && !m.NoCopy) await this.images.copyFromSnapshot(id, m.Destination, m.Source);
+      // A new volume of a remapped container belongs to its root.
+      if (rec.IdShift) for (const m of fresh) chownSync(m.Source, rec.IdShift.uid, rec.IdShift.gid);
       return rec;
     } catch (e) {
       for (const m of fresh) if (m.Anonymous) this.volumes.remove(m.Name!);
@@ -386,6 +495,7 @@ export class ContainerService {
       if (prepared) this.images.snapshots.remove(id);
       rmSync(bundle, { recursive: true, force: true });
       rmSync(join(this.dir, id + '.json'), { force: true });
+      this.names.release(name, id);
       throw e;
     }
   }
@@ -394,14 +504,14 @@ export class ContainerService {
    * `start`: runs a created or exited container: under its monitor (detached), or attached to
    * this process until it ends (returns its exit code).
    */
-  async start(nameOrId: string, o: { attach?: boolean; tty?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
+  async start(nameOrId: string, opts: { attach?: boolean; tty?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
     const rec = this.find(nameOrId);
+    const o = { ...opts, tty: opts.tty ?? rec.Tty === true };
     if (rec.State.Status === 'running') return { code: 0, oomKilled: false };
     rec.ManuallyStopped = false;
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
     rmSync(this.statusFile(rec.Id), { force: true });
-    const m = this.images.snapshots.mounts(rec.Id)[0]!;
-    const rootfsMount = { type: m.type, source: m.source, options: m.options };
+    const rootfsMount = await this.rootfsMount(rec);
     const bundle = this.bundleDir(rec.Id);
     // Its network namespace, veths, published ports and DNS names, before its process.
     const net = rec.NetworkSettings ? await this.networks() : undefined;
@@ -438,6 +548,7 @@ export class ContainerService {
       bundle,
       stdio: o.tty ? ['inherit', 'inherit', 'inherit'] : o.stdio,
       tty: o.tty,
+      loopbackUp: true,
       log: o.tty ? undefined : rec.LogPath,
       status: o.tty ? undefined : this.statusFile(rec.Id),
       rootfsMount,
@@ -452,6 +563,7 @@ export class ContainerService {
     }
     rec.State = { ...rec.State, Status: 'exited', ExitCode: res.code, FinishedAt: new Date().toISOString(), OOMKilled: res.oomKilled };
     this.save(rec);
+    if (rec.IdShift) await this.unmountRootfs(rec.Id);
     return res;
   }
 
@@ -460,8 +572,7 @@ export class ContainerService {
     const policy = parseRestart(o.restart).Name;
     if (policy !== 'no' && o.rm) throw invalidArgument('Conflicting options: --restart and --rm');
     if (policy !== 'no' && !o.detach) throw invalidArgument('--restart needs -d (a foreground container has no monitor to restart it)');
-    if (o.tty && o.detach) throw invalidArgument('-t with -d is not there yet (a terminal needs the foreground)');
-    const rec = await this.create({ ...o, env: o.tty ? ['TERM=xterm', ...(o.env ?? [])] : o.env, autoRemove: o.rm === true && o.detach === true });
+    const rec = await this.create({ ...o, autoRemove: o.rm === true && o.detach === true });
     try {
       const r = await this.start(rec.Id, { attach: !o.detach, tty: o.tty, stdio: o.stdio, onStart: o.onStart });
       return { id: rec.Id, ...r };
@@ -483,10 +594,14 @@ export class ContainerService {
   rename(nameOrId: string, name: string): void {
     const rec = this.find(nameOrId);
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (name === rec.Name) return;
     const taken = this.list().find((c) => c.Name === name);
-    if (taken && taken.Id !== rec.Id) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${taken.Id}".`);
+    if (taken) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${taken.Id}".`);
+    this.names.claim(name, rec.Id, 'rename');
+    const old = rec.Name;
     rec.Name = name;
     this.save(rec);
+    this.names.release(old, rec.Id);
   }
 
   /** Docker-shaped details of a container. */
@@ -509,7 +624,7 @@ export class ContainerService {
       Name: '/' + rec.Name,
       LogPath: rec.LogPath ?? '',
       Driver: this.images.snapshots.driver,
-      Config: { Hostname: spec?.hostname ?? '', Env: spec?.process?.env ?? [], Cmd: rec.Command, Image: rec.Image, WorkingDir: spec?.process?.cwd ?? '/', Labels: spec?.annotations ?? {}, StopSignal: rec.StopSignal ?? 'SIGTERM' },
+      Config: { Hostname: spec?.hostname ?? '', Env: spec?.process?.env ?? [], Cmd: rec.Command, Image: rec.Image, WorkingDir: spec?.process?.cwd ?? '/', Labels: spec?.annotations ?? {}, StopSignal: rec.StopSignal ?? 'SIGTERM', Tty: rec.Tty === true, OpenStdin: rec.OpenStdin === true, AttachStdin: false },
       RestartCount: rec.RestartCount ?? 0,
       ...(rec.Health ? { Health: rec.Health } : {}),
       NetworkSettings: this.networkSettingsOf(rec),
@@ -571,6 +686,11 @@ export class ContainerService {
     net.release(rec.Id, [n.Id]);
     delete rec.NetworkSettings.Networks[n.Name];
     this.save(rec);
+  }
+
+  /** Whether a container (of any state) has this id (network prune returns others' addresses). */
+  exists(id: string): boolean {
+    return existsSync(join(this.dir, id + '.json'));
   }
 
   /** Ids of running containers (network prune leaves their namespaces alone). */
@@ -749,23 +869,28 @@ export class ContainerService {
   }
 
   /** `exec`: a process in a running container, with the container's settings. */
-  async exec(nameOrId: string, o: { command: string[]; env?: string[]; workdir?: string; user?: string; detach?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void }): Promise<number> {
+  async exec(nameOrId: string, o: { command: string[]; env?: string[]; workdir?: string; user?: string; detach?: boolean; tty?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void }): Promise<number> {
     const rec = this.running(nameOrId);
     if (o.command.length === 0) throw invalidArgument('exec: a command is required');
     const spec = JSON.parse(readFileSync(join(this.bundleDir(rec.Id), 'config.json'), 'utf8')) as Spec;
     const p = spec.process!;
     let user = p.user;
     if (o.user) {
-      const [u, g] = o.user.split(':');
-      const uid = u === 'root' ? 0 : Number(u);
-      const gid = g === undefined ? uid : g === 'root' ? 0 : Number(g);
-      if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw invalidArgument(`--user ${JSON.stringify(o.user)}: only numeric ids and root are supported yet`);
-      user = { uid, gid };
+      // Names as the container's own /etc/passwd and /etc/group say, read through its root.
+      const read = (f: string) => {
+        try {
+          return readFileSync(secureJoin(`/proc/${rec.State.Pid}/root`, f), 'utf8');
+        } catch {
+          return undefined;
+        }
+      };
+      user = resolveUser(o.user, read('/etc/passwd'), read('/etc/group'));
     }
     const r = await this.runtime.exec(rec.Id, {
-      process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
+      process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.tty && !(p.env ?? []).some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
       detach: o.detach,
-      stdio: o.stdio,
+      tty: o.tty === true && !o.detach,
+      stdio: o.tty && !o.detach ? ['inherit', 'inherit', 'inherit'] : o.stdio,
       onStart: o.onStart,
     });
     return r.code;
@@ -788,6 +913,7 @@ export class ContainerService {
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
     // (Not saved: rm may be removing the record right now; PortsUp counts only while running.)
     if (rec.NetworkSettings) (await this.networks()).down(rec.Id, netToken ?? rec.NetToken ?? '');
+    if (rec.IdShift) await this.unmountRootfs(rec.Id);
     if (rec.AutoRemove) {
       await this.remove(rec.Id, true, true);
       return;
@@ -861,6 +987,7 @@ export class ContainerService {
       net.down(rec.Id);
       net.release(rec.Id);
     }
+    if (rec.IdShift) await this.unmountRootfs(rec.Id);
     try {
       this.images.snapshots.remove(rec.Id);
     } catch {
@@ -869,6 +996,7 @@ export class ContainerService {
     rmSync(this.bundleDir(rec.Id), { recursive: true, force: true });
     rmSync(join(this.opts.root, 'containers', rec.Id), { recursive: true, force: true });
     rmSync(join(this.dir, rec.Id + '.json'), { force: true });
+    this.names.release(rec.Name, rec.Id);
     if (removeVolumes) {
       for (const m of rec.Mounts ?? []) {
         if (m.Type === 'volume' && m.Anonymous && this.volumeUsers(m.Name!).length === 0) {

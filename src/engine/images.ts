@@ -235,6 +235,11 @@ export class ImageService {
   gc(extraLayers: Iterable<string> = []): { bytes: number } {
     const keepBlobs = new Set<string>();
     const keepLayers = new Set<string>(extraLayers);
+    // The build cache's layers stay until `builder prune` (records written by build/cache.ts).
+    for (const l of this.buildCacheLayers()) {
+      keepBlobs.add(l.digest);
+      keepLayers.add(l.chainId);
+    }
     for (const rec of this.images.list()) {
       keepBlobs.add(rec.manifestDigest);
       keepBlobs.add(rec.configDigest);
@@ -255,6 +260,27 @@ export class ImageService {
       }
     }
     return { bytes };
+  }
+
+  private buildCacheLayers(): LayerRecord[] {
+    const dir = join(this.opts.root, 'buildcache', 'records');
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const out: LayerRecord[] = [];
+    for (const n of names) {
+      if (!n.endsWith('.json')) continue;
+      try {
+        const r = JSON.parse(fs.readFileSync(join(dir, n), 'utf8')) as { layer: LayerRecord | null };
+        if (r.layer) out.push(r.layer);
+      } catch {
+        /* being written */
+      }
+    }
+    return out;
   }
 
   df(): { images: { count: number; active: number; size: number; reclaimable: number } } {
@@ -320,6 +346,26 @@ export class ImageService {
         if (!this.images.list().some((r) => r.layers.some((l) => l.digest === blob.digest))) this.content.delete(blob.digest);
         throw e;
       }
+    }
+    return { digest: blob.digest, mediaType: MediaType.ociLayer, size: blob.size, diffId, chainId: chain };
+  }
+
+  /**
+   * A writable snapshot's changes as a layer on top of its parent (the parent layers given):
+   * the diff tar stored as the blob, and the snapshot's directory taken as the unpacked layer
+   * (no second unpack). The snapshot is gone afterwards. Null when it changed nothing.
+   */
+  async commitSnapshotLayer(key: string, parentDiffIds: string[]): Promise<LayerRecord | null> {
+    const pending = await this.snapshots.pendingCommit(key);
+    if (pending.changes.length === 0) return null;
+    const blob = await this.content.write(pending.tar());
+    const diffId = blob.digest;
+    const chain = chainId([...parentDiffIds, diffId]);
+    try {
+      await pending.commit(diffId);
+    } catch (e) {
+      if (!this.images.list().some((r) => r.layers.some((l) => l.digest === blob.digest))) this.content.delete(blob.digest);
+      throw e;
     }
     return { digest: blob.digest, mediaType: MediaType.ociLayer, size: blob.size, diffId, chainId: chain };
   }

@@ -21,5 +21,21 @@ export async function loadArchive(svc: ImageServiceT, src: Readable, opts: { sou
   return (await import('./archive.js')).loadArchive(svc, src, opts);
 }
 export { ContainerService, DOCKER_DEFAULT_CAPS, readLogs } from './containers.js';
+export { parseMountFlag } from './container-spec.js';
+// The attach socket's frames (the CLI joins a terminal to them).
+export { FrameReader, inputFrames, resizeFrame } from '../sys/attach.js';
 export type { ContainerRecord, LogRecord, LogsOptions, RunOptions as ContainerRunOptions } from './containers.js';
+// Builds (the Dockerfile solver) are loaded only by `build` and `builder prune`.
+import type { BuildOptions, BuildResult, BuildOutput } from './build.js';
+export type { BuildOptions, BuildResult, BuildOutput };
+export type { ProgressEvent } from './build.js';
+export async function buildImage(svc: ImageServiceT, o: { root: string; runroot: string }, opts: BuildOptions): Promise<BuildResult> {
+  return (await import('./build.js')).buildImage(svc, o, opts);
+}
+export async function exportBuilt(svc: ImageServiceT, id: string, out: BuildOutput): Promise<void> {
+  return (await import('./build.js')).exportBuilt(svc, id, out);
+}
+export async function pruneBuildCache(svc: ImageServiceT, root: string): Promise<{ records: number; reclaimed: number }> {
+  return (await import('./build.js')).pruneBuildCache(svc, root);
+}
 export type { NetworkRecord, NetworkSettings, EndpointSettings, NetworkService } from './networks.js';

@@ -36,8 +36,10 @@ export interface PlanInput {
   rootfsMount?: RootfsMount;
   /** Stay mode: a pty for the container, copied to and from the helper's own terminal. */
   tty?: boolean;
+  /** A new network namespace gets its loopback up (Docker's --network none; the OCI spec leaves it down). */
+  loopbackUp?: boolean;
   /** Monitor mode (with stay): the helper logs stdout/stderr as JSON lines and records the end. */
-  monitor?: { log: string; status: string; passthrough?: boolean; exitCommand?: string[]; health?: { intervalMs: number; command: string[] } };
+  monitor?: { log: string; status: string; passthrough?: boolean; exitCommand?: string[]; health?: { intervalMs: number; command: string[] }; attach?: { socket: string; openStdin: boolean } };
   /** Stay mode: the helper remains the container's parent and reports its exit. */
   stay: boolean;
   /** Start fifo: when set, the process waits there for `start` before it executes. */
@@ -208,6 +210,8 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   if (input.fifo) ops.push({ op: 'OPEN_FIFO', fields: [input.fifo], what: 'open the start fifo' });
   if (input.tty && input.stay) ops.push({ op: 'PTY', fields: [], what: 'make a terminal for the container' });
   if (input.monitor) ops.push({ op: 'LOG', fields: [input.monitor.passthrough ? 1 : 0, input.monitor.log, input.monitor.status], what: `open the log ${JSON.stringify(input.monitor.log)}` });
+  const attach = input.monitor?.attach;
+  if (attach) ops.push({ op: 'ATTACH', fields: [attach.openStdin ? 1 : 0, attach.socket], what: `listen on ${JSON.stringify(attach.socket)}` });
   const exitCommand = input.monitor?.exitCommand;
   if (exitCommand?.length) ops.push({ op: 'EXIT_COMMAND', fields: [exitCommand.length, ...exitCommand], what: 'set the exit command' });
   const health = input.monitor?.health;
@@ -246,6 +250,7 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   });
 
   // Child stage, still seeing the host's filesystem.
+  if (input.loopbackUp && create.has('network')) ops.push({ op: 'LO_UP', fields: [], what: 'bring the loopback interface up' });
   if (spec.process.oomScoreAdj !== undefined)
     ops.push({ op: 'WRITE_FILE', fields: ['/proc/self/oom_score_adj', String(spec.process.oomScoreAdj)], what: 'set oom_score_adj' });
 
@@ -325,12 +330,13 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   else ops.push({ op: 'PIVOT_ROOT', fields: [rootfs], what: `pivot_root to ${JSON.stringify(rootfs)}` });
   if (prop !== undefined) ops.push({ op: 'MOUNT', fields: [PROPAGATION_FLAGS[prop]!, '', '/', '', ''], what: `set root propagation ${prop}` });
 
-  // In the container's root from here on.
-  if (spec.process.terminal) {
+  // In the container's root from here on. A terminal is made here, of the container's devpts (sent
+  // to the console socket, or with berth's own tty to the helper).
+  if (spec.process.terminal || (input.tty && input.stay)) {
     const cs = spec.process.consoleSize;
     ops.push({
       op: 'CONSOLE_SETUP',
-      fields: [cs?.height ?? 0, cs?.width ?? 0, spec.process.user.uid, spec.process.user.gid],
+      fields: [cs?.height ?? (input.tty ? 24 : 0), cs?.width ?? (input.tty ? 80 : 0), spec.process.user.uid, spec.process.user.gid],
       what: 'set up the terminal',
     });
   } else if (!input.stay && input.fifo) {
@@ -435,6 +441,8 @@ export interface ExecPlanInput {
   namespaces: [string, string][];
   cgroupProcs: string[];
   stay: boolean;
+  /** Stay mode: a pty for the process, copied to and from the helper's own terminal. */
+  tty?: boolean;
   consoleSocket?: string;
   preserveFds?: number;
   lastCap: number;
@@ -447,6 +455,7 @@ export function compileExecPlan(input: ExecPlanInput): PlanOp[] {
   const ops: PlanOp[] = [];
   for (const p of input.cgroupProcs) ops.push({ op: 'CGROUP_OPEN', fields: [p], what: `join cgroup ${JSON.stringify(p.replace(/\/cgroup\.procs$/, ''))}` });
   for (const [t, p] of input.namespaces) ops.push({ op: 'SETNS', fields: [CLONE_NEW[t]!, p], what: `join the container's ${t} namespace` });
+  if (input.tty && input.stay) ops.unshift({ op: 'PTY', fields: [], what: 'make a terminal for the process' });
   ops.push({ op: 'CLONE', fields: [0, input.stay ? 0 : 1, '', ''], what: 'create the process' });
   if (spec.process!.oomScoreAdj !== undefined)
     ops.push({ op: 'WRITE_FILE', fields: ['/proc/self/oom_score_adj', String(spec.process!.oomScoreAdj)], what: 'set oom_score_adj' });
@@ -455,9 +464,9 @@ export function compileExecPlan(input: ExecPlanInput): PlanOp[] {
     // The socket path is a host path: connect before joining the container's mounts.
     ops.unshift({ op: 'CONSOLE_CONNECT', fields: [input.consoleSocket], what: 'connect to the console socket' });
   }
-  if (spec.process!.terminal) {
+  if (spec.process!.terminal || (input.tty && input.stay)) {
     const cs = spec.process!.consoleSize;
-    ops.push({ op: 'CONSOLE_SETUP', fields: [cs?.height ?? 0, cs?.width ?? 0, spec.process!.user.uid, spec.process!.user.gid], what: 'set up the terminal' });
+    ops.push({ op: 'CONSOLE_SETUP', fields: [cs?.height ?? (input.tty ? 24 : 0), cs?.width ?? (input.tty ? 80 : 0), spec.process!.user.uid, spec.process!.user.gid], what: 'set up the terminal' });
   }
   ops.push(...processOps(spec, input, { ready: true }));
   return ops;

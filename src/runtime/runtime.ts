@@ -35,6 +35,8 @@ export interface CreateOptions {
   rootfsMount?: RootfsMount;
   /** run: a terminal for the container, joined to this process's (stay mode only). */
   tty?: boolean;
+  /** A new network namespace gets its loopback interface up (berth's engine; not OCI's default). */
+  loopbackUp?: boolean;
   /** run: stdout and stderr also to this log (JSON lines) and status file, by the helper. */
   log?: string;
   status?: string;
@@ -44,6 +46,8 @@ export interface DetachedOptions extends CreateOptions {
   /** The log (JSON lines of stdout/stderr) and the status file the monitor appends the end to. */
   log: string;
   status: string;
+  /** A socket where clients attach to the container's output (and its stdin, kept open when openStdin). */
+  attach?: { socket: string; openStdin: boolean };
   /** Run by the monitor after the container ended (berth's cleanup: the restart policy). */
   exitCommand?: string[];
   /** Run by the monitor every interval while the container runs (berth's health check). */
@@ -67,6 +71,8 @@ export interface RunOptions extends CreateOptions {
 export interface ExecOptions {
   process: Process;
   detach?: boolean;
+  /** A terminal for the process, joined to this process's (not detached). */
+  tty?: boolean;
   pidFile?: string;
   consoleSocket?: string;
   extraFds?: number[];
@@ -158,7 +164,7 @@ export class Runtime {
     return parseSpec(text, file);
   }
 
-  private async createInternal(id: string, opts: CreateOptions & Partial<Pick<DetachedOptions, 'exitCommand' | 'health'>>, mode: { stay: boolean; fifo: boolean; detached?: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
+  private async createInternal(id: string, opts: CreateOptions & Partial<Pick<DetachedOptions, 'exitCommand' | 'health' | 'attach'>>, mode: { stay: boolean; fifo: boolean; detached?: boolean }): Promise<{ rec: ContainerRecord; session: HelperSession; cg: CgroupManager }> {
     validateId(id);
     const bundle = resolve(opts.bundle);
     const spec = this.loadSpec(bundle);
@@ -205,7 +211,8 @@ export class Runtime {
         noPivot: opts.noPivot,
         rootfsMount: opts.rootfsMount,
         tty: opts.tty,
-        monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, passthrough: !mode.detached, exitCommand: opts.exitCommand, health: opts.health } : undefined,
+        loopbackUp: opts.loopbackUp,
+        monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, passthrough: !mode.detached, exitCommand: opts.exitCommand, health: opts.health, attach: opts.attach } : undefined,
         preserveFds: opts.extraFds?.length ?? 0,
         cgroupProcs: cg.procsFiles(),
         cgroupMounts: cgroupMounts(layout, rec.cgroupPath),
@@ -428,7 +435,11 @@ export class Runtime {
     const namespaces: [string, string][] = [];
     const order = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'mount'];
     const types = new Set((rec.spec.linux?.namespaces ?? []).map((n) => n.type));
-    for (const t of order) {
+    // A namespace the container joined by path (a network namespace the engine made, another
+    // container's) is owned by a user namespace outside the container's: joined before it, while
+    // this process still has its capabilities there; the container's own ones after it.
+    const byPath = new Set((rec.spec.linux?.namespaces ?? []).filter((n) => n.path).map((n) => n.type as string));
+    for (const t of [...order.filter((x) => byPath.has(x)), ...order.filter((x) => !byPath.has(x))]) {
       if (!types.has(t as never)) continue;
       const f = NS_FILE[t]!;
       const theirs = nsInode(rec.pid, f);
@@ -440,6 +451,7 @@ export class Runtime {
       namespaces,
       cgroupProcs: cg.procsFiles(),
       stay: !opts.detach,
+      tty: opts.tty && !opts.detach,
       consoleSocket: opts.consoleSocket,
       preserveFds: opts.extraFds?.length ?? 0,
       lastCap: lastCap(),

@@ -214,7 +214,7 @@ function compareKeys(a: string[], b: string[]): number {
  * `.wh..wh..opq` for opaque directories; sorted, with fixed whiteout metadata and whole-second
  * mtimes, so the same tree gives the same bytes. overlay's own xattrs are left out.
  */
-export async function* diffTarStream(source: string, diff: DiffResult, what: string): AsyncGenerator<Buffer> {
+export async function* diffTarStream(source: string, diff: DiffResult, what: string, unshift?: { uid: number; gid: number; size: number }): AsyncGenerator<Buffer> {
   const items: Item[] = [];
   const paths = new Set<string>();
   for (const c of diff.changes) if (c.kind !== 'D') paths.add(c.path.slice(1));
@@ -271,7 +271,7 @@ export async function* diffTarStream(source: string, diff: DiffResult, what: str
         peeked = ev;
         continue;
       }
-      yield header(e, rel);
+      yield header(e, rel, unshift);
       for (;;) {
         const d = await nextEvent();
         if (!d || d.kind === 'end-entry') break;
@@ -288,7 +288,10 @@ export async function* diffTarStream(source: string, diff: DiffResult, what: str
   }
 }
 
-function header(e: TarEntry, rel: string): Buffer {
+/** An id as the image has it: the host's id back through a user namespace's mapping. */
+const back = (id: number, base: number, size: number) => (id >= base && id < base + size ? id - base : id);
+
+function header(e: TarEntry, rel: string, unshift?: { uid: number; gid: number; size: number }): Buffer {
   let xattrs: Map<string, Buffer> | undefined;
   if (e.xattrs) {
     for (const [k, v] of e.xattrs) {
@@ -300,8 +303,8 @@ function header(e: TarEntry, rel: string): Buffer {
     name: rel,
     type: e.type,
     mode: e.mode,
-    uid: e.uid,
-    gid: e.gid,
+    uid: unshift ? back(e.uid, unshift.uid, unshift.size) : e.uid,
+    gid: unshift ? back(e.gid, unshift.gid, unshift.size) : e.gid,
     size: e.size,
     mtimeSec: Number(e.mtimeNs / 1_000_000_000n),
     linkname: e.type === 'link' ? cleanPath(e.linkname) : e.linkname,

@@ -5,7 +5,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, errnoCode, internal, unavailable } from '../lib/errors.js';
 import { fsOpToPlan, type FsOp } from '../sys/fsops.js';
@@ -68,6 +69,27 @@ export function copyTree(src: string, dst: string, what: string): void {
   });
   if (r.error) throw unavailable(`${what}: run cp: ${r.error.message}`);
   if (r.status !== 0) throw internal(`${what}: cp: ${r.stderr.toString().trim() || `exit status ${r.status}`}`);
+}
+
+/**
+ * Shifts the owners of a tree in place to a user namespace's view: id N (below size) becomes
+ * base+N. Each inode once (hard links); set-id bits, which chown clears, are put back.
+ */
+export function shiftTree(root: string, s: { uid: number; gid: number; size: number }): void {
+  const seen = new Set<bigint>();
+  const stack = [root];
+  while (stack.length) {
+    const p = stack.pop()!;
+    const st = lstatSync(p, { bigint: true });
+    if (seen.has(st.ino)) continue;
+    seen.add(st.ino);
+    const uid = Number(st.uid);
+    const gid = Number(st.gid);
+    lchownSync(p, uid < s.size ? s.uid + uid : uid, gid < s.size ? s.gid + gid : gid);
+    const mode = Number(st.mode);
+    if (!st.isSymbolicLink() && mode & 0o6000) chmodSync(p, mode & 0o7777);
+    if (st.isDirectory()) for (const n of readdirSync(p)) stack.push(join(p, n));
+  }
 }
 
 /** Copies one non-directory (file, symlink, device) with its metadata and xattrs to a new path. */

@@ -4,4 +4,4 @@
  * vfs: full copies), their changes (docker diff) and those changes as a layer tar.
  */
 export { Snapshotter, chainId, OVERLAY_OPTIONS } from './snapshotter.js';
-export type { Driver, Mount, ApplyResult, CommitResult, Change } from './snapshotter.js';
+export type { Driver, Mount, ApplyResult, CommitResult, Change, IdShift } from './snapshotter.js';

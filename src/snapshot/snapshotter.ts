@@ -17,7 +17,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openS
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { alreadyExists, conflict, errnoCode, failedPrecondition, invalidArgument, isBerthError, internal, notFound, reason } from '../lib/errors.js';
-import { FsOpError, runFsOpsSync, copyTree, diskUsage, mountTable, randomId } from './fsutil.js';
+import { FsOpError, runFsOpsSync, copyTree, diskUsage, mountTable, randomId, shiftTree } from './fsutil.js';
 import { unpackLayer, type Driver } from './apply.js';
 import { diffTarStream, overlayChanges, vfsChanges, type Change, type DiffResult } from './diff.js';
 import type { LowerLayer } from './lower.js';
@@ -30,6 +30,13 @@ export interface Mount {
   type: string;
   source: string;
   options: string[];
+}
+
+/** A user namespace's mapping: ids 0..size-1 of the container are uid.., gid.. on the host. */
+export interface IdShift {
+  uid: number;
+  gid: number;
+  size: number;
 }
 
 export interface ApplyResult {
@@ -61,6 +68,8 @@ interface SnapshotRecord {
   driver: Driver;
   mounts: Mount[];
   created: string;
+  /** Its files are owned as a user namespace with this mapping sees them (layers shifted once, cached). */
+  idShift?: IdShift;
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -227,6 +236,28 @@ export class Snapshotter {
     return join(this.base, 'l', rec.dir);
   }
 
+  private shiftRoot(s: IdShift): string {
+    return join(this.base, 'lshift', `${s.uid}-${s.gid}-${s.size}`);
+  }
+
+  /** The layer's files owned as seen through `s`: a copy made once per mapping and kept beside the layer. */
+  private shiftedLayerDir(rec: LayerRecord, s: IdShift, what: string): string {
+    const dir = join(this.shiftRoot(s), rec.dir);
+    if (existsSync(dir)) return dir;
+    mkdirSync(this.shiftRoot(s), { recursive: true, mode: 0o700 });
+    const tmp = this.tempDir('shift');
+    try {
+      copyTree(this.layerDir(rec), tmp, `${what}: copy layer ${rec.dir}`);
+      shiftTree(tmp, s);
+      renameSync(tmp, dir);
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      if (existsSync(dir)) return dir; // another process made it meanwhile
+      throw e;
+    }
+    return dir;
+  }
+
   /** The layer and its ancestors, top first. */
   private chainOf(chainId: string, ctx: string): LayerRecord[] {
     const out: LayerRecord[] = [];
@@ -347,6 +378,13 @@ export class Snapshotter {
     }
     const trash = join(this.base, 'tmp', `${process.pid}-rm-${randomId(8)}`);
     unlinkSync(this.recordPath(chainId));
+    let shifts: string[] = [];
+    try {
+      shifts = readdirSync(join(this.base, 'lshift'));
+    } catch {
+      /* none */
+    }
+    for (const m of shifts) rmSync(join(this.base, 'lshift', m, rec.dir), { recursive: true, force: true });
     try {
       renameSync(this.layerDir(rec), trash);
     } catch (e) {
@@ -381,7 +419,8 @@ export class Snapshotter {
    * A new writable snapshot on top of a layer (or empty). overlay: a new upper and work directory
    * over the parent chain's layer directories; vfs: a full copy of the parent's tree.
    */
-  prepare(key: string, parent: string | undefined): Mount[] {
+  prepare(key: string, parent: string | undefined, opts: { idShift?: IdShift } = {}): Mount[] {
+    const shift = opts.idShift;
     const what = `prepare snapshot ${JSON.stringify(key)}`;
     checkKey(key, 'prepare snapshot');
     if (parent !== undefined) checkDigest(parent, 'parent', what);
@@ -402,10 +441,11 @@ export class Snapshotter {
         mkdirSync(upper, { mode: 0o755 });
         chmodSync(upper, 0o755);
         mkdirSync(work, { mode: 0o700 });
+        if (shift) shiftTree(upper, shift);
         if (parent === undefined) {
           mounts = [{ type: 'bind', source: upper, options: ['rbind', 'rw'] }];
         } else {
-          const lowers = this.chainOf(parent, what).map((r) => this.layerDir(r));
+          const lowers = this.chainOf(parent, what).map((r) => (shift ? this.shiftedLayerDir(r, shift, what) : this.layerDir(r)));
           const options = [...OVERLAY_OPTIONS, `lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`];
           const len = options.join(',').length;
           if (len > MAX_MOUNT_DATA) throw failedPrecondition(`${what}: the overlay mount options for ${lowers.length} layers take ${len} bytes, over the kernel's limit of ${MAX_MOUNT_DATA}`);
@@ -416,9 +456,10 @@ export class Snapshotter {
         mkdirSync(fs, { mode: 0o755 });
         chmodSync(fs, 0o755);
         if (parentRec) copyTree(this.layerDir(parentRec), fs, `${what}: copy layer ${parent}`);
+        if (shift) shiftTree(fs, shift);
         mounts = [{ type: 'bind', source: fs, options: ['rbind', 'rw'] }];
       }
-      const rec: SnapshotRecord = { key, parent: parent ?? null, driver: this.driver, mounts, created: new Date().toISOString() };
+      const rec: SnapshotRecord = { key, parent: parent ?? null, driver: this.driver, mounts, created: new Date().toISOString(), ...(shift ? { idShift: shift } : {}) };
       if (!writeJsonExclusive(join(dir, 'meta.json'), rec)) throw alreadyExists(`${what}: snapshot exists already`);
       return mounts.map((m) => ({ ...m, options: [...m.options] }));
     } catch (e) {
@@ -437,7 +478,10 @@ export class Snapshotter {
   }
 
   private async diff(s: SnapshotRecord, what: string): Promise<DiffResult> {
-    if (this.driver === 'overlay') return overlayChanges(this.source(s.key), this.lowersOf(s.parent, what), what);
+    if (this.driver === 'overlay') {
+      const lowers = s.idShift && s.parent !== null ? this.chainOf(s.parent, what).map((r) => ({ dir: this.shiftedLayerDir(r, s.idShift!, what), opaque: new Set(r.opaque) })) : this.lowersOf(s.parent, what);
+      return overlayChanges(this.source(s.key), lowers, what);
+    }
     const parentDir = s.parent === null ? undefined : this.layerPath(s.parent);
     return vfsChanges(this.source(s.key), parentDir);
   }
@@ -449,6 +493,21 @@ export class Snapshotter {
     return (await this.diff(s, what)).changes;
   }
 
+  /**
+   * The snapshot's changes, walked once: the list, and from the same walk its layer tar and its
+   * in-place commit (see commitInPlace). For a step that commits what it changed.
+   */
+  async pendingCommit(key: string): Promise<{ changes: Change[]; tar: () => Readable; commit: (diffId: string) => Promise<CommitResult> }> {
+    const what = `diff of snapshot ${JSON.stringify(key)}`;
+    const s = this.snapshot(key, 'snapshot diff');
+    const d = await this.diff(s, what);
+    return {
+      changes: d.changes,
+      tar: () => Readable.from(diffTarStream(this.source(s.key), d, what), { objectMode: false, highWaterMark: 1 << 20 }),
+      commit: (diffId) => this.commitInPlace(key, diffId, d),
+    };
+  }
+
   /** The snapshot's changes as an OCI layer tar (uncompressed, deterministic). */
   diffTar(key: string): Readable {
     const what = `diff of snapshot ${JSON.stringify(key)}`;
@@ -456,7 +515,7 @@ export class Snapshotter {
     const self = this;
     async function* gen(): AsyncGenerator<Buffer> {
       const d = await self.diff(s, what);
-      yield* diffTarStream(self.source(s.key), d, what);
+      yield* diffTarStream(self.source(s.key), d, what, s.idShift);
     }
     return Readable.from(gen(), { objectMode: false, highWaterMark: 1 << 20 });
   }
@@ -474,6 +533,43 @@ export class Snapshotter {
       if (expectChainId !== undefined && id !== expectChainId) throw invalidArgument(`${what}: the changes give chain ID ${id}, not ${expectChainId}`);
       return id;
     });
+  }
+
+  /**
+   * Makes the snapshot's own directory the layer on top of its parent, without unpacking a tar
+   * again: overlay's upper directory is in the layer format already (whiteouts as 0/0 devices,
+   * opaque directories by xattr) and vfs's tree is a whole layer. `diffId` is the digest of the
+   * snapshot's diffTar, which the caller stored as the layer's blob. The snapshot is gone
+   * afterwards (also when another process committed the same layer first).
+   */
+  async commitInPlace(key: string, diffId: string, diff?: DiffResult): Promise<CommitResult> {
+    const what = `commit snapshot ${JSON.stringify(key)}`;
+    const s = this.snapshot(key, 'commit snapshot');
+    checkDigest(diffId, 'diff ID', what);
+    const id = s.parent === null ? diffId : sha256(`${s.parent} ${diffId}`);
+    const won = this.readLayer(id);
+    if (won) {
+      this.remove(key);
+      return { chainId: id, diffId: won.diffId, size: won.size };
+    }
+    const d = diff ?? (await this.diff(s, what));
+    const src = this.source(key);
+    const rec: LayerRecord = { chainId: id, parent: s.parent, diffId, size: diskUsage(src), dir: randomId(), opaque: [...d.opaque].sort(), created: new Date().toISOString() };
+    const final = join(this.base, 'l', rec.dir);
+    renameSync(src, final);
+    let committed = false;
+    try {
+      committed = writeJsonExclusive(this.recordPath(id), rec);
+    } finally {
+      if (!committed) rmSync(final, { recursive: true, force: true });
+      this.remove(key);
+    }
+    if (!committed) {
+      const other = this.readLayer(id);
+      if (!other) throw internal(`${what}: layer record vanished while committing`);
+      return { chainId: id, diffId: other.diffId, size: other.size };
+    }
+    return { chainId: id, diffId, size: rec.size };
   }
 
   /** Removes a snapshot, first unmounting (lazily) whatever of it is still mounted. */

@@ -50,6 +50,8 @@ export const Op = {
   EXIT_COMMAND: 43,
   HEALTH: 44,
   PTY: 45,
+  ATTACH: 46,
+  LO_UP: 47,
 } as const;
 export type OpName = keyof typeof Op;
 

@@ -44,7 +44,7 @@ const EINVAL = 22;
  * Ops the helper executes before the clone, and FS_MODE (as the first record it makes the helper
  * run every following op in place): never let fuzzed data reach them.
  */
-const PARENT_STAGE = new Set<number>([Op.SETNS, Op.CGROUP_OPEN, Op.CONSOLE_CONNECT, Op.OPEN_FIFO, Op.FS_MODE, Op.LOG, Op.EXIT_COMMAND, Op.HEALTH, Op.PTY]);
+const PARENT_STAGE = new Set<number>([Op.SETNS, Op.CGROUP_OPEN, Op.CONSOLE_CONNECT, Op.OPEN_FIFO, Op.FS_MODE, Op.LOG, Op.EXIT_COMMAND, Op.HEALTH, Op.PTY, Op.ATTACH]);
 
 // ---------------------------------------------------------------------------------------------
 // A model of read_plan() and the start of main() in native/plan.c.

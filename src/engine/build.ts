@@ -1,0 +1,199 @@
+/**
+ * `build`: the engine's side of Dockerfile builds. It gives the builder (src/build) what it needs:
+ * images and layers (the ImageService), and an Executor that runs RUN steps with the runtime on
+ * the step's snapshot, with Docker's container defaults and the stage's env/user/workdir. Also the
+ * outputs (an OCI or Docker archive, a local directory) and `builder prune`.
+ */
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseReference } from '../image/index.js';
+import { Builder, BuildCache, type BuildBackend, type BuildOptions, type BuildResult, type Executor, type RunRequest } from '../build/index.js';
+import { invalidArgument } from '../lib/errors.js';
+import type { ImageConfig } from '../oci/image-spec.js';
+import type { Mount } from '../oci/runtime-spec.js';
+import { Runtime } from '../runtime/index.js';
+import { secureJoin } from '../sys/securejoin.js';
+import { bindMount, buildSpec, resolveUser } from './container-spec.js';
+import { goArch, type ImageService } from './images.js';
+
+export type { BuildOptions, BuildResult, ProgressEvent } from '../build/index.js';
+export { RunFailedError } from '../build/index.js';
+
+export interface BuildOutput {
+  type: 'oci' | 'docker' | 'local' | 'tar';
+  dest: string;
+  /** Where an archive goes when dest is '-'. */
+  stream?: Writable;
+}
+
+/** Runs RUN steps: a container on the step's snapshot, its output to the builder as it comes. */
+class RuntimeExecutor implements Executor {
+  constructor(
+    private readonly images: ImageService,
+    private readonly runtime: Runtime,
+    private readonly runroot: string,
+  ) {}
+
+  async run(req: RunRequest): Promise<number> {
+    const id = `build-${randomBytes(12).toString('hex')}`;
+    const bundle = join(this.runroot, 'build', id);
+    mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+    try {
+      const mounts: Mount[] = req.mounts.map((m) =>
+        m.type === 'tmpfs'
+          ? { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755'] }
+          : bindMount(m.source!, { destination: m.destination, readOnly: m.readonly === true, propagation: [] }),
+      );
+      const { spec } = buildSpec({ image: '', command: req.args, entrypoint: '', env: req.env, workdir: req.cwd, network: req.network, resolvedMounts: mounts }, { config: {} }, id, () => 0);
+      // A user given by name: looked up in the step's own /etc/passwd and /etc/group.
+      if (req.user) {
+        if (/^(\d*)(:\d*)?$/.test(req.user)) spec.process!.user = resolveUser(req.user);
+        else {
+          spec.process!.user = await this.images.withSnapshot(req.snapshot, false, (dir) => {
+            const read = (f: string) => {
+              try {
+                return readFileSync(secureJoin(dir, f), 'utf8');
+              } catch {
+                return undefined;
+              }
+            };
+            return resolveUser(req.user, read('/etc/passwd'), read('/etc/group'));
+          });
+        }
+      }
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+      const m = this.images.snapshots.mounts(req.snapshot)[0]!;
+      const outFile = join(bundle, 'output');
+      const fd = openSync(outFile, 'w+');
+      let offset = 0;
+      const buf = Buffer.allocUnsafe(64 * 1024);
+      const drain = () => {
+        for (;;) {
+          const n = readSync(fd, buf, 0, buf.length, offset);
+          if (n <= 0) break;
+          offset += n;
+          req.onOutput(Buffer.from(buf.subarray(0, n)));
+        }
+      };
+      const timer = setInterval(drain, 100);
+      try {
+        // Canceled: the step's process is killed (the rest of its pid namespace goes with it).
+        let pid = 0;
+        const kill = () => {
+          if (pid > 0) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              /* ended */
+            }
+          }
+        };
+        req.signal?.addEventListener('abort', kill);
+        try {
+          const r = await this.runtime.run(id, {
+            bundle,
+            stdio: ['ignore', fd, fd],
+            rootfsMount: { type: m.type, source: m.source, options: m.options },
+            onStart: (p) => {
+              pid = p;
+              if (req.signal?.aborted) kill();
+            },
+          });
+          return r.code;
+        } finally {
+          req.signal?.removeEventListener('abort', kill);
+        }
+      } finally {
+        clearInterval(timer);
+        drain();
+        closeSync(fd);
+      }
+    } finally {
+      rmSync(bundle, { recursive: true, force: true });
+    }
+  }
+}
+
+function backend(images: ImageService, o: { root: string; runroot: string }): BuildBackend {
+  const runtime = new Runtime({ root: join(o.runroot, 'runtime') });
+  return {
+    resolveImage: (ref) => {
+      const rec = images.resolve(ref);
+      return { id: rec.id, config: images.config(rec), layers: rec.layers };
+    },
+    snapshots: images.snapshots,
+    mount: (key, writable, fn) => images.withSnapshot(key, writable, fn),
+    commitLayer: (key, diffIds) => images.commitSnapshotLayer(key, diffIds),
+    hasLayer: (l) => images.snapshots.hasLayer(l.chainId) && images.content.info(l.digest) !== undefined,
+    storeImage: (config: ImageConfig, layers, tags) => {
+      const rec = images.storeImage({ config, layers });
+      for (const t of tags) images.tag(rec.id, t);
+      return rec.id;
+    },
+    secureJoin,
+    executor: new RuntimeExecutor(images, runtime, o.runroot),
+    cacheDir: join(o.root, 'buildcache'),
+    defaultArch: goArch(),
+  };
+}
+
+/** Builds a Dockerfile; the image is stored (and tagged) only when every step succeeded. */
+export async function buildImage(images: ImageService, o: { root: string; runroot: string }, opts: BuildOptions): Promise<BuildResult> {
+  // Tags are checked before anything runs.
+  for (const t of opts.tags ?? []) {
+    const ref = parseReference(t);
+    if (ref.digest) throw invalidArgument(`invalid tag ${JSON.stringify(t)}: a tag cannot hold a digest`);
+  }
+  return new Builder(backend(images, o), opts).build();
+}
+
+/** Writes a built image where --output says: an OCI or Docker archive, or its files in a directory. */
+export async function exportBuilt(images: ImageService, id: string, out: BuildOutput): Promise<void> {
+  if (out.type === 'oci' || out.type === 'docker') {
+    const { saveArchive } = await import('./archive.js');
+    const file = out.dest === '-' ? undefined : out.dest;
+    // The archive's pipeline ends the destination.
+    await saveArchive(images, [id], out.stream ?? createWriteStream(out.dest), { format: out.type === 'oci' ? 'oci-archive' : 'docker-archive', file });
+    return;
+  }
+  // local (a directory) or tar (the file system as one tar): the image's merged layers.
+  const rec = images.resolve(id);
+  const key = `build-out-${randomBytes(8).toString('hex')}`;
+  images.snapshots.prepare(key, rec.layers[rec.layers.length - 1]?.chainId);
+  try {
+    if (out.type === 'local') {
+      const existed = existsSync(out.dest);
+      mkdirSync(out.dest, { recursive: true });
+      try {
+        await images.withSnapshot(key, false, (dir) => {
+          execFileSync('cp', ['-a', `${dir}/.`, out.dest]);
+        });
+      } catch (e) {
+        if (!existed) rmSync(out.dest, { recursive: true, force: true });
+        throw e;
+      }
+    } else {
+      const stream = await images.exportSnapshot(key);
+      const dest = out.stream ?? createWriteStream(out.dest);
+      try {
+        await pipeline(stream, dest);
+      } catch (e) {
+        if (!out.stream) rmSync(out.dest, { force: true });
+        throw e;
+      }
+    }
+  } finally {
+    images.snapshots.remove(key);
+  }
+}
+
+/** `builder prune`: forgets the build cache; the layers only it kept go with the next gc. */
+export function pruneBuildCache(images: ImageService, root: string): { records: number; reclaimed: number } {
+  const records = new BuildCache(join(root, 'buildcache')).prune();
+  const { bytes } = images.gc();
+  return { records, reclaimed: bytes };
+}
