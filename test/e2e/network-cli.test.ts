@@ -412,6 +412,24 @@ describe('berth networking with the iptables backend (BERTH_FIREWALL=iptables)',
     for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
     berth('network', 'rm', `i1-${tag}`, `i2-${tag}`);
     berth('network', 'prune', '-f');
+    // berth's chains and the jumps to them, once empty (as a host without nft would keep them).
+    const rules = sh('iptables-save 2>/dev/null').stdout.split('\n').filter((l) => /^-A BERTH-/.test(l) && !l.includes('127.0.0.0/8'));
+    if (rules.length === 0) {
+      sh(
+        [
+          'iptables -w -t raw -D PREROUTING -j BERTH-RAW',
+          'iptables -w -t raw -X BERTH-RAW',
+          'iptables -w -t nat -D PREROUTING -m addrtype --dst-type LOCAL -j BERTH-DNAT',
+          'iptables -w -t nat -D OUTPUT -m addrtype --dst-type LOCAL -j BERTH-DNAT',
+          'iptables -w -t nat -D POSTROUTING -j BERTH-POSTROUTING',
+          'iptables -w -t nat -F BERTH-POSTROUTING',
+          'iptables -w -t nat -X BERTH-POSTROUTING',
+          'iptables -w -t nat -X BERTH-DNAT',
+          'iptables -w -t filter -D FORWARD -j BERTH-FORWARD',
+          'iptables -w -t filter -X BERTH-FORWARD',
+        ].map((c) => `${c} 2>/dev/null`).join('; '),
+      );
+    }
     cleanupTmp();
   });
 
