@@ -15,7 +15,7 @@ say() { [ $quiet = 1 ] || echo "setup: $*"; }
 # iptables: networking. crun, runc, podman (with conmon), docker.io, skopeo, hyperfine: the anchors
 # berth is measured and checked against. uidmap: podman's user namespaces. zstd: test layers.
 PKGS=(busybox-static zstd make gcc libc6-dev iproute2 nftables iptables crun runc podman conmon skopeo uidmap hyperfine docker.io iperf3)
-[ $seed = 1 ] && PKGS+=(debootstrap)
+[ $seed = 1 ] && PKGS+=(debootstrap curl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
