@@ -1210,7 +1210,7 @@ export class Builder {
       await lutimes(p, e.st.atime, e.st.mtime);
       return;
     }
-    const data = await readFile(e.abs);
+    const data = this.hashes.take(e.abs, e.st) ?? (await readFile(e.abs));
     const fh = await open(p, 'wx', 0o600);
     try {
       await fh.write(data);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -61,5 +61,25 @@ describe('build context', () => {
     assert.ok(h.reads === reads || h.reads === reads * 2, 'at most once more (files younger than the racy window are hashed again)');
     writeFileSync(join(dir, 'src/x.ts'), 'changed');
     assert.notEqual(c.digestSources(c.resolve('src')), d1);
+  });
+
+  it('keeps a small file read for its hash for the copy that follows, once, and only while unchanged', () => {
+    const f = join(dir, 'kept.txt');
+    writeFileSync(f, 'kept content');
+    const h = new FileHashCache(undefined);
+    const st = lstatSync(f);
+    h.digest(f, st);
+    assert.equal(h.take(f, st)?.toString(), 'kept content');
+    assert.equal(h.take(f, st), undefined, 'given once');
+    h.digest(f, st);
+    writeFileSync(f, 'changed content!');
+    assert.equal(h.take(f, lstatSync(f)), undefined, 'not when the file changed since');
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, Buffer.alloc(FileHashCache.KEEP_FILE_MAX + 1));
+    const bst = lstatSync(big);
+    h.digest(big, bst);
+    assert.equal(h.take(big, bst), undefined, 'big files are read again, not kept');
+    rmSync(big);
+    rmSync(f);
   });
 });

@@ -69,17 +69,47 @@ export class FileHashCache {
     }
   }
 
+  /**
+   * Small files read to hash them, kept (within a budget) for the COPY that follows a cache miss,
+   * so that a cold build reads each of them once.
+   */
+  private kept = new Map<string, { ino: number; size: number; mtimeMs: number; data: Buffer }>();
+  private keptBytes = 0;
+  static readonly KEEP_FILE_MAX = 256 << 10;
+  static readonly KEEP_BUDGET = 64 << 20;
+
+  /** The content read when the file was hashed, if it is unchanged since (given once). */
+  take(abs: string, st: Stats): Buffer | undefined {
+    const k = this.kept.get(abs);
+    if (!k) return undefined;
+    this.kept.delete(abs);
+    this.keptBytes -= k.size;
+    return k.ino === st.ino && k.size === st.size && k.mtimeMs === st.mtimeMs && k.data.length === st.size ? k.data : undefined;
+  }
+
   digest(abs: string, st: Stats): string {
     const e = this.entries[abs];
     if (e && e[0] === st.dev && e[1] === st.ino && e[2] === st.size && e[3] === st.mtimeMs && e[4] === st.ctimeMs) return e[5];
     const h = createHash('sha256');
     const fd = openSync(abs, 'r');
     try {
-      const buf = Buffer.allocUnsafe(1 << 20);
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, null);
-        if (n <= 0) break;
-        h.update(buf.subarray(0, n));
+      if (st.size <= FileHashCache.KEEP_FILE_MAX && this.keptBytes + st.size <= FileHashCache.KEEP_BUDGET) {
+        // Read whole (one extra byte tells a file that grew since its stat).
+        const data = Buffer.allocUnsafe(st.size + 1);
+        let n = 0;
+        for (let r; n < data.length && (r = readSync(fd, data, n, data.length - n, null)) > 0; ) n += r;
+        h.update(data.subarray(0, n));
+        if (n === st.size) {
+          this.kept.set(abs, { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, data: data.subarray(0, n) });
+          this.keptBytes += n;
+        }
+      } else {
+        const buf = Buffer.allocUnsafe(1 << 20);
+        for (;;) {
+          const n = readSync(fd, buf, 0, buf.length, null);
+          if (n <= 0) break;
+          h.update(buf.subarray(0, n));
+        }
       }
     } finally {
       closeSync(fd);
