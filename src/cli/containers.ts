@@ -95,9 +95,9 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
   const program = newProgram();
   const out = (s: string) => void process.stdout.write(s);
 
-  const runCmd = (cmd: Command) =>
+  /** The flags of `run` and `create` (Docker's `create` takes every flag of `run`). */
+  const containerFlags = (cmd: Command) =>
     cmd
-      .description('run a command in a new container')
       .passThroughOptions()
       .argument('<image>')
       .argument('[command...]')
@@ -156,7 +156,26 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('--health-start-period <duration>', 'failures do not count during this start period')
       .option('--no-healthcheck', "turn the image's health check off")
       .option('-i, --interactive', 'keep stdin open')
-      .option('-t, --tty', 'allocate a terminal')
+      .option('-t, --tty', 'allocate a terminal');
+  /** What run and create pass to the engine from their common flags. */
+  const createOptions = (image: string, command: string[], o: Record<string, unknown>) => ({
+    ...containerOptions(image, command, o),
+    volumesFrom: o.volumesFrom as string[],
+    withInit: o.init === true,
+    restart: o.restart as string | undefined,
+    health: {
+      cmd: o.healthCmd as string | undefined,
+      none: o.healthcheck === false,
+      intervalMs: duration(o.healthInterval as string | undefined, '--health-interval'),
+      timeoutMs: duration(o.healthTimeout as string | undefined, '--health-timeout'),
+      retries: o.healthRetries !== undefined ? Number(o.healthRetries) : undefined,
+      startPeriodMs: duration(o.healthStartPeriod as string | undefined, '--health-start-period'),
+    },
+    tty: o.tty === true,
+    interactive: o.interactive === true,
+  });
+  const runCmd = (cmd: Command) =>
+    containerFlags(cmd.description('run a command in a new container'))
       .option('-d, --detach', 'run in the background and print the container id')
       .action(async (image: string, command: string[], o) => {
         const { containers } = await engine(g);
@@ -164,22 +183,9 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         const stopForwarding = forwardSignals(() => pid);
         try {
           const r = await containers.run({
-            ...containerOptions(image, command, o),
-            volumesFrom: o.volumesFrom as string[],
-            withInit: o.init === true,
-            restart: o.restart,
-            health: {
-              cmd: o.healthCmd,
-              none: o.healthcheck === false,
-              intervalMs: duration(o.healthInterval, '--health-interval'),
-              timeoutMs: duration(o.healthTimeout, '--health-timeout'),
-              retries: o.healthRetries !== undefined ? Number(o.healthRetries) : undefined,
-              startPeriodMs: duration(o.healthStartPeriod, '--health-start-period'),
-            },
+            ...createOptions(image, command, o),
             rm: o.rm === true,
             detach: o.detach === true,
-            tty: o.tty === true,
-            interactive: o.interactive === true,
             stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
             onStart: (p) => (pid = p),
           });
@@ -399,38 +405,12 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
   simple('restart', 'restart containers', (c, n) => c.restart(n));
   simple('pause', 'pause every process of containers', (c, n) => c.pause(n));
   simple('unpause', 'unpause containers', (c, n) => c.unpause(n));
-  program
-    .command('create')
-    .description('create a container without starting it')
-    .passThroughOptions()
-    .argument('<image>')
-    .argument('[command...]')
-    .option('--name <name>')
-    .option('-e, --env <VAR[=value]>', 'environment variable', collect, [])
-    .option('-w, --workdir <dir>')
-    .option('-u, --user <uid[:gid]>')
-    .option('-h, --hostname <name>')
-    .option('--entrypoint <cmd>')
-    .option('-l, --label <key=value>', 'label', collect, [])
-    .option('-v, --volume <src:dst[:ro]>', 'bind mount or volume', collect, [])
-    .option('--volumes-from <container[:ro]>', "another container's volumes", collect, [])
-    .option('-m, --memory <bytes>')
-    .option('--network <mode>', 'bridge (default), a network\'s name, none, host or container:NAME')
-    .option('-p, --publish <[ip:]hostPort:containerPort[/proto]>', 'publish a container port (or range) on the host', collect, [])
-    .option('-P, --publish-all', 'publish every EXPOSEd port on a random host port')
-    .option('--ip <address>', 'IPv4 address on a user-defined network')
-    .option('--network-alias <name>', 'another name of the container on its network', collect, [])
-    .option('--dns <ip>', 'DNS server', collect, [])
-    .option('--dns-search <domain>', 'DNS search domain', collect, [])
-    .option('--dns-option <opt>', 'resolv.conf option', collect, [])
-    .option('--add-host <name:ip>', 'a line in /etc/hosts', collect, [])
-    .option('-i, --interactive', 'keep stdin open')
-    .option('-t, --tty', 'allocate a terminal')
-    .option('--userns <mode>', 'host (default) or remap')
-    .action(async (image: string, command: string[], o) => {
-      const { containers } = await engine(g);
-      out((await containers.create({ ...containerOptions(image, command, o), volumesFrom: o.volumesFrom as string[], tty: o.tty === true, interactive: o.interactive === true })).Id + '\n');
-    });
+  containerFlags(program.command('create').description('create a container without starting it')).action(async (image: string, command: string[], o) => {
+    const { containers } = await engine(g);
+    const policy = String(o.restart ?? 'no');
+    if (o.rm && policy !== 'no') throw invalidArgument('Conflicting options: --restart and --rm');
+    out((await containers.create({ ...createOptions(image, command, o), autoRemove: o.rm === true })).Id + '\n');
+  });
   program
     .command('cp')
     .description('copy files between a container and the host (- for a tar stream)')
