@@ -4,20 +4,20 @@
  * container's root; the spec follows Docker's defaults (container-spec.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname } from 'node:path';
 import { secureJoin } from '../sys/securejoin.js';
 import { join } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
-import { conflict, errnoCode, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
+import { conflict, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
 import { parseBytes } from '../lib/units.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import { Runtime } from '../runtime/index.js';
 import { bindMount, buildSpec, parseVolumeSpec, resolveUser, usernsRemap, type ContainerOptions } from './container-spec.js';
 import { VolumeStore } from '../volume/index.js';
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
-import { writeFileAtomic } from '../sys/fs.js';
+import { readJsonRecords, writeFileAtomic } from '../sys/fs.js';
 import { connectAttach } from '../sys/attach.js';
 import { NameIndex } from './names.js';
 import { runFsOps } from '../sys/fsops.js';
@@ -146,24 +146,8 @@ export class ContainerService {
   }
 
   list(): ContainerRecord[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return [];
-      throw e;
-    }
-    const out: ContainerRecord[] = [];
-    for (const n of names) {
-      if (!n.endsWith('.json')) continue;
-      try {
-        const rec = JSON.parse(readFileSync(join(this.dir, n), 'utf8')) as ContainerRecord;
-        if (rec.State.Status === 'running') this.refresh(rec);
-        out.push(rec);
-      } catch {
-        /* being written or removed */
-      }
-    }
+    const out = readJsonRecords<ContainerRecord>(this.dir);
+    for (const rec of out) if (rec.State.Status === 'running') this.refresh(rec);
     return out.sort((a, b) => b.Created.localeCompare(a.Created));
   }
 

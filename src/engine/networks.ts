@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { conflict, errnoCode, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
+import { conflict, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
 import {
   addPorts,
   attachEndpoint,
@@ -47,7 +47,7 @@ import {
   type Subnet,
 } from '../network/index.js';
 import { execTool } from '../sys/exec.js';
-import { writeFileAtomic } from '../sys/fs.js';
+import { readJsonRecords, writeFileAtomic } from '../sys/fs.js';
 import { withLock } from '../sys/lock.js';
 
 export const DEFAULT_NETWORK = 'bridge';
@@ -147,23 +147,7 @@ export class NetworkService {
   }
 
   list(): NetworkRecord[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return [];
-      throw e;
-    }
-    const out: NetworkRecord[] = [];
-    for (const n of names) {
-      if (!n.endsWith('.json')) continue;
-      try {
-        out.push(JSON.parse(readFileSync(join(this.dir, n), 'utf8')) as NetworkRecord);
-      } catch {
-        /* being written */
-      }
-    }
-    return out.sort((a, b) => a.Created.localeCompare(b.Created));
+    return readJsonRecords<NetworkRecord>(this.dir).sort((a, b) => a.Created.localeCompare(b.Created));
   }
 
   private save(n: NetworkRecord): void {

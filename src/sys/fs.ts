@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
 let counter = 0;
 
@@ -21,4 +22,25 @@ export function writeFileAtomic(path: string, data: string | Buffer, opts: { mod
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** The JSON records (NAME.json) of a directory; none when it does not exist; one being written or removed is skipped. */
+export function readJsonRecords<T>(dir: string): T[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: T[] = [];
+  for (const n of names) {
+    if (!n.endsWith('.json')) continue;
+    try {
+      out.push(JSON.parse(readFileSync(join(dir, n), 'utf8')) as T);
+    } catch {
+      /* being written or removed */
+    }
+  }
+  return out;
 }
