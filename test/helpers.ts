@@ -95,9 +95,22 @@ export class TestRuntime {
 }
 
 /** Removes the temporary directories made by this process. */
+/**
+ * Removes every temporary directory this test file made. The list is kept: a file's describe
+ * blocks make their roots when the file loads, so the first block's cleanup also takes the later
+ * blocks' roots, which berth makes again when they run; their own cleanup (and the one at exit)
+ * takes those too.
+ */
 export function cleanupTmp(): void {
-  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
 }
+process.once('exit', () => {
+  try {
+    cleanupTmp();
+  } catch {
+    /* something still mounted there: its test says so */
+  }
+});
 
 export function readProc(pid: number, file: string): string {
   return readFileSync(`/proc/${pid}/${file}`, 'utf8');
