@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
 berth() { ./bin/berth --root "$work/root" --runroot "$work/run" "$@"; }
+# The default network's bridge and rules go with the temporary root.
+trap 'berth network prune -f >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 run() { echo "+ berth $*"; berth "$@"; }
 run starter
 run images
 run run --rm busybox echo hello
-run run --rm -h demo busybox sh -c 'echo "pid $$ in $(hostname), network links: $(ls /sys/class/net)"'
+run run --rm -h demo busybox sh -c 'echo "pid $$ in $(hostname), network links: $(ls /sys/class/net | tr "\n" " ")"'
