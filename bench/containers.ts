@@ -170,6 +170,7 @@ if (many > 0) {
 spawnSync(berthBin, [...berth, 'rm', '-f', 'execme'], { stdio: 'ignore' });
 // Whatever a failed round left running goes first (reset alone can leave containers behind).
 for (const id of spawnSync(berthBin, [...berth, 'ps', '-aq'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)) spawnSync(berthBin, [...berth, 'rm', '-f', id], { stdio: 'ignore' });
+spawnSync(berthBin, [...berth, 'network', 'prune', '-f'], { stdio: 'ignore' });
 if (podman) {
   spawnSync(podman, [...pm, 'rm', '-a', '-f', '-t', '0'], { stdio: 'ignore' });
   spawnSync(podman, [...pm, 'system', 'reset', '-f'], { stdio: 'ignore' });
