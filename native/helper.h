@@ -31,6 +31,7 @@ void report (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void fail (int idx, int err, const char *detail) __attribute__ ((noreturn));
 
 /* ns.c */
+void restore_own_ns (void);
 int op_setns (struct cur *c);
 int op_cgroup_open (int idx, struct cur *c);
 /* Clones; returns 0 in the child. The parent never returns. */

@@ -169,6 +169,7 @@ spawn_detached (char **argv)
       sigprocmask (SIG_SETMASK, &none, NULL);
       signal (SIGPIPE, SIG_DFL);
       setsid ();
+      restore_own_ns ();
       execve (argv[0], argv, envp);
       _exit (127);
     }

@@ -15,6 +15,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+static void save_own_ns (int type);
+
 int
 op_setns (struct cur *c)
 {
@@ -29,9 +31,47 @@ op_setns (struct cur *c)
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
+  save_own_ns (nstype);
   r = setns (fd, nstype);
   close (fd);
   return r;
+}
+
+/* The helper's own namespaces it left to join a container's (not user or mount): a monitor's
+   exit command and health check go back to them, the host's, before they run. */
+static struct
+{
+  int type;
+  int fd;
+} own_ns[8];
+static int n_own_ns;
+
+static void
+save_own_ns (int type)
+{
+  static const struct
+  {
+    int type;
+    const char *file;
+  } files[] = { { CLONE_NEWNET, "/proc/self/ns/net" }, { CLONE_NEWIPC, "/proc/self/ns/ipc" }, { CLONE_NEWUTS, "/proc/self/ns/uts" },
+                { CLONE_NEWPID, "/proc/self/ns/pid_for_children" }, { CLONE_NEWCGROUP, "/proc/self/ns/cgroup" } };
+  for (int i = 0; i < n_own_ns; i++)
+    if (own_ns[i].type == type)
+      return;
+  for (size_t i = 0; i < sizeof files / sizeof files[0] && n_own_ns < 8; i++)
+    if (files[i].type == type)
+      {
+        int fd = open (files[i].file, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+          own_ns[n_own_ns++] = (typeof (own_ns[0])){ type, fd };
+      }
+}
+
+void
+restore_own_ns (void)
+{
+  for (int i = 0; i < n_own_ns; i++)
+    (void) setns (own_ns[i].fd, own_ns[i].type);
 }
 
 static struct

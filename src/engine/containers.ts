@@ -284,11 +284,9 @@ export class ContainerService {
     rec.Detached = true;
     const policy = rec.RestartPolicy?.Name ?? 'no';
     // The monitor runs berth's cleanup when the container ends: the restart policy, --rm.
-    let exitCommand = policy === 'no' && !rec.AutoRemove && !rec.IdShift && !rec.NetworkSettings ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id, ...(rec.NetToken ? [rec.NetToken] : [])];
+    const exitCommand = policy === 'no' && !rec.AutoRemove && !rec.IdShift && !rec.NetworkSettings ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id, ...(rec.NetToken ? [rec.NetToken] : [])];
     // The monitor joined the container's network namespace (given by path) before it started the
-    // container; its exit command tears down and sets up the host's side: back in the host's.
-    const nsenter = ['/usr/bin/nsenter', '/bin/nsenter'].find((p) => existsSync(p));
-    if (exitCommand && rec.NetworkSettings && nsenter) exitCommand = [nsenter, `--net=${(await this.networks()).hostNetns()}`, '--', ...exitCommand];
+    // container; it runs its exit command back in its own (the host's), which the cleanup needs.
     const self = [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot];
     const health = rec.Healthcheck ? { intervalMs: rec.Healthcheck.IntervalMs, command: [...self, 'container', 'healthcheck', rec.Id] } : undefined;
     if (rec.Healthcheck) rec.Health = { Status: 'starting', FailingStreak: 0, Log: [] };

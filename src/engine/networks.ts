@@ -24,7 +24,6 @@ import {
   firstFree,
   formatCidr,
   formatIPv4,
-  hostNetnsFile,
   hostsFile,
   linkExists,
   macFor,
@@ -130,9 +129,6 @@ export class NetworkService {
   }
 
   /** The host's network namespace as a file (for a monitor's exit command to get back to it). */
-  hostNetns(): string {
-    return hostNetnsFile(process.env.BERTH_HOST_NETNS_DIR);
-  }
 
   netnsPath(containerId: string): string {
     return join(this.opts.runroot, 'netns', containerId);

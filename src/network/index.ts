@@ -10,7 +10,7 @@ export { parsePublish, exposedToMappings, portFree, formatMapping } from './port
 export type { PortMapping } from './ports.js';
 export { firewallBackend, addPorts, removePorts, listTable, ensureTable, BRIDGE_PREFIX } from './firewall.js';
 export type { PublishedPort, FirewallBackend } from './firewall.js';
-export { ensureBridge, removeBridge, createNetns, hostNetnsFile, deleteNetns, attachEndpoint, detachEndpoint, linkExists } from './plumbing.js';
+export { ensureBridge, removeBridge, createNetns, deleteNetns, attachEndpoint, detachEndpoint, linkExists } from './plumbing.js';
 export type { BridgeConfig, Endpoint } from './plumbing.js';
 export { dnsFiles, updateDns, stopDns, dnsRunning, upstreamResolvers } from './dns.js';
 export type { DnsFiles } from './dns.js';

@@ -4,7 +4,7 @@
  * a veth pair per attachment: the host end on the bridge, the other end renamed eth0.. inside the
  * namespace with its address, MAC, MTU and routes. Each step is one shell script run by one spawn.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { internal } from '../lib/errors.js';
 import { execTool } from '../sys/exec.js';
@@ -94,27 +94,6 @@ export function createNetns(path: string): void {
     r = execTool('unshare', [`--net=${path}`, 'true']);
   }
   if (r.status !== 0) throw internal(`creating the network namespace ${path}: ${r.stderr.trim()}`);
-}
-
-/**
- * A file on which this process's network namespace (the host's) is bind-mounted, named by the
- * namespace's inode: a handle through which a process that sits in a container's namespace (a
- * monitor running its exit command) gets back to the host's. Made once, kept, like /run/netns.
- */
-export function hostNetnsFile(dir = '/run/berth-netns'): string {
-  const ino = statSync('/proc/self/ns/net').ino;
-  const path = `${dir}/net-${ino}`;
-  if (isMounted(path)) return path;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path, '');
-  let r = execTool('mount', ['--bind', '/proc/self/ns/net', path]);
-  if (r.status !== 0) {
-    if (!isMounted(dir)) execTool('mount', ['--bind', dir, dir]);
-    execTool('mount', ['--make-private', dir]);
-    r = execTool('mount', ['--bind', '/proc/self/ns/net', path]);
-  }
-  if (r.status !== 0) throw internal(`keeping a handle on the host's network namespace at ${path}: ${r.stderr.trim()}`);
-  return path;
 }
 
 export function deleteNetns(path: string): void {
