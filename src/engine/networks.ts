@@ -113,6 +113,15 @@ interface UpState {
 
 const LOCK = process.env.BERTH_NETWORK_LOCK ?? '/run/lock/berth-network.lock';
 
+/** A container's network state (what its start set up), or undefined when there is none. */
+function readState(path: string): UpState | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as UpState;
+  } catch {
+    return undefined;
+  }
+}
+
 export class NetworkService {
   private readonly dir: string;
 
@@ -566,12 +575,8 @@ export class NetworkService {
     // on what it read before a newer start replaced it (the veth names and the namespace's
     // path are the same from one run to the next).
     this.locked(() => {
-      let state: UpState;
-      try {
-        state = JSON.parse(readFileSync(statePath, 'utf8')) as UpState;
-      } catch {
-        return;
-      }
+      const state = readState(statePath);
+      if (!state) return;
       if (token !== undefined && state.token !== token) return;
       if (state.ports.length) removePorts(state.ports);
       if (state.proxy) stopProxy(state.proxy);
@@ -586,12 +591,8 @@ export class NetworkService {
   connectRunning(c: { id: string; name: string }, n: NetworkRecord, ep: EndpointSettings): void {
     const statePath = this.statePath(c.id);
     this.locked(() => {
-      let state: UpState;
-      try {
-        state = JSON.parse(readFileSync(statePath, 'utf8')) as UpState;
-      } catch {
-        throw failedPrecondition(`container ${c.name} has no network set up (is it running?)`);
-      }
+      const state = readState(statePath);
+      if (!state) throw failedPrecondition(`container ${c.name} has no network set up (is it running?)`);
       const index = Math.max(-1, ...state.endpoints.map((e) => e.index)) + 1;
       if (index > 15) throw failedPrecondition(`container ${c.name} is on too many networks`);
       try {
@@ -611,12 +612,8 @@ export class NetworkService {
   disconnectRunning(containerId: string, n: NetworkRecord): void {
     const statePath = this.statePath(containerId);
     this.locked(() => {
-      let state: UpState;
-      try {
-        state = JSON.parse(readFileSync(statePath, 'utf8')) as UpState;
-      } catch {
-        return;
-      }
+      const state = readState(statePath);
+      if (!state) return;
       const ep = state.endpoints.find((e) => e.net === n.Id);
       if (ep) detachEndpoint(ep.veth);
       if (state.dns.includes(n.Id)) this.dnsRemove(n.Id, containerId);

@@ -340,28 +340,35 @@ export class Snapshotter {
       const id = idFor(diffId);
       const won = this.readLayer(id);
       if (won) return { chainId: id, diffId: won.diffId, size: won.size };
-      const rec: LayerRecord = { chainId: id, parent, diffId, size: diskUsage(dir), dir: randomId(), opaque, created: new Date().toISOString() };
-      const final = join(this.base, 'l', rec.dir);
-      renameSync(dir, final);
-      let committed = false;
-      try {
-        committed = writeJsonExclusive(this.recordPath(id), rec);
-      } finally {
-        if (!committed) rmSync(final, { recursive: true, force: true });
-      }
-      if (!committed) {
-        // Another process committed the same layer first: theirs is as good.
-        const other = this.readLayer(id);
-        if (!other) throw internal(`${what}: layer record vanished while committing`);
-        return { chainId: id, diffId: other.diffId, size: other.size };
-      }
-      return { chainId: id, diffId, size: rec.size };
+      return this.placeLayer(dir, { chainId: id, parent, diffId, opaque }, what);
     } catch (e) {
       if (isBerthError(e)) throw e;
       throw internal(`${what}: ${reason(e)}`, { cause: e });
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Moves a directory in the layer format into the store as layer `l.chainId` and records it. When
+   * another process recorded the same layer first, the directory is dropped: theirs is as good.
+   */
+  private placeLayer(src: string, l: Pick<LayerRecord, 'chainId' | 'parent' | 'diffId' | 'opaque'>, what: string): CommitResult {
+    const rec: LayerRecord = { ...l, size: diskUsage(src), dir: randomId(), created: new Date().toISOString() };
+    const final = join(this.base, 'l', rec.dir);
+    renameSync(src, final);
+    let committed = false;
+    try {
+      committed = writeJsonExclusive(this.recordPath(l.chainId), rec);
+    } finally {
+      if (!committed) rmSync(final, { recursive: true, force: true });
+    }
+    if (!committed) {
+      const other = this.readLayer(l.chainId);
+      if (!other) throw internal(`${what}: layer record vanished while committing`);
+      return { chainId: l.chainId, diffId: other.diffId, size: other.size };
+    }
+    return { chainId: l.chainId, diffId: l.diffId, size: rec.size };
   }
 
   /** Removes a layer that no other layer and no snapshot stands on. */
@@ -553,23 +560,11 @@ export class Snapshotter {
       return { chainId: id, diffId: won.diffId, size: won.size };
     }
     const d = diff ?? (await this.diff(s, what));
-    const src = this.source(key);
-    const rec: LayerRecord = { chainId: id, parent: s.parent, diffId, size: diskUsage(src), dir: randomId(), opaque: [...d.opaque].sort(), created: new Date().toISOString() };
-    const final = join(this.base, 'l', rec.dir);
-    renameSync(src, final);
-    let committed = false;
     try {
-      committed = writeJsonExclusive(this.recordPath(id), rec);
+      return this.placeLayer(this.source(key), { chainId: id, parent: s.parent, diffId, opaque: [...d.opaque].sort() }, what);
     } finally {
-      if (!committed) rmSync(final, { recursive: true, force: true });
       this.remove(key);
     }
-    if (!committed) {
-      const other = this.readLayer(id);
-      if (!other) throw internal(`${what}: layer record vanished while committing`);
-      return { chainId: id, diffId: other.diffId, size: other.size };
-    }
-    return { chainId: id, diffId, size: rec.size };
   }
 
   /** Removes a snapshot, first unmounting (lazily) whatever of it is still mounted. */
