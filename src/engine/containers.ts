@@ -14,7 +14,7 @@ import { conflict, failedPrecondition, invalidArgument, notFound } from '../lib/
 import { parseBytes } from '../lib/units.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import { Runtime } from '../runtime/index.js';
-import { bindMount, buildSpec, parseVolumeSpec, resolveUser, usernsRemap, type ContainerOptions } from './container-spec.js';
+import { bindMount, buildSpec, parseVolumeSpec, resolveUser, type ContainerOptions } from './container-spec.js';
 import { VolumeStore } from '../volume/index.js';
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 import { readJsonRecords, writeFileAtomic } from '../sys/fs.js';
@@ -118,6 +118,13 @@ export interface RunOptions extends CreateOptions {
 
 const ADJ = ['brave', 'calm', 'eager', 'fond', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'quiet', 'sharp', 'sunny', 'tidy', 'vivid', 'witty', 'zen'];
 const NOUN = ['albatross', 'barge', 'buoy', 'canal', 'dinghy', 'ferry', 'harbor', 'jetty', 'keel', 'lighthouse', 'mooring', 'pier', 'quay', 'rudder', 'schooner', 'tug'];
+
+/** A remapped container's id shift, as its spec's user namespace maps ids (buildSpec's --userns). */
+function idShiftOf(spec: Spec): { IdShift: { uid: number; gid: number; size: number } } | Record<string, never> {
+  const u = spec.linux?.uidMappings?.[0];
+  const g = spec.linux?.gidMappings?.[0];
+  return u && g ? { IdShift: { uid: u.hostID, gid: g.hostID, size: u.size } } : {};
+}
 
 export class ContainerService {
   private readonly dir: string;
@@ -417,7 +424,7 @@ export class ContainerService {
       ...(settings ? { NetworkSettings: settings } : {}),
       ...(o.tty ? { Tty: true } : {}),
       ...(o.interactive ? { OpenStdin: true } : {}),
-      ...(usernsRemap(o.userns) ? { IdShift: usernsRemap(o.userns) } : {}),
+      ...idShiftOf(spec),
     };
     const bundle = this.bundleDir(id);
     const top = image.layers[image.layers.length - 1];
