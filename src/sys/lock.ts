@@ -1,9 +1,12 @@
 /**
- * A lock between processes: a file made with O_EXCL holding the owner's pid and start time. A lock
- * whose owner is gone (kill -9) is taken over. Synchronous: the critical sections it guards are
- * short (read, decide, write a record; run ip/nft).
+ * A lock between processes: a file holding the owner's pid and start time, made whole and then
+ * linked into place (link fails when the name exists), so no taker ever sees an empty lock file.
+ * A lock whose owner is gone (kill -9) is taken over. Breaking a stale lock is itself done under a
+ * short second lock (PATH.break), so two breakers cannot both act and none removes a live owner's
+ * file. Synchronous: the critical sections it guards are short (read, decide, write a record; run
+ * ip/nft).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoCode, unavailable } from '../lib/errors.js';
 import { procStat, processAlive } from './proc.js';
@@ -11,64 +14,60 @@ import { procStat, processAlive } from './proc.js';
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
 
+let ownLine: string | undefined;
+const myLine = () => (ownLine ??= `${process.pid} ${procStat(process.pid)?.startTime ?? ''}\n`);
+
+/** Creates PATH holding this process's line, or returns false when it exists. */
 function tryTake(path: string): boolean {
-  let fd: number;
+  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    fd = openSync(path, 'wx', 0o600);
+    writeFileSync(tmp, myLine(), { mode: 0o600 });
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(tmp, myLine(), { mode: 0o600 });
+  }
+  try {
+    linkSync(tmp, path);
+    return true;
   } catch (e) {
     if (errnoCode(e) === 'EEXIST') return false;
-    if (errnoCode(e) === 'ENOENT') {
-      mkdirSync(dirname(path), { recursive: true });
-      return tryTake(path);
-    }
     throw e;
+  } finally {
+    rmSync(tmp, { force: true });
   }
-  writeSync(fd, `${process.pid} ${procStat(process.pid)?.startTime ?? ''}\n`);
-  closeSync(fd);
-  return true;
 }
 
-/** True when the lock file's owner is gone; then the file is moved away (one taker wins). */
-function breakStale(path: string): void {
+/** Whether the owner named in a lock file is alive; 'gone' when there is no file. */
+function owner(path: string): 'alive' | 'dead' | 'gone' {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
-    return;
+  } catch (e) {
+    return errnoCode(e) === 'ENOENT' ? 'gone' : 'alive';
   }
   const [pid, start] = text.trim().split(' ');
-  if (text.endsWith('\n') && processAlive(Number(pid), start)) return;
-  // An owner that has not written its line yet is alive: give it a moment before judging.
-  if (!text.endsWith('\n')) {
-    sleep(20);
-    try {
-      if (readFileSync(path, 'utf8') !== text) return;
-    } catch {
-      return;
-    }
-  }
-  const aside = `${path}.stale-${process.pid}`;
-  try {
-    renameSync(path, aside);
-  } catch {
+  return processAlive(Number(pid), start) ? 'alive' : 'dead';
+}
+
+/** Removes PATH when its owner is gone. */
+function breakStale(path: string): void {
+  if (owner(path) !== 'dead') return;
+  const brk = `${path}.break`;
+  if (!tryTake(brk)) {
+    // Another process is breaking it. One that died right there (kill -9 in a window of a few
+    // system calls) leaves its file: clear that.
+    if (owner(brk) === 'dead') rmSync(brk, { force: true });
     return;
   }
-  // Someone else may have broken it and taken it between our read and the rename: give it back.
-  let moved = '';
   try {
-    moved = readFileSync(aside, 'utf8');
-  } catch {
-    /* gone */
+    // Under the break lock nobody else removes PATH and a dead owner cannot release it, so a
+    // file judged dead here is still the one removed below. If the stale file was already
+    // broken and PATH taken again, this reads the new live owner and leaves it.
+    if (owner(path) === 'dead') rmSync(path, { force: true });
+  } finally {
+    rmSync(brk, { force: true });
   }
-  if (moved !== text) {
-    try {
-      renameSync(aside, path);
-    } catch {
-      /* ignore */
-    }
-    return;
-  }
-  rmSync(aside, { force: true });
 }
 
 export function withLock<T>(path: string, fn: () => T, timeoutMs = 60_000): T {
