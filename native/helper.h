@@ -33,7 +33,8 @@ void fail (int idx, int err, const char *detail) __attribute__ ((noreturn));
 /* ns.c */
 void restore_own_ns (void);
 int op_setns (struct cur *c);
-int op_cgroup_open (int idx, struct cur *c);
+int op_cgroup_tasks (int idx, struct cur *c);
+int op_cgroup_into (int idx, struct cur *c);
 /* Clones; returns 0 in the child. The parent never returns. */
 int op_clone (int idx, struct cur *c);
 

@@ -5,9 +5,9 @@
 #define BERTH_OPS_H
 
 #define OP_END 0           /* end of plan */
-/* Parent stage (before OP_CLONE): OP_CGROUP_OPEN, OP_OPEN_FIFO, OP_CONSOLE_CONNECT, OP_SETNS. */
+/* Parent stage (before OP_CLONE): OP_CGROUP_TASKS, OP_CGROUP_INTO, OP_OPEN_FIFO, OP_CONSOLE_CONNECT, OP_SETNS, ... */
 #define OP_SETNS 1         /* u64 nstype, str path: join a namespace (parent stage) */
-#define OP_CLONE 2         /* u64 flags, u64 detach, str uid_map, str gid_map: the child joins the cgroups opened before */
+#define OP_CLONE 2         /* u64 flags, u64 detach, str uid_map, str gid_map: the child joins the cgroups given before */
 #define OP_MOUNT 3         /* u64 flags, str source, str target, str fstype, str data */
 #define OP_MKDIR 4         /* u64 mode, str path (with parents) */
 #define OP_MKNOD 5         /* u64 mode, u64 dev, u64 uid, u64 gid, str path */
@@ -40,7 +40,7 @@
 #define OP_PRESERVE_FDS 32 /* u64 n: keep fds 3..3+n-1 open across exec, close-on-exec the rest */
 #define OP_PERSONALITY 33  /* u64 persona */
 #define OP_UNSHARE 34      /* u64 flags (child stage) */
-#define OP_CGROUP_OPEN 35  /* str cgroup.procs path: opened now (parent stage); the child's pid is written at clone */
+#define OP_CGROUP_TASKS 35 /* str a v1 cgroup's tasks file: opened now (parent stage); the child writes "0" (itself) there first thing */
 #define OP_CHROOT 36       /* str path: chroot there and chdir to / (no mount namespace of its own) */
 #define OP_FS_MODE 37      /* first record only: run the following ops here, without clone, and report "done" */
 #define OP_SETXATTR 38     /* str path, str name, u64 len, bytes value[len]: lsetxattr */
@@ -53,6 +53,7 @@
 #define OP_PTY 45          /* (parent stage, stay mode) a pty for the container; the helper copies between it and its own terminal */
 #define OP_ATTACH 46       /* u64 open_stdin, str socket path (parent stage, with OP_LOG): clients attach there to the container's output (and input) */
 #define OP_LO_UP 47        /* (child stage) bring the loopback interface of the container's network namespace up */
-#define OP_MAX 47
+#define OP_CGROUP_INTO 48  /* u64 use_clone3, str cgroup2 dir (parent stage): clone3 into it (CLONE_INTO_CGROUP); else, or where clone3 is missing, the pid goes to its cgroup.procs */
+#define OP_MAX 48
 
 #endif

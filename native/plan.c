@@ -334,10 +334,15 @@ main (int argc, char **argv)
       int r;
       if (ops[i].code == OP_SETNS)
         r = op_setns (&c);
-      else if (ops[i].code == OP_CGROUP_OPEN)
+      else if (ops[i].code == OP_CGROUP_TASKS)
         {
-          detail = "open cgroup.procs";
-          r = op_cgroup_open (i, &c);
+          detail = "open the cgroup's tasks file";
+          r = op_cgroup_tasks (i, &c);
+        }
+      else if (ops[i].code == OP_CGROUP_INTO)
+        {
+          detail = "open the cgroup2 directory";
+          r = op_cgroup_into (i, &c);
         }
       else if (ops[i].code == OP_CONSOLE_CONNECT)
         r = op_console_connect (&c, &detail);

@@ -61,7 +61,7 @@ function input(s: Spec, over: Partial<PlanInput> = {}): PlanInput {
     spec: s,
     bundle,
     stay: true,
-    cgroupProcs: [],
+    cgroups: { tasks: [] },
     cgroupMounts: [],
     cgroupV2: false,
     lastCap: 40,
@@ -106,7 +106,7 @@ function throwsInvalid(fn: () => unknown, re: RegExp): void {
 }
 
 describe('parent stage and clone', () => {
-  test('CGROUP_OPEN, OPEN_FIFO, CONSOLE_CONNECT and SETNS come before CLONE; the user namespace is joined first', () => {
+  test('CGROUP_TASKS, CGROUP_INTO, OPEN_FIFO, CONSOLE_CONNECT and SETNS come before CLONE; the user namespace is joined first', () => {
     const s = spec((x) => {
       x.linux!.namespaces = [
         { type: 'network', path: '/proc/1/ns/net' },
@@ -119,7 +119,7 @@ describe('parent stage and clone', () => {
       ];
     }, { terminal: true });
     const ops = plan(s, {
-      cgroupProcs: ['/sys/fs/cgroup/memory/berth/c1/cgroup.procs', '/sys/fs/cgroup/pids/berth/c1/cgroup.procs'],
+      cgroups: { tasks: ['/sys/fs/cgroup/memory/berth/c1/tasks', '/sys/fs/cgroup/pids/berth/c1/tasks'], into: '/sys/fs/cgroup/unified/berth/c1' },
       fifo: '/run/berth/c1/exec.fifo',
       consoleSocket: '/tmp/console.sock',
     });
@@ -128,10 +128,12 @@ describe('parent stage and clone', () => {
     const parent = ops.slice(0, clone);
     assert.deepEqual(
       names(parent).sort(),
-      ['CGROUP_OPEN', 'CGROUP_OPEN', 'CONSOLE_CONNECT', 'OPEN_FIFO', 'SETNS', 'SETNS', 'SETNS'].sort(),
+      ['CGROUP_TASKS', 'CGROUP_TASKS', 'CGROUP_INTO', 'CONSOLE_CONNECT', 'OPEN_FIFO', 'SETNS', 'SETNS', 'SETNS'].sort(),
     );
-    assert.deepEqual(names(parent.slice(0, 2)), ['CGROUP_OPEN', 'CGROUP_OPEN']);
-    assert.deepEqual(parent[0]!.fields, ['/sys/fs/cgroup/memory/berth/c1/cgroup.procs']);
+    assert.deepEqual(names(parent.slice(0, 3)), ['CGROUP_TASKS', 'CGROUP_TASKS', 'CGROUP_INTO']);
+    assert.deepEqual(parent[0]!.fields, ['/sys/fs/cgroup/memory/berth/c1/tasks']);
+    // A new cgroup namespace (not one joined by path): the process is cloned into the cgroup2 directory.
+    assert.deepEqual(parent[2]!.fields, [1, '/sys/fs/cgroup/unified/berth/c1']);
     assert.deepEqual(one(ops, 'OPEN_FIFO').fields, ['/run/berth/c1/exec.fifo']);
     assert.deepEqual(one(ops, 'CONSOLE_CONNECT').fields, ['/tmp/console.sock']);
     const setns = all(ops, 'SETNS');
@@ -145,7 +147,7 @@ describe('parent stage and clone', () => {
       ],
     );
     // No op of the parent stage after the clone.
-    for (const o of ops.slice(clone + 1)) assert.ok(!['SETNS', 'CGROUP_OPEN', 'OPEN_FIFO', 'CONSOLE_CONNECT'].includes(o.op), o.what);
+    for (const o of ops.slice(clone + 1)) assert.ok(!['SETNS', 'CGROUP_TASKS', 'CGROUP_INTO', 'OPEN_FIFO', 'CONSOLE_CONNECT'].includes(o.op), o.what);
     // Only the created namespaces are clone flags; joined ones are not.
     const flags = CLONE_NEW.pid! | CLONE_NEW.mount! | CLONE_NEW.uts! | CLONE_NEW.cgroup!;
     assert.deepEqual(ops[clone]!.fields, [flags, 0, '', '']);
@@ -716,7 +718,7 @@ describe('compileExecPlan', () => {
         ['mount', '/proc/42/ns/mnt'],
         ['pid', '/proc/42/ns/pid'],
       ],
-      cgroupProcs: ['/sys/fs/cgroup/pids/berth/c1/cgroup.procs'],
+      cgroups: { tasks: ['/sys/fs/cgroup/pids/berth/c1/tasks'], into: '/sys/fs/cgroup/unified/berth/c1' },
       stay: true,
       lastCap: 40,
       ...over,
@@ -725,11 +727,15 @@ describe('compileExecPlan', () => {
     return ops;
   }
 
-  test('CGROUP_OPEN and SETNS before CLONE(0); no mounts', () => {
+  test('CGROUP_TASKS, CGROUP_INTO and SETNS before CLONE(0); no mounts', () => {
     const ops = exec();
-    assert.deepEqual(names(ops.slice(0, 5)), ['CGROUP_OPEN', 'SETNS', 'SETNS', 'SETNS', 'CLONE']);
-    assert.deepEqual(ops[1]!.fields, [CLONE_NEW.user, '/proc/42/ns/user']);
-    assert.deepEqual(ops[2]!.fields, [CLONE_NEW.mount, '/proc/42/ns/mnt']);
+    assert.deepEqual(names(ops.slice(0, 6)), ['CGROUP_TASKS', 'CGROUP_INTO', 'SETNS', 'SETNS', 'SETNS', 'CLONE']);
+    assert.deepEqual(ops[2]!.fields, [CLONE_NEW.user, '/proc/42/ns/user']);
+    assert.deepEqual(ops[3]!.fields, [CLONE_NEW.mount, '/proc/42/ns/mnt']);
+    // No cgroup namespace joined: cloned into the cgroup2 directory; joining one, the pid is written.
+    assert.deepEqual(ops[1]!.fields, [1, '/sys/fs/cgroup/unified/berth/c1']);
+    const withCgroupNs = exec({ namespaces: [['cgroup', '/proc/42/ns/cgroup']] });
+    assert.deepEqual(one(withCgroupNs, 'CGROUP_INTO').fields, [0, '/sys/fs/cgroup/unified/berth/c1']);
     assert.deepEqual(one(ops, 'CLONE').fields, [0, 0, '', '']);
     for (const op of ['MOUNT', 'MKDIR', 'MKNOD', 'TOUCH', 'SYMLINK', 'PIVOT_ROOT', 'MOVE_ROOT', 'MASK', 'READONLY', 'SETHOSTNAME', 'OPEN_FIFO', 'WAIT_FIFO'] as OpName[]) {
       assert.equal(all(ops, op).length, 0, `no ${op} in an exec plan`);

@@ -9,6 +9,7 @@ import { invalidArgument } from '../lib/errors.js';
 import type { Hook, Mount, Spec } from '../oci/runtime-spec.js';
 import type { PlanOp } from '../sys/helper-ops.js';
 import { secureJoin } from '../sys/securejoin.js';
+import type { CgroupJoin } from './cgroups/index.js';
 import { capMask } from './caps.js';
 import { CLONE_NEW, MOUNT_FLAGS, MS, NS_FILE, PROPAGATION_FLAGS, RLIMIT, S_IF } from './constants.js';
 
@@ -47,8 +48,8 @@ export interface PlanInput {
   consoleSocket?: string;
   noPivot?: boolean;
   preserveFds?: number;
-  /** cgroup.procs files the container's first process joins. */
-  cgroupProcs: string[];
+  /** The cgroup the container's first process joins (CgroupManager.joinTargets()). */
+  cgroups: CgroupJoin;
   /** How to mount cgroups for a `cgroup` mount in spec.mounts. */
   cgroupMounts: CgroupMountSpec[];
   /** Pure cgroup v2 host. */
@@ -116,6 +117,19 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   }
   const bind = (flags & MS.BIND) !== 0;
   return { flags, bindRemount, propagation, data, bind, recursive: (flags & MS.REC) !== 0 };
+}
+
+/**
+ * Parent-stage ops that put the new process in its cgroup: it writes "0" to each v1 `tasks` file
+ * itself, and is cloned into the cgroup2 directory. clone3 checks the move against the cgroup
+ * namespace the helper is in at clone time, so where the helper joins one (exec, a namespace
+ * given by path) the pid is written to cgroup.procs instead, checked against the namespace the
+ * directory was opened in.
+ */
+function cgroupOps(cg: CgroupJoin, clone3: boolean): PlanOp[] {
+  const ops: PlanOp[] = cg.tasks.map((p) => ({ op: 'CGROUP_TASKS', fields: [p], what: `join cgroup ${JSON.stringify(posix.dirname(p))}` }));
+  if (cg.into) ops.push({ op: 'CGROUP_INTO', fields: [clone3 ? 1 : 0, cg.into], what: `join cgroup ${JSON.stringify(cg.into)}` });
+  return ops;
 }
 
 /** The namespaces to create (types) and to join (type → path). */
@@ -204,7 +218,7 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
 
   // Parent stage: open the cgroups to join (while the host's mounts are still in view), then join
   // namespaces given by path; the user namespace first, so that joining the others is allowed.
-  for (const p of input.cgroupProcs) ops.push({ op: 'CGROUP_OPEN', fields: [p], what: `join cgroup ${JSON.stringify(p.replace(/\/cgroup\.procs$/, ''))}` });
+  ops.push(...cgroupOps(input.cgroups, !join.has('cgroup')));
   // The fifo and the console socket are host paths, opened as the runtime's user: the child
   // inherits them whatever its namespaces and identity.
   if (input.fifo) ops.push({ op: 'OPEN_FIFO', fields: [input.fifo], what: 'open the start fifo' });
@@ -439,7 +453,7 @@ export interface ExecPlanInput {
   spec: Spec; // the container's spec with `process` replaced by the exec'd process
   /** Namespace files of the container to join (type → /proc/PID/ns/X), user first. */
   namespaces: [string, string][];
-  cgroupProcs: string[];
+  cgroups: CgroupJoin;
   stay: boolean;
   /** Stay mode: a pty for the process, copied to and from the helper's own terminal. */
   tty?: boolean;
@@ -453,7 +467,7 @@ export interface ExecPlanInput {
 export function compileExecPlan(input: ExecPlanInput): PlanOp[] {
   const { spec } = input;
   const ops: PlanOp[] = [];
-  for (const p of input.cgroupProcs) ops.push({ op: 'CGROUP_OPEN', fields: [p], what: `join cgroup ${JSON.stringify(p.replace(/\/cgroup\.procs$/, ''))}` });
+  ops.push(...cgroupOps(input.cgroups, !input.namespaces.some(([t]) => t === 'cgroup')));
   for (const [t, p] of input.namespaces) ops.push({ op: 'SETNS', fields: [CLONE_NEW[t]!, p], what: `join the container's ${t} namespace` });
   if (input.tty && input.stay) ops.unshift({ op: 'PTY', fields: [], what: 'make a terminal for the process' });
   ops.push({ op: 'CLONE', fields: [0, input.stay ? 0 : 1, '', ''], what: 'create the process' });

@@ -214,7 +214,7 @@ export class Runtime {
         loopbackUp: opts.loopbackUp,
         monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, passthrough: !mode.detached, exitCommand: opts.exitCommand, health: opts.health, attach: opts.attach } : undefined,
         preserveFds: opts.extraFds?.length ?? 0,
-        cgroupProcs: cg.procsFiles(),
+        cgroups: cg.joinTargets(),
         cgroupMounts: cgroupMounts(layout, rec.cgroupPath),
         cgroupV2: layout.mode === 'v2',
         lastCap: lastCap(),
@@ -449,7 +449,7 @@ export class Runtime {
     const plan: PlanOp[] = compileExecPlan({
       spec,
       namespaces,
-      cgroupProcs: cg.procsFiles(),
+      cgroups: cg.joinTargets(),
       stay: !opts.detach,
       tty: opts.tty && !opts.detach,
       consoleSocket: opts.consoleSocket,

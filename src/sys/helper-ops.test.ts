@@ -125,7 +125,8 @@ test('encodePlan: rejects a NUL inside a string and a non-integer number', () =>
 
 test('decodePlanHeaders round-trips encodePlan', () => {
   const ops: PlanOp[] = [
-    { op: 'CGROUP_OPEN', fields: ['/sys/fs/cgroup/x/cgroup.procs'], what: 'w' },
+    { op: 'CGROUP_TASKS', fields: ['/sys/fs/cgroup/x/tasks'], what: 'w' },
+    { op: 'CGROUP_INTO', fields: [1, '/sys/fs/cgroup/unified/x'], what: 'w' },
     { op: 'SETNS', fields: [0x10000000, '/proc/1/ns/user'], what: 'w' },
     { op: 'CLONE', fields: [0, 1, '', ''], what: 'w' },
     { op: 'SECCOMP', fields: [0, 3, Buffer.from([1, 2, 3])], what: 'w' },
@@ -139,7 +140,7 @@ test('decodePlanHeaders round-trips encodePlan', () => {
   );
   assert.deepEqual(
     headers.map((h) => h.len),
-    [Buffer.byteLength('/sys/fs/cgroup/x/cgroup.procs') + 1, 8 + 16, 8 + 8 + 1 + 1, 8 + 8 + 3, 0, 8 + 8 + 3, 0],
+    [Buffer.byteLength('/sys/fs/cgroup/x/tasks') + 1, 8 + Buffer.byteLength('/sys/fs/cgroup/unified/x') + 1, 8 + 16, 8 + 8 + 1 + 1, 8 + 8 + 3, 0, 8 + 8 + 3, 0],
   );
   // An unknown code decodes as its number.
   const buf = Buffer.alloc(4 + 8 + 8);

@@ -39,7 +39,7 @@ export const Op = {
   PRESERVE_FDS: 32,
   PERSONALITY: 33,
   UNSHARE: 34,
-  CGROUP_OPEN: 35,
+  CGROUP_TASKS: 35,
   CHROOT: 36,
   FS_MODE: 37,
   SETXATTR: 38,
@@ -52,6 +52,7 @@ export const Op = {
   PTY: 45,
   ATTACH: 46,
   LO_UP: 47,
+  CGROUP_INTO: 48,
 } as const;
 export type OpName = keyof typeof Op;
 

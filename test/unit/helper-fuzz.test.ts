@@ -5,7 +5,7 @@
  * of the C decoder (decode() below) predicts which error each case gets.
  *
  * Safety: the helper runs as whoever runs the tests (root in CI). No case may reach OP_CLONE or
- * any parent-stage op (SETNS, CGROUP_OPEN, CONSOLE_CONNECT, OPEN_FIFO) with fuzzed data: every
+ * any parent-stage op (SETNS, CGROUP_TASKS, CGROUP_INTO, CONSOLE_CONNECT, OPEN_FIFO) with fuzzed data: every
  * case is checked with the model before it is run, and only plans that fail to decode, or that
  * decode with no CLONE record and a first op the helper refuses before the clone, are fed to it.
  * The helper runs in a temporary directory.
@@ -44,7 +44,7 @@ const EINVAL = 22;
  * Ops the helper executes before the clone, and FS_MODE (as the first record it makes the helper
  * run every following op in place): never let fuzzed data reach them.
  */
-const PARENT_STAGE = new Set<number>([Op.SETNS, Op.CGROUP_OPEN, Op.CONSOLE_CONNECT, Op.OPEN_FIFO, Op.FS_MODE, Op.LOG, Op.EXIT_COMMAND, Op.HEALTH, Op.PTY, Op.ATTACH]);
+const PARENT_STAGE = new Set<number>([Op.SETNS, Op.CGROUP_TASKS, Op.CGROUP_INTO, Op.CONSOLE_CONNECT, Op.OPEN_FIFO, Op.FS_MODE, Op.LOG, Op.EXIT_COMMAND, Op.HEALTH, Op.PTY, Op.ATTACH]);
 
 // ---------------------------------------------------------------------------------------------
 // A model of read_plan() and the start of main() in native/plan.c.

@@ -84,6 +84,12 @@ export { DEFAULT_PARENT } from './detect.js';
 /** Which cgroup layout a host has. */
 export type CgroupMode = 'v1' | 'hybrid' | 'v2';
 
+/** See CgroupManager.joinTargets(). */
+export interface CgroupJoin {
+  tasks: string[];
+  into?: string;
+}
+
 /** Where the hierarchies are mounted. Tests pass temporary directories here. */
 export interface CgroupLayout {
   mode: CgroupMode;
@@ -341,6 +347,17 @@ export class CgroupManager {
    */
   procsFiles(): string[] {
     return this.hierarchies.map((h) => nodePath.join(h.dir, 'cgroup.procs'));
+  }
+
+  /**
+   * How a new process joins the cgroup: the `tasks` file of each v1 hierarchy (the process,
+   * single-threaded then, writes "0" there to move itself) and the cgroup2 directory (the process
+   * is cloned into it). Neither takes the kernel's global threadgroup lock, whose first taking
+   * waits for an RCU grace period, as writing a pid to cgroup.procs does.
+   */
+  joinTargets(): CgroupJoin {
+    const v2 = this.hierarchies.find((h) => h.v2);
+    return { tasks: this.hierarchies.filter((h) => !h.v2).map((h) => nodePath.join(h.dir, 'tasks')), ...(v2 ? { into: v2.dir } : {}) };
   }
 
   /** Whether the cgroup's directory exists in any hierarchy. */
