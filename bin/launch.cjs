@@ -1,6 +1,8 @@
 // Loads a bundled berth CLI (dist/NAME.cjs) with a V8 code cache kept beside it, so that the
 // bundle is not compiled again at every start. The cache is written at exit, after the code that
-// ran was compiled, and is rebuilt when the bundle changes (V8 rejects a stale cache).
+// ran was compiled, so it holds what that command needs: there is one per command (`run`, `ps`,
+// ...), written by its first successful run, and rebuilt when the bundle changes (V8 rejects a
+// stale cache).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -10,8 +12,20 @@ const Module = require('module');
 const name = process.argv[2];
 process.argv.splice(2, 1);
 const file = path.join(__dirname, '..', 'dist', name + '.cjs');
-const cacheFile = file + '.v8cache';
-const source = fs.readFileSync(file, 'utf8');
+// The command: the first plain word, after global flags and their values.
+let command = 'none';
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (a.startsWith('-')) {
+    if (a.startsWith('--') && !a.includes('=')) i++;
+    continue;
+  }
+  if (/^[a-z][a-z0-9-]{0,31}$/.test(a)) command = a;
+  break;
+}
+const cacheFile = `${file}.${command}.v8cache`;
+// The bundle is ASCII (scripts/build.mjs checks): latin1 reads it without UTF-8 decoding.
+const source = fs.readFileSync(file, 'latin1');
 let cachedData;
 try {
   cachedData = fs.readFileSync(cacheFile);
@@ -22,7 +36,9 @@ try {
 // scripts/build.mjs checks that.
 const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
 if (cachedData === undefined || script.cachedDataRejected) {
-  process.once('exit', () => {
+  process.once('exit', (code) => {
+    // A run that failed may have compiled little of the command's code: leave it to a good one.
+    if (code !== 0) return;
     try {
       const tmp = `${cacheFile}.${process.pid}`;
       fs.writeFileSync(tmp, script.createCachedData());

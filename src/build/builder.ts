@@ -9,9 +9,8 @@
  * RUN goes through the Executor the engine provides; images, snapshots and layers through the
  * BuildBackend. Nothing here prints: progress is reported through `onProgress`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { nodeCrypto, nodeFsPromises, randomBytes } from '../lib/builtins.js';
 import { spawnSync } from 'node:child_process';
-import { chmod, copyFile, lchown, link, lutimes, open, readFile } from 'node:fs/promises';
 import { closeSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, rmdirSync, rmSync, symlinkSync, chmodSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import type { LayerRecord } from '../image/index.js';
@@ -149,7 +148,7 @@ interface State {
   cmdSet: boolean;
 }
 
-const sha = (s: string) => 'sha256:' + createHash('sha256').update(s).digest('hex');
+const sha = (s: string) => 'sha256:' + nodeCrypto().createHash('sha256').update(s).digest('hex');
 const goList = (a: string[]) => `[${a.map((x) => JSON.stringify(x)).join(' ')}]`;
 
 export class Builder {
@@ -779,7 +778,7 @@ export class Builder {
         mountKey.push(`tmpfs ${dest}`);
       } else if (type === 'cache') {
         const cid = m.id ?? dest;
-        const dir = join(this.be.cacheDir, 'mounts', createHash('sha256').update(cid).digest('hex').slice(0, 32));
+        const dir = join(this.be.cacheDir, 'mounts', nodeCrypto().createHash('sha256').update(cid).digest('hex').slice(0, 32));
         mkdirSync(dir, { recursive: true });
         mounts.push({ type: 'bind', source: dir, destination: dest, readonly: ro });
         mountKey.push(`cache ${cid} ${dest} ${ro}`);
@@ -1180,7 +1179,7 @@ export class Builder {
         const to = join(reuse.upper, target);
         return async () => {
           try {
-            await link(from, to);
+            await nodeFsPromises().link(from, to);
             this.stats.linked++;
           } catch {
             await this.writeFile(e, p, mode, own);
@@ -1204,14 +1203,14 @@ export class Builder {
    */
   private async writeFile(e: Entry, p: string, mode: number, own: { uid: number; gid: number }): Promise<void> {
     if (e.st.size > 1 << 20) {
-      await copyFile(e.abs, p);
-      await chmod(p, mode);
-      await lchown(p, own.uid, own.gid);
-      await lutimes(p, e.st.atime, e.st.mtime);
+      await nodeFsPromises().copyFile(e.abs, p);
+      await nodeFsPromises().chmod(p, mode);
+      await nodeFsPromises().lchown(p, own.uid, own.gid);
+      await nodeFsPromises().lutimes(p, e.st.atime, e.st.mtime);
       return;
     }
-    const data = this.hashes.take(e.abs, e.st) ?? (await readFile(e.abs));
-    const fh = await open(p, 'wx', 0o600);
+    const data = this.hashes.take(e.abs, e.st) ?? (await nodeFsPromises().readFile(e.abs));
+    const fh = await nodeFsPromises().open(p, 'wx', 0o600);
     try {
       await fh.write(data);
       await fh.chmod(mode);
@@ -1298,8 +1297,8 @@ function safeWord(s: string, env: Lookup, escape: string): string {
 /** Go durations: 1h2m3.5s, 500ms, 10us → nanoseconds. */
 export function parseDuration(s: string): number | undefined {
   if (s === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/g;
+  const unit: Record<string, number> = { ns: 1, us: 1e3, "\u00b5s": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
   let total = 0;
   let consumed = 0;
   for (const m of s.matchAll(re)) {
