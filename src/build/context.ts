@@ -7,7 +7,7 @@
  * Content digests of files are cached under the build cache keyed by (dev, inode, size, mtime,
  * ctime): a rebuild with nothing changed stats the files but reads none of them.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../lib/builtins.js';
 import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import * as dockerignore from '@balena/dockerignore';
@@ -90,7 +90,7 @@ export class FileHashCache {
   digest(abs: string, st: Stats): string {
     const e = this.entries[abs];
     if (e && e[0] === st.dev && e[1] === st.ino && e[2] === st.size && e[3] === st.mtimeMs && e[4] === st.ctimeMs) return e[5];
-    const h = createHash('sha256');
+    const h = nodeCrypto().createHash('sha256');
     const fd = openSync(abs, 'r');
     try {
       if (st.size <= FileHashCache.KEEP_FILE_MAX && this.keptBytes + st.size <= FileHashCache.KEEP_BUDGET) {
@@ -279,7 +279,7 @@ export class BuildContext {
    * and link targets (not owners and not times, which COPY does not keep).
    */
   digestSources(sources: Entry[]): string {
-    const h = createHash('sha256');
+    const h = nodeCrypto().createHash('sha256');
     for (const s of sources) {
       h.update(`src ${s.rel}\n`);
       const list = s.st.isDirectory() ? [s, ...this.walk(s)] : [s];

@@ -24,9 +24,9 @@
  * gc() does not know about writes in flight whose blobs nothing references yet: the caller must
  * exclude those (hold the lock that writers of references hold, as containerd does with leases).
  */
+import { nodeFsPromises, randomBytes } from '../lib/builtins.js';
 import { createReadStream, closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, errnoCode, internal, invalidArgument, notFound, reason } from '../lib/errors.js';
@@ -253,7 +253,7 @@ export class ContentStore {
     try {
       tmp = this.tempPath();
       try {
-        fh = await open(tmp, 'wx', 0o600);
+        fh = await nodeFsPromises().open(tmp, 'wx', 0o600);
       } catch (e) {
         throw fsError(`blob ${label}: create ${tmp}`, e);
       }
@@ -278,7 +278,7 @@ export class ContentStore {
         // Written meanwhile, or not known in advance: keep the blob there, drop the copy.
         await fh.close();
         fh = undefined;
-        await rm(tmp, { force: true });
+        await nodeFsPromises().rm(tmp, { force: true });
         return have;
       }
       try {
@@ -289,7 +289,7 @@ export class ContentStore {
         await h.close();
         const final = this.path(digest);
         this.ensureDir(dirname(final));
-        await rename(tmp, final);
+        await nodeFsPromises().rename(tmp, final);
         if (durable) fsyncDir(dirname(final));
       } catch (e) {
         throw fsError(`blob ${digest}: commit`, e);
@@ -297,7 +297,7 @@ export class ContentStore {
       return { digest, size: digester.size };
     } catch (e) {
       await fh?.close().catch(() => undefined);
-      if (tmp !== undefined) await rm(tmp, { force: true }).catch(() => undefined);
+      if (tmp !== undefined) await nodeFsPromises().rm(tmp, { force: true }).catch(() => undefined);
       abandon();
       throw e;
     }

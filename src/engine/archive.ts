@@ -4,11 +4,11 @@
  * that `docker load`, `podman load` and OCI tools (skopeo's oci-archive:) all read it; with
  * `oci-archive` the manifest.json is left out. `load` reads either, layers gzip'd or not.
  */
+import { nodeZlib } from '../lib/builtins.js';
 import { copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { PassThrough } from 'node:stream';
 import tar from 'tar-stream';
 import { familiarName, parseReference, type ImageRecord, type LayerRecord } from '../image/index.js';
@@ -177,7 +177,7 @@ async function loadInto(svc: ImageService, src: Readable, files: Map<string, { d
   // gzip'd archives are read too.
   const head = new PassThrough();
   const first = await peek(src, 2);
-  const input = first[0] === 0x1f && first[1] === 0x8b ? head.pipe(createGunzip()) : head;
+  const input = first[0] === 0x1f && first[1] === 0x8b ? head.pipe(nodeZlib().createGunzip()) : head;
   head.end !== undefined && replay(src, first, head);
   // When the archive names its layers before it holds them (berth's own archives do), each layer
   // is unpacked while it is read, instead of being read back from the store afterwards.

@@ -4,7 +4,7 @@
  * the step's snapshot, with Docker's container defaults and the stage's env/user/workdir. Also the
  * outputs (an OCI or Docker archive, a local directory) and `builder prune`.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../lib/builtins.js';
 import { execFileSync } from 'node:child_process';
 import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -6,7 +6,7 @@
  * under one host-wide lock, so concurrent berth processes never hand out an address twice.
  * Loaded only by containers that use a network (and the network commands).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../lib/builtins.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';

@@ -4,7 +4,8 @@
  * berth computes sha256 digests; it also accepts sha512 digests where it parses them (a
  * descriptor may name one). Everything else is rejected with the reason.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { nodeCrypto } from './builtins.js';
+import type { Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { internal, invalidArgument } from './errors.js';
 
@@ -63,12 +64,12 @@ export function digestHex(d: Digest): string {
 
 /** The sha256 digest of some bytes (a string is hashed as UTF-8). */
 export function sha256(data: Buffer | Uint8Array | string): Digest {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  return `sha256:${nodeCrypto().createHash('sha256').update(data).digest('hex')}`;
 }
 
 /** The digest of some bytes with the given algorithm. */
 export function digestOf(data: Buffer | Uint8Array | string, algorithm: DigestAlgorithm = 'sha256'): Digest {
-  return `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
+  return `${algorithm}:${nodeCrypto().createHash(algorithm).update(data).digest('hex')}`;
 }
 
 /**
@@ -89,7 +90,7 @@ export class Digester {
 
   constructor(algorithm: DigestAlgorithm = 'sha256') {
     this.algorithm = algorithm;
-    this.hash = createHash(algorithm);
+    this.hash = nodeCrypto().createHash(algorithm);
   }
 
   update(chunk: Buffer | Uint8Array): this {

@@ -18,12 +18,11 @@
  * of a lower layer copies that file up first (links cannot cross layers).
  * vfs: the directory holds the parent's whole tree; whiteouts delete from it.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto, nodeZlib } from '../lib/builtins.js';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { closeSync, constants, lstatSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { BerthError, internal, invalidArgument, isBerthError, reason } from '../lib/errors.js';
 import { runFsOps, type FsOp } from '../sys/fsops.js';
 import { HelperOpError } from '../sys/helper.js';
@@ -587,7 +586,7 @@ async function* decompress(src: Readable, what: string): AsyncGenerator<Buffer> 
   const toBuf = (v: Buffer | string | Uint8Array) => (Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v) : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
   let head: Buffer = Buffer.alloc(0);
   let ended = false;
-  const gunzip = createGunzip({ chunkSize: 256 << 10 });
+  const gunzip = nodeZlib().createGunzip({ chunkSize: 256 << 10 });
   try {
     while (head.length < 6) {
       const r = await readNext();
@@ -672,7 +671,7 @@ async function* decompress(src: Readable, what: string): AsyncGenerator<Buffer> 
  * and the entry; the caller removes o.dir.
  */
 export async function unpackLayer(src: Readable, o: UnpackOptions): Promise<UnpackResult> {
-  const hash = o.verifiedDiffId === undefined ? createHash('sha256') : undefined;
+  const hash = o.verifiedDiffId === undefined ? nodeCrypto().createHash('sha256') : undefined;
   const parser = new TarParser();
   const ap = new Applier(o);
   try {

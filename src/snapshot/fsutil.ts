@@ -3,8 +3,8 @@
  * (cp), the helper's fs mode run synchronously, our mounts in /proc/self/mountinfo, and GNU tar as
  * the reader of extended attributes (Node has no getxattr; tar is Essential on Debian).
  */
+import { randomBytes } from '../lib/builtins.js';
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, lchownSync, lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';

@@ -12,7 +12,7 @@
  *   snapshots/<key>/               meta.json and upper/ + work/ (overlay) or fs/ (vfs)
  *   tmp/<pid>-…                    unpacking and removal in progress; a dead pid's are removed
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../lib/builtins.js';
 import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -80,7 +80,7 @@ export const OVERLAY_OPTIONS = ['index=off', 'redirect_dir=off', 'metacopy=off']
 const MAX_MOUNT_DATA = 4095;
 const MNT_DETACH = 2;
 
-const sha256 = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+const sha256 = (s: string) => `sha256:${nodeCrypto().createHash('sha256').update(s).digest('hex')}`;
 
 /** OCI chain ID of a stack of layers given bottom first. */
 export function chainId(diffIds: readonly string[]): string {

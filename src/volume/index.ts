@@ -3,7 +3,7 @@
  * JSON record beside it. The engine mounts `_data` into containers and seeds an empty volume
  * with the image's content at the mount point, as Docker does.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../lib/builtins.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { alreadyExists, conflict, errnoCode, invalidArgument, notFound } from '../lib/errors.js';
