@@ -5,6 +5,7 @@ import { totalmem } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { invalidArgument } from '../lib/errors.js';
 import { ago } from '../lib/units.js';
+import { mark } from '../lib/timing.js';
 import { engine, type GlobalOptions } from './context.js';
 import { parseMountFlag } from '../engine/index.js';
 import { exitCodeFor } from './exit.js';
@@ -178,7 +179,9 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
     containerFlags(cmd.description('run a command in a new container'))
       .option('-d, --detach', 'run in the background and print the container id')
       .action(async (image: string, command: string[], o) => {
+        mark('cli: run action');
         const { containers } = await engine(g);
+        mark('cli: engine ready');
         let pid = 0;
         const stopForwarding = forwardSignals(() => pid);
         try {

@@ -3,6 +3,7 @@
  * when that command runs, so that each pays only for what it uses.
  */
 import { exitCodeFor } from './exit.js';
+import { mark, timingReport } from '../lib/timing.js';
 import type { GlobalOptions } from './context.js';
 
 const USAGE = `Usage: berth [OPTIONS] COMMAND [ARGS...]
@@ -104,6 +105,7 @@ function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {
 }
 
 async function main(argv: string[]): Promise<number> {
+  mark('cli: main');
   const { g, rest } = parseGlobals(argv);
   const cmd = rest[0];
   switch (cmd) {
@@ -140,9 +142,14 @@ async function main(argv: string[]): Promise<number> {
     return 125;
   }
   const mod = await load();
+  mark(`cli: ${cmd} loaded`);
   return mod.run(rest, g);
 }
 
+process.once('exit', () => {
+  mark('exit');
+  process.stderr.write(timingReport());
+});
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

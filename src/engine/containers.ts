@@ -3,7 +3,8 @@
  * inspect, diff, commit, export, top, stats, pause, rename, rm, prune. The image's layers are the
  * container's root; the spec follows Docker's defaults (container-spec.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../lib/builtins.js';
+import { mark } from '../lib/timing.js';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname } from 'node:path';
@@ -561,7 +562,9 @@ export class ContainerService {
     const policy = parseRestart(o.restart).Name;
     if (policy !== 'no' && o.rm) throw invalidArgument('Conflicting options: --restart and --rm');
     if (policy !== 'no' && !o.detach) throw invalidArgument('--restart needs -d (a foreground container has no monitor to restart it)');
+    mark('engine: run');
     const rec = await this.create({ ...o, autoRemove: o.rm === true && o.detach === true });
+    mark('engine: created');
     try {
       const r = await this.start(rec.Id, { attach: !o.detach, tty: o.tty, stdio: o.stdio, onStart: o.onStart });
       return { id: rec.Id, ...r };
@@ -571,7 +574,11 @@ export class ContainerService {
     } finally {
       // --rm takes the container's anonymous volumes with it, as Docker does; a detached one is
       // removed by its monitor's cleanup when it ends.
-      if (o.rm && !o.detach) await this.remove(rec.Id, true, true).catch(() => {});
+      if (o.rm && !o.detach) {
+        mark('engine: removing');
+        await this.remove(rec.Id, true, true).catch(() => {});
+        mark('engine: removed');
+      }
     }
   }
 

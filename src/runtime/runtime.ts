@@ -3,11 +3,11 @@
  * state under a root directory so that it outlives the calling process.
  */
 import type { StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync, constants as fsc } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync, constants as fsc } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError, conflict, errnoCode, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
-import type { DeviceCgroupRule, Process, Resources, Spec, State } from '../oci/runtime-spec.js';
+import type { DeviceCgroupRule, Process, Resources, Seccomp, Spec, State } from '../oci/runtime-spec.js';
 import { OCI_VERSION } from '../oci/runtime-spec.js';
 import { parseSpec, validateSpec } from '../oci/validate-runtime.js';
 import { writeFileAtomic } from '../sys/fs.js';
@@ -19,7 +19,8 @@ import { CgroupManager, detectCgroups, resolveCgroupPath, type CgroupLayout } fr
 import { NS_FILE } from './constants.js';
 import { runHooks, runHooksAll } from './hooks.js';
 import { compileCreatePlan, compileExecPlan, DEFAULT_DEVICES, rootfsPath, type CgroupMountSpec, type RootfsMount } from './plan.js';
-import { compileSeccomp } from './seccomp/index.js';
+import { compileSeccomp, type CompiledSeccomp } from './seccomp/index.js';
+import { mark } from '../lib/timing.js';
 import { DEFAULT_RUNTIME_ROOT, StateStore, validateId, type ContainerRecord } from './state.js';
 
 export interface CreateOptions {
@@ -143,6 +144,36 @@ export class Runtime {
     this.store = new StateStore(resolve(opts.root ?? process.env.BERTH_RUNTIME_ROOT ?? DEFAULT_RUNTIME_ROOT));
   }
 
+  /**
+   * The compiled filter of a seccomp section. Compiling Docker's default profile costs a few ms
+   * at every start, so programs are kept under the runtime root, keyed by the section's text (the
+   * file holds that text too, compared in full: a hash collision only misses the cache).
+   */
+  private seccompProgram(s: Seccomp): CompiledSeccomp {
+    const key = `${process.arch}\n${JSON.stringify(s)}`;
+    const file = join(this.store.root, '.seccomp', `${fnv1a(key)}.bpf`);
+    const keyBytes = Buffer.from(key);
+    try {
+      const buf = readFileSync(file);
+      const n = buf.readUInt32LE(0);
+      if (n === keyBytes.length && buf.subarray(4, 4 + n).equals(keyBytes)) return { flags: buf.readUInt32LE(4 + n), program: Buffer.from(buf.subarray(8 + n)) };
+    } catch {
+      /* not cached yet */
+    }
+    const c = compileSeccomp(s);
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(keyBytes.length);
+    const flags = Buffer.alloc(4);
+    flags.writeUInt32LE(c.flags);
+    try {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeFileAtomic(file, Buffer.concat([head, keyBytes, flags, c.program]));
+    } catch {
+      /* a read-only root runs without the cache */
+    }
+    return c;
+  }
+
   private cgroupLayout(): CgroupLayout {
     return (this.layout ??= detectCgroups());
   }
@@ -176,7 +207,9 @@ export class Runtime {
       throw notFound(`root.path: root filesystem ${JSON.stringify(rootfs)} does not exist`);
     }
     if (!st.isDirectory()) throw invalidArgument(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
-    const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+    mark('runtime: spec read');
+    const seccomp = spec.linux?.seccomp ? this.seccompProgram(spec.linux.seccomp) : undefined;
+    mark('runtime: seccomp compiled');
 
     this.store.claim(id);
     const rec: ContainerRecord = {
@@ -222,6 +255,7 @@ export class Runtime {
         syncCreateRuntime,
         hookState,
       });
+      mark('runtime: plan compiled');
       const resources: Resources = { ...(spec.linux?.resources ?? {}), devices: deviceRules(spec) };
       const session = startHelper(plan, {
         stdio: opts.stdio,
@@ -237,9 +271,11 @@ export class Runtime {
           await runHooks('createRuntime', spec.hooks?.createRuntime, state);
         },
       });
+      mark('runtime: helper spawned, cgroup made, plan sent');
       session.pid.then((p) => (pid = p));
       try {
         await session.ready;
+        mark('runtime: ready');
       } catch (e) {
         session.release();
         throw mapHelperError(e);
@@ -404,6 +440,7 @@ export class Runtime {
       if (needStart) await this.start(id);
       opts.onStart?.(rec.pid);
       exit = await session.exited;
+      mark('runtime: exited');
       exited = true;
       if (exit.signal === 9) oomKilled = cg.oomKilled() > 0;
     } finally {
@@ -418,6 +455,7 @@ export class Runtime {
         }
       }
     }
+    mark('runtime: cleaned up');
     return { code: exit.code, signal: exit.signal, oomKilled };
   }
 
@@ -455,7 +493,7 @@ export class Runtime {
       consoleSocket: opts.consoleSocket,
       preserveFds: opts.extraFds?.length ?? 0,
       lastCap: lastCap(),
-      seccomp: rec.spec.linux?.seccomp ? compileSeccomp(rec.spec.linux.seccomp) : undefined,
+      seccomp: rec.spec.linux?.seccomp ? this.seccompProgram(rec.spec.linux.seccomp) : undefined,
     });
     const session = startHelper(plan, { stdio: opts.stdio, extraFds: opts.extraFds });
     try {
@@ -514,4 +552,14 @@ export class Runtime {
   exists(id: string): boolean {
     return existsSync(join(this.store.dir(id), 'state.json'));
   }
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units, in hex (a cache file name, not a digest). */
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
 }

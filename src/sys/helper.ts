@@ -2,6 +2,7 @@
  * Running berth-helper: hands it a plan, reads its one-line results
  * (`pid N`, `sync TAG`, `ready`, `error IDX ERRNO DETAIL`, `exit CODE`, `signal SIG CORE`).
  */
+import { mark } from '../lib/timing.js';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { getSystemErrorMap } from 'node:util';
@@ -70,7 +71,9 @@ export function startHelper(ops: readonly PlanOp[], opts: HelperOptions = {}): H
   const base = (opts.stdio ?? ['inherit', 'inherit', 'inherit']) as unknown[];
   const stdio = [...base.slice(0, 3), ...(opts.extraFds ?? []), 'pipe', 'pipe'] as StdioOptions;
   const planFd = 3 + (opts.extraFds?.length ?? 0);
+  mark('helper: spawn');
   const child = spawn(helperPath(), [String(planFd), String(planFd + 1)], { stdio, env: opts.env ?? {}, detached: opts.detached === true });
+  mark('helper: spawned');
   const planSock = child.stdio[planFd] as Socket;
   const resultSock = child.stdio[planFd + 1] as Socket;
 
