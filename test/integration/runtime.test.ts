@@ -3,7 +3,7 @@
  * (/proc, cgroup files) and inside (busybox).
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, describe, it } from 'node:test';
@@ -244,6 +244,51 @@ describe('runtime: containers on the real kernel', { skip }, () => {
     assert.ok(Number(innerPid) > 1);
     assert.equal(host, 'berth-test');
     assert.ok(pid > 0);
+  });
+
+  it("puts the process, and a process executed in it, in the container's cgroup in every hierarchy, seen from outside", async () => {
+    const { id, pid } = await t.start(bundle(['sleep', '30']));
+    const path = t.rt.store.read(id).cgroupPath;
+    // "N:controllers:path" lines of /proc/PID/cgroup for the hierarchies berth manages.
+    const membership = (p: number) =>
+      readFileSync(`/proc/${p}/cgroup`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => /^\d+:([^:]*):(.*)$/.exec(l)!)
+        .filter((m) => (m[1] === '' ? layout!.unified !== undefined && layout!.mode !== 'v1' : m[1]!.split(',').some((c) => layout!.v1[c] !== undefined)))
+        .map((m) => `${m[1]}:${m[2]}`);
+    const expected = membership(pid).map((l) => `${l.slice(0, l.indexOf(':'))}:${path}`);
+    assert.ok(expected.length >= 1);
+    assert.deepEqual(membership(pid), expected);
+    // The helper that started it stays where it was; so does this process.
+    assert.ok(!membership(process.pid).includes(expected[0]!));
+    // A process executed in the container (it joins the container's cgroup namespace, so its
+    // pid is written to the cgroup2 directory rather than cloned into it) lands there too.
+    const proc = { ...t.rt.store.read(id).spec.process!, args: ['sleep', '30'] };
+    const r = await t.rt.exec(id, { process: proc, detach: true, stdio: ['ignore', 'ignore', 'ignore'] });
+    assert.ok(r.pid > 0 && r.pid !== pid);
+    assert.deepEqual(membership(r.pid), expected);
+  });
+
+  it('keeps compiled seccomp programs under its root and ignores a cached file of another profile', async () => {
+    const profile = (errno: number) => (s: import('../../src/oci/runtime-spec.js').Spec) => {
+      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: errno }] };
+    };
+    const cacheDir = join(t.rt.store.root, '.seccomp');
+    const script = ['sh', '-c', 'mkdir /tmp/x; echo rc=$?'];
+    const first = await t.run(bundle(script, profile(95)));
+    assert.match(first.output, /Not supported|Operation not supported/);
+    const files = readdirSync(cacheDir);
+    assert.equal(files.length, 1);
+    // Another profile's program under this profile's file name: the key inside does not match.
+    const other = readFileSync(join(cacheDir, files[0]!));
+    await t.run(bundle(script, profile(13)));
+    const files2 = readdirSync(cacheDir).sort();
+    assert.equal(files2.length, 2);
+    for (const f of files2) writeFileSync(join(cacheDir, f), other);
+    const third = await t.run(bundle(script, profile(13)));
+    assert.match(third.output, /Permission denied/);
+    assert.doesNotMatch(third.output, /Not supported/);
   });
 
   it('runs hooks with the state on stdin', async () => {
