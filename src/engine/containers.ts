@@ -27,7 +27,7 @@ const MS_BIND = 4096;
 const MS_REC = 16384;
 const MNT_DETACH = 2;
 import type { Socket } from 'node:net';
-import { berthPackageRoot, helperPath } from '../sys/paths.js';
+import { berthCli, helperPath } from '../sys/paths.js';
 import { processAlive } from '../sys/proc.js';
 import type { ImageService } from './images.js';
 import type { NetworkService, NetworkSettings } from './networks.js';
@@ -292,10 +292,10 @@ export class ContainerService {
     rec.Detached = true;
     const policy = rec.RestartPolicy?.Name ?? 'no';
     // The monitor runs berth's cleanup when the container ends: the restart policy, --rm.
-    const exitCommand = policy === 'no' && !rec.AutoRemove && !rec.IdShift && !rec.NetworkSettings ? undefined : [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id, ...(rec.NetToken ? [rec.NetToken] : [])];
+    const exitCommand = policy === 'no' && !rec.AutoRemove && !rec.IdShift && !rec.NetworkSettings ? undefined : [...berthCli(), '--root', this.opts.root, '--runroot', this.opts.runroot, 'container', 'cleanup', rec.Id, ...(rec.NetToken ? [rec.NetToken] : [])];
     // The monitor joined the container's network namespace (given by path) before it started the
     // container; it runs its exit command back in its own (the host's), which the cleanup needs.
-    const self = [process.execPath, join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth', '--root', this.opts.root, '--runroot', this.opts.runroot];
+    const self = [...berthCli(), '--root', this.opts.root, '--runroot', this.opts.runroot];
     const health = rec.Healthcheck ? { intervalMs: rec.Healthcheck.IntervalMs, command: [...self, 'container', 'healthcheck', rec.Id] } : undefined;
     if (rec.Healthcheck) rec.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
     const r = await this.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, loopbackUp: true, log: rec.LogPath, status: this.statusFile(rec.Id), exitCommand, health, tty: rec.Tty, attach: { socket: this.attachSocket(rec.Id), openStdin: rec.OpenStdin === true } });

@@ -90,7 +90,11 @@ export function encodePlan(ops: readonly PlanOp[]): Buffer {
     for (const f of fields) {
       if (typeof f === 'number') {
         if (!Number.isInteger(f)) throw new TypeError(`plan field ${f} is not an integer`);
-        buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(f)), off);
+        if (f >= 0 && f <= 0xffffffff) {
+          // The common case without BigInt: low word, then a zero high word.
+          buf.writeUInt32LE(f, off);
+          buf.writeUInt32LE(0, off + 4);
+        } else buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(f)), off);
         off += 8;
       } else if (typeof f === 'bigint') {
         buf.writeBigUInt64LE(BigInt.asUintN(64, f), off);

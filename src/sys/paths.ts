@@ -23,3 +23,12 @@ export function berthPackageRoot(): string {
 export function helperPath(): string {
   return process.env.BERTH_HELPER || join(berthPackageRoot(), 'native', 'out', 'berth-helper');
 }
+
+/**
+ * The command line that runs berth's CLI from berth itself (a monitor's exit command, a health
+ * check): Node with the flags bin/berth gives it (V8 keeps a code cache per flag set, so the two
+ * must agree), the launcher and the bundle's name.
+ */
+export function berthCli(): string[] {
+  return [process.execPath, '--single-threaded-gc', join(berthPackageRoot(), 'bin', 'launch.cjs'), 'berth'];
+}
