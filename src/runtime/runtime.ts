@@ -19,7 +19,7 @@ import { CgroupManager, detectCgroups, resolveCgroupPath, type CgroupLayout } fr
 import { NS_FILE } from './constants.js';
 import { runHooks, runHooksAll } from './hooks.js';
 import { compileCreatePlan, compileExecPlan, DEFAULT_DEVICES, rootfsPath, type CgroupMountSpec, type RootfsMount } from './plan.js';
-import { compileSeccomp, type CompiledSeccomp } from './seccomp/index.js';
+import type { CompiledSeccomp } from './seccomp/index.js';
 import { mark } from '../lib/timing.js';
 import { DEFAULT_RUNTIME_ROOT, StateStore, validateId, type ContainerRecord } from './state.js';
 
@@ -149,7 +149,7 @@ export class Runtime {
    * at every start, so programs are kept under the runtime root, keyed by the section's text (the
    * file holds that text too, compared in full: a hash collision only misses the cache).
    */
-  private seccompProgram(s: Seccomp): CompiledSeccomp {
+  private async seccompProgram(s: Seccomp): Promise<CompiledSeccomp> {
     const key = `${process.arch}\n${JSON.stringify(s)}`;
     const file = join(this.store.root, '.seccomp', `${fnv1a(key)}.bpf`);
     const keyBytes = Buffer.from(key);
@@ -160,6 +160,8 @@ export class Runtime {
     } catch {
       /* not cached yet */
     }
+    // The compiler (and its syscall tables) loads only when the cache misses.
+    const { compileSeccomp } = await import('./seccomp/index.js');
     const c = compileSeccomp(s);
     const head = Buffer.alloc(4);
     head.writeUInt32LE(keyBytes.length);
@@ -208,7 +210,7 @@ export class Runtime {
     }
     if (!st.isDirectory()) throw invalidArgument(`root.path: ${JSON.stringify(rootfs)} is not a directory`);
     mark('runtime: spec read');
-    const seccomp = spec.linux?.seccomp ? this.seccompProgram(spec.linux.seccomp) : undefined;
+    const seccomp = spec.linux?.seccomp ? await this.seccompProgram(spec.linux.seccomp) : undefined;
     mark('runtime: seccomp compiled');
 
     this.store.claim(id);
@@ -493,7 +495,7 @@ export class Runtime {
       consoleSocket: opts.consoleSocket,
       preserveFds: opts.extraFds?.length ?? 0,
       lastCap: lastCap(),
-      seccomp: rec.spec.linux?.seccomp ? this.seccompProgram(rec.spec.linux.seccomp) : undefined,
+      seccomp: rec.spec.linux?.seccomp ? await this.seccompProgram(rec.spec.linux.seccomp) : undefined,
     });
     const session = startHelper(plan, { stdio: opts.stdio, extraFds: opts.extraFds });
     try {

@@ -19,7 +19,6 @@
  * vfs: the directory holds the parent's whole tree; whiteouts delete from it.
  */
 import { nodeCrypto, nodeZlib } from '../lib/builtins.js';
-import { Decompress as ZstdDecompress } from 'fzstd';
 import { closeSync, constants, lstatSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -599,6 +598,8 @@ async function* decompress(src: Readable, what: string): AsyncGenerator<Buffer> 
     if (head.length >= 4 && head.readUInt32BE(0) === 0x28b52ffd) {
       // zstd: decompressed with fzstd (pure JavaScript; Node 20's zlib has no zstd).
       gunzip.destroy();
+      // Loaded here: its set-up costs every command that never meets a zstd layer.
+      const { Decompress: ZstdDecompress } = await import('fzstd');
       const out: Buffer[] = [];
       const z = new ZstdDecompress((chunk) => out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
       const feed = (b: Buffer, final: boolean) => {
