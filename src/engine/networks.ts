@@ -43,6 +43,7 @@ import {
   updateDns,
   type PortMapping,
   type PublishedPort,
+  type Shortcut,
   type Subnet,
 } from '../network/index.js';
 import { execTool } from '../sys/exec.js';
@@ -103,7 +104,7 @@ interface UpState {
   /** which start made it: a late cleanup of an earlier run must not tear down a newer one */
   token: string;
   netns: string;
-  endpoints: { net: string; veth: string; index: number }[];
+  endpoints: { net: string; veth: string; index: number; shortcut?: Shortcut }[];
   ports: PublishedPort[];
   dns: string[];
   /** the userland proxy's pid file, where the ports go through it */
@@ -518,9 +519,14 @@ export class NetworkService {
       this.bridgeUp(n);
     }
     const veth = `bv${c.id.slice(0, 11)}${index.toString(16)}`;
-    state.endpoints.push({ net: n.Id, veth, index });
+    const entry: UpState['endpoints'][number] = { net: n.Id, veth, index };
+    state.endpoints.push(entry);
     writeFileAtomic(this.statePath(c.id), JSON.stringify(state));
-    attachEndpoint(state.netns, { hostVeth: veth, ifname: `eth${index}`, bridge: n.Bridge, ip: ep.IPAddress, prefix: ep.IPPrefixLen, gateway: ep.Gateway, mac: ep.MacAddress, mtu: n.MTU, defaultRoute });
+    const shortcut = attachEndpoint(state.netns, { hostVeth: veth, ifname: `eth${index}`, bridge: n.Bridge, ip: ep.IPAddress, prefix: ep.IPPrefixLen, gateway: ep.Gateway, mac: ep.MacAddress, mtu: n.MTU, defaultRoute });
+    if (shortcut) {
+      entry.shortcut = shortcut;
+      writeFileAtomic(this.statePath(c.id), JSON.stringify(state));
+    }
     if (n.Name !== DEFAULT_NETWORK) {
       state.dns.push(n.Id);
       writeFileAtomic(this.statePath(c.id), JSON.stringify(state));
@@ -580,7 +586,7 @@ export class NetworkService {
       if (token !== undefined && state.token !== token) return;
       if (state.ports.length) removePorts(state.ports);
       if (state.proxy) stopProxy(state.proxy);
-      for (const e of state.endpoints) detachEndpoint(e.veth);
+      for (const e of state.endpoints) detachEndpoint(e.veth, e.shortcut);
       deleteNetns(state.netns);
       for (const netId of state.dns) this.dnsRemove(netId, containerId);
       rmSync(statePath, { force: true });
@@ -615,7 +621,7 @@ export class NetworkService {
       const state = readState(statePath);
       if (!state) return;
       const ep = state.endpoints.find((e) => e.net === n.Id);
-      if (ep) detachEndpoint(ep.veth);
+      if (ep) detachEndpoint(ep.veth, ep.shortcut);
       if (state.dns.includes(n.Id)) this.dnsRemove(n.Id, containerId);
       state.endpoints = state.endpoints.filter((e) => e !== ep);
       state.dns = state.dns.filter((d) => d !== n.Id);

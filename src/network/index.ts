@@ -11,6 +11,7 @@ export type { PortMapping } from './ports.js';
 export { firewallBackend, addPorts, removePorts, listTable, ensureTable, BRIDGE_PREFIX } from './firewall.js';
 export type { PublishedPort, FirewallBackend } from './firewall.js';
 export { ensureBridge, removeBridge, createNetns, deleteNetns, attachEndpoint, detachEndpoint, linkExists } from './plumbing.js';
+export type { Shortcut } from './plumbing.js';
 export type { BridgeConfig, Endpoint } from './plumbing.js';
 export { dnsFiles, updateDns, stopDns, dnsRunning, upstreamResolvers } from './dns.js';
 export type { DnsFiles } from './dns.js';

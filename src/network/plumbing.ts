@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { internal } from '../lib/errors.js';
 import { execTool } from '../sys/exec.js';
+import { mask, parseIPv4 } from './cidr.js';
 import { addBridgeRules, firewallBackend, removeBridgeRules } from './firewall.js';
 
 export interface BridgeConfig {
@@ -116,10 +117,51 @@ export interface Endpoint {
   defaultRoute: boolean;
 }
 
-/** A veth pair from the bridge into the namespace, addressed and up. */
-export function attachEndpoint(netns: string, e: Endpoint): void {
+/**
+ * The same-network shortcut of an endpoint: a tc filter, in a block shared by the host ends of
+ * the bridge's veths, that sends IPv4 packets for the container's address straight to its host
+ * end (mirred redirect) instead of through the bridge. Packets between containers of one network
+ * then skip the bridge and, where br_netfilter is loaded (bridge-nf-call-iptables=1, as docker and
+ * podman leave it), the IP hooks it would pass them through: that costs bridged traffic 10-20%
+ * of its throughput here. Only unicast IPv4 to a container's own address takes it; ARP,
+ * broadcasts and traffic to the gateway or beyond still cross the bridge, and nothing berth
+ * filters is skipped (networks are isolated at routing, between bridges). The block is the
+ * bridge's ifindex; the filter's place (prio, u32 item) follows from the address's host part, so
+ * removing it needs no lookup and a stale one (after a crash) is replaced, not duplicated.
+ */
+export interface Shortcut {
+  block: number;
+  prio: number;
+  handle: string;
+}
+
+function shortcutOf(e: Endpoint): Shortcut | undefined {
+  const ip = parseIPv4(e.ip);
+  let block: number;
+  try {
+    block = Number(readFileSync(`/sys/class/net/${e.bridge}/ifindex`, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (ip === undefined || !(block > 0)) return undefined;
+  const host = (ip & ~mask(e.prefix)) >>> 0;
+  // u32 items are 1..0xfff within one prio: 4095 addresses per prio.
+  return { block, prio: 1 + Math.floor(host / 4095), handle: `800::${(1 + (host % 4095)).toString(16)}` };
+}
+
+const shortcutDel = (s: Shortcut) => `filter del block ${s.block} protocol ip prio ${s.prio} handle ${s.handle} u32`;
+
+/** A veth pair from the bridge into the namespace, addressed and up; returns its shortcut, if set. */
+export function attachEndpoint(netns: string, e: Endpoint): Shortcut | undefined {
   const inside = ['link set lo up', `addr add ${e.ip}/${e.prefix} dev ${e.ifname}`, `link set ${e.ifname} up`];
   if (e.defaultRoute) inside.push(`route add default via ${e.gateway} dev ${e.ifname}`);
+  const cut = shortcutOf(e);
+  const tc = cut
+    ? [
+        `qdisc add dev ${e.hostVeth} ingress_block ${cut.block} clsact`,
+        `filter replace block ${cut.block} protocol ip prio ${cut.prio} handle ${cut.handle} u32 match ip dst ${e.ip}/32 action mirred egress redirect dev ${e.hostVeth}`,
+      ]
+    : [];
   try {
     sh(
       [
@@ -127,15 +169,22 @@ export function attachEndpoint(netns: string, e: Endpoint): void {
         // hairpin: a container reaching its own published port through the host comes back
         `ip link set dev ${q(e.hostVeth)} type bridge_slave hairpin on`,
         `nsenter --net=${q(netns)} ip -batch - <<'EOF'\n${inside.join('\n')}\nEOF`,
+        // The shortcut is an optimisation: without tc (or u32/mirred in the kernel) the bridge
+        // carries everything, as before.
+        ...(tc.length ? [`tc -batch - <<'EOF' 2>/dev/null || true\n${tc.join('\n')}\nEOF`] : []),
       ].join('\n'),
       `connecting ${e.ifname} (${e.ip}) to bridge ${e.bridge}`,
     );
   } catch (err) {
+    if (cut) execTool('tc', shortcutDel(cut).split(' '));
     execTool('ip', ['link', 'del', e.hostVeth]);
     throw err;
   }
+  return cut;
 }
 
-export function detachEndpoint(hostVeth: string): void {
+/** Removes an endpoint's veth pair, and first its shortcut (its address may go to another). */
+export function detachEndpoint(hostVeth: string, cut?: Shortcut): void {
+  if (cut) execTool('tc', shortcutDel(cut).split(' '));
   if (linkExists(hostVeth)) execTool('ip', ['link', 'del', hostVeth]);
 }

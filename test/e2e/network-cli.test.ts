@@ -163,6 +163,34 @@ describe('berth networking', { skip }, () => {
     assert.ok(!existsSync(join(runroot, 'dns', `${net.Id}.pid`)));
   });
 
+  it('sends packets between containers of one network straight to the other veth (a tc redirect, counted), and removes that with the container', () => {
+    network(`fast-${tag}`);
+    const srv = berth('run', '-d', '--name', `fa-${tag}`, '--network', `fast-${tag}`, 'busybox', 'sh', '-c', 'echo fast > /f.txt; httpd -f -p 80 -h /');
+    assert.equal(srv.status, 0, srv.stderr);
+    const bridge = JSON.parse(berth('network', 'inspect', `fast-${tag}`).stdout)[0].Options['com.docker.network.bridge.name'] as string;
+    const block = readFileSync(`/sys/class/net/${bridge}/ifindex`, 'utf8').trim();
+    const ip = ipOf(`fa-${tag}`, `fast-${tag}`);
+    const hex = ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('');
+    const id = inspect(`fa-${tag}`).Id as string;
+    // The filter for its address, and how many packets it redirected so far.
+    const sent = () => {
+      const out = sh(`tc -s filter show block ${block}`).stdout;
+      const at = out.indexOf(`match ${hex}/ffffffff at 16`);
+      if (at < 0) return undefined;
+      assert.match(out.slice(at), new RegExp(`^[^]*?Redirect to device bv${id.slice(0, 11)}0\\)`));
+      return Number(/Sent \d+ bytes (\d+) pkt/.exec(out.slice(at))![1]);
+    };
+    const before = sent();
+    assert.notEqual(before, undefined, 'a redirect for the container is in the bridge\'s block');
+    const r = berth('run', '--rm', '--network', `fast-${tag}`, 'busybox', 'wget', '-q', '-O-', `http://fa-${tag}/f.txt`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'fast\n');
+    assert.ok(sent()! > before!, 'the request went through the redirect');
+    assert.equal(berth('rm', '-f', `fa-${tag}`).status, 0);
+    // Gone with the container (the block itself goes with the network's last veth).
+    assert.ok(!sh(`tc filter show block ${block} 2>/dev/null`).stdout.includes(hex));
+  });
+
   it('publishes ports: reachable on 127.0.0.1 and the host\'s other addresses, shown by port, ps and inspect, gone after rm', async () => {
     const hp = await freePort();
     const r = berth('run', '-d', '--name', `web-${tag}`, '-p', `${hp}:8080`, '-p', '9090/udp', 'busybox', 'sh', '-c', 'echo hello-web > /w.txt; httpd -f -p 8080 -h /');
