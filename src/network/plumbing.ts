@@ -118,31 +118,22 @@ export interface Endpoint {
 }
 
 /**
- * The shortcut of an endpoint: a tc filter, in a block shared by the host ends of the bridge's
- * veths (their ingress), that sends IPv4 packets for the container's address straight to its host
- * end (mirred redirect) instead of through the bridge; and one in the bridge's egress block for
- * the host's own packets to it (from the gateway's address, which is also what the host's
- * traffic to a published port is masqueraded to; a container's packets routed back onto the
- * bridge, as in hairpin NAT, keep their way). Packets between containers of one network, and from
- * the host to them, then skip the bridge and, where br_netfilter is loaded
- * (bridge-nf-call-iptables=1, as docker and podman leave it), the IP hooks it would pass them
- * through: that costs bridged traffic 10-20% of its throughput here. Only unicast IPv4 to a
- * container's own address takes it; ARP, broadcasts and everything else still cross the bridge,
- * and nothing berth filters is skipped (networks are isolated at routing, between bridges). The
- * blocks are numbered from the bridge's ifindex; the filters' place (prio, u32 item) follows from
- * the address's host part, so removing them needs no lookup and a stale one (after a crash) is
- * replaced, not duplicated.
+ * The same-network shortcut of an endpoint: a tc filter, in a block shared by the host ends of
+ * the bridge's veths, that sends IPv4 packets for the container's address straight to its host
+ * end (mirred redirect) instead of through the bridge. Packets between containers of one network
+ * then skip the bridge and, where br_netfilter is loaded (bridge-nf-call-iptables=1, as docker and
+ * podman leave it), the IP hooks it would pass them through: that costs bridged traffic 10-20%
+ * of its throughput here. Only unicast IPv4 to a container's own address takes it; ARP,
+ * broadcasts and traffic to the gateway or beyond still cross the bridge, and nothing berth
+ * filters is skipped (networks are isolated at routing, between bridges). The block is the
+ * bridge's ifindex; the filter's place (prio, u32 item) follows from the address's host part, so
+ * removing it needs no lookup and a stale one (after a crash) is replaced, not duplicated.
  */
 export interface Shortcut {
   block: number;
-  /** the bridge's egress block (absent in states written before it existed) */
-  egress?: number;
   prio: number;
   handle: string;
 }
-
-/** The bridge's egress block, for a given ingress block (the bridge's ifindex). */
-const egressBlock = (block: number) => 0x40000000 + block;
 
 function shortcutOf(e: Endpoint): Shortcut | undefined {
   const ip = parseIPv4(e.ip);
@@ -155,11 +146,10 @@ function shortcutOf(e: Endpoint): Shortcut | undefined {
   if (ip === undefined || !(block > 0)) return undefined;
   const host = (ip & ~mask(e.prefix)) >>> 0;
   // u32 items are 1..0xfff within one prio: 4095 addresses per prio.
-  return { block, egress: egressBlock(block), prio: 1 + Math.floor(host / 4095), handle: `800::${(1 + (host % 4095)).toString(16)}` };
+  return { block, prio: 1 + Math.floor(host / 4095), handle: `800::${(1 + (host % 4095)).toString(16)}` };
 }
 
-const shortcutDel = (s: Shortcut) =>
-  [s.block, ...(s.egress ? [s.egress] : [])].map((b) => `filter del block ${b} protocol ip prio ${s.prio} handle ${s.handle} u32`).join('\n');
+const shortcutDel = (s: Shortcut) => `filter del block ${s.block} protocol ip prio ${s.prio} handle ${s.handle} u32`;
 
 /** A veth pair from the bridge into the namespace, addressed and up; returns its shortcut, if set. */
 export function attachEndpoint(netns: string, e: Endpoint): Shortcut | undefined {
@@ -170,9 +160,6 @@ export function attachEndpoint(netns: string, e: Endpoint): Shortcut | undefined
     ? [
         `qdisc add dev ${e.hostVeth} ingress_block ${cut.block} clsact`,
         `filter replace block ${cut.block} protocol ip prio ${cut.prio} handle ${cut.handle} u32 match ip dst ${e.ip}/32 action mirred egress redirect dev ${e.hostVeth}`,
-        // The bridge's egress block: made with the bridge's first endpoint (fails, harmlessly, after).
-        `qdisc add dev ${e.bridge} egress_block ${cut.egress} clsact`,
-        `filter replace block ${cut.egress} protocol ip prio ${cut.prio} handle ${cut.handle} u32 match ip dst ${e.ip}/32 match ip src ${e.gateway}/32 action mirred egress redirect dev ${e.hostVeth}`,
       ]
     : [];
   try {
@@ -184,12 +171,12 @@ export function attachEndpoint(netns: string, e: Endpoint): Shortcut | undefined
         `nsenter --net=${q(netns)} ip -batch - <<'EOF'\n${inside.join('\n')}\nEOF`,
         // The shortcut is an optimisation: without tc (or u32/mirred in the kernel) the bridge
         // carries everything, as before.
-        ...(tc.length ? [`tc -force -batch - <<'EOF' 2>/dev/null || true\n${tc.join('\n')}\nEOF`] : []),
+        ...(tc.length ? [`tc -batch - <<'EOF' 2>/dev/null || true\n${tc.join('\n')}\nEOF`] : []),
       ].join('\n'),
       `connecting ${e.ifname} (${e.ip}) to bridge ${e.bridge}`,
     );
   } catch (err) {
-    if (cut) execTool('tc', ['-force', '-batch', '-'], shortcutDel(cut));
+    if (cut) execTool('tc', shortcutDel(cut).split(' '));
     execTool('ip', ['link', 'del', e.hostVeth]);
     throw err;
   }
@@ -198,6 +185,6 @@ export function attachEndpoint(netns: string, e: Endpoint): Shortcut | undefined
 
 /** Removes an endpoint's veth pair, and first its shortcut (its address may go to another). */
 export function detachEndpoint(hostVeth: string, cut?: Shortcut): void {
-  if (cut) execTool('tc', ['-force', '-batch', '-'], shortcutDel(cut));
+  if (cut) execTool('tc', shortcutDel(cut).split(' '));
   if (linkExists(hostVeth)) execTool('ip', ['link', 'del', hostVeth]);
 }
