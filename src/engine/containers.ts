@@ -4,6 +4,7 @@
  * container's root; the spec follows Docker's defaults (container-spec.ts).
  */
 import { randomBytes } from '../lib/builtins.js';
+import { withLock } from '../sys/lock.js';
 import { mark } from '../lib/timing.js';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -182,9 +183,14 @@ export class ContainerService {
       // Neither the process nor its monitor (which would have said how it ended) is there.
       rec.State = { ...rec.State, Status: 'exited', ExitCode: rec.State.ExitCode || 255, FinishedAt: rec.State.FinishedAt || new Date().toISOString() };
     } else return;
-    // Not when it was removed meanwhile (rm, and a monitor's cleanup reading it at the same time).
-    if (!existsSync(join(this.dir, rec.Id + '.json'))) return;
-    this.save(rec);
+    // Not when it was removed meanwhile (rm, and a monitor's cleanup reading it at the same time):
+    // checked and written under the record's lock, which rm takes to delete it.
+    const removed = withLock(this.recordLock(rec.Id), () => {
+      if (!existsSync(join(this.dir, rec.Id + '.json'))) return true;
+      this.save(rec);
+      return false;
+    });
+    if (removed) return;
     if (rec.IdShift) void this.unmountRootfs(rec.Id);
     // The runtime's state and cgroup go as soon as someone sees it ended.
     if (this.runtime.exists(rec.Id)) void this.runtime.delete(rec.Id, true).catch(() => {});
@@ -219,6 +225,11 @@ export class ContainerService {
     if (byPrefix.length > 1) throw invalidArgument(`container id prefix ${JSON.stringify(nameOrId)} is ambiguous`);
     if (!byPrefix[0]) throw notFound(`No such container: ${nameOrId}`);
     return byPrefix[0];
+  }
+
+  /** The lock between writing a refreshed record and removing it (not a .json: list() skips it). */
+  private recordLock(id: string): string {
+    return join(this.dir, `${id}.lock`);
   }
 
   private save(rec: ContainerRecord): void {
@@ -991,7 +1002,9 @@ export class ContainerService {
     }
     rmSync(this.bundleDir(rec.Id), { recursive: true, force: true });
     rmSync(join(this.opts.root, 'containers', rec.Id), { recursive: true, force: true });
-    rmSync(join(this.dir, rec.Id + '.json'), { force: true });
+    // Under the lock with which a concurrent refresh() checks that the record is still there
+    // before it writes it: otherwise that write could bring it back after this removal.
+    withLock(this.recordLock(rec.Id), () => rmSync(join(this.dir, rec.Id + '.json'), { force: true }));
     this.names.release(rec.Name, rec.Id);
     if (removeVolumes) {
       for (const m of rec.Mounts ?? []) {
