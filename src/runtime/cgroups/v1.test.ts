@@ -58,6 +58,9 @@ test('v1 create: a directory in every hierarchy, named ones included; cpuset ini
       ),
     );
     assert.equal(mgr.devicesEnforced, true);
+    // A new process joins through each hierarchy's tasks file (it writes 0 there itself).
+    assert.deepEqual(mgr.joinTargets().tasks.map((f) => path.relative(fx.root, f)), mgr.procsFiles().map((f) => path.relative(fx.root, f).replace(/cgroup\.procs$/, 'tasks')));
+    assert.equal(mgr.joinTargets().into, undefined);
   });
 });
 
@@ -518,6 +521,11 @@ test('hybrid: the cgroup2 mount gets the cgroup too; hugetlb goes there when v1 
     mgr.create({ memory: { limit: 64 * M } });
     assert.ok(fs.statSync(path.join(fx.root, 'unified/berth/c1')).isDirectory());
     assert.equal(mgr.procsFiles().at(-1), path.join(fx.root, 'unified/berth/c1/cgroup.procs'));
+    // The v1 hierarchies by their tasks files, the cgroup2 mount by cloning into its directory.
+    const join = mgr.joinTargets();
+    assert.equal(join.into, path.join(fx.root, 'unified/berth/c1'));
+    assert.equal(join.tasks.length, mgr.procsFiles().length - 1);
+    assert.ok(join.tasks.every((f) => f.endsWith('/berth/c1/tasks') && !f.includes('unified')));
     // Nothing enabled on the cgroup2 mount unless a resource needs it.
     assert.equal(fs.readFileSync(path.join(fx.root, 'unified/cgroup.subtree_control'), 'utf8').trim(), '');
     assert.deepEqual(writesAfter(fx, () => mgr.apply({ hugepageLimits: [{ pageSize: '2MB', limit: 2 * M }] })), [

@@ -46,6 +46,7 @@ test('v2 create: one directory; the ancestors delegate every controller they off
     assert.equal(read(fx, 'berth/c1/cgroup.controllers'), 'cpuset cpu io memory hugetlb pids rdma');
     assert.equal(read(fx, 'berth/c1/cgroup.subtree_control'), '', 'the leaf delegates nothing');
     assert.deepEqual(mgr.procsFiles(), [path.join(fx.root, 'berth/c1/cgroup.procs')]);
+    assert.deepEqual(mgr.joinTargets(), { tasks: [], into: path.join(fx.root, 'berth/c1') });
     assert.equal(mgr.devicesEnforced, false);
     // A second container: everything is enabled already, nothing is written.
     const other = new CgroupManager(fx.layout, '/berth/c2', { fs: fx.kernel });
