@@ -1,6 +1,7 @@
 /** Shared pieces of berth's benchmarks: timing, medians, tables. Never used by tests. */
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -48,4 +49,82 @@ export function table(rows: Row[], base: string): string {
     lines.push(`${r.name.padEnd(44)} ${m.toFixed(1).padStart(10)} ${Math.min(...r.times).toFixed(1).padStart(8)} ${String(r.times.length).padStart(5)}  ${(m / bm).toFixed(2)}x`);
   }
   return lines.join('\n');
+}
+
+/**
+ * crun refuses a hybrid host while a controller (hugetlb here) is enabled on the cgroup2 mount.
+ * Moving hugetlb to a v1 hierarchy of its own for the run is the condition crun needs; berth runs
+ * either way. Undone at the end if this run made it.
+ */
+export function crunHybridWorkaround(crunPath: string | undefined, notes: string[]): () => void {
+  const unified = '/sys/fs/cgroup/unified';
+  const mp = '/sys/fs/cgroup/hugetlb';
+  if (!crunPath || !existsSync(join(unified, 'cgroup.controllers')) || existsSync(mp)) return () => {};
+  let controllers = '';
+  try {
+    controllers = execFileSync('cat', [join(unified, 'cgroup.controllers')], { encoding: 'utf8' }).trim();
+  } catch {
+    return () => {};
+  }
+  if (!controllers.split(/\s+/).includes('hugetlb')) return () => {};
+  // A controller enabled in some cgroup's subtree_control cannot move: disabled there (deepest
+  // first) for the run, enabled again (top down) after.
+  const subtree = (d: string): string[] => [
+    d,
+    ...readdirSync(d)
+      .map((n) => join(d, n))
+      .filter((q) => statSync(q).isDirectory())
+      .flatMap(subtree),
+  ];
+  const enabled = subtree(unified).filter((d) => {
+    try {
+      return readFileSync(join(d, 'cgroup.subtree_control'), 'utf8').split(/\s+/).includes('hugetlb');
+    } catch {
+      return false;
+    }
+  });
+  const setHugetlb = (dirs: string[], op: '+' | '-') => {
+    for (const d of dirs) {
+      try {
+        writeFileSync(join(d, 'cgroup.subtree_control'), `${op}hugetlb`);
+      } catch {
+        /* gone, or in use */
+      }
+    }
+  };
+  setHugetlb([...enabled].reverse(), '-');
+  try {
+    mkdirSync(mp);
+    execFileSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', mp]);
+  } catch (e) {
+    notes.push(`could not move hugetlb to a v1 hierarchy for crun: ${(e as Error).message.split('\n')[0]}`);
+    try {
+      rmdirSync(mp);
+    } catch {
+      /* not made */
+    }
+    setHugetlb(enabled, '+');
+    return () => {};
+  }
+  notes.push('hugetlb was moved from the cgroup2 mount to a v1 hierarchy for this run (crun refuses hybrid hosts otherwise), and moved back after');
+  return () => {
+    const dirs = (d: string): string[] => readdirSync(d).map((n) => join(d, n)).filter((p) => statSync(p).isDirectory()).flatMap((p) => [...dirs(p), p]);
+    for (const d of dirs(mp)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        /* in use by someone else */
+      }
+    }
+    try {
+      execFileSync('umount', [mp]);
+      rmdirSync(mp);
+    } catch (e) {
+      notes.push(`left ${mp} mounted: ${(e as Error).message.split('\n')[0]}`);
+    }
+    // The kernel releases the unmounted hierarchy a moment later; then hugetlb is back on cgroup2.
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 0; i < 50 && !readFileSync(join(unified, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('hugetlb'); i++) Atomics.wait(pause, 0, 0, 100);
+    setHugetlb(enabled, '+');
+  };
 }

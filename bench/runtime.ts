@@ -6,64 +6,17 @@
  *  (b) the CLIs: `berth-runtime run` vs `crun run` vs `runc run`, and `node -e 0` (Node's own
  *      start-up, measured here with the environment as it is, and without NODE_EXTRA_CA_CERTS).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime, defaultSpec, makeBusyboxRootfs } from '../src/engine/index.js';
 import { berthPackageRoot } from '../src/sys/paths.js';
-import { median, ms, table, timeCommand, which, type Row } from './common.js';
+import { crunHybridWorkaround, median, ms, table, timeCommand, which, type Row } from './common.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 40);
 const notes: string[] = [];
 
-/**
- * crun refuses a hybrid host while a controller (hugetlb here) is enabled on the cgroup2 mount.
- * Moving hugetlb to a v1 hierarchy of its own for the run is the condition crun needs; berth runs
- * either way. Undone at the end if this run made it.
- */
-function crunHybridWorkaround(crunPath: string | undefined): () => void {
-  const unified = '/sys/fs/cgroup/unified';
-  const mp = '/sys/fs/cgroup/hugetlb';
-  if (!crunPath || !existsSync(join(unified, 'cgroup.controllers')) || existsSync(mp)) return () => {};
-  let controllers = '';
-  try {
-    controllers = execFileSync('cat', [join(unified, 'cgroup.controllers')], { encoding: 'utf8' }).trim();
-  } catch {
-    return () => {};
-  }
-  if (!controllers.split(/\s+/).includes('hugetlb')) return () => {};
-  try {
-    mkdirSync(mp);
-    execFileSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', mp]);
-  } catch (e) {
-    notes.push(`could not move hugetlb to a v1 hierarchy for crun: ${(e as Error).message.split('\n')[0]}`);
-    try {
-      rmdirSync(mp);
-    } catch {
-      /* not made */
-    }
-    return () => {};
-  }
-  notes.push('hugetlb was moved from the cgroup2 mount to a v1 hierarchy for this run (crun refuses hybrid hosts otherwise), and moved back after');
-  return () => {
-    const dirs = (d: string): string[] => readdirSync(d).map((n) => join(d, n)).filter((p) => statSync(p).isDirectory()).flatMap((p) => [...dirs(p), p]);
-    for (const d of dirs(mp)) {
-      try {
-        rmdirSync(d);
-      } catch {
-        /* in use by someone else */
-      }
-    }
-    try {
-      execFileSync('umount', [mp]);
-      rmdirSync(mp);
-    } catch (e) {
-      notes.push(`left ${mp} mounted: ${(e as Error).message.split('\n')[0]}`);
-    }
-  };
-}
-const undoWorkaround = crunHybridWorkaround(which('crun'));
+const undoWorkaround = crunHybridWorkaround(which('crun'), notes);
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-'));
 const bundleDir = join(work, 'bundle');
 makeBusyboxRootfs(join(bundleDir, 'rootfs'));
