@@ -116,15 +116,27 @@ export function crunHybridWorkaround(crunPath: string | undefined, notes: string
         /* in use by someone else */
       }
     }
-    try {
-      execFileSync('umount', [mp]);
-      rmdirSync(mp);
-    } catch (e) {
-      notes.push(`left ${mp} mounted: ${(e as Error).message.split('\n')[0]}`);
-    }
-    // The kernel releases the unmounted hierarchy a moment later; then hugetlb is back on cgroup2.
+    // The kernel frees an unmounted hierarchy only if it had no cgroups then, dying ones
+    // included; until it does, hugetlb stays bound to it. Unmounted, and mounted and unmounted
+    // again, until hugetlb is back on cgroup2.
     const pause = new Int32Array(new SharedArrayBuffer(4));
-    for (let i = 0; i < 50 && !readFileSync(join(unified, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('hugetlb'); i++) Atomics.wait(pause, 0, 0, 100);
+    const back = () => readFileSync(join(unified, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('hugetlb');
+    for (let attempt = 0; attempt < 5 && !back(); attempt++) {
+      try {
+        if (attempt > 0) execFileSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', mp]);
+        execFileSync('umount', [mp]);
+      } catch (e) {
+        notes.push(`unmounting ${mp}: ${(e as Error).message.split('\n')[0]}`);
+        break;
+      }
+      for (let i = 0; i < 10 && !back(); i++) Atomics.wait(pause, 0, 0, 100);
+    }
+    try {
+      rmdirSync(mp);
+    } catch {
+      /* still mounted */
+    }
+    if (!back()) notes.push(`hugetlb is still off the cgroup2 mount (bound to a v1 hierarchy no longer mounted)`);
     setHugetlb(enabled, '+');
   };
 }
