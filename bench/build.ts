@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { randomFillSync } from 'node:crypto';
 import { join } from 'node:path';
 import { berthPackageRoot } from '../src/sys/paths.js';
-import { crunHybridWorkaround, median, ms, which } from './common.js';
+import { hugetlbForPodman, median, ms, which } from './common.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const base = process.env.BENCH_DIR ?? '/var/tmp';
@@ -23,14 +23,7 @@ const work = mkdtempSync(join(base, 'berth-bench-build-'));
 const berthBin = join(berthPackageRoot(), 'bin', 'berth');
 const berth = [berthBin, '--root', join(work, 'berth', 'root'), '--runroot', join(work, 'berth', 'run')];
 const podman = which('podman');
-// podman runs containers with crun, which refuses this host's hybrid cgroups while hugetlb is on
-// the cgroup2 mount: moved to a v1 hierarchy for the run, back at exit (noted).
-const hugetlbNotes: string[] = [];
-const undoHugetlb = crunHybridWorkaround(podman ? which('crun') : undefined, hugetlbNotes);
-process.on('exit', () => {
-  undoHugetlb();
-  for (const n of hugetlbNotes) console.log(`note: ${n}`);
-});
+hugetlbForPodman(podman);
 const pm = podman ? [podman, '--root', join(work, 'podman', 'storage'), '--runroot', join(work, 'podman', 'run')] : undefined;
 const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
 // Debian's 20.10 client has BuildKit built in; the docker 28 client first on PATH needs buildx.

@@ -140,3 +140,22 @@ export function crunHybridWorkaround(crunPath: string | undefined, notes: string
     setHugetlb(enabled, '+');
   };
 }
+
+/**
+ * For a benchmark that runs podman (which runs its containers with crun): the hugetlb move of
+ * crunHybridWorkaround for the whole run, undone at exit after `cleanup` (what the benchmark
+ * made must be gone first, or the hierarchy stays), and what it did printed then.
+ */
+export function hugetlbForPodman(podman: string | undefined, cleanup?: () => void): void {
+  const notes: string[] = [];
+  const undo = crunHybridWorkaround(podman ? which('crun') : undefined, notes);
+  process.on('exit', () => {
+    try {
+      cleanup?.();
+    } catch {
+      /* failed before what it cleans was set up */
+    }
+    undo();
+    for (const n of notes) console.log(`note: ${n}`);
+  });
+}

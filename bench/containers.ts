@@ -10,27 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { berthPackageRoot } from '../src/sys/paths.js';
-import { crunHybridWorkaround, median, table, timeCommand, which, type Row } from './common.js';
+import { hugetlbForPodman, median, table, timeCommand, which, type Row } from './common.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 20);
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-ctr-'));
 const berthBin = join(berthPackageRoot(), 'bin', 'berth');
 const berth = ['--root', join(work, 'berth'), '--runroot', join(work, 'berth-run')];
 const podman = which('podman');
-// podman runs containers with crun, which refuses this host's hybrid cgroups while hugetlb is on
-// the cgroup2 mount: moved to a v1 hierarchy for the run, back at exit (noted).
-const hugetlbNotes: string[] = [];
-const undoHugetlb = crunHybridWorkaround(podman ? which('crun') : undefined, hugetlbNotes);
 let cleaned = false;
-process.on('exit', () => {
-  try {
-    cleanup();
-  } catch {
-    /* failed before what it cleans was set up */
-  }
-  undoHugetlb();
-  for (const n of hugetlbNotes) console.log(`note: ${n}`);
-});
+hugetlbForPodman(podman, cleanup);
 const pm = ['--root', join(work, 'podman', 'storage'), '--runroot', join(work, 'podman', 'run')];
 const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
 const dockerCli = which('docker');
