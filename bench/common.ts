@@ -46,7 +46,7 @@ export function table(rows: Row[], base: string): string {
       continue;
     }
     const m = median(r.times);
-    lines.push(`${r.name.padEnd(44)} ${m.toFixed(1).padStart(10)} ${Math.min(...r.times).toFixed(1).padStart(8)} ${String(r.times.length).padStart(5)}  ${(m / bm).toFixed(2)}x`);
+    lines.push(`${r.name.padEnd(44)} ${m.toFixed(1).padStart(10)} ${Math.min(...r.times).toFixed(1).padStart(8)} ${String(r.times.length).padStart(5)}  ${Number.isNaN(bm) ? '-' : `${(m / bm).toFixed(2)}x`}`);
   }
   return lines.join('\n');
 }

@@ -69,6 +69,9 @@ int tty_child (void);
 void tty_supervise (pid_t pid) __attribute__ ((noreturn));
 int tty_master (void);
 
+/* bpf.c */
+int run_bpf_op (uint32_t code, struct cur *c, const char **detail);
+
 /* init.c */
 int init_main (int argc, char **argv);
 

@@ -54,6 +54,11 @@
 #define OP_ATTACH 46       /* u64 open_stdin, str socket path (parent stage, with OP_LOG): clients attach there to the container's output (and input) */
 #define OP_LO_UP 47        /* (child stage) bring the loopback interface of the container's network namespace up */
 #define OP_CGROUP_INTO 48  /* u64 use_clone3, str cgroup2 dir (parent stage): clone3 into it (CLONE_INTO_CGROUP); else, or where clone3 is missing, the pid goes to its cgroup.procs */
-#define OP_MAX 48
+/* fs mode only (bpf.c): maps go into slots 0.. in the order of their OP_BPF_MAP records */
+#define OP_BPF_MAP 49      /* u64 type, u64 key_size, u64 value_size, u64 max_entries, u64 flags, str name, str cgroup dir, u64 attach_type, str prog name: the next slot holds the map of that name used by the program of that name attached at the cgroup for that type, else a new map */
+#define OP_BPF_PROG 50     /* u64 prog_type, u64 attach_type, str cgroup dir, str name, str license, u64 len, bytes insns[len]: unless a program of that name is attached there for that type, load it (a map load's immediate is a slot) and attach it (BPF_F_ALLOW_MULTI) */
+#define OP_BPF_UPDATE 51   /* u64 slot, u64 mode, u64 klen, bytes key, u64 vlen, bytes value: mode 0 sets, 1 adds unless present, 2 deletes when it holds the value */
+#define OP_BPF_DETACH 52   /* u64 slot, u64 attach_type, str cgroup dir, str prog name: when the slot's map is empty, detach that program */
+#define OP_MAX 52
 
 #endif

@@ -323,7 +323,18 @@ main (int argc, char **argv)
       /* File system work for the image store (whiteouts, device nodes, xattrs, mounts): here,
          in the caller's namespaces, one op after the other. */
       for (i = 1; i < nops; i++)
-        run_child_op (i, &ops[i]);
+        if (ops[i].code >= OP_BPF_MAP && ops[i].code <= OP_BPF_DETACH)
+          {
+            struct cur c = { ops[i].data, ops[i].data + ops[i].len, 0 };
+            const char *detail = NULL;
+            int r = run_bpf_op (ops[i].code, &c, &detail);
+            if (c.bad)
+              fail (i, EINVAL, "malformed record");
+            if (r < 0)
+              fail (i, errno, detail);
+          }
+        else
+          run_child_op (i, &ops[i]);
       report ("done\n");
       return 0;
     }

@@ -14,7 +14,8 @@ say() { [ $quiet = 1 ] || echo "setup: $*"; }
 # busybox-static: the starter image. gcc/make/libc6-dev: the C helper. iproute2, nftables and
 # iptables: networking. crun, runc, podman (with conmon), docker.io, skopeo, hyperfine: the anchors
 # berth is measured and checked against. uidmap: podman's user namespaces. zstd: test layers.
-PKGS=(busybox-static zstd make gcc libc6-dev iproute2 nftables iptables crun runc podman conmon skopeo uidmap hyperfine docker.io iperf3)
+# bpftool: tests look at the socket programs berth attaches for published ports.
+PKGS=(busybox-static zstd make gcc libc6-dev iproute2 nftables iptables crun runc podman conmon skopeo uidmap hyperfine docker.io iperf3 bpftool)
 [ $seed = 1 ] && PKGS+=(debootstrap curl)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -11,6 +11,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { conflict, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
 import {
+  addLocalPorts,
+  removeLocalPorts,
   addPorts,
   attachEndpoint,
   BRIDGE_PREFIX,
@@ -486,7 +488,7 @@ export class NetworkService {
         }
         const first = Object.values(c.settings.Networks)[0];
         if (ports.length && first) {
-          const pub = ports.map((p) => ({ ...p, containerIp: first.IPAddress }));
+          const pub: PublishedPort[] = ports.map((p) => ({ ...p, containerIp: first.IPAddress }));
           if (firewallBackend() === 'none') {
             state.proxy = join(this.opts.runroot, 'net', `${c.id}.proxy`);
             writeFileAtomic(statePath, JSON.stringify(state));
@@ -502,6 +504,8 @@ export class NetworkService {
             writeFileAtomic(statePath, JSON.stringify(state));
             throw e;
           }
+          addLocalPorts(pub);
+          if (pub.some((p) => p.local)) writeFileAtomic(statePath, JSON.stringify(state));
         }
       });
     } catch (e) {
@@ -584,7 +588,10 @@ export class NetworkService {
       const state = readState(statePath);
       if (!state) return;
       if (token !== undefined && state.token !== token) return;
-      if (state.ports.length) removePorts(state.ports);
+      if (state.ports.length) {
+        removeLocalPorts(state.ports);
+        removePorts(state.ports);
+      }
       if (state.proxy) stopProxy(state.proxy);
       for (const e of state.endpoints) detachEndpoint(e.veth, e.shortcut);
       deleteNetns(state.netns);

@@ -149,6 +149,8 @@ export function removeBridgeRules(b: BridgeRules): void {
 
 export interface PublishedPort extends PortMapping {
   containerIp: string;
+  /** also redirected at connect() for clients on the host (socklb.ts) */
+  local?: boolean;
 }
 
 function portKey(p: PublishedPort): { map: string; key: string } {

@@ -8,11 +8,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, lchownSync, lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BerthError, errnoCode, internal, unavailable } from '../lib/errors.js';
-import { fsOpToPlan, type FsOp } from '../sys/fsops.js';
-import { errnoInfo } from '../sys/helper.js';
-import { encodePlan, type PlanOp } from '../sys/helper-ops.js';
-import { helperPath } from '../sys/paths.js';
+import { errnoCode, internal, unavailable } from '../lib/errors.js';
+import { fsOpToPlan, runFsPlanSync, type FsOp } from '../sys/fsops.js';
+export { FsOpError } from '../sys/fsops.js';
 
 export function lstatOrNull(p: string): Stats | null {
   try {
@@ -102,39 +100,12 @@ export function copyOne(src: string, dst: string, what: string): void {
   if (r.status !== 0) throw internal(`${what}: cp: ${r.stderr.toString().trim() || `exit status ${r.status}`}`);
 }
 
-/** An op of a synchronous fs-mode run failed (the helper itself ran). */
-export class FsOpError extends BerthError {
-  constructor(
-    kind: 'NotFound' | 'InvalidArgument' | 'Internal',
-    message: string,
-    readonly errnoName: string,
-  ) {
-    super(kind, message);
-  }
-}
-
 /**
- * runFsOps, synchronously (for the constructor's probe and for remove()): berth-helper in fs mode
- * with the plan on its stdin and its results on its stdout.
+ * runFsOps, synchronously (for the constructor's probe and for remove()).
  */
 export function runFsOpsSync(ops: readonly FsOp[]): void {
   if (ops.length === 0) return;
-  const plan: PlanOp[] = [{ op: 'FS_MODE', fields: [], what: 'file system operations' }, ...ops.map(fsOpToPlan)];
-  const r = spawnSync(helperPath(), ['0', '1'], { input: encodePlan(plan), env: {}, stdio: ['pipe', 'pipe', 'pipe'] });
-  if (r.error) throw unavailable(`start berth-helper ${JSON.stringify(helperPath())}: ${r.error.message}`);
-  const lines = r.stdout.toString().split('\n');
-  for (const line of lines) {
-    if (line === 'done') return;
-    const m = /^error (-?\d+) (\d+) ?(.*)$/.exec(line);
-    if (m) {
-      const idx = Number(m[1]);
-      const [name, msg] = errnoInfo(Number(m[2]));
-      const what = idx >= 0 && idx < plan.length ? plan[idx]!.what : m[3] || 'berth-helper';
-      const kind = name === 'ENOENT' ? 'NotFound' : name === 'EINVAL' ? 'InvalidArgument' : 'Internal';
-      throw new FsOpError(kind, `${what}: ${msg}`, name);
-    }
-  }
-  throw internal(`berth-helper: ended without a result (exit status ${r.status}): ${r.stderr.toString().trim()}`);
+  runFsPlanSync(ops.map(fsOpToPlan));
 }
 
 export interface MountEntry {

@@ -53,6 +53,10 @@ export const Op = {
   ATTACH: 46,
   LO_UP: 47,
   CGROUP_INTO: 48,
+  BPF_MAP: 49,
+  BPF_PROG: 50,
+  BPF_UPDATE: 51,
+  BPF_DETACH: 52,
 } as const;
 export type OpName = keyof typeof Op;
 

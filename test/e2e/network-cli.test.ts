@@ -215,6 +215,53 @@ describe('berth networking', { skip }, () => {
     assert.doesNotMatch(nftTable(), new RegExp(`${hp} : `));
   });
 
+  it('sends the host\'s own connections to a published port straight to the container at connect() (no NAT), with the published address as the peer', { skip: have('bpftool') ? false : 'needs bpftool (scripts/setup.sh installs it)' }, async () => {
+    const hp = await freePort();
+    const r = berth('run', '-d', '--name', `sock-${tag}`, '-p', `127.0.0.1:${hp}:8080`, 'busybox', 'sh', '-c', 'echo via-socket > /s.txt; httpd -f -p 8080 -h /');
+    assert.equal(r.status, 0, r.stderr);
+    const ip = ipOf(`sock-${tag}`, 'bridge');
+    const gateway = inspect(`sock-${tag}`).NetworkSettings.Networks.bridge.Gateway as string;
+    // Seen from outside: the programs on the cgroup2 root, and the port's entry in their map.
+    const cg = sh(`awk '$9 == "cgroup2" && $4 == "/" {print $5; exit}' /proc/self/mountinfo`).stdout.trim();
+    const progs = sh(`bpftool cgroup show ${cg}`).stdout;
+    assert.match(progs, /inet4_connect .*berth_connect4/);
+    assert.match(progs, /inet4_getpeername .*berth_getpeer4/);
+    const hex = (ipv4: string, port: number) => [...ipv4.split('.').map(Number), port >> 8, port & 255, 0, 0].map((b) => `0x${b.toString(16).padStart(2, '0')}`);
+    // (no map left at all once the programs are detached: bpftool then prints an error object)
+    const entries = (): { key: string[]; value: string[] }[] => {
+      const out = JSON.parse(sh('bpftool -j map dump name berth_ports 2>/dev/null').stdout.trim() || '[]') as unknown;
+      return Array.isArray(out) ? out : [];
+    };
+    assert.deepEqual(entries().find((e) => e.key.join() === hex('127.0.0.1', hp).join())?.value, hex(ip, 8080));
+    // A connection from here: it leaves from the bridge's address (no DNAT and masquerade of
+    // 127.0.0.1), and getpeername still says where it connected.
+    const seen = await new Promise<{ local: string; peer: string; page: string }>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port: hp }, () => s.write('GET /s.txt HTTP/1.0\r\n\r\n'));
+      let page = '';
+      let local = '';
+      let peer = '';
+      s.on('connect', () => ((local = s.localAddress!), (peer = `${s.remoteAddress}:${s.remotePort}`)));
+      s.on('data', (d) => (page += d));
+      s.on('end', () => resolve({ local, peer, page }));
+      s.on('error', reject);
+      s.setTimeout(5000, () => s.destroy(new Error('timeout')));
+    });
+    assert.match(seen.page, /via-socket/);
+    assert.equal(seen.local, gateway);
+    assert.equal(seen.peer, `127.0.0.1:${hp}`);
+    // Another network namespace's own 127.0.0.1 is not the host's: nothing redirected there.
+    const other = spawnSync('nsenter', [`--net=${outNs}`, process.execPath, '-e', `require('net').connect(${hp}, '127.0.0.1').on('connect', () => console.log('connected')).on('error', (e) => console.log(e.code))`], { encoding: 'utf8' });
+    assert.equal(other.stdout.trim(), 'ECONNREFUSED', other.stderr);
+    // Without it (BERTH_SOCKET_PORTS=0) the DNAT rules carry 127.0.0.1 as before.
+    const hp2 = await freePort();
+    const r2 = spawnSync(bin, ['--root', root, '--runroot', runroot, 'run', '-d', '--name', `nat-${tag}`, '-p', `127.0.0.1:${hp2}:8080`, 'busybox', 'sh', '-c', 'echo via-nat > /s.txt; httpd -f -p 8080 -h /'], { encoding: 'utf8', env: { ...env(), BERTH_SOCKET_PORTS: '0' } });
+    assert.equal(r2.status, 0, r2.stderr);
+    assert.equal(entries().find((e) => e.key.join() === hex('127.0.0.1', hp2).join()), undefined);
+    assert.match(await httpGet('127.0.0.1', hp2, '/s.txt'), /via-nat/);
+    assert.equal(berth('rm', '-f', `sock-${tag}`, `nat-${tag}`).status, 0);
+    assert.equal(entries().find((e) => e.key.join() === hex('127.0.0.1', hp).join()), undefined, 'the entry goes with the container');
+  });
+
   it('publishes every EXPOSEd port with -P, and writes --dns, --dns-search and --add-host into the container\'s files', async () => {
     assert.equal(berth('create', '--name', `base-${tag}`, '--network', 'none', 'busybox', 'true').status, 0);
     const c = berth('commit', '-c', 'EXPOSE 8080/tcp 9000/udp', `base-${tag}`, `exposing-${tag}:1`);

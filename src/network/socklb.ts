@@ -1,0 +1,207 @@
+/**
+ * Published ports for clients on the host itself, at the socket: a cgroup connect4 program on the
+ * root of the cgroup2 hierarchy sends a TCP connect() from the host's network namespace to a
+ * published address (127.0.0.1:8080, say) straight to the container's address and port. The
+ * connection then needs no NAT at all: no DNAT and reroute on its first packet, no masquerade of
+ * 127.0.0.1, no per-packet rewriting, and it leaves from the gateway's address as a masqueraded
+ * one would. A getpeername4 program gives the client back the address it connected to. Clients
+ * elsewhere (other hosts, containers) and UDP still go through the DNAT rules (firewall.ts),
+ * which stay in place for every port; this is an addition, and where it cannot be loaded
+ * (no cgroup2, an older kernel, berth not in the host's network namespace) nothing changes.
+ *
+ * Maps (found again through the attached programs, see native/bpf.c):
+ *  - berth_ports: host address . port → container address . port (each 4 + 4 bytes, network order);
+ *  - berth_revnat: socket cookie → the address . port the socket connected to (LRU).
+ * The programs are detached when the last published port is removed.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { assemble, Fn, I } from '../sys/ebpf.js';
+import { runFsPlanSync } from '../sys/fsops.js';
+import type { PlanOp } from '../sys/helper-ops.js';
+import { parseIPv4 } from './cidr.js';
+import type { PublishedPort } from './firewall.js';
+
+const PROG_TYPE_CGROUP_SOCK_ADDR = 18;
+const ATTACH_CONNECT4 = 10;
+const ATTACH_GETPEERNAME4 = 29;
+const MAP_HASH = 1;
+const MAP_LRU_HASH = 9;
+const F_NO_PREALLOC = 1;
+const IPPROTO_TCP = 6;
+// struct bpf_sock_addr
+const USER_IP4 = 4;
+const USER_PORT = 24;
+const PROTOCOL = 36;
+
+const CONNECT4 = 'berth_connect4';
+const GETPEER4 = 'berth_getpeer4';
+
+/** connect4: for TCP in the initial network namespace, a published address becomes the container's. */
+function connectProgram(): Buffer {
+  return assemble([
+    I.mov(6, 1),
+    I.ldxW(2, 6, PROTOCOL),
+    I.jne(2, { imm: IPPROTO_TCP }, 'out'),
+    I.call(Fn.getNetnsCookie), // the socket's namespace (r1 is the context)
+    I.mov(7, 0),
+    I.movImm(1, 0),
+    I.call(Fn.getNetnsCookie), // NULL: the initial namespace
+    I.jne(0, { src: 7 }, 'out'),
+    I.ldxW(2, 6, USER_IP4),
+    I.stxW(10, -8, 2),
+    I.ldxW(2, 6, USER_PORT),
+    I.stxW(10, -4, 2),
+    I.ldMap(1, 0),
+    I.mov(2, 10),
+    I.addImm(2, -8),
+    I.call(Fn.mapLookup),
+    I.jeq(0, { imm: 0 }, 'out'),
+    I.mov(8, 0),
+    // remember what the socket asked for, for getpeername
+    I.mov(1, 6),
+    I.call(Fn.getSocketCookie),
+    I.stxDW(10, -16, 0),
+    I.ldMap(1, 1),
+    I.mov(2, 10),
+    I.addImm(2, -16),
+    I.mov(3, 10),
+    I.addImm(3, -8),
+    I.movImm(4, 0),
+    I.call(Fn.mapUpdate),
+    I.ldxW(1, 8, 0),
+    I.stxW(6, USER_IP4, 1),
+    I.ldxW(1, 8, 4),
+    I.stxW(6, USER_PORT, 1),
+    'out',
+    I.movImm(0, 1),
+    I.exit(),
+  ]);
+}
+
+/** getpeername4: a socket connect4 redirected reports the address it asked for. */
+function getpeerProgram(): Buffer {
+  return assemble([
+    I.mov(6, 1),
+    I.ldxW(2, 6, PROTOCOL),
+    I.jne(2, { imm: IPPROTO_TCP }, 'out'),
+    I.call(Fn.getSocketCookie),
+    I.stxDW(10, -8, 0),
+    I.ldMap(1, 1),
+    I.mov(2, 10),
+    I.addImm(2, -8),
+    I.call(Fn.mapLookup),
+    I.jeq(0, { imm: 0 }, 'out'),
+    I.ldxW(1, 0, 0),
+    I.stxW(6, USER_IP4, 1),
+    I.ldxW(1, 0, 4),
+    I.stxW(6, USER_PORT, 1),
+    'out',
+    I.movImm(0, 1),
+    I.exit(),
+  ]);
+}
+
+/** The cgroup2 hierarchy's root as mounted here, or undefined. */
+export function cgroup2Root(): string | undefined {
+  try {
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      const [pre, post] = line.split(' - ');
+      if (!pre || !post || post.split(' ')[0] !== 'cgroup2') continue;
+      const f = pre.split(' ');
+      if (f[3] === '/') return f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    }
+  } catch {
+    /* no /proc */
+  }
+  return undefined;
+}
+
+let usable: string | false | undefined;
+let lastError = '';
+/** Why the last addLocalPorts of this process added nothing ('' when it did, or was not tried). */
+export const localPortsError = () => lastError;
+/** Where the programs go, or false: no cgroup2 root, or berth is not in the initial network namespace. */
+function target(): string | false {
+  if (usable !== undefined) return usable;
+  if (process.env.BERTH_SOCKET_PORTS === '0') return (usable = false);
+  // (the programs act only in the initial namespace anyway: this spares the work elsewhere)
+  try {
+    if (statSync('/proc/self/ns/net').ino !== statSync('/proc/1/ns/net').ino) return (usable = false);
+  } catch {
+    /* pid 1 out of reach: try */
+  }
+  return (usable = cgroup2Root() ?? false);
+}
+
+const addrPort = (ip: string, port: number): Buffer | undefined => {
+  const n = parseIPv4(ip);
+  if (n === undefined) return undefined;
+  const b = Buffer.alloc(8);
+  b.writeUInt32BE(n >>> 0, 0);
+  b.writeUInt16BE(port, 4);
+  return b;
+};
+
+/** The map entry of a published port: key and value, and whether it only fills a gap. */
+function entryOf(p: PublishedPort): { key: Buffer; value: Buffer; weak: boolean } | undefined {
+  if (p.proto !== 'tcp') return undefined;
+  const wildcard = !p.hostIp || p.hostIp === '0.0.0.0';
+  // A port published on every address is reached at 127.0.0.1 here; an address of its own wins.
+  const key = addrPort(wildcard ? '127.0.0.1' : p.hostIp, p.hostPort);
+  const value = addrPort(p.containerIp, p.containerPort);
+  return key && value ? { key, value, weak: wildcard } : undefined;
+}
+
+function maps(dir: string): PlanOp[] {
+  return [
+    { op: 'BPF_MAP', fields: [MAP_HASH, 8, 8, 65536, F_NO_PREALLOC, 'berth_ports', dir, ATTACH_CONNECT4, CONNECT4], what: 'the published ports map' },
+    { op: 'BPF_MAP', fields: [MAP_LRU_HASH, 8, 8, 16384, 0, 'berth_revnat', dir, ATTACH_CONNECT4, CONNECT4], what: 'the connected addresses map' },
+  ];
+}
+
+const prog = (dir: string, attach: number, name: string, code: Buffer): PlanOp => ({
+  op: 'BPF_PROG',
+  fields: [PROG_TYPE_CGROUP_SOCK_ADDR, attach, dir, name, 'Dual MIT/GPL', code.length, code],
+  what: `the ${name} program on ${dir}`,
+});
+
+const update = (mode: 0 | 1 | 2, key: Buffer, value: Buffer): PlanOp => ({ op: 'BPF_UPDATE', fields: [0, mode, key.length, key, value.length, value], what: 'a published port' });
+
+/**
+ * Adds the ports' entries (loading and attaching the programs when they are not there); marks
+ * the ports that got one (`local`). Best effort: on any failure the DNAT rules serve them.
+ * `dir`: the cgroup the programs go on (tests use one of their own).
+ */
+export function addLocalPorts(ports: PublishedPort[], dir: string | false = target()): void {
+  if (!dir) return;
+  const todo = ports.map((p) => [p, entryOf(p)] as const).filter(([, e]) => e);
+  if (todo.length === 0) return;
+  try {
+    runFsPlanSync([
+      ...maps(dir),
+      prog(dir, ATTACH_GETPEERNAME4, GETPEER4, getpeerProgram()),
+      prog(dir, ATTACH_CONNECT4, CONNECT4, connectProgram()),
+      ...todo.map(([, e]) => update(e!.weak ? 1 : 0, e!.key, e!.value)),
+    ]);
+    for (const [p] of todo) p.local = true;
+  } catch (e) {
+    usable = false;
+    lastError = (e as Error).message;
+  }
+}
+
+/** Removes the entries `addLocalPorts` made; the programs go with the last one. */
+export function removeLocalPorts(ports: PublishedPort[], dir: string | false | undefined = target() || cgroup2Root()): void {
+  const todo = ports.filter((p) => p.local).map(entryOf);
+  if (!dir || todo.length === 0) return;
+  try {
+    runFsPlanSync([
+      ...maps(dir),
+      ...todo.map((e) => update(2, e!.key, e!.value)),
+      { op: 'BPF_DETACH', fields: [0, ATTACH_CONNECT4, dir, CONNECT4], what: `the ${CONNECT4} program on ${dir}` },
+      { op: 'BPF_DETACH', fields: [0, ATTACH_GETPEERNAME4, dir, GETPEER4], what: `the ${GETPEER4} program on ${dir}` },
+    ]);
+  } catch {
+    /* gone already */
+  }
+}
