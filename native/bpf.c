@@ -244,11 +244,20 @@ op_bpf_prog (struct cur *c, const char **detail)
       err = errno;
       if (p < 0)
         {
-          char *end = log_buf + strlen (log_buf), *line;
-          while (end > log_buf && end[-1] == '\n')
-            *--end = 0;
-          line = strrchr (log_buf, '\n');
-          *detail = line ? line + 1 : log_buf;
+          /* its last line that is not the closing statistics ("processed N insns ...") */
+          char *line;
+          for (;;)
+            {
+              char *end = log_buf + strlen (log_buf);
+              while (end > log_buf && end[-1] == '\n')
+                *--end = 0;
+              line = strrchr (log_buf, '\n');
+              line = line ? line + 1 : log_buf;
+              if (line == log_buf || strncmp (line, "processed ", 10) != 0)
+                break;
+              *line = 0;
+            }
+          *detail = line;
           errno = err;
         }
     }

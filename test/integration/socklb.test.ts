@@ -12,6 +12,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { addLocalPorts, cgroup2Root, removeLocalPorts } from '../../src/network/socklb.js';
+import { assemble, I } from '../../src/sys/ebpf.js';
+import { runFsPlanSync } from '../../src/sys/fsops.js';
 import type { PublishedPort } from '../../src/network/firewall.js';
 import { helperPath } from '../../src/sys/paths.js';
 import { isRoot } from '../helpers.js';
@@ -105,6 +107,15 @@ describe('socket programs for published ports', { skip }, () => {
     removeLocalPorts([wild], dir);
     assert.equal((await client(published, dir)).got, 'from-target', 'removing the other left this one');
     removeLocalPorts([own], dir);
+    assert.deepEqual(attached(dir), []);
+  });
+
+  it('refuses a program the kernel\'s verifier rejects with its reason, and attaches nothing', () => {
+    const bad = assemble([I.exit()]); // r0 never set
+    assert.throws(
+      () => runFsPlanSync([{ op: 'BPF_PROG', fields: [18, 10, dir, 'berth_bad', 'Dual MIT/GPL', bad.length, bad], what: 'a bad program' }]),
+      /: a bad program: permission denied \(R0 !read_ok\)$/,
+    );
     assert.deepEqual(attached(dir), []);
   });
 });
