@@ -181,12 +181,15 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         DockerRootDir: rootDir(g),
         RunRoot: runrootDir(g),
         Firewall: networks.firewallBackend(),
+        PortsAtConnect: networks.localPortsCgroup() ?? '',
         Networks: networks.list().map((n) => `${n.Name} (${n.Bridge}, ${n.Subnet})`),
       };
       if (o.format) return out(renderFormatted(o.format, [info]));
       out(
         `Containers: ${info.Containers}\n Running: ${info.ContainersRunning}\nRoot Dir: ${info.DockerRootDir}\nRun Root: ${info.RunRoot}\n` +
-          `Network:\n Firewall: ${info.Firewall}${info.Firewall === 'none' ? ' (nothing masqueraded or isolated by berth; published ports through a userland proxy)' : ''}\n Bridges: ${info.Networks.join(', ') || '(none yet)'}\n`,
+          `Network:\n Firewall: ${info.Firewall}${info.Firewall === 'none' ? ' (nothing masqueraded or isolated by berth; published ports through a userland proxy)' : ''}\n` +
+          (info.PortsAtConnect ? ` Published ports from this host: TCP redirected at connect() (cgroup programs on ${info.PortsAtConnect})\n` : '') +
+          ` Bridges: ${info.Networks.join(', ') || '(none yet)'}\n`,
       );
     });
 

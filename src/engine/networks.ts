@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { conflict, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
 import {
   addLocalPorts,
+  localPortsCgroup,
   removeLocalPorts,
   addPorts,
   attachEndpoint,
@@ -138,6 +139,11 @@ export class NetworkService {
 
   firewallBackend(): string {
     return firewallBackend();
+  }
+
+  /** Where the host's own TCP connections to published ports are redirected at connect(), if anywhere. */
+  localPortsCgroup(): string | undefined {
+    return firewallBackend() === 'none' ? undefined : localPortsCgroup();
   }
 
   /** The host's network namespace as a file (for a monitor's exit command to get back to it). */

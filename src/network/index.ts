@@ -17,4 +17,4 @@ export { dnsFiles, updateDns, stopDns, dnsRunning, upstreamResolvers } from './d
 export type { DnsFiles } from './dns.js';
 export { hostsFile, resolvConf, parseAddHost } from './etc.js';
 export { startProxy, stopProxy } from './proxy.js';
-export { addLocalPorts, removeLocalPorts } from './socklb.js';
+export { addLocalPorts, localPortsCgroup, removeLocalPorts } from './socklb.js';

@@ -133,6 +133,9 @@ function target(): string | false {
   return (usable = cgroup2Root() ?? false);
 }
 
+/** The cgroup the programs go on, or undefined where the host's connections are left to DNAT. */
+export const localPortsCgroup = (): string | undefined => target() || undefined;
+
 const addrPort = (ip: string, port: number): Buffer | undefined => {
   const n = parseIPv4(ip);
   if (n === undefined) return undefined;
