@@ -78,6 +78,7 @@ function containerOptions(image: string, command: string[], o: Record<string, un
     addHost: o.addHost as string[] | undefined,
     networkAlias: o.networkAlias as string[] | undefined,
     ip: o.ip as string | undefined,
+    macAddress: o.macAddress as string | undefined,
     userns: o.userns as string | undefined,
     pid: o.pid as string | undefined,
     ipc: o.ipc as string | undefined,
@@ -132,6 +133,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('-p, --publish <[ip:]hostPort:containerPort[/proto]>', 'publish a container port (or range) on the host', collect, [])
       .option('-P, --publish-all', 'publish every EXPOSEd port on a random host port')
       .option('--ip <address>', 'IPv4 address on a user-defined network')
+      .option('--mac-address <address>', 'MAC address of the container\'s interface (e.g. 92:d0:c6:0a:29:33)')
       .option('--network-alias <name>', 'another name of the container on its network', collect, [])
       .option('--dns <ip>', 'DNS server', collect, [])
       .option('--dns-search <domain>', 'DNS search domain', collect, [])
@@ -405,7 +407,20 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         stopForwarding();
       }
     });
-  simple('restart', 'restart containers', (c, n) => c.restart(n));
+  program
+    .command('restart')
+    .description('restart containers: stop (the stop signal, then SIGKILL after the timeout), then start')
+    .argument('<container...>')
+    .option('-t, --time <seconds>', 'seconds to wait before killing')
+    .action(async (names: string[], o) => {
+      const { containers } = await engine(g);
+      const time = o.time === undefined ? undefined : Number(o.time);
+      if (time !== undefined && !Number.isInteger(time)) throw invalidArgument(`invalid argument ${JSON.stringify(o.time)} for "-t, --time" flag: not a whole number of seconds`);
+      for (const n of names) {
+        await containers.restart(n, time);
+        out(n + '\n');
+      }
+    });
   simple('pause', 'pause every process of containers', (c, n) => c.pause(n));
   simple('unpause', 'unpause containers', (c, n) => c.unpause(n));
   // Only the command that runs gets the long option set of run/create (defining it costs ms).

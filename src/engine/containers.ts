@@ -105,6 +105,8 @@ export interface CreateOptions extends ContainerOptions {
   networkAlias?: string[];
   /** --ip on a user-defined network */
   ip?: string;
+  /** --mac-address: of the container's interface on its (first) network */
+  macAddress?: string;
   /** -t: a terminal for the container. */
   tty?: boolean;
   /** -i: its stdin kept open. */
@@ -379,6 +381,7 @@ export class ContainerService {
       const ports = net.parsePorts({ publish: o.publish, publishAll: o.publishAll, exposed: Object.keys((cfg.ExposedPorts as Record<string, unknown> | undefined) ?? {}) });
       const n = net.find(mode);
       if (o.ip !== undefined && n.Name === 'bridge') throw invalidArgument('user specified IP address is supported on user defined networks only');
+      if (o.macAddress !== undefined) net.parseMac(o.macAddress);
       if (o.networkAlias?.length && n.Name === 'bridge') throw invalidArgument('network-scoped alias is supported only for containers in user defined networks');
       settings = { Networks: {}, Ports: ports, Dns: o.dns, DnsSearch: o.dnsSearch, DnsOptions: o.dnsOption, ExtraHosts: o.addHost };
       net.etcFiles(settings, 'x', ''); // validates --dns and --add-host
@@ -387,11 +390,13 @@ export class ContainerService {
       throw invalidArgument(`conflicting options: port publishing and the container type network mode (--network ${mode})`);
     } else if (o.ip !== undefined || o.networkAlias?.length) {
       throw invalidArgument(`--ip and --network-alias need a user-defined network (--network ${mode})`);
+    } else if (o.macAddress !== undefined) {
+      throw invalidArgument(`conflicting options: mac-address and the network mode (--network ${mode})`);
     }
     this.names.claim(name, id, 'container');
     if (net && settings) {
       try {
-        const a = net.allocate(netId, { id, name, ip: o.ip, aliases: o.networkAlias });
+        const a = net.allocate(netId, { id, name, ip: o.ip, aliases: o.networkAlias, mac: o.macAddress });
         settings.Networks[a.network.Name] = a.endpoint;
       } catch (e) {
         this.names.release(name, id);

@@ -30,6 +30,7 @@ import {
   hostsFile,
   linkExists,
   macFor,
+  parseMac,
   overlaps,
   exposedToMappings,
   parseAddHost,
@@ -382,6 +383,11 @@ export class NetworkService {
   // ---- containers -------------------------------------------------------------------------
 
   /** -p and -P → the mappings asked (host port 0: any), checked before anything is made. */
+  /** `--mac-address`, checked (before anything is made) and normalised. */
+  parseMac(s: string): string {
+    return parseMac(s);
+  }
+
   parsePorts(o: { publish?: string[]; publishAll?: boolean; exposed?: string[] }): PortMapping[] {
     const ports = (o.publish ?? []).flatMap(parsePublish);
     if (o.publishAll) for (const m of exposedToMappings(o.exposed ?? [])) if (!ports.some((p) => p.containerPort === m.containerPort && p.proto === m.proto)) ports.push(m);
@@ -399,7 +405,8 @@ export class NetworkService {
    * An address for a container on a network (`ip` asked, or the first free one), recorded in the
    * network under the lock; returns the endpoint settings.
    */
-  allocate(netNameOrId: string, c: { id: string; name: string; ip?: string; aliases?: string[] }): { network: NetworkRecord; endpoint: EndpointSettings } {
+  allocate(netNameOrId: string, c: { id: string; name: string; ip?: string; aliases?: string[]; mac?: string }): { network: NetworkRecord; endpoint: EndpointSettings } {
+    const mac0 = c.mac === undefined ? undefined : parseMac(c.mac);
     const net0 = this.find(netNameOrId);
     return this.locked(() => {
       const n = this.find(net0.Id);
@@ -420,7 +427,7 @@ export class NetworkService {
       }
       const aliases = [...new Set(c.aliases ?? [])];
       for (const a of aliases) if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(a)) throw invalidArgument(`invalid network alias ${JSON.stringify(a)}`);
-      const mac = macFor(ip);
+      const mac = mac0 ?? macFor(ip);
       n.Endpoints[c.id] = { Name: c.name, IPAddress: formatIPv4(ip), MacAddress: mac, Aliases: aliases };
       n.LastIP = formatIPv4(ip);
       this.save(n);

@@ -68,3 +68,13 @@ export function firstFree(s: Subnet, taken: Set<number>, after?: number): number
 export function macFor(ip: number): string {
   return ['02', '42', ...[ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
+
+/**
+ * A MAC address given by the user (`--mac-address`), lower case with colons; six hex octets, and
+ * not a multicast one (the low bit of the first octet), which no interface can have.
+ */
+export function parseMac(s: string): string {
+  const m = s.toLowerCase().replace(/-/g, ':');
+  if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(m) || (parseInt(m.slice(0, 2), 16) & 1) === 1) throw invalidArgument(`invalid MAC address ${JSON.stringify(s)} (--mac-address): six hex octets like 92:d0:c6:0a:29:33, and not a multicast one`);
+  return m;
+}

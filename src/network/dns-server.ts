@@ -1,6 +1,6 @@
 /**
  * berth's DNS server for one user-defined network (bundled as dist/berth-dns.cjs, run detached):
- * listens on the network's gateway address, port 53 (UDP), answers A queries for the names in its
+ * listens on the network's gateway address, port 53 (UDP and TCP), answers A queries for the names in its
  * records file (containers' names and aliases; AAAA gets an empty answer since berth's networks
  * are IPv4), and forwards every other query to the upstream resolvers it was given, relaying their
  * answer. It re-reads the records file when it changes and ends when the file is removed.
@@ -8,6 +8,7 @@
  *   node berth-dns.cjs LISTEN_IP RECORDS_FILE PID_FILE UPSTREAM[,UPSTREAM...]   (host[:port])
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { connect as connectTcp, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 interface Records {
@@ -56,6 +57,12 @@ export function answer(msg: Buffer, qEnd: number, ips: string[], rcode = 0): Buf
   return Buffer.concat([head, ...rrs]);
 }
 
+const u16 = (n: number) => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n, 0);
+  return b;
+};
+
 function main(argv: string[]): void {
   const [listen, recordsFile, pidFile, upstreamArg = ''] = argv;
   if (!listen || !recordsFile || !pidFile) return;
@@ -92,6 +99,7 @@ function main(argv: string[]): void {
     for (const p of pending.values()) clearTimeout(p.timer);
     server.close();
     forwarder.close();
+    tcp.close();
     try {
       if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true });
     } catch {
@@ -124,14 +132,19 @@ function main(argv: string[]): void {
     back.writeUInt16BE(p.origId, 0);
     server.send(back, p.rinfo.port, p.rinfo.address);
   });
+  /** The answer for a name of this network (A, and an empty AAAA), or undefined. */
+  const localAnswer = (msg: Buffer): Buffer | undefined => {
+    const q = parseQuestion(msg);
+    if (!q) return undefined;
+    const ips = records.names[q.name.replace(/\.$/, '')];
+    return ips && (q.type === 1 || q.type === 28 || q.type === 255) ? answer(msg, q.end, q.type === 28 ? [] : ips) : undefined;
+  };
   server.on('message', (msg, rinfo) => {
     if (!reload()) return stop();
-    const q = parseQuestion(msg);
-    if (!q) return;
-    const name = q.name.replace(/\.$/, '');
-    const ips = records.names[name];
-    if (ips && (q.type === 1 || q.type === 28 || q.type === 255)) {
-      server.send(answer(msg, q.end, q.type === 28 ? [] : ips), rinfo.port, rinfo.address);
+    if (!parseQuestion(msg)) return;
+    const local = localAnswer(msg);
+    if (local) {
+      server.send(local, rinfo.port, rinfo.address);
       return;
     }
     const id = nextId;
@@ -141,12 +154,71 @@ function main(argv: string[]): void {
   });
   server.on('error', () => stop());
   forwarder.on('error', () => {});
+
+  // DNS over TCP (clients retry there after a truncated answer, and some use it first): the
+  // same answers; other names are forwarded over TCP to the upstreams in turn.
+  const forwardTcp = (msg: Buffer, reply: (b: Buffer) => void, tries = 0): void => {
+    const up = upstreams[tries % Math.max(upstreams.length, 1)];
+    const q = parseQuestion(msg);
+    if (!up || tries >= Math.max(upstreams.length, 1) * 2) {
+      if (q) reply(answer(msg, q.end, [], 2)); // SERVFAIL
+      return;
+    }
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const s = connectTcp({ host: up.host, port: up.port }, () => s.write(Buffer.concat([u16(msg.length), msg])));
+    const next = () => {
+      if (done) return;
+      done = true;
+      s.destroy();
+      forwardTcp(msg, reply, tries + 1);
+    };
+    s.setTimeout(2000, next);
+    s.on('error', next);
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        done = true;
+        s.destroy();
+        reply(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+      }
+    });
+    s.on('close', next);
+  };
+  const tcp: TcpServer = createTcpServer((c) => {
+    let buf = Buffer.alloc(0);
+    c.setTimeout(10_000, () => c.destroy());
+    c.on('error', () => {});
+    c.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+        buf = buf.subarray(2 + msg.length);
+        if (!reload()) return stop();
+        const reply = (b: Buffer) => {
+          if (!c.destroyed) c.write(Buffer.concat([u16(b.length), b]));
+        };
+        const local = localAnswer(msg);
+        if (local) reply(local);
+        else if (parseQuestion(msg)) forwardTcp(msg, reply);
+      }
+    });
+  });
+  tcp.on('error', () => {});
   const watch = setInterval(() => {
     if (!reload()) stop();
   }, 1000);
-  server.bind(53, listen, () => {
+  let ready = false;
+  const up = () => {
+    if (ready) return;
+    ready = true;
     reload();
     writeFileSync(pidFile, String(process.pid));
+  };
+  server.bind(53, listen, () => {
+    // (UDP is the service; without TCP, where its port is taken, it still runs)
+    tcp.once('error', up);
+    tcp.listen(53, listen, up);
   });
   process.on('SIGTERM', stop);
 }

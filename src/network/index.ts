@@ -4,7 +4,7 @@
  * user-defined network, and the /etc/hosts and /etc/resolv.conf a container gets. The engine
  * decides what each container gets and keeps the records; this layer does it to the kernel.
  */
-export { parseCidr, formatCidr, parseIPv4, formatIPv4, overlaps, contains, firstFree, macFor, mask } from './cidr.js';
+export { parseCidr, formatCidr, parseIPv4, formatIPv4, overlaps, contains, firstFree, macFor, mask, parseMac } from './cidr.js';
 export type { Subnet } from './cidr.js';
 export { parsePublish, exposedToMappings, portFree, formatMapping } from './ports.js';
 export type { PortMapping } from './ports.js';

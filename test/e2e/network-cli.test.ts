@@ -43,6 +43,32 @@ function httpGet(host: string, port: number, path: string): Promise<string> {
   });
 }
 
+/** An A query over TCP to host:53; the addresses in the answer. */
+function tcpQuery(host: string, name: string): Promise<string[]> {
+  const q = Buffer.concat([Buffer.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), ...name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0, 0, 1, 0, 1])]);
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port: 53 }, () => s.write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 255]), q])));
+    let buf = Buffer.alloc(0);
+    s.setTimeout(5000, () => s.destroy(new Error('timeout')));
+    s.on('error', reject);
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+      s.destroy();
+      const m = buf.subarray(2);
+      // Answers follow the question: each a name pointer (2), type, class, ttl, rdlength, rdata.
+      const out: string[] = [];
+      let off = q.length;
+      for (let i = 0; i < m.readUInt16BE(6); i++) {
+        const len = m.readUInt16BE(off + 10);
+        if (m.readUInt16BE(off + 2) === 1 && len === 4) out.push([...m.subarray(off + 12, off + 16)].join('.'));
+        off += 12 + len;
+      }
+      resolve(out);
+    });
+  });
+}
+
 /** A port nothing listens on now, on 127.0.0.1. */
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -60,6 +86,7 @@ describe('berth networking', { skip }, () => {
   const tag = randomBytes(3).toString('hex');
   let dnsPort = 0;
   let dnsServer: Socket | undefined;
+  let dnsTcp: Server | undefined;
   const env = () => ({ ...process.env, BERTH_DNS_UPSTREAM: `127.0.0.1:${dnsPort}` });
   const berth = (...args: string[]) => spawnSync(bin, ['--root', root, '--runroot', runroot, ...args], { encoding: 'utf8', timeout: 60_000, env: env() });
   const berthAsync = (...args: string[]) =>
@@ -94,6 +121,20 @@ describe('berth networking', { skip }, () => {
     });
     await new Promise<void>((res) => dnsServer!.bind(0, '127.0.0.1', () => res()));
     dnsPort = dnsServer.address().port;
+    // Its TCP side, on the same port: length-prefixed messages, the same answers.
+    dnsTcp = createServer((c) => {
+      c.on('error', () => {});
+      c.once('data', (d) => {
+        const msg = d.subarray(2, 2 + d.readUInt16BE(0));
+        const q = parseQuestion(msg);
+        if (!q) return c.destroy();
+        const a = answer(msg, q.end, q.name.endsWith('outside.test') && q.type === 1 ? ['10.1.2.3'] : [], q.name.endsWith('outside.test') ? 0 : 3);
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(a.length, 0);
+        c.end(Buffer.concat([len, a]));
+      });
+    });
+    await new Promise<void>((res, rej) => dnsTcp!.once('error', rej).listen(dnsPort, '127.0.0.1', () => res()));
     writeFileSync(outNs, '');
     const mk = sh(
       [
@@ -117,6 +158,7 @@ describe('berth networking', { skip }, () => {
     outListener?.kill('SIGKILL');
     sh(`ip link del ${outVeth} 2>/dev/null; umount ${outNs} 2>/dev/null`);
     dnsServer?.close();
+    dnsTcp?.close();
     cleanupTmp();
   });
 
@@ -154,6 +196,9 @@ describe('berth networking', { skip }, () => {
     assert.match(r.stdout, new RegExp(`^nameserver ${gw}$`, 'm'));
     assert.equal(r.stdout.split('\n').filter((l) => l === 'page').length, 2, r.stdout);
     assert.match(r.stdout, /Address: 10\.1\.2\.3/);
+    // The same over TCP: its own names answered, others forwarded over TCP (to the stand-in's TCP side).
+    assert.deepEqual(await tcpQuery(gw, `srv-${tag}`), [ipOf(`srv-${tag}`, `app-${tag}`)]);
+    assert.deepEqual(await tcpQuery(gw, 'b.outside.test'), ['10.1.2.3']);
     // On the default bridge, names are not resolved (as Docker), and resolv.conf is the host's.
     const d = berth('run', '--rm', 'busybox', 'sh', '-c', `nslookup srv-${tag} 2>&1; cat /etc/resolv.conf`);
     assert.doesNotMatch(d.stdout, new RegExp(`nameserver ${gw}`));
@@ -260,6 +305,17 @@ describe('berth networking', { skip }, () => {
     assert.match(await httpGet('127.0.0.1', hp2, '/s.txt'), /via-nat/);
     assert.equal(berth('rm', '-f', `sock-${tag}`, `nat-${tag}`).status, 0);
     assert.equal(entries().find((e) => e.key.join() === hex('127.0.0.1', hp).join()), undefined, 'the entry goes with the container');
+  });
+
+  it('gives the container\'s interface the MAC address asked for with --mac-address, also after a restart', () => {
+    const r = berth('run', '-d', '--name', `mac-${tag}`, '--mac-address', '92:D0:C6:0A:29:33', 'busybox', 'sleep', '60');
+    assert.equal(r.status, 0, r.stderr);
+    const seen = () => sh(`nsenter --net=/proc/${inspect(`mac-${tag}`).State.Pid}/ns/net ip -br link show eth0`).stdout.trim().split(/\s+/)[2];
+    assert.equal(seen(), '92:d0:c6:0a:29:33');
+    assert.equal(inspect(`mac-${tag}`).NetworkSettings.Networks.bridge.MacAddress, '92:d0:c6:0a:29:33');
+    assert.equal(berth('restart', '-t', '0', `mac-${tag}`).status, 0);
+    assert.equal(seen(), '92:d0:c6:0a:29:33');
+    assert.equal(berth('rm', '-f', `mac-${tag}`).status, 0);
   });
 
   it('publishes every EXPOSEd port with -P, and writes --dns, --dns-search and --add-host into the container\'s files', async () => {
@@ -442,6 +498,9 @@ describe('berth networking', { skip }, () => {
       [['run', '--rm', '--add-host', 'nocolon', 'busybox', 'true'], /--add-host/],
       [['run', '--rm', '--dns', 'not-an-ip', 'busybox', 'true'], /--dns/],
       [['run', '--rm', '--network', `ov-${tag}`, '--ip', '10.1.1.1', 'busybox', 'true'], /does not belong to network/],
+      [['run', '--rm', '--mac-address', '02:42:zz:00:00:01', 'busybox', 'true'], /invalid MAC address "02:42:zz:00:00:01" \(--mac-address\)/],
+      [['run', '--rm', '--mac-address', '01:00:5e:00:00:01', 'busybox', 'true'], /not a multicast one/],
+      [['run', '--rm', '--network', 'none', '--mac-address', '02:42:ac:11:00:09', 'busybox', 'true'], /conflicting options: mac-address/],
       [['network', 'connect', `missing-${tag}`, 'nobody'], /No such container|not found/],
       [['network', 'rm', 'bridge'], /pre-defined network/],
     ];
