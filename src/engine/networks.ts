@@ -517,8 +517,7 @@ export class NetworkService {
             writeFileAtomic(statePath, JSON.stringify(state));
             throw e;
           }
-          addLocalPorts(pub);
-          if (pub.some((p) => p.local)) writeFileAtomic(statePath, JSON.stringify(state));
+          addLocalPorts(pub, () => writeFileAtomic(statePath, JSON.stringify(state)));
         }
       });
     } catch (e) {

@@ -117,9 +117,6 @@ export function cgroup2Root(): string | undefined {
 }
 
 let usable: string | false | undefined;
-let lastError = '';
-/** Why the last addLocalPorts of this process added nothing ('' when it did, or was not tried). */
-export const localPortsError = () => lastError;
 /** Where the programs go, or false: no cgroup2 root, or berth is not in the initial network namespace. */
 function target(): string | false {
   if (usable !== undefined) return usable;
@@ -164,21 +161,25 @@ function maps(dir: string): PlanOp[] {
 
 const prog = (dir: string, attach: number, name: string, code: Buffer): PlanOp => ({
   op: 'BPF_PROG',
-  fields: [PROG_TYPE_CGROUP_SOCK_ADDR, attach, dir, name, 'Dual MIT/GPL', code.length, code],
+  fields: [PROG_TYPE_CGROUP_SOCK_ADDR, attach, dir, name, 'Apache-2.0', code.length, code],
   what: `the ${name} program on ${dir}`,
 });
 
 const update = (mode: 0 | 1 | 2, key: Buffer, value: Buffer): PlanOp => ({ op: 'BPF_UPDATE', fields: [0, mode, key.length, key, value.length, value], what: 'a published port' });
 
 /**
- * Adds the ports' entries (loading and attaching the programs when they are not there); marks
- * the ports that got one (`local`). Best effort: on any failure the DNAT rules serve them.
- * `dir`: the cgroup the programs go on (tests use one of their own).
+ * Adds the ports' entries (loading and attaching the programs when they are not there). With
+ * `save`, the ports that will get one are marked (`local`) and saved first, so that a crash
+ * half-way leaves nothing the record does not name; the mark is taken back (and saved) on
+ * failure. Best effort: on any failure the DNAT rules serve them. `dir`: the cgroup the programs
+ * go on (tests use one of their own).
  */
-export function addLocalPorts(ports: PublishedPort[], dir: string | false = target()): void {
+export function addLocalPorts(ports: PublishedPort[], save: () => void = () => {}, dir: string | false = target()): void {
   if (!dir) return;
   const todo = ports.map((p) => [p, entryOf(p)] as const).filter(([, e]) => e);
   if (todo.length === 0) return;
+  for (const [p] of todo) p.local = true;
+  save();
   try {
     runFsPlanSync([
       ...maps(dir),
@@ -186,10 +187,10 @@ export function addLocalPorts(ports: PublishedPort[], dir: string | false = targ
       prog(dir, ATTACH_CONNECT4, CONNECT4, connectProgram()),
       ...todo.map(([, e]) => update(e!.weak ? 1 : 0, e!.key, e!.value)),
     ]);
-    for (const [p] of todo) p.local = true;
-  } catch (e) {
+  } catch {
     usable = false;
-    lastError = (e as Error).message;
+    for (const [p] of todo) delete p.local;
+    save();
   }
 }
 

@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -78,7 +79,7 @@ describe('socket programs for published ports', { skip }, () => {
       { hostIp: '127.0.0.1', hostPort: published, containerPort: target, proto: 'udp', containerIp: '127.0.0.1' },
     ];
     assert.deepEqual(attached(dir), []);
-    addLocalPorts(ports, dir);
+    addLocalPorts(ports, undefined, dir);
     assert.equal(ports[0]!.local, true);
     assert.equal(ports[1]!.local, undefined, 'UDP is left to the DNAT rules');
     assert.deepEqual(attached(dir), ['cgroup_inet4_connect berth_connect4', 'cgroup_inet4_getpeername berth_getpeer4']);
@@ -89,7 +90,7 @@ describe('socket programs for published ports', { skip }, () => {
     assert.equal((await client(published)).error, 'ECONNREFUSED', 'a process outside the cgroup is not redirected');
 
     // Adding again (another container's start) loads nothing twice.
-    addLocalPorts([{ ...ports[0]!, local: undefined }], dir);
+    addLocalPorts([{ ...ports[0]!, local: undefined }], undefined, dir);
     assert.equal(attached(dir).length, 2);
 
     removeLocalPorts(ports, dir);
@@ -101,8 +102,8 @@ describe('socket programs for published ports', { skip }, () => {
     const own: PublishedPort = { hostIp: '127.0.0.1', hostPort: published, containerPort: target, proto: 'tcp', containerIp: '127.0.0.1' };
     // The wildcard one points nowhere useful: 127.0.0.1:1 refuses.
     const wild: PublishedPort = { hostIp: '', hostPort: published, containerPort: 1, proto: 'tcp', containerIp: '127.0.0.1' };
-    addLocalPorts([own], dir);
-    addLocalPorts([wild], dir);
+    addLocalPorts([own], undefined, dir);
+    addLocalPorts([wild], undefined, dir);
     assert.equal((await client(published, dir)).got, 'from-target', 'the address of its own wins');
     removeLocalPorts([wild], dir);
     assert.equal((await client(published, dir)).got, 'from-target', 'removing the other left this one');
@@ -113,9 +114,22 @@ describe('socket programs for published ports', { skip }, () => {
   it('refuses a program the kernel\'s verifier rejects with its reason, and attaches nothing', () => {
     const bad = assemble([I.exit()]); // r0 never set
     assert.throws(
-      () => runFsPlanSync([{ op: 'BPF_PROG', fields: [18, 10, dir, 'berth_bad', 'Dual MIT/GPL', bad.length, bad], what: 'a bad program' }]),
+      () => runFsPlanSync([{ op: 'BPF_PROG', fields: [18, 10, dir, 'berth_bad', 'Apache-2.0', bad.length, bad], what: 'a bad program' }]),
       /: a bad program: permission denied \(R0 !read_ok\)$/,
     );
     assert.deepEqual(attached(dir), []);
+  });
+
+  it('marks and saves the ports before it loads anything, and takes the mark back (saved again) when that fails', () => {
+    const notCgroup = mkdtempSync(join(tmpdir(), 'berth-socklb-'));
+    try {
+      const ports: PublishedPort[] = [{ hostIp: '127.0.0.1', hostPort: published, containerPort: target, proto: 'tcp', containerIp: '127.0.0.1' }];
+      const saved: (boolean | undefined)[] = [];
+      addLocalPorts(ports, () => saved.push(ports[0]!.local), notCgroup);
+      assert.deepEqual(saved, [true, undefined]);
+      assert.equal(ports[0]!.local, undefined);
+    } finally {
+      rmSync(notCgroup, { recursive: true, force: true });
+    }
   });
 });
