@@ -270,6 +270,16 @@ for (const [name, r] of Object.entries(results)) {
   const ratio = name === 'kernel' ? '' : `   ${f(r.c2c! / k.c2c!)} / ${f(r.pub! / k.pub!)} / ${f(r.conns! / k.conns!)}`;
   console.log(`${name.padEnd(10)} ${f(r.c2c).padStart(15)} ${f(r.pub).padStart(22)} ${f(r.conns, 0).padStart(17)}${ratio}`);
 }
+// The spread: each round's figures over the same round's kernel path (the rounds interleave).
+console.log(`\nper round, to that round's kernel path (ctr→ctr / host→published / conn/s):`);
+for (const [name, rs] of Object.entries(all)) {
+  if (name === 'kernel') continue;
+  const line = rs.map((r, i) => {
+    const kr = all.kernel?.[i];
+    return r.error || !kr || kr.error ? '-' : `${f(r.c2c! / kr.c2c!)}/${f(r.pub! / kr.pub!)}/${f(r.conns! / kr.conns!)}`;
+  });
+  console.log(`${name.padEnd(10)} ${line.join('  ')}`);
+}
 const b = results.berth!;
 const p = results.podman!;
 if (!b.error && !p.error) console.log(`\nberth / podman: ctr→ctr ${f(b.c2c! / p.c2c!)}, host→published ${f(b.pub! / p.pub!)}, conn/s ${f(b.conns! / p.conns!)}`);
