@@ -274,11 +274,15 @@ for (const [name, r] of Object.entries(results)) {
 console.log(`\nper round, to that round's kernel path (ctr→ctr / host→published / conn/s):`);
 for (const [name, rs] of Object.entries(all)) {
   if (name === 'kernel') continue;
-  const line = rs.map((r, i) => {
+  const paired = rs.map((r, i) => {
     const kr = all.kernel?.[i];
-    return r.error || !kr || kr.error ? '-' : `${f(r.c2c! / kr.c2c!)}/${f(r.pub! / kr.pub!)}/${f(r.conns! / kr.conns!)}`;
+    return r.error || !kr || kr.error ? undefined : [r.c2c! / kr.c2c!, r.pub! / kr.pub!, r.conns! / kr.conns!];
   });
-  console.log(`${name.padEnd(10)} ${line.join('  ')}`);
+  const line = paired.map((x) => (x ? x.map((v) => f(v)).join('/') : '-'));
+  const ok = paired.filter((x): x is number[] => x !== undefined);
+  // (the median of these paired ratios is steadier than the ratio of medians when the host's speed drifts)
+  const mid = ok.length ? ` (median ${[0, 1, 2].map((j) => f(median(ok.map((x) => x[j]!)))).join('/')})` : '';
+  console.log(`${name.padEnd(10)} ${line.join('  ')}${mid}`);
 }
 const b = results.berth!;
 const p = results.podman!;

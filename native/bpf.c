@@ -56,13 +56,55 @@ open_cgroup (const char *dir)
   return fd;
 }
 
+/* Whether the object `fd` (a program or a map) is named `name`; `info` (of `len` bytes, whose
+   name sits at `name_at`) is filled in. */
+static int
+named (int fd, void *info, uint32_t len, const char *name_at, const char *name)
+{
+  union bpf_attr q;
+  memset (&q, 0, sizeof q);
+  q.info.bpf_fd = fd;
+  q.info.info_len = len;
+  q.info.info = ptr (info);
+  return sys_bpf (BPF_OBJ_GET_INFO_BY_FD, &q) == 0 && strncmp (name_at, name, BPF_OBJ_NAME_LEN) == 0;
+}
+
+/* The object among `ids` named `name`: an fd, else -1. */
+static int
+find_named (int get_cmd, const uint32_t *ids, uint32_t n, const char *name)
+{
+  uint32_t i;
+  for (i = 0; i < n; i++)
+    {
+      union bpf_attr g;
+      struct bpf_prog_info pi;
+      struct bpf_map_info mi;
+      int fd, hit;
+      memset (&g, 0, sizeof g);
+      if (get_cmd == BPF_PROG_GET_FD_BY_ID)
+        g.prog_id = ids[i];
+      else
+        g.map_id = ids[i];
+      fd = (int) sys_bpf (get_cmd, &g);
+      if (fd < 0)
+        continue;
+      memset (&pi, 0, sizeof pi);
+      memset (&mi, 0, sizeof mi);
+      hit = get_cmd == BPF_PROG_GET_FD_BY_ID ? named (fd, &pi, sizeof pi, pi.name, name) : named (fd, &mi, sizeof mi, mi.name, name);
+      if (hit)
+        return fd;
+      close (fd);
+    }
+  errno = ENOENT;
+  return -1;
+}
+
 /* The program named `name` attached directly at the cgroup for `type`: an fd, else -1. */
 static int
 find_prog (int cg, uint32_t type, const char *name)
 {
   uint32_t ids[64];
   union bpf_attr a;
-  uint32_t i;
   memset (&a, 0, sizeof a);
   a.query.target_fd = cg;
   a.query.attach_type = type;
@@ -70,27 +112,7 @@ find_prog (int cg, uint32_t type, const char *name)
   a.query.prog_cnt = 64;
   if (sys_bpf (BPF_PROG_QUERY, &a) < 0)
     return -1;
-  for (i = 0; i < a.query.prog_cnt && i < 64; i++)
-    {
-      union bpf_attr g, q;
-      struct bpf_prog_info info;
-      int fd;
-      memset (&g, 0, sizeof g);
-      g.prog_id = ids[i];
-      fd = (int) sys_bpf (BPF_PROG_GET_FD_BY_ID, &g);
-      if (fd < 0)
-        continue;
-      memset (&info, 0, sizeof info);
-      memset (&q, 0, sizeof q);
-      q.info.bpf_fd = fd;
-      q.info.info_len = sizeof info;
-      q.info.info = ptr (&info);
-      if (sys_bpf (BPF_OBJ_GET_INFO_BY_FD, &q) == 0 && strncmp (info.name, name, BPF_OBJ_NAME_LEN) == 0)
-        return fd;
-      close (fd);
-    }
-  errno = ENOENT;
-  return -1;
+  return find_named (BPF_PROG_GET_FD_BY_ID, ids, a.query.prog_cnt < 64 ? a.query.prog_cnt : 64, name);
 }
 
 /* The map named `name` among those program `prog` uses: an fd, else -1. */
@@ -100,7 +122,6 @@ find_map (int prog, const char *name)
   uint32_t ids[16];
   struct bpf_prog_info info;
   union bpf_attr q;
-  uint32_t i;
   memset (&info, 0, sizeof info);
   info.nr_map_ids = 16;
   info.map_ids = ptr (ids);
@@ -110,27 +131,7 @@ find_map (int prog, const char *name)
   q.info.info = ptr (&info);
   if (sys_bpf (BPF_OBJ_GET_INFO_BY_FD, &q) < 0)
     return -1;
-  for (i = 0; i < info.nr_map_ids && i < 16; i++)
-    {
-      union bpf_attr g;
-      struct bpf_map_info mi;
-      int fd;
-      memset (&g, 0, sizeof g);
-      g.map_id = ids[i];
-      fd = (int) sys_bpf (BPF_MAP_GET_FD_BY_ID, &g);
-      if (fd < 0)
-        continue;
-      memset (&mi, 0, sizeof mi);
-      memset (&q, 0, sizeof q);
-      q.info.bpf_fd = fd;
-      q.info.info_len = sizeof mi;
-      q.info.info = ptr (&mi);
-      if (sys_bpf (BPF_OBJ_GET_INFO_BY_FD, &q) == 0 && strncmp (mi.name, name, BPF_OBJ_NAME_LEN) == 0)
-        return fd;
-      close (fd);
-    }
-  errno = ENOENT;
-  return -1;
+  return find_named (BPF_MAP_GET_FD_BY_ID, ids, info.nr_map_ids < 16 ? info.nr_map_ids : 16, name);
 }
 
 /* OP_BPF_MAP: u64 type, u64 key_size, u64 value_size, u64 max_entries, u64 flags, str name,

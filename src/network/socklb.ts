@@ -15,7 +15,7 @@
  * The programs are detached when the last published port is removed.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { assemble, Fn, I } from '../sys/ebpf.js';
+import { assemble, Fn, I, type Item, type Reg } from '../sys/ebpf.js';
 import { runFsPlanSync } from '../sys/fsops.js';
 import type { PlanOp } from '../sys/helper-ops.js';
 import { parseIPv4 } from './cidr.js';
@@ -36,28 +36,33 @@ const PROTOCOL = 36;
 const CONNECT4 = 'berth_connect4';
 const GETPEER4 = 'berth_getpeer4';
 
+// Pieces both programs share. r6 holds the context throughout.
+/** r6 = the context; TCP only, else to `out`. */
+const tcpOnly: Item[] = [I.mov(6, 1), I.ldxW(2, 6, PROTOCOL), I.jne(2, { imm: IPPROTO_TCP }, 'out')];
+/** r0 = lookup(map `slot`, key at fp+off); none: to `out`. */
+const lookup = (slot: number, off: number): Item[] => [I.ldMap(1, slot), I.mov(2, 10), I.addImm(2, off), I.call(Fn.mapLookup), I.jeq(0, { imm: 0 }, 'out')];
+/** The context's address and port := the 8 bytes at `r`. */
+const setAddress = (r: Reg): Item[] => [I.ldxW(1, r, 0), I.stxW(6, USER_IP4, 1), I.ldxW(1, r, 4), I.stxW(6, USER_PORT, 1)];
+const allow: Item[] = ['out', I.movImm(0, 1), I.exit()];
+
 /** connect4: for TCP in the initial network namespace, a published address becomes the container's. */
 function connectProgram(): Buffer {
   return assemble([
-    I.mov(6, 1),
-    I.ldxW(2, 6, PROTOCOL),
-    I.jne(2, { imm: IPPROTO_TCP }, 'out'),
-    I.call(Fn.getNetnsCookie), // the socket's namespace (r1 is the context)
+    ...tcpOnly,
+    I.mov(1, 6),
+    I.call(Fn.getNetnsCookie), // the socket's namespace
     I.mov(7, 0),
     I.movImm(1, 0),
     I.call(Fn.getNetnsCookie), // NULL: the initial namespace
     I.jne(0, { src: 7 }, 'out'),
+    // key (and, below, the value remembered): the address and port asked for, at fp-8
     I.ldxW(2, 6, USER_IP4),
     I.stxW(10, -8, 2),
     I.ldxW(2, 6, USER_PORT),
     I.stxW(10, -4, 2),
-    I.ldMap(1, 0),
-    I.mov(2, 10),
-    I.addImm(2, -8),
-    I.call(Fn.mapLookup),
-    I.jeq(0, { imm: 0 }, 'out'),
+    ...lookup(0, -8),
     I.mov(8, 0),
-    // remember what the socket asked for, for getpeername
+    // berth_revnat[socket cookie] = what the socket asked for, for getpeername
     I.mov(1, 6),
     I.call(Fn.getSocketCookie),
     I.stxDW(10, -16, 0),
@@ -68,37 +73,14 @@ function connectProgram(): Buffer {
     I.addImm(3, -8),
     I.movImm(4, 0),
     I.call(Fn.mapUpdate),
-    I.ldxW(1, 8, 0),
-    I.stxW(6, USER_IP4, 1),
-    I.ldxW(1, 8, 4),
-    I.stxW(6, USER_PORT, 1),
-    'out',
-    I.movImm(0, 1),
-    I.exit(),
+    ...setAddress(8),
+    ...allow,
   ]);
 }
 
 /** getpeername4: a socket connect4 redirected reports the address it asked for. */
 function getpeerProgram(): Buffer {
-  return assemble([
-    I.mov(6, 1),
-    I.ldxW(2, 6, PROTOCOL),
-    I.jne(2, { imm: IPPROTO_TCP }, 'out'),
-    I.call(Fn.getSocketCookie),
-    I.stxDW(10, -8, 0),
-    I.ldMap(1, 1),
-    I.mov(2, 10),
-    I.addImm(2, -8),
-    I.call(Fn.mapLookup),
-    I.jeq(0, { imm: 0 }, 'out'),
-    I.ldxW(1, 0, 0),
-    I.stxW(6, USER_IP4, 1),
-    I.ldxW(1, 0, 4),
-    I.stxW(6, USER_PORT, 1),
-    'out',
-    I.movImm(0, 1),
-    I.exit(),
-  ]);
+  return assemble([...tcpOnly, I.mov(1, 6), I.call(Fn.getSocketCookie), I.stxDW(10, -8, 0), ...lookup(1, -8), ...setAddress(0), ...allow]);
 }
 
 /** The cgroup2 hierarchy's root as mounted here, or undefined. */
