@@ -541,7 +541,8 @@ describe('berth networking with the iptables backend (BERTH_FIREWALL=iptables)',
   const root = tmp('berth-ipt-root-');
   const runroot = tmp('berth-ipt-runroot-');
   const tag = randomBytes(3).toString('hex');
-  const env = { ...process.env, BERTH_FIREWALL: 'iptables', BERTH_DNS_UPSTREAM: '127.0.0.1:9' };
+  // (the host's own connections through the DNAT rules too, as where no socket program loads)
+  const env = { ...process.env, BERTH_FIREWALL: 'iptables', BERTH_DNS_UPSTREAM: '127.0.0.1:9', BERTH_SOCKET_PORTS: '0' };
   const berth = (...args: string[]) => spawnSync(bin, ['--root', root, '--runroot', runroot, ...args], { encoding: 'utf8', timeout: 60_000, env });
   const saved = () => sh('iptables-save 2>/dev/null').stdout.split('\n').filter((l) => l.includes('BERTH')).join('\n');
   before(() => assert.equal(berth('starter').status, 0));
