@@ -79,6 +79,7 @@ function containerOptions(image: string, command: string[], o: Record<string, un
     networkAlias: o.networkAlias as string[] | undefined,
     ip: o.ip as string | undefined,
     macAddress: o.macAddress as string | undefined,
+    link: o.link as string[] | undefined,
     userns: o.userns as string | undefined,
     pid: o.pid as string | undefined,
     ipc: o.ipc as string | undefined,
@@ -134,6 +135,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       .option('-P, --publish-all', 'publish every EXPOSEd port on a random host port')
       .option('--ip <address>', 'IPv4 address on a user-defined network')
       .option('--mac-address <address>', 'MAC address of the container\'s interface (e.g. 92:d0:c6:0a:29:33)')
+      .option('--link <name[:alias]>', 'add a link to another container (legacy): /etc/hosts entry and variables', collect, [])
       .option('--network-alias <name>', 'another name of the container on its network', collect, [])
       .option('--dns <ip>', 'DNS server', collect, [])
       .option('--dns-search <domain>', 'DNS search domain', collect, [])

@@ -65,6 +65,8 @@ export interface ContainerRecord {
   Tty?: boolean;
   /** -i: stdin kept open (to attach to, when detached). */
   OpenStdin?: boolean;
+  /** --link, as Docker's HostConfig.Links: "/db:/web/webdb" */
+  Links?: string[];
   /** --userns=remap: the host ids the container's 0.. are (its layers are owned so). */
   IdShift?: { uid: number; gid: number; size: number };
 }
@@ -107,6 +109,8 @@ export interface CreateOptions extends ContainerOptions {
   ip?: string;
   /** --mac-address: of the container's interface on its (first) network */
   macAddress?: string;
+  /** --link NAME[:ALIAS] (Docker's legacy links): /etc/hosts entries and environment variables */
+  link?: string[];
   /** -t: a terminal for the container. */
   tty?: boolean;
   /** -i: its stdin kept open. */
@@ -357,6 +361,33 @@ export class ContainerService {
     return { mounts, fresh };
   }
 
+  /**
+   * `--link NAME[:ALIAS]`: the container linked to, which must exist and share the network
+   * `netName` with the new one (its address there is what the entries give).
+   */
+  private linkTo(spec: string, netName: string): LinkTarget {
+    const [name = '', alias0, extra] = spec.split(':');
+    const alias = alias0 || name.replace(/^\//, '');
+    if (extra !== undefined || !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name) || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(alias)) throw invalidArgument(`invalid --link ${JSON.stringify(spec)}: NAME or NAME:ALIAS`);
+    let other: ContainerRecord;
+    try {
+      other = this.find(name.replace(/^\//, ''));
+    } catch {
+      throw notFound(`could not get container for ${name}: No such container: ${name}`);
+    }
+    const ip = other.NetworkSettings?.Networks?.[netName]?.IPAddress;
+    if (!ip) throw invalidArgument(`Cannot link to /${other.Name}, as it does not belong to the ${netName === 'bridge' ? 'default network' : `network ${netName}`}`);
+    let env: string[] = [];
+    try {
+      env = (JSON.parse(readFileSync(join(this.bundleDir(other.Id), 'config.json'), 'utf8')) as { process?: { env?: string[] } }).process?.env ?? [];
+    } catch {
+      /* no bundle: no variables */
+    }
+    const exposed = Object.keys(((this.images.config(this.images.resolve(other.ImageID)).config ?? {}) as { ExposedPorts?: Record<string, unknown> }).ExposedPorts ?? {});
+    const ports = [...new Set([...exposed, ...(other.NetworkSettings?.Ports ?? []).map((p) => `${p.containerPort}/${p.proto}`)])];
+    return { name: other.Name, alias, id: other.Id, ip, env, ports };
+  }
+
   /** `create`: the container's layer, bundle and record; nothing runs yet. */
   create(o: CreateOptions): Promise<ContainerRecord> {
     // A terminal gets TERM, as Docker sets it.
@@ -376,12 +407,14 @@ export class ContainerService {
     let net: NetworkService | undefined;
     let settings: NetworkSettings | undefined;
     let netId = '';
+    let links: LinkTarget[] = [];
     if (bridged) {
       net = await this.networks();
       const ports = net.parsePorts({ publish: o.publish, publishAll: o.publishAll, exposed: Object.keys((cfg.ExposedPorts as Record<string, unknown> | undefined) ?? {}) });
       const n = net.find(mode);
       if (o.ip !== undefined && n.Name === 'bridge') throw invalidArgument('user specified IP address is supported on user defined networks only');
       if (o.macAddress !== undefined) net.parseMac(o.macAddress);
+      links = (o.link ?? []).map((l) => this.linkTo(l, n.Name));
       if (o.networkAlias?.length && n.Name === 'bridge') throw invalidArgument('network-scoped alias is supported only for containers in user defined networks');
       settings = { Networks: {}, Ports: ports, Dns: o.dns, DnsSearch: o.dnsSearch, DnsOptions: o.dnsOption, ExtraHosts: o.addHost };
       net.etcFiles(settings, 'x', ''); // validates --dns and --add-host
@@ -392,6 +425,8 @@ export class ContainerService {
       throw invalidArgument(`--ip and --network-alias need a user-defined network (--network ${mode})`);
     } else if (o.macAddress !== undefined) {
       throw invalidArgument(`conflicting options: mac-address and the network mode (--network ${mode})`);
+    } else if (o.link?.length) {
+      throw invalidArgument(`conflicting options: --link and the network mode (--network ${mode})`);
     }
     this.names.claim(name, id, 'container');
     if (net && settings) {
@@ -438,6 +473,7 @@ export class ContainerService {
       RestartCount: 0,
       Healthcheck: healthcheckOf(o.health, cfg.Healthcheck as ImageHealthcheck | undefined),
       NetworkMode: mode,
+      ...(links.length ? { Links: links.map((l) => `/${l.name}:/${name}/${l.alias}`) } : {}),
       ...(settings ? { NetworkSettings: settings } : {}),
       ...(o.tty ? { Tty: true } : {}),
       ...(o.interactive ? { OpenStdin: true } : {}),
@@ -475,6 +511,10 @@ export class ContainerService {
         const files = (net ?? (await this.networks())).etcFiles(settings ?? { Networks: {}, Ports: [], Dns: o.dns, DnsSearch: o.dnsSearch, DnsOptions: o.dnsOption, ExtraHosts: o.addHost }, hostname, hostResolvText());
         hosts = files.hosts;
         resolv = files.resolv;
+      }
+      for (const l of links) {
+        hosts += `${l.ip}\t${[...new Set([l.alias, l.id.slice(0, 12), l.name])].join(' ')}\n`;
+        spec.process!.env = [...(spec.process!.env ?? []), ...linkEnv(l, name)];
       }
       const etc: [string, string][] = [
         ['hostname', `${hostname}\n`],
@@ -514,6 +554,11 @@ export class ContainerService {
     const rec = this.find(nameOrId);
     const o = { ...opts, tty: opts.tty ?? rec.Tty === true };
     if (rec.State.Status === 'running') return { code: 0, oomKilled: false };
+    for (const l of rec.Links ?? []) {
+      const [child] = l.slice(1).split(':');
+      const other = this.list().find((c) => c.Name === child);
+      if (!other || other.State.Status !== 'running') throw failedPrecondition(`Cannot link to a non running container: ${l.replace(':', ' AS ')}`);
+    }
     rec.ManuallyStopped = false;
     if (this.runtime.exists(rec.Id)) await this.runtime.delete(rec.Id, true).catch(() => {});
     rmSync(this.statusFile(rec.Id), { force: true });
@@ -640,7 +685,7 @@ export class ContainerService {
       RestartCount: rec.RestartCount ?? 0,
       ...(rec.Health ? { Health: rec.Health } : {}),
       NetworkSettings: this.networkSettingsOf(rec),
-      HostConfig: { NetworkMode: rec.NetworkMode ?? 'none', PortBindings: portMap(rec.NetworkSettings?.Ports ?? []), Dns: rec.NetworkSettings?.Dns ?? [], DnsSearch: rec.NetworkSettings?.DnsSearch ?? [], ExtraHosts: rec.NetworkSettings?.ExtraHosts ?? [], RestartPolicy: rec.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: rec.AutoRemove, ReadonlyRootfs: spec?.root?.readonly === true, Memory: spec?.linux?.resources?.memory?.limit ?? 0, PidsLimit: spec?.linux?.resources?.pids?.limit ?? 0 },
+      HostConfig: { NetworkMode: rec.NetworkMode ?? 'none', Links: rec.Links ?? null, PortBindings: portMap(rec.NetworkSettings?.Ports ?? []), Dns: rec.NetworkSettings?.Dns ?? [], DnsSearch: rec.NetworkSettings?.DnsSearch ?? [], ExtraHosts: rec.NetworkSettings?.ExtraHosts ?? [], RestartPolicy: rec.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: rec.AutoRemove, ReadonlyRootfs: spec?.root?.readonly === true, Memory: spec?.linux?.resources?.memory?.limit ?? 0, PidsLimit: spec?.linux?.resources?.pids?.limit ?? 0 },
       Mounts: (rec.Mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, RW: m.RW })),
     };
   }
@@ -1121,4 +1166,39 @@ function healthcheckOf(o: CreateOptions['health'], image: ImageHealthcheck | und
   const retries = o?.retries ?? image?.Retries ?? 3;
   if (!(interval > 0) || !(timeout > 0) || !(retries >= 1)) throw invalidArgument('--health-interval and --health-timeout must be positive durations, --health-retries at least 1');
   return { Test: test, IntervalMs: interval, TimeoutMs: timeout, Retries: retries, StartPeriodMs: o?.startPeriodMs ?? ms(image?.StartPeriod) ?? 0 };
+}
+
+interface LinkTarget {
+  name: string;
+  alias: string;
+  id: string;
+  ip: string;
+  /** its environment (for ALIAS_ENV_*) */
+  env: string[];
+  /** its exposed ports, "80/tcp" */
+  ports: string[];
+}
+
+/** Docker's link variables: ALIAS_NAME, ALIAS_PORT (the lowest port), ALIAS_PORT_80_TCP(_ADDR, _PORT, _PROTO), ALIAS_ENV_*. */
+function linkEnv(l: LinkTarget, self: string): string[] {
+  const p = l.alias.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  const out = [`${p}_NAME=/${self}/${l.alias}`];
+  const ports = l.ports
+    .map((s) => {
+      const [num, proto = 'tcp'] = s.split('/');
+      return { num: Number(num), proto };
+    })
+    .filter((x) => Number.isInteger(x.num) && x.num > 0)
+    .sort((a, b) => a.num - b.num || a.proto.localeCompare(b.proto));
+  if (ports[0]) out.push(`${p}_PORT=${ports[0].proto}://${l.ip}:${ports[0].num}`);
+  for (const { num, proto } of ports) {
+    const k = `${p}_PORT_${num}_${proto.toUpperCase()}`;
+    out.push(`${k}=${proto}://${l.ip}:${num}`, `${k}_ADDR=${l.ip}`, `${k}_PORT=${num}`, `${k}_PROTO=${proto}`);
+  }
+  for (const e of l.env) {
+    const at = e.indexOf('=');
+    const k = e.slice(0, at);
+    if (at > 0 && k !== 'HOME' && k !== 'PATH') out.push(`${p}_ENV_${k}=${e.slice(at + 1)}`);
+  }
+  return out;
 }

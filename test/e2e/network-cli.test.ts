@@ -318,6 +318,26 @@ describe('berth networking', { skip }, () => {
     assert.equal(berth('rm', '-f', `mac-${tag}`).status, 0);
   });
 
+  it('links containers as Docker\'s legacy --link does: an /etc/hosts entry and the variables, and refuses a link to one that is not running', () => {
+    const db = berth('run', '-d', '--name', `lkdb-${tag}`, '-e', 'SECRET=s3', '-p', '5432', 'busybox', 'sleep', '60');
+    assert.equal(db.status, 0, db.stderr);
+    const ip = ipOf(`lkdb-${tag}`, 'bridge');
+    const id = inspect(`lkdb-${tag}`).Id as string;
+    const r = berth('run', '--name', `lkweb-${tag}`, '--link', `lkdb-${tag}:webdb`, 'busybox', 'sh', '-c', 'cat /etc/hosts; env; ping -c 1 -W 2 webdb >/dev/null && echo reached');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^${ip.replace(/\./g, '\\.')}\twebdb ${id.slice(0, 12)} lkdb-${tag}$`, 'm'));
+    for (const v of [`WEBDB_NAME=/lkweb-${tag}/webdb`, `WEBDB_PORT=tcp://${ip}:5432`, `WEBDB_PORT_5432_TCP=tcp://${ip}:5432`, `WEBDB_PORT_5432_TCP_ADDR=${ip}`, 'WEBDB_PORT_5432_TCP_PORT=5432', 'WEBDB_PORT_5432_TCP_PROTO=tcp', 'WEBDB_ENV_SECRET=s3']) assert.ok(r.stdout.split('\n').includes(v), `${v} in\n${r.stdout}`);
+    assert.doesNotMatch(r.stdout, /^WEBDB_ENV_PATH=/m);
+    assert.match(r.stdout, /^reached$/m);
+    assert.deepEqual(inspect(`lkweb-${tag}`).HostConfig.Links, [`/lkdb-${tag}:/lkweb-${tag}/webdb`]);
+    // Docker's refusal: the container linked to must run when this one starts.
+    assert.equal(berth('stop', '-t', '0', `lkdb-${tag}`).status, 0);
+    const again = berth('start', `lkweb-${tag}`);
+    assert.equal(again.status, 125);
+    assert.match(again.stderr, new RegExp(`Cannot link to a non running container: /lkdb-${tag} AS /lkweb-${tag}/webdb`));
+    assert.equal(berth('rm', '-f', `lkweb-${tag}`, `lkdb-${tag}`).status, 0);
+  });
+
   it('publishes every EXPOSEd port with -P, and writes --dns, --dns-search and --add-host into the container\'s files', async () => {
     assert.equal(berth('create', '--name', `base-${tag}`, '--network', 'none', 'busybox', 'true').status, 0);
     const c = berth('commit', '-c', 'EXPOSE 8080/tcp 9000/udp', `base-${tag}`, `exposing-${tag}:1`);
@@ -501,6 +521,9 @@ describe('berth networking', { skip }, () => {
       [['run', '--rm', '--mac-address', '02:42:zz:00:00:01', 'busybox', 'true'], /invalid MAC address "02:42:zz:00:00:01" \(--mac-address\)/],
       [['run', '--rm', '--mac-address', '01:00:5e:00:00:01', 'busybox', 'true'], /not a multicast one/],
       [['run', '--rm', '--network', 'none', '--mac-address', '02:42:ac:11:00:09', 'busybox', 'true'], /conflicting options: mac-address/],
+      [['run', '--rm', '--link', `missing-${tag}`, 'busybox', 'true'], new RegExp(`could not get container for missing-${tag}`)],
+      [['run', '--rm', '--link', 'a:b:c', 'busybox', 'true'], /invalid --link "a:b:c"/],
+      [['run', '--rm', '--network', 'host', '--link', `missing-${tag}`, 'busybox', 'true'], /conflicting options: --link and the network mode/],
       [['network', 'connect', `missing-${tag}`, 'nobody'], /No such container|not found/],
       [['network', 'rm', 'bridge'], /pre-defined network/],
     ];
