@@ -382,12 +382,12 @@ export class NetworkService {
 
   // ---- containers -------------------------------------------------------------------------
 
-  /** -p and -P → the mappings asked (host port 0: any), checked before anything is made. */
   /** `--mac-address`, checked (before anything is made) and normalised. */
   parseMac(s: string): string {
     return parseMac(s);
   }
 
+  /** -p and -P → the mappings asked (host port 0: any), checked before anything is made. */
   parsePorts(o: { publish?: string[]; publishAll?: boolean; exposed?: string[] }): PortMapping[] {
     const ports = (o.publish ?? []).flatMap(parsePublish);
     if (o.publishAll) for (const m of exposedToMappings(o.exposed ?? [])) if (!ports.some((p) => p.containerPort === m.containerPort && p.proto === m.proto)) ports.push(m);
