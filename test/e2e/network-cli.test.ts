@@ -414,8 +414,14 @@ describe('berth networking', { skip }, () => {
   it('gives concurrent runs on one network distinct addresses, and returns them on rm', async () => {
     network(`cc-${tag}`, '--subnet', `10.251.${third}.0/24`, '--gateway', `10.251.${third}.254`, '--label', 'purpose=test');
     const names = Array.from({ length: 6 }, (_, i) => `c${i}-${tag}`);
-    const rs = await Promise.all(names.map((n) => berthAsync('run', '-d', '--name', n, '--network', `cc-${tag}`, 'busybox', 'sleep', '60')));
+    // Each publishes a port too: the socket programs are loaded once, however many start at once.
+    const rs = await Promise.all(names.map((n) => berthAsync('run', '-d', '--name', n, '--network', `cc-${tag}`, '-p', '127.0.0.1::80', 'busybox', 'sh', '-c', `echo ${n} > /n.txt; httpd -f -p 80 -h /`)));
     for (const r of rs) assert.equal(r.status, 0, r.stderr);
+    for (const n of names) assert.match(await httpGet('127.0.0.1', Number(berth('port', n, '80').stdout.trim().split(':')[1]), '/n.txt'), new RegExp(n));
+    if (have('bpftool')) {
+      const cg = sh(`awk '$9 == "cgroup2" && $4 == "/" {print $5; exit}' /proc/self/mountinfo`).stdout.trim();
+      assert.equal(sh(`bpftool cgroup show ${cg}`).stdout.split('\n').filter((l) => l.includes('berth_connect4')).length, 1);
+    }
     const ips = names.map((n) => ipOf(n, `cc-${tag}`));
     assert.equal(new Set(ips).size, names.length, ips.join(' '));
     for (const ip of ips) assert.match(ip, new RegExp(`^10\\.251\\.${third}\\.\\d+$`));
