@@ -216,11 +216,13 @@ if (!dockerError) {
     dockerError = (e as Error).message.slice(0, 200);
   }
 }
+// Each round runs the paths in another order (rotated), so that no path always follows the same
+// one (and whatever it leaves the host busy with).
+const paths: (() => Promise<void>)[] = [kernelRun, () => engineRun('berth', berthBin, berth)];
+if (!podmanError) paths.push(() => engineRun('podman', podman!, pm));
+if (!dockerError) paths.push(() => engineRun('docker', dockerCli!, dk));
 for (let i = 0; i < rounds; i++) {
-  await kernelRun();
-  await engineRun('berth', berthBin, berth);
-  if (!podmanError) await engineRun('podman', podman!, pm);
-  if (!dockerError) await engineRun('docker', dockerCli!, dk);
+  for (let j = 0; j < paths.length; j++) await paths[(i + j) % paths.length]!();
   round++;
 }
 // `run --rm busybox true` on each engine's default network (a namespace, a veth, an address, and
