@@ -4,13 +4,17 @@
  * published address (127.0.0.1:8080, say) straight to the container's address and port. The
  * connection then needs no NAT at all: no DNAT and reroute on its first packet, no masquerade of
  * 127.0.0.1, no per-packet rewriting, and it leaves from the gateway's address as a masqueraded
- * one would. A getpeername4 program gives the client back the address it connected to. Clients
+ * one would. A getpeername4 program gives the client back the address it connected to. A port
+ * published on every address is also reached at [::1] (as Docker serves it on [::]): connect6
+ * sends such a connection to the container's address as an IPv4-mapped one (a dual-stack socket
+ * then speaks IPv4), and getpeername6 reports [::1]. Clients
  * elsewhere (other hosts, containers) and UDP still go through the DNAT rules (firewall.ts),
  * which stay in place for every port; this is an addition, and where it cannot be loaded
  * (no cgroup2, an older kernel, berth not in the host's network namespace) nothing changes.
  *
  * Maps (found again through the attached programs, see native/bpf.c):
- *  - berth_ports: host address . port → container address . port (each 4 + 4 bytes, network order);
+ *  - berth_ports: host address . port → container address . port (each 4 + 4 bytes, network order;
+ *    the value's byte after the port is 1 where the port was published on every address);
  *  - berth_revnat: socket cookie → the address . port the socket connected to (LRU).
  * The programs are detached when the last published port is removed.
  */
@@ -23,18 +27,28 @@ import type { PublishedPort } from './firewall.js';
 
 const PROG_TYPE_CGROUP_SOCK_ADDR = 18;
 const ATTACH_CONNECT4 = 10;
+const ATTACH_CONNECT6 = 11;
 const ATTACH_GETPEERNAME4 = 29;
+const ATTACH_GETPEERNAME6 = 30;
 const MAP_HASH = 1;
 const MAP_LRU_HASH = 9;
 const F_NO_PREALLOC = 1;
 const IPPROTO_TCP = 6;
 // struct bpf_sock_addr
 const USER_IP4 = 4;
+const USER_IP6 = 8;
 const USER_PORT = 24;
 const PROTOCOL = 36;
 
 const CONNECT4 = 'berth_connect4';
 const GETPEER4 = 'berth_getpeer4';
+const CONNECT6 = 'berth_connect6';
+const GETPEER6 = 'berth_getpeer6';
+/** The value's byte after the port: 1 where the port was published on every address. */
+const ALL_ADDRESSES = 6;
+// ::1 and ::ffff:0:0/96 as the four 32-bit words of user_ip6 read little-endian.
+const LOOPBACK6_LAST = 0x01000000;
+const V4MAPPED_THIRD = 0xffff0000 | 0;
 
 // Pieces both programs share. r6 holds the context throughout.
 /** r6 = the context; TCP only, else to `out`. */
@@ -81,6 +95,68 @@ function connectProgram(): Buffer {
 /** getpeername4: a socket connect4 redirected reports the address it asked for. */
 function getpeerProgram(): Buffer {
   return assemble([...tcpOnly, I.mov(1, 6), I.call(Fn.getSocketCookie), I.stxDW(10, -8, 0), ...lookup(1, -8), ...setAddress(0), ...allow]);
+}
+
+/** The context's IPv6 address := ::1 (r1 is clobbered). */
+const setLoopback6: Item[] = [I.movImm(1, 0), I.stxW(6, USER_IP6, 1), I.stxW(6, USER_IP6 + 4, 1), I.stxW(6, USER_IP6 + 8, 1), I.movImm(1, LOOPBACK6_LAST), I.stxW(6, USER_IP6 + 12, 1)];
+
+/**
+ * connect6: [::1]:PORT, where PORT was published on every address (Docker serves it on [::] too),
+ * becomes the container's address as an IPv4-mapped one (::ffff:10.89.0.2), which a dual-stack
+ * socket reaches over IPv4; the same map, keyed by 127.0.0.1.
+ */
+function connect6Program(): Buffer {
+  return assemble([
+    ...tcpOnly,
+    I.mov(1, 6),
+    I.call(Fn.getNetnsCookie),
+    I.mov(7, 0),
+    I.movImm(1, 0),
+    I.call(Fn.getNetnsCookie),
+    I.jne(0, { src: 7 }, 'out'),
+    // ::1?
+    I.ldxW(2, 6, USER_IP6),
+    I.jne(2, { imm: 0 }, 'out'),
+    I.ldxW(2, 6, USER_IP6 + 4),
+    I.jne(2, { imm: 0 }, 'out'),
+    I.ldxW(2, 6, USER_IP6 + 8),
+    I.jne(2, { imm: 0 }, 'out'),
+    I.ldxW(2, 6, USER_IP6 + 12),
+    I.jne(2, { imm: LOOPBACK6_LAST }, 'out'),
+    I.movImm(2, 0x0100007f), // 127.0.0.1, as it lies in memory
+    I.stxW(10, -8, 2),
+    I.ldxW(2, 6, USER_PORT),
+    I.stxW(10, -4, 2),
+    ...lookup(0, -8),
+    I.mov(8, 0),
+    I.ldxB(2, 8, ALL_ADDRESSES),
+    I.jne(2, { imm: 1 }, 'out'),
+    I.mov(1, 6),
+    I.call(Fn.getSocketCookie),
+    I.stxDW(10, -16, 0),
+    I.ldMap(1, 1),
+    I.mov(2, 10),
+    I.addImm(2, -16),
+    I.mov(3, 10),
+    I.addImm(3, -8),
+    I.movImm(4, 0),
+    I.call(Fn.mapUpdate),
+    I.movImm(1, 0),
+    I.stxW(6, USER_IP6, 1),
+    I.stxW(6, USER_IP6 + 4, 1),
+    I.movImm(1, V4MAPPED_THIRD),
+    I.stxW(6, USER_IP6 + 8, 1),
+    I.ldxW(1, 8, 0),
+    I.stxW(6, USER_IP6 + 12, 1),
+    I.ldxW(1, 8, 4),
+    I.stxW(6, USER_PORT, 1),
+    ...allow,
+  ]);
+}
+
+/** getpeername6: a socket connect6 redirected reports [::1] and the port it asked for. */
+function getpeer6Program(): Buffer {
+  return assemble([...tcpOnly, I.mov(1, 6), I.call(Fn.getSocketCookie), I.stxDW(10, -8, 0), ...lookup(1, -8), I.mov(8, 0), ...setLoopback6, I.ldxW(1, 8, 4), I.stxW(6, USER_PORT, 1), ...allow]);
 }
 
 /** The cgroup2 hierarchy's root as mounted here, or undefined. */
@@ -131,6 +207,7 @@ function entryOf(p: PublishedPort): { key: Buffer; value: Buffer; weak: boolean 
   // A port published on every address is reached at 127.0.0.1 here; an address of its own wins.
   const key = addrPort(wildcard ? '127.0.0.1' : p.hostIp, p.hostPort);
   const value = addrPort(p.containerIp, p.containerPort);
+  if (value && wildcard) value[ALL_ADDRESSES] = 1;
   return key && value ? { key, value, weak: wildcard } : undefined;
 }
 
@@ -166,7 +243,9 @@ export function addLocalPorts(ports: PublishedPort[], save: () => void = () => {
     runFsPlanSync([
       ...maps(dir),
       prog(dir, ATTACH_GETPEERNAME4, GETPEER4, getpeerProgram()),
+      prog(dir, ATTACH_GETPEERNAME6, GETPEER6, getpeer6Program()),
       prog(dir, ATTACH_CONNECT4, CONNECT4, connectProgram()),
+      prog(dir, ATTACH_CONNECT6, CONNECT6, connect6Program()),
       ...todo.map(([, e]) => update(e!.weak ? 1 : 0, e!.key, e!.value)),
     ]);
   } catch {
@@ -184,8 +263,14 @@ export function removeLocalPorts(ports: PublishedPort[], dir: string | false | u
     runFsPlanSync([
       ...maps(dir),
       ...todo.map((e) => update(2, e!.key, e!.value)),
-      { op: 'BPF_DETACH', fields: [0, ATTACH_CONNECT4, dir, CONNECT4], what: `the ${CONNECT4} program on ${dir}` },
-      { op: 'BPF_DETACH', fields: [0, ATTACH_GETPEERNAME4, dir, GETPEER4], what: `the ${GETPEER4} program on ${dir}` },
+      ...(
+        [
+          [ATTACH_CONNECT4, CONNECT4],
+          [ATTACH_CONNECT6, CONNECT6],
+          [ATTACH_GETPEERNAME4, GETPEER4],
+          [ATTACH_GETPEERNAME6, GETPEER6],
+        ] as const
+      ).map(([attach, name]): PlanOp => ({ op: 'BPF_DETACH', fields: [0, attach, dir, name], what: `the ${name} program on ${dir}` })),
     ]);
   } catch {
     /* gone already */

@@ -5,9 +5,10 @@ import { assemble, I } from './ebpf.js';
 const hex = (b: Buffer) => b.toString('hex').match(/.{16}/g)!;
 
 test('encodes instructions as the kernel reads them: opcode, registers, offset, immediate', () => {
-  assert.deepEqual(hex(assemble([I.mov(6, 1), I.ldxW(2, 6, 36), I.stxDW(10, -16, 0), I.movImm(0, 1), I.exit()])), [
+  assert.deepEqual(hex(assemble([I.mov(6, 1), I.ldxW(2, 6, 36), I.ldxB(2, 8, 6), I.stxDW(10, -16, 0), I.movImm(0, 1), I.exit()])), [
     'bf16000000000000', // r6 = r1
     '6162240000000000', // r2 = *(u32 *)(r6 + 36)
+    '7182060000000000', // r2 = *(u8 *)(r8 + 6)
     '7b0af0ff00000000', // *(u64 *)(r10 - 16) = r0
     'b700000001000000', // r0 = 1
     '9500000000000000', // exit

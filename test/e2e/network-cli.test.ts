@@ -242,6 +242,8 @@ describe('berth networking', { skip }, () => {
     assert.equal(r.status, 0, r.stderr);
     const page = await httpGet('127.0.0.1', hp, '/w.txt');
     assert.match(page, /hello-web/);
+    // Published on every address: on the host's [::1] too (as Docker), where the socket programs load.
+    if (sh(`awk '$9 == "cgroup2" && $4 == "/" {print $5; exit}' /proc/self/mountinfo`).stdout.trim()) assert.match(await httpGet('::1', hp, '/w.txt'), /hello-web/);
     assert.match(await httpGet(`${outHostIp}`, hp, '/w.txt'), /hello-web/);
     const port = berth('port', `web-${tag}`).stdout;
     assert.match(port, new RegExp(`^8080/tcp -> 0\\.0\\.0\\.0:${hp}$`, 'm'));
@@ -271,6 +273,8 @@ describe('berth networking', { skip }, () => {
     const progs = sh(`bpftool cgroup show ${cg}`).stdout;
     assert.match(progs, /inet4_connect .*berth_connect4/);
     assert.match(progs, /inet4_getpeername .*berth_getpeer4/);
+    assert.match(progs, /inet6_connect .*berth_connect6/);
+    assert.match(progs, /inet6_getpeername .*berth_getpeer6/);
     const hex = (ipv4: string, port: number) => [...ipv4.split('.').map(Number), port >> 8, port & 255, 0, 0].map((b) => `0x${b.toString(16).padStart(2, '0')}`);
     // (no map left at all once the programs are detached: bpftool then prints an error object)
     const entries = (): { key: string[]; value: string[] }[] => {

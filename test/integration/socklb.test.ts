@@ -30,8 +30,8 @@ const bpftool = (...args: string[]) => {
 const attached = (dir: string) => (bpftool('cgroup', 'show', dir) as { name: string; attach_type: string }[]).map((p) => `${p.attach_type} ${p.name}`).sort();
 
 /** Connects to 127.0.0.1:port from a node process in `cgroup` (or here); what it saw. */
-async function client(port: number, cgroup?: string): Promise<{ peer?: string; got?: string; error?: string }> {
-  const js = `const s=require('net').connect(${port},'127.0.0.1',()=>{o.peer=s.remoteAddress+':'+s.remotePort});const o={};s.on('data',(d)=>{o.got=String(d);s.destroy();console.log(JSON.stringify(o))});s.on('error',(e)=>console.log(JSON.stringify({error:e.code})))`;
+async function client(port: number, cgroup?: string, host = '127.0.0.1'): Promise<{ peer?: string; got?: string; error?: string }> {
+  const js = `const s=require('net').connect(${port},'${host}',()=>{o.peer=s.remoteAddress+':'+s.remotePort});const o={};s.on('data',(d)=>{o.got=String(d);s.destroy();console.log(JSON.stringify(o))});s.on('error',(e)=>console.log(JSON.stringify({error:e.code})))`;
   const cmd = cgroup ? `echo $$ > ${cgroup}/cgroup.procs && exec "${process.execPath}" -e "$0"` : `exec "${process.execPath}" -e "$0"`;
   // (async: the target server answers from this process)
   const p = spawn('sh', ['-c', cmd, js], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
@@ -82,7 +82,7 @@ describe('socket programs for published ports', { skip }, () => {
     addLocalPorts(ports, undefined, dir);
     assert.equal(ports[0]!.local, true);
     assert.equal(ports[1]!.local, undefined, 'UDP is left to the DNAT rules');
-    assert.deepEqual(attached(dir), ['cgroup_inet4_connect berth_connect4', 'cgroup_inet4_getpeername berth_getpeer4']);
+    assert.deepEqual(attached(dir), ['cgroup_inet4_connect berth_connect4', 'cgroup_inet4_getpeername berth_getpeer4', 'cgroup_inet6_connect berth_connect6', 'cgroup_inet6_getpeername berth_getpeer6']);
 
     const inside = await client(published, dir);
     assert.equal(inside.got, 'from-target');
@@ -91,7 +91,7 @@ describe('socket programs for published ports', { skip }, () => {
 
     // Adding again (another container's start) loads nothing twice.
     addLocalPorts([{ ...ports[0]!, local: undefined }], undefined, dir);
-    assert.equal(attached(dir).length, 2);
+    assert.equal(attached(dir).length, 4);
 
     removeLocalPorts(ports, dir);
     assert.deepEqual(attached(dir), [], 'the programs go with the last entry');
@@ -107,6 +107,23 @@ describe('socket programs for published ports', { skip }, () => {
     assert.equal((await client(published, dir)).got, 'from-target', 'the address of its own wins');
     removeLocalPorts([wild], dir);
     assert.equal((await client(published, dir)).got, 'from-target', 'removing the other left this one');
+    removeLocalPorts([own], dir);
+    assert.deepEqual(attached(dir), []);
+  });
+
+  it('sends [::1]:PORT where PORT is published on every address to the target over IPv4 (a mapped address), and reports [::1] as the peer', async () => {
+    const wild: PublishedPort = { hostIp: '', hostPort: published, containerPort: target, proto: 'tcp', containerIp: '127.0.0.1' };
+    addLocalPorts([wild], undefined, dir);
+    assert.deepEqual(attached(dir), ['cgroup_inet4_connect berth_connect4', 'cgroup_inet4_getpeername berth_getpeer4', 'cgroup_inet6_connect berth_connect6', 'cgroup_inet6_getpeername berth_getpeer6']);
+    const six = await client(published, dir, '::1');
+    assert.equal(six.got, 'from-target');
+    assert.equal(six.peer, `::1:${published}`);
+    assert.equal((await client(published, dir)).got, 'from-target', 'and 127.0.0.1 as well');
+    removeLocalPorts([wild], dir);
+    // Published on 127.0.0.1 only: [::1] is not it (as Docker).
+    const own: PublishedPort = { ...wild, hostIp: '127.0.0.1' };
+    addLocalPorts([own], undefined, dir);
+    assert.equal((await client(published, dir, '::1')).error, 'ECONNREFUSED');
     removeLocalPorts([own], dir);
     assert.deepEqual(attached(dir), []);
   });
