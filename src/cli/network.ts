@@ -37,28 +37,41 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
     .option('-q, --quiet', 'only ids')
     .option('--no-trunc', 'do not truncate ids')
     .option('--format <format>', 'json or a {{.Field}} template')
-    .option('-f, --filter <filter>', 'name=, id=, label=', collect, [])
+    .option('-f, --filter <filter>', 'name=, id=, label=, driver=, scope=, type=custom|builtin, dangling=true|false', collect, [])
     .action(async (o) => {
       const { networks } = await services();
       networks.find('bridge'); // the default network exists once someone looks
       const id = (s: string) => (o.trunc === false ? s : s.slice(0, 12));
-      const filters = (o.filter as string[]).map((f) => {
+      // As Docker: values of one key are alternatives, different keys must all hold.
+      const filters = new Map<string, string[]>();
+      for (const f of o.filter as string[]) {
         const i = f.indexOf('=');
-        if (i <= 0 || !['name', 'id', 'label'].includes(f.slice(0, i))) throw invalidArgument(`invalid filter ${JSON.stringify(f)} (name=, id=, label=)`);
-        return [f.slice(0, i), f.slice(i + 1)] as const;
-      });
+        const k = f.slice(0, i);
+        if (i <= 0 || !['name', 'id', 'label', 'driver', 'scope', 'type', 'dangling'].includes(k)) throw invalidArgument(`invalid filter ${JSON.stringify(f)} (name=, id=, label=, driver=, scope=, type=, dangling=)`);
+        const v = f.slice(i + 1);
+        if (k === 'type' && v !== 'custom' && v !== 'builtin') throw invalidArgument(`invalid filter ${JSON.stringify(f)}: type is custom or builtin`);
+        if (k === 'dangling' && !['true', 'false', '1', '0'].includes(v)) throw invalidArgument(`invalid filter ${JSON.stringify(f)}: dangling is true or false`);
+        filters.set(k, [...(filters.get(k) ?? []), v]);
+      }
       const rows = [
-        ...networks.list().map((n) => ({ ID: id(n.Id), Name: n.Name, Driver: n.Driver, Scope: 'local', Internal: n.Internal, Labels: n.Labels })),
-        { ID: id('0'.repeat(64)), Name: 'host', Driver: 'host', Scope: 'local', Internal: false, Labels: {} },
-        { ID: id('f'.repeat(64)), Name: 'none', Driver: 'null', Scope: 'local', Internal: false, Labels: {} },
+        ...networks.list().map((n) => ({ ID: id(n.Id), Name: n.Name, Driver: n.Driver, Scope: 'local', Internal: n.Internal, Labels: n.Labels, builtin: n.Name === 'bridge', used: Object.keys(n.Endpoints).length > 0 })),
+        { ID: id('0'.repeat(64)), Name: 'host', Driver: 'host', Scope: 'local', Internal: false, Labels: {}, builtin: true, used: false },
+        { ID: id('f'.repeat(64)), Name: 'none', Driver: 'null', Scope: 'local', Internal: false, Labels: {}, builtin: true, used: false },
       ].filter((r) =>
-        filters.every(([k, v]) => {
-          if (k === 'name') return r.Name.includes(v);
-          if (k === 'id') return r.ID.startsWith(v);
-          const [lk, lv] = v.split('=', 2) as [string, string?];
-          return lk in r.Labels && (lv === undefined || (r.Labels as Record<string, string>)[lk] === lv);
-        }),
-      );
+        [...filters].every(([k, vs]) =>
+          vs.some((v) => {
+            if (k === 'name') return r.Name.includes(v);
+            if (k === 'id') return r.ID.startsWith(v);
+            if (k === 'driver') return r.Driver === v;
+            if (k === 'scope') return r.Scope === v;
+            if (k === 'type') return (v === 'builtin') === r.builtin;
+            if (k === 'dangling') return (v === 'true' || v === '1') === (!r.builtin && !r.used);
+            const [lk, lv] = v.split('=', 2) as [string, string?];
+            return lk in r.Labels && (lv === undefined || (r.Labels as Record<string, string>)[lk] === lv);
+          }),
+        ),
+      )
+        .map(({ builtin: _b, used: _u, ...r }) => r);
       if (o.quiet) return out(rows.map((r) => r.ID + '\n').join(''));
       if (o.format) return out(renderFormatted(o.format, rows));
       out(renderTable(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], rows.map((r) => [r.ID, r.Name, r.Driver, r.Scope])));

@@ -439,6 +439,23 @@ describe('berth networking', { skip }, () => {
     assert.equal(berth('run', '--rm', '--network', `cc-${tag}`, '--ip', `10.251.${third}.9`, 'busybox', 'sh', '-c', 'ip -o -4 addr show eth0').stdout.includes(`10.251.${third}.9/24`), true);
   });
 
+  it('filters network ls as Docker does: driver, type, dangling, name (one key\'s values are alternatives)', () => {
+    network(`fl1-${tag}`, '--label', `t=${tag}`);
+    network(`fl2-${tag}`);
+    assert.equal(berth('run', '-d', '--name', `fl-${tag}`, '--network', `fl2-${tag}`, 'busybox', 'sleep', '60').status, 0);
+    const ls = (...f: string[]) => berth('network', 'ls', ...f.flatMap((x) => ['-f', x]), '--format', '{{.Name}}').stdout.split('\n').filter(Boolean).sort();
+    assert.deepEqual(ls(`name=fl1-${tag}`, `name=fl2-${tag}`), [`fl1-${tag}`, `fl2-${tag}`]);
+    assert.deepEqual(ls(`name=fl`, `label=t=${tag}`), [`fl1-${tag}`]);
+    assert.ok(ls('type=builtin').includes('host') && ls('type=builtin').includes('bridge') && !ls('type=builtin').includes(`fl1-${tag}`));
+    assert.ok(ls('type=custom', `name=fl`).length === 2 && !ls('type=custom').includes('bridge'));
+    assert.deepEqual(ls('dangling=true', `name=fl`), [`fl1-${tag}`]);
+    assert.deepEqual(ls('driver=null'), ['none']);
+    const bad = berth('network', 'ls', '-f', 'type=other');
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /invalid filter "type=other": type is custom or builtin/);
+    assert.equal(berth('rm', '-f', `fl-${tag}`).status, 0);
+  });
+
   it('connects and disconnects a running container, with an alias', () => {
     network(`x1-${tag}`);
     network(`x2-${tag}`);
