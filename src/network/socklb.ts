@@ -58,17 +58,25 @@ const lookup = (slot: number, off: number): Item[] => [I.ldMap(1, slot), I.mov(2
 /** The context's address and port := the 8 bytes at `r`. */
 const setAddress = (r: Reg): Item[] => [I.ldxW(1, r, 0), I.stxW(6, USER_IP4, 1), I.ldxW(1, r, 4), I.stxW(6, USER_PORT, 1)];
 const allow: Item[] = ['out', I.movImm(0, 1), I.exit()];
+/** Only sockets of the initial network namespace (the host's), else to `out`. */
+const initialNetnsOnly: Item[] = [
+  I.mov(1, 6),
+  I.call(Fn.getNetnsCookie), // the socket's namespace
+  I.mov(7, 0),
+  I.movImm(1, 0),
+  I.call(Fn.getNetnsCookie), // NULL: the initial namespace
+  I.jne(0, { src: 7 }, 'out'),
+];
+/** berth_revnat[socket cookie] = the 8 bytes at fp-8 (what the socket asked for), for getpeername. */
+const rememberAsked: Item[] = [I.mov(1, 6), I.call(Fn.getSocketCookie), I.stxDW(10, -16, 0), I.ldMap(1, 1), I.mov(2, 10), I.addImm(2, -16), I.mov(3, 10), I.addImm(3, -8), I.movImm(4, 0), I.call(Fn.mapUpdate)];
+/** r0 = berth_revnat[socket cookie]; none: to `out`. */
+const asked: Item[] = [I.mov(1, 6), I.call(Fn.getSocketCookie), I.stxDW(10, -8, 0), ...lookup(1, -8)];
 
 /** connect4: for TCP in the initial network namespace, a published address becomes the container's. */
 function connectProgram(): Buffer {
   return assemble([
     ...tcpOnly,
-    I.mov(1, 6),
-    I.call(Fn.getNetnsCookie), // the socket's namespace
-    I.mov(7, 0),
-    I.movImm(1, 0),
-    I.call(Fn.getNetnsCookie), // NULL: the initial namespace
-    I.jne(0, { src: 7 }, 'out'),
+    ...initialNetnsOnly,
     // key (and, below, the value remembered): the address and port asked for, at fp-8
     I.ldxW(2, 6, USER_IP4),
     I.stxW(10, -8, 2),
@@ -76,17 +84,7 @@ function connectProgram(): Buffer {
     I.stxW(10, -4, 2),
     ...lookup(0, -8),
     I.mov(8, 0),
-    // berth_revnat[socket cookie] = what the socket asked for, for getpeername
-    I.mov(1, 6),
-    I.call(Fn.getSocketCookie),
-    I.stxDW(10, -16, 0),
-    I.ldMap(1, 1),
-    I.mov(2, 10),
-    I.addImm(2, -16),
-    I.mov(3, 10),
-    I.addImm(3, -8),
-    I.movImm(4, 0),
-    I.call(Fn.mapUpdate),
+    ...rememberAsked,
     ...setAddress(8),
     ...allow,
   ]);
@@ -94,7 +92,7 @@ function connectProgram(): Buffer {
 
 /** getpeername4: a socket connect4 redirected reports the address it asked for. */
 function getpeerProgram(): Buffer {
-  return assemble([...tcpOnly, I.mov(1, 6), I.call(Fn.getSocketCookie), I.stxDW(10, -8, 0), ...lookup(1, -8), ...setAddress(0), ...allow]);
+  return assemble([...tcpOnly, ...asked, ...setAddress(0), ...allow]);
 }
 
 /** The context's IPv6 address := ::1 (r1 is clobbered). */
@@ -108,12 +106,7 @@ const setLoopback6: Item[] = [I.movImm(1, 0), I.stxW(6, USER_IP6, 1), I.stxW(6, 
 function connect6Program(): Buffer {
   return assemble([
     ...tcpOnly,
-    I.mov(1, 6),
-    I.call(Fn.getNetnsCookie),
-    I.mov(7, 0),
-    I.movImm(1, 0),
-    I.call(Fn.getNetnsCookie),
-    I.jne(0, { src: 7 }, 'out'),
+    ...initialNetnsOnly,
     // ::1?
     I.ldxW(2, 6, USER_IP6),
     I.jne(2, { imm: 0 }, 'out'),
@@ -131,16 +124,7 @@ function connect6Program(): Buffer {
     I.mov(8, 0),
     I.ldxB(2, 8, ALL_ADDRESSES),
     I.jne(2, { imm: 1 }, 'out'),
-    I.mov(1, 6),
-    I.call(Fn.getSocketCookie),
-    I.stxDW(10, -16, 0),
-    I.ldMap(1, 1),
-    I.mov(2, 10),
-    I.addImm(2, -16),
-    I.mov(3, 10),
-    I.addImm(3, -8),
-    I.movImm(4, 0),
-    I.call(Fn.mapUpdate),
+    ...rememberAsked,
     I.movImm(1, 0),
     I.stxW(6, USER_IP6, 1),
     I.stxW(6, USER_IP6 + 4, 1),
@@ -156,7 +140,7 @@ function connect6Program(): Buffer {
 
 /** getpeername6: a socket connect6 redirected reports [::1] and the port it asked for. */
 function getpeer6Program(): Buffer {
-  return assemble([...tcpOnly, I.mov(1, 6), I.call(Fn.getSocketCookie), I.stxDW(10, -8, 0), ...lookup(1, -8), I.mov(8, 0), ...setLoopback6, I.ldxW(1, 8, 4), I.stxW(6, USER_PORT, 1), ...allow]);
+  return assemble([...tcpOnly, ...asked, I.mov(8, 0), ...setLoopback6, I.ldxW(1, 8, 4), I.stxW(6, USER_PORT, 1), ...allow]);
 }
 
 /** The cgroup2 hierarchy's root as mounted here, or undefined. */
