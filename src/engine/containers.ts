@@ -21,7 +21,7 @@ import { VolumeStore } from '../volume/index.js';
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 import { readJsonRecords, writeFileAtomic } from '../sys/fs.js';
 import { connectAttach } from '../sys/attach.js';
-import { NameIndex } from './names.js';
+import { NameIndex, validName } from './names.js';
 import { runFsOps } from '../sys/fsops.js';
 
 const MS_BIND = 4096;
@@ -368,7 +368,7 @@ export class ContainerService {
   private linkTo(spec: string, netName: string): LinkTarget {
     const [name = '', alias0, extra] = spec.split(':');
     const alias = alias0 || name.replace(/^\//, '');
-    if (extra !== undefined || !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name) || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(alias)) throw invalidArgument(`invalid --link ${JSON.stringify(spec)}: NAME or NAME:ALIAS`);
+    if (extra !== undefined || !validName(name.replace(/^\//, '')) || !validName(alias)) throw invalidArgument(`invalid --link ${JSON.stringify(spec)}: NAME or NAME:ALIAS`);
     let other: ContainerRecord;
     try {
       other = this.find(name.replace(/^\//, ''));
@@ -397,7 +397,7 @@ export class ContainerService {
   private async createContainer(o: CreateOptions): Promise<ContainerRecord> {
     const image = this.images.resolve(o.image);
     const cfg = (this.images.config(image).config ?? {}) as Record<string, unknown>;
-    if (o.name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (o.name !== undefined && !validName(o.name)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const id = randomBytes(32).toString('hex');
     const name = o.name ?? `${ADJ[randomBytes(1)[0]! % ADJ.length]}_${NOUN[randomBytes(1)[0]! % NOUN.length]}_${id.slice(0, 4)}`;
     const mode = o.network ?? 'bridge';
@@ -555,8 +555,8 @@ export class ContainerService {
     const o = { ...opts, tty: opts.tty ?? rec.Tty === true };
     if (rec.State.Status === 'running') return { code: 0, oomKilled: false };
     for (const l of rec.Links ?? []) {
-      const [child] = l.slice(1).split(':');
-      const other = this.list().find((c) => c.Name === child);
+      const child = this.names.lookup(l.slice(1).split(':')[0]!);
+      const other = child === undefined ? undefined : this.read(child);
       if (!other || other.State.Status !== 'running') throw failedPrecondition(`Cannot link to a non running container: ${l.replace(':', ' AS ')}`);
     }
     rec.ManuallyStopped = false;
@@ -650,7 +650,7 @@ export class ContainerService {
 
   rename(nameOrId: string, name: string): void {
     const rec = this.find(nameOrId);
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (!validName(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (name === rec.Name) return;
     const taken = this.list().find((c) => c.Name === name);
     if (taken) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${taken.Id}".`);

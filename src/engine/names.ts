@@ -9,6 +9,9 @@ import { conflict, errnoCode } from '../lib/errors.js';
 import { withLock } from '../sys/lock.js';
 import { processAlive } from '../sys/proc.js';
 
+/** Docker's rule for the names of containers, networks and aliases: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
+export const validName = (s: string): boolean => /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(s);
+
 /** An empty claim left by an older berth that died between creating and writing it. */
 function emptyAndOld(path: string): boolean {
   try {
@@ -36,7 +39,7 @@ export class NameIndex {
   }
 
   lookup(name: string): string | undefined {
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) return undefined;
+    if (!validName(name)) return undefined;
     return this.entry(name)?.id;
   }
 

@@ -52,6 +52,7 @@ import {
 } from '../network/index.js';
 import { execTool } from '../sys/exec.js';
 import { readJsonRecords, writeFileAtomic } from '../sys/fs.js';
+import { validName } from './names.js';
 import { withLock } from '../sys/lock.js';
 
 export const DEFAULT_NETWORK = 'bridge';
@@ -267,7 +268,7 @@ export class NetworkService {
 
   /** `network create` */
   create(name: string, o: { subnet?: string; gateway?: string; internal?: boolean; labels?: string[]; options?: string[]; driver?: string }): NetworkRecord {
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalidArgument(`invalid network name ${JSON.stringify(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (!validName(name)) throw invalidArgument(`invalid network name ${JSON.stringify(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (['host', 'none', DEFAULT_NETWORK].includes(name)) throw conflict(`network with name ${name} already exists (it is predefined)`);
     if (o.driver && o.driver !== 'bridge') throw invalidArgument(`network driver ${JSON.stringify(o.driver)} is not supported (bridge only)`);
     const kv = (list: string[] | undefined, what: string) =>
@@ -426,7 +427,7 @@ export class NetworkService {
         if (ip === undefined) throw failedPrecondition(`no available IPv4 addresses on network ${n.Name} (${n.Subnet})`);
       }
       const aliases = [...new Set(c.aliases ?? [])];
-      for (const a of aliases) if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(a)) throw invalidArgument(`invalid network alias ${JSON.stringify(a)}`);
+      for (const a of aliases) if (!validName(a)) throw invalidArgument(`invalid network alias ${JSON.stringify(a)}`);
       const mac = mac0 ?? macFor(ip);
       n.Endpoints[c.id] = { Name: c.name, IPAddress: formatIPv4(ip), MacAddress: mac, Aliases: aliases };
       n.LastIP = formatIPv4(ip);
