@@ -57,11 +57,25 @@ export function answer(msg: Buffer, qEnd: number, ips: string[], rcode = 0): Buf
   return Buffer.concat([head, ...rrs]);
 }
 
-const u16 = (n: number) => {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n, 0);
-  return b;
-};
+/** A DNS message over TCP: its length (2 bytes), then it. */
+function frame(msg: Buffer): Buffer {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(msg.length, 0);
+  return Buffer.concat([len, msg]);
+}
+
+/** A stream's data handler that calls `onMessage` with each whole framed message. */
+function unframe(onMessage: (msg: Buffer) => void): (d: Buffer) => void {
+  let buf = Buffer.alloc(0);
+  return (d) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+      const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+      buf = buf.subarray(2 + msg.length);
+      onMessage(msg);
+    }
+  };
+}
 
 function main(argv: string[]): void {
   const [listen, recordsFile, pidFile, upstreamArg = ''] = argv;
@@ -106,14 +120,21 @@ function main(argv: string[]): void {
       /* gone */
     }
   };
+  /** The upstream for a query's try number `tries` (each one twice, in turn), or undefined when all have been tried. */
+  const upstreamFor = (tries: number) => (tries < Math.max(upstreams.length, 1) * 2 ? upstreams[tries % Math.max(upstreams.length, 1)] : undefined);
+  /** SERVFAIL for a query (none for one that does not parse). */
+  const servfail = (msg: Buffer): Buffer | undefined => {
+    const q = parseQuestion(msg);
+    return q && answer(msg, q.end, [], 2);
+  };
   const forward = (id: number) => {
     const p = pending.get(id);
     if (!p) return;
-    const up = upstreams[p.tries % Math.max(upstreams.length, 1)];
-    if (!up || p.tries >= Math.max(upstreams.length, 1) * 2) {
+    const up = upstreamFor(p.tries);
+    if (!up) {
       pending.delete(id);
-      const q = parseQuestion(p.msg);
-      if (q) server.send(answer(p.msg, q.end, [], 2), p.rinfo.port, p.rinfo.address); // SERVFAIL
+      const fail = servfail(p.msg);
+      if (fail) server.send(fail, p.rinfo.port, p.rinfo.address);
       return;
     }
     p.tries++;
@@ -133,16 +154,15 @@ function main(argv: string[]): void {
     server.send(back, p.rinfo.port, p.rinfo.address);
   });
   /** The answer for a name of this network (A, and an empty AAAA), or undefined. */
-  const localAnswer = (msg: Buffer): Buffer | undefined => {
-    const q = parseQuestion(msg);
-    if (!q) return undefined;
+  const localAnswer = (msg: Buffer, q: NonNullable<ReturnType<typeof parseQuestion>>): Buffer | undefined => {
     const ips = records.names[q.name.replace(/\.$/, '')];
     return ips && (q.type === 1 || q.type === 28 || q.type === 255) ? answer(msg, q.end, q.type === 28 ? [] : ips) : undefined;
   };
   server.on('message', (msg, rinfo) => {
     if (!reload()) return stop();
-    if (!parseQuestion(msg)) return;
-    const local = localAnswer(msg);
+    const q = parseQuestion(msg);
+    if (!q) return;
+    const local = localAnswer(msg, q);
     if (local) {
       server.send(local, rinfo.port, rinfo.address);
       return;
@@ -158,15 +178,14 @@ function main(argv: string[]): void {
   // DNS over TCP (clients retry there after a truncated answer, and some use it first): the
   // same answers; other names are forwarded over TCP to the upstreams in turn.
   const forwardTcp = (msg: Buffer, reply: (b: Buffer) => void, tries = 0): void => {
-    const up = upstreams[tries % Math.max(upstreams.length, 1)];
-    const q = parseQuestion(msg);
-    if (!up || tries >= Math.max(upstreams.length, 1) * 2) {
-      if (q) reply(answer(msg, q.end, [], 2)); // SERVFAIL
+    const up = upstreamFor(tries);
+    if (!up) {
+      const fail = servfail(msg);
+      if (fail) reply(fail);
       return;
     }
-    let buf = Buffer.alloc(0);
     let done = false;
-    const s = connectTcp({ host: up.host, port: up.port }, () => s.write(Buffer.concat([u16(msg.length), msg])));
+    const s = connectTcp({ host: up.host, port: up.port }, () => s.write(frame(msg)));
     const next = () => {
       if (done) return;
       done = true;
@@ -175,34 +194,34 @@ function main(argv: string[]): void {
     };
     s.setTimeout(2000, next);
     s.on('error', next);
-    s.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+    s.on(
+      'data',
+      unframe((m) => {
+        if (done) return;
         done = true;
         s.destroy();
-        reply(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-      }
-    });
+        reply(m);
+      }),
+    );
     s.on('close', next);
   };
   const tcp: TcpServer = createTcpServer((c) => {
-    let buf = Buffer.alloc(0);
     c.setTimeout(10_000, () => c.destroy());
     c.on('error', () => {});
-    c.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
-        buf = buf.subarray(2 + msg.length);
+    c.on(
+      'data',
+      unframe((msg) => {
         if (!reload()) return stop();
+        const q = parseQuestion(msg);
+        if (!q) return;
         const reply = (b: Buffer) => {
-          if (!c.destroyed) c.write(Buffer.concat([u16(b.length), b]));
+          if (!c.destroyed) c.write(frame(b));
         };
-        const local = localAnswer(msg);
+        const local = localAnswer(msg, q);
         if (local) reply(local);
-        else if (parseQuestion(msg)) forwardTcp(msg, reply);
-      }
-    });
+        else forwardTcp(msg, reply);
+      }),
+    );
   });
   tcp.on('error', () => {});
   const watch = setInterval(() => {
