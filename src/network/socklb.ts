@@ -143,6 +143,17 @@ function getpeer6Program(): Buffer {
   return assemble([...tcpOnly, ...asked, I.mov(8, 0), ...setLoopback6, I.ldxW(1, 8, 4), I.stxW(6, USER_PORT, 1), ...allow]);
 }
 
+/**
+ * The programs, in the order they are attached: each getpeername before its connect, so that no
+ * socket is redirected while its peer name would not be given back.
+ */
+const PROGRAMS: readonly (readonly [attach: number, name: string, code: () => Buffer])[] = [
+  [ATTACH_GETPEERNAME4, GETPEER4, getpeerProgram],
+  [ATTACH_GETPEERNAME6, GETPEER6, getpeer6Program],
+  [ATTACH_CONNECT4, CONNECT4, connectProgram],
+  [ATTACH_CONNECT6, CONNECT6, connect6Program],
+];
+
 /** The cgroup2 hierarchy's root as mounted here, or undefined. */
 export function cgroup2Root(): string | undefined {
   try {
@@ -226,10 +237,7 @@ export function addLocalPorts(ports: PublishedPort[], save: () => void = () => {
   try {
     runFsPlanSync([
       ...maps(dir),
-      prog(dir, ATTACH_GETPEERNAME4, GETPEER4, getpeerProgram()),
-      prog(dir, ATTACH_GETPEERNAME6, GETPEER6, getpeer6Program()),
-      prog(dir, ATTACH_CONNECT4, CONNECT4, connectProgram()),
-      prog(dir, ATTACH_CONNECT6, CONNECT6, connect6Program()),
+      ...PROGRAMS.map(([attach, name, code]) => prog(dir, attach, name, code())),
       ...todo.map(([, e]) => update(e!.weak ? 1 : 0, e!.key, e!.value)),
     ]);
   } catch {
@@ -247,14 +255,7 @@ export function removeLocalPorts(ports: PublishedPort[], dir: string | false | u
     runFsPlanSync([
       ...maps(dir),
       ...todo.map((e) => update(2, e!.key, e!.value)),
-      ...(
-        [
-          [ATTACH_CONNECT4, CONNECT4],
-          [ATTACH_CONNECT6, CONNECT6],
-          [ATTACH_GETPEERNAME4, GETPEER4],
-          [ATTACH_GETPEERNAME6, GETPEER6],
-        ] as const
-      ).map(([attach, name]): PlanOp => ({ op: 'BPF_DETACH', fields: [0, attach, dir, name], what: `the ${name} program on ${dir}` })),
+      ...[...PROGRAMS].reverse().map(([attach, name]): PlanOp => ({ op: 'BPF_DETACH', fields: [0, attach, dir, name], what: `the ${name} program on ${dir}` })),
     ]);
   } catch {
     /* gone already */
