@@ -1,7 +1,9 @@
 /** Shared pieces of berth's benchmarks: timing, medians, tables. Never used by tests. */
 import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { podmanConf } from '../test/podman-conf.js';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -148,6 +150,9 @@ export function crunHybridWorkaround(crunPath: string | undefined, notes: string
  */
 export function hugetlbForPodman(podman: string | undefined, cleanup?: () => void): void {
   const notes: string[] = [];
+  // podman (and the processes it starts) read a configuration of this run's own, not /etc's.
+  const confDir = mkdtempSync(join(tmpdir(), 'berth-bench-podman-'));
+  if (podman) process.env.CONTAINERS_CONF = podmanConf(confDir);
   const undo = crunHybridWorkaround(podman ? which('crun') : undefined, notes);
   process.on('exit', () => {
     try {
@@ -156,6 +161,7 @@ export function hugetlbForPodman(podman: string | undefined, cleanup?: () => voi
       /* failed before what it cleans was set up */
     }
     undo();
+    rmSync(confDir, { recursive: true, force: true });
     for (const n of notes) console.log(`note: ${n}`);
   });
 }

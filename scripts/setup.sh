@@ -1,21 +1,51 @@
 #!/usr/bin/env bash
 # Installs what berth needs on a Debian host, then its npm dependencies and its build.
-#   scripts/setup.sh            install everything (Debian packages, npm dependencies, build)
-#   scripts/setup.sh --ensure   the same, quietly, doing only what is missing (npm pre-scripts)
+#   scripts/setup.sh [--for demo|test]          install what that path needs (default: test)
+#   scripts/setup.sh --ensure [--for demo|test] the same, quietly, doing only what is missing
+#   scripts/setup.sh --list demo|test           print the Debian packages that path ensures, one a
+#                                               line, and install nothing
+#   scripts/setup.sh --seed                     also debootstrap, for the seed example (npm run seed)
+# `npm run demo` ensures only what berth itself uses; `npm test` and `npm run bench` also the tools
+# berth is tested and measured against.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quiet=0
 seed=0
-[ "${1-}" = "--ensure" ] && quiet=1
-# --seed: also debootstrap, which scripts/debian-base.sh (npm run seed) uses to make a Debian base.
-[ "${1-}" = "--seed" ] && seed=1
+for_path=test
+list=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --ensure) quiet=1 ;;
+    --seed) seed=1 ;;
+    --for) for_path="${2-}"; shift ;;
+    --list) list="${2-}"; shift ;;
+    *) echo "setup: unknown argument \"$1\" (--ensure, --for demo|test, --list demo|test, --seed)" >&2; exit 2 ;;
+  esac
+  shift
+done
 say() { [ $quiet = 1 ] || echo "setup: $*"; }
 
-# busybox-static: the starter image. gcc/make/libc6-dev: the C helper. iproute2, nftables and
-# iptables: networking. crun, runc, podman (with conmon), docker.io, skopeo, hyperfine: the anchors
-# berth is measured and checked against. uidmap: podman's user namespaces. zstd: test layers.
-# bpftool: tests look at the socket programs berth attaches for published ports.
-PKGS=(busybox-static zstd make gcc libc6-dev iproute2 nftables iptables crun runc podman conmon skopeo uidmap hyperfine docker.io iperf3 bpftool)
+# What berth itself uses: busybox-static for the starter image; iproute2 and nftables (iptables
+# where nftables cannot be used) for networks; gcc, make and libc6-dev to build the C helper.
+BERTH_PKGS=(busybox-static iproute2 nftables iptables make gcc libc6-dev)
+# What its tests and benchmarks use besides: the anchors berth is measured and checked against
+# (crun, runc, podman with conmon, docker.io, skopeo), uidmap for podman's user namespaces, zstd for
+# test layers, hyperfine and iperf3 for the benchmarks, bpftool to look at the socket programs berth
+# attaches for published ports.
+TEST_PKGS=(zstd crun runc podman conmon skopeo uidmap hyperfine docker.io iperf3 bpftool)
+
+packages() {
+  case "$1" in
+    demo) printf '%s\n' "${BERTH_PKGS[@]}" ;;
+    test) printf '%s\n' "${BERTH_PKGS[@]}" "${TEST_PKGS[@]}" ;;
+    *) echo "setup: unknown path \"$1\" (demo or test)" >&2; return 2 ;;
+  esac
+}
+if [ -n "$list" ]; then
+  packages "$list"
+  exit 0
+fi
+mapfile -t PKGS < <(packages "$for_path")
 [ $seed = 1 ] && PKGS+=(debootstrap curl)
 missing=()
 for p in "${PKGS[@]}"; do
@@ -30,26 +60,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-
-# podman without systemd: cgroupfs, file events, and this host's hard nofile limit.
-# Podman asks for nofile and nproc limits of 1048576, above this kind of host's hard limits.
-if command -v podman >/dev/null && ! grep -qs nproc /etc/containers/containers.conf.d/berth-host.conf && [ "$(id -u)" = 0 ]; then
-  if ! pidof systemd >/dev/null 2>&1; then
-    mkdir -p /etc/containers/containers.conf.d
-    nofile=$(ulimit -Hn)
-    nproc=$(ulimit -Hu)
-    # conmon runs the OCI runtime with nproc lowered to 32768 here
-    [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
-    cat > /etc/containers/containers.conf.d/berth-host.conf <<CONF
-[containers]
-default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-    say "wrote /etc/containers/containers.conf.d/berth-host.conf (podman without systemd)"
-  fi
 fi
 
 if [ ! -d node_modules/esbuild ] || [ ! -d node_modules/typescript ]; then

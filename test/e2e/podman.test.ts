@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { makeBusyboxRootfs } from '../../src/engine/index.js';
 import { berthPackageRoot } from '../../src/sys/paths.js';
 import { cleanupTmp, isRoot, tmp } from '../helpers.js';
+import { podmanConf } from '../podman-conf.js';
 
 const podmanPath = ['/usr/bin/podman', '/usr/local/bin/podman'].find((p) => existsSync(p));
 const runtime = join(berthPackageRoot(), 'bin', 'berth-runtime');
@@ -18,7 +19,9 @@ const skip = !isRoot ? 'needs root' : !podmanPath ? 'podman is not installed (sc
 describe('podman with --runtime berth-runtime', { skip }, () => {
   const dir = tmp('berth-podman-');
   const base = ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--runtime', runtime, '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
-  const podman = (...args: string[]) => spawnSync(podmanPath!, [...base, ...args], { encoding: 'utf8', timeout: 60_000 });
+  // podman reads a configuration of this test's own, never the host's /etc/containers.
+  const env = { ...process.env, CONTAINERS_CONF: podmanConf(dir) };
+  const podman = (...args: string[]) => spawnSync(podmanPath!, [...base, ...args], { encoding: 'utf8', timeout: 60_000, env });
 
   before(() => {
     const rootfs = join(dir, 'rootfs');
@@ -31,7 +34,7 @@ describe('podman with --runtime berth-runtime', { skip }, () => {
   after(() => {
     podman('rm', '-af', '-t', '0');
     podman('rmi', '-af');
-    spawnSync(podmanPath!, [...base, 'system', 'reset', '-f'], { timeout: 60_000 });
+    spawnSync(podmanPath!, [...base, 'system', 'reset', '-f'], { timeout: 60_000, env });
     // Nothing of podman's storage may stay mounted.
     for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
       const mp = line.split(' ')[4];
