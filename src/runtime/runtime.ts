@@ -16,6 +16,7 @@ import type { PlanOp } from '../sys/helper-ops.js';
 import { helperPath } from '../sys/paths.js';
 import { exeId, nsInode, procStat, processAlive } from '../sys/proc.js';
 import { CgroupManager, detectCgroups, resolveCgroupPath, type CgroupLayout } from './cgroups/index.js';
+import { attachDeviceProgram } from './cgroups/devices-bpf.js';
 import { NS_FILE } from './constants.js';
 import { runHooks, runHooksAll } from './hooks.js';
 import { compileCreatePlan, compileExecPlan, DEFAULT_DEVICES, rootfsPath, type CgroupMountSpec, type RootfsMount } from './plan.js';
@@ -140,8 +141,10 @@ export class Runtime {
   readonly store: StateStore;
   private layout: CgroupLayout | undefined;
 
-  constructor(opts: { root?: string } = {}) {
+  /** `cgroupLayout`: the hierarchies to use instead of the host's (tests mount one of their own). */
+  constructor(opts: { root?: string; cgroupLayout?: CgroupLayout } = {}) {
     this.store = new StateStore(resolve(opts.root ?? process.env.BERTH_RUNTIME_ROOT ?? DEFAULT_RUNTIME_ROOT));
+    this.layout = opts.cgroupLayout;
   }
 
   /**
@@ -181,7 +184,7 @@ export class Runtime {
   }
 
   private cgroup(rec: Pick<ContainerRecord, 'cgroupPath'>): CgroupManager {
-    return new CgroupManager(this.cgroupLayout(), rec.cgroupPath);
+    return new CgroupManager(this.cgroupLayout(), rec.cgroupPath, { deviceProgram: attachDeviceProgram });
   }
 
   /** Reads and validates a bundle's config.json. */
@@ -234,7 +237,7 @@ export class Runtime {
       rec.cgroupPath = resolveCgroupPath(spec.linux?.cgroupsPath, id);
       this.store.write(rec);
       const layout = this.cgroupLayout();
-      cg = new CgroupManager(layout, rec.cgroupPath);
+      cg = this.cgroup(rec);
       const hookState = JSON.stringify({ ociVersion: spec.ociVersion, id, status: 'creating', pid: 0, bundle, annotations: spec.annotations ?? {} }).replace('"pid":0', '"pid":%PID%');
       const syncCreateRuntime = (spec.hooks?.prestart?.length ?? 0) + (spec.hooks?.createRuntime?.length ?? 0) > 0;
       const plan = compileCreatePlan({

@@ -22,8 +22,10 @@
  * `linux.resources.<field>: write <file> "<value>": <errno reason>`.
  *
  * Limitations:
- * - cgroup v2 device rules need an eBPF program, which berth does not load yet: on pure v2 the
- *   `devices` rules are not enforced (apply() notes it; `devicesEnforced` is false).
+ * - cgroup v2 has no devices controller: device rules go to an eBPF device program attached to
+ *   the cgroup2 directory (the `deviceProgram` option; the runtime passes devices-bpf.ts's).
+ *   Without one, on pure v2 the rules are not enforced (apply() notes it; `devicesEnforced` is
+ *   false).
  * - memory.kernel is ignored (the kernel deprecated kernel memory limits; runc 1.1+ ignores it too).
  * - v2 has no swappiness, OOM-killer switch or kernel memory limits: those become notes; real-time
  *   CPU budgets and blkio leaf weights are errors there, as are weights where no weight file exists.
@@ -33,7 +35,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { errnoCode, failedPrecondition, invalidArgument, unavailable } from '../../lib/errors.js';
-import type { CpuResources, MemoryResources, Resources } from '../../oci/runtime-spec.js';
+import type { CpuResources, DeviceCgroupRule, MemoryResources, Resources } from '../../oci/runtime-spec.js';
 import { parsePids } from './convert.js';
 import { layoutFromMountinfo, resolvePath } from './detect.js';
 import {
@@ -211,6 +213,11 @@ export interface CgroupManagerOptions {
   fs?: CgroupFs;
   /** How long freeze()/thaw() wait for the state to be reached; default 5000 ms. */
   freezeTimeoutMs?: number;
+  /**
+   * Enforces device rules on a cgroup2 directory (an eBPF device program: see devices-bpf.ts),
+   * where no v1 devices controller is mounted. Without it such rules are noted as not enforced.
+   */
+  deviceProgram?: (dir: string, rules: DeviceCgroupRule[]) => void;
 }
 
 interface Hierarchy {
@@ -236,6 +243,7 @@ export class CgroupManager {
   private readonly hierarchies: Hierarchy[];
   private readonly unifiedDir: string | undefined;
   private readonly freezeTimeoutMs: number;
+  private readonly deviceProgram: CgroupManagerOptions['deviceProgram'];
   private rootControllers: Set<string> | undefined;
 
   constructor(layout: CgroupLayout, path: string, opts: CgroupManagerOptions = {}) {
@@ -250,6 +258,7 @@ export class CgroupManager {
     this.path = path;
     this.fs = opts.fs ?? nodeCgroupFs;
     this.freezeTimeoutMs = opts.freezeTimeoutMs ?? 5000;
+    this.deviceProgram = opts.deviceProgram;
     const rel = path.slice(1);
     this.hierarchies = [];
     if (layout.mode !== 'v2') {
@@ -270,11 +279,12 @@ export class CgroupManager {
   }
 
   /**
-   * Whether device rules are enforced: true where a v1 devices controller is mounted (v1, hybrid);
-   * false on pure v2 (no eBPF program yet), where apply() records a note instead.
+   * Whether device rules are enforced: where a v1 devices controller is mounted (v1, hybrid), or
+   * by an eBPF device program on the cgroup2 directory (`deviceProgram`); otherwise apply()
+   * records a note instead.
    */
   get devicesEnforced(): boolean {
-    return this.layout.mode !== 'v2' && this.layout.v1['devices'] !== undefined;
+    return (this.layout.mode !== 'v2' && this.layout.v1['devices'] !== undefined) || (this.unifiedDir !== undefined && this.deviceProgram !== undefined);
   }
 
   /**
@@ -426,10 +436,12 @@ export class CgroupManager {
     }
     if (r.devices && r.devices.length > 0) {
       const d = this.v1Dir('devices');
+      const prog = this.deviceProgram;
       if (d !== undefined) plan.push(() => devicesV1(ctx, d, r.devices!));
+      else if (u !== undefined && prog !== undefined) plan.push(() => prog(u, r.devices!));
       else {
         ctx.notes.push(
-          `${R}.devices: not enforced: ${this.layout.mode === 'v2' ? 'cgroup v2 device control needs an eBPF program, which berth does not load yet' : 'the devices controller is not mounted'}`,
+          `${R}.devices: not enforced: ${this.layout.mode === 'v2' ? 'cgroup v2 device control needs an eBPF device program, and none can be loaded here' : 'the devices controller is not mounted'}`,
         );
       }
     }

@@ -234,7 +234,7 @@ test('v2 hugetlb, rdma, devices (not enforced), unified', () => {
       'berth/c1/pids.max=7',
     ]);
     assert.deepEqual(notes, [
-      'linux.resources.devices: not enforced: cgroup v2 device control needs an eBPF program, which berth does not load yet',
+      'linux.resources.devices: not enforced: cgroup v2 device control needs an eBPF device program, and none can be loaded here',
     ]);
     throwsWith(
       () => mgr.apply({ unified: { 'memory.nope': '1' } }),
