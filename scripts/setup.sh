@@ -62,6 +62,29 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Docker's default seccomp profile, as the installed docker.io was built with it, for the test that
+# holds berth's defaults against Docker's: taken from Debian's package of moby's sources
+# (golang-github-docker-docker-dev, the same version) without installing it, which would bring
+# some 260 Go library packages. Kept under .setup/ (not in git).
+docker_profile=.setup/docker-default-seccomp.json
+if [ "$for_path" = test ] && [ ! -s "$docker_profile" ] && [ "$(id -u)" = 0 ]; then
+  say "extracting Docker's default seccomp profile"
+  dl=$(mktemp -d)
+  chmod 755 "$dl"
+  if ! (cd "$dl" && apt-get download -qq golang-github-docker-docker-dev >/dev/null 2>&1); then
+    apt-get update -qq
+    (cd "$dl" && apt-get download -qq golang-github-docker-docker-dev >/dev/null 2>&1) || true
+  fi
+  mkdir -p .setup
+  if ls "$dl"/*.deb >/dev/null 2>&1 && dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -xO ./usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json > "$docker_profile.tmp" 2>/dev/null && [ -s "$docker_profile.tmp" ]; then
+    mv "$docker_profile.tmp" "$docker_profile"
+  else
+    rm -f "$docker_profile.tmp"
+    echo "setup: could not get Docker's default seccomp profile (golang-github-docker-docker-dev): its comparison test will skip" >&2
+  fi
+  rm -rf "$dl"
+fi
+
 if [ ! -d node_modules/esbuild ] || [ ! -d node_modules/typescript ]; then
   say "installing npm dependencies"
   npm install --no-audit --no-fund --loglevel=error >/dev/null

@@ -8,6 +8,7 @@ import { invalidArgument } from '../lib/errors.js';
 import { parseBytes } from '../lib/units.js';
 import type { Mount, Seccomp, Spec } from '../oci/runtime-spec.js';
 import { CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/index.js';
+import { defaultSeccomp } from './seccomp-profile.js';
 
 /** Docker's default capability set. */
 export const DOCKER_DEFAULT_CAPS = [
@@ -474,32 +475,3 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
   return { spec, args: userArgs };
 }
 
-/**
- * berth's default seccomp profile: everything is allowed except what a container has no business
- * doing without the capability that guards it (kernel modules, reboot, clock changes, keyrings,
- * mounts and namespaces, tracing other processes, BPF, perf, swap, ...); those fail with EPERM,
- * like the default profiles of Docker and Podman do. A capability added with --cap-add lets the
- * calls it guards through again.
- */
-export function defaultSeccomp(capabilities: readonly string[]): Seccomp {
-  const has = (c: string) => capabilities.includes(c);
-  const denied: string[] = [
-    'acct', 'add_key', 'keyctl', 'request_key', 'kexec_load', 'kexec_file_load', 'create_module', 'init_module', 'finit_module',
-    'delete_module', 'get_kernel_syms', 'query_module', 'reboot', 'swapon', 'swapoff', 'lookup_dcookie', 'nfsservctl', 'uselib',
-    'ustat', 'sysfs', '_sysctl', 'vm86', 'vm86old', 'userfaultfd', 'open_by_handle_at', 'kcmp', 'fsconfig', 'fsmount', 'fsopen', 'fspick',
-    'move_mount', 'open_tree', 'mount_setattr',
-  ];
-  if (!has('CAP_SYS_ADMIN')) denied.push('mount', 'umount', 'umount2', 'pivot_root', 'setns', 'unshare', 'quotactl', 'name_to_handle_at', 'bpf', 'perf_event_open', 'fanotify_init', 'lookup_dcookie', 'setdomainname', 'sethostname');
-  if (!has('CAP_SYS_TIME')) denied.push('settimeofday', 'stime', 'clock_settime', 'clock_settime64', 'clock_adjtime', 'clock_adjtime64', 'adjtimex');
-  if (!has('CAP_SYS_PTRACE')) denied.push('ptrace', 'process_vm_readv', 'process_vm_writev');
-  if (!has('CAP_SYS_MODULE')) denied.push('init_module', 'finit_module', 'delete_module');
-  if (!has('CAP_SYS_RAWIO')) denied.push('iopl', 'ioperm');
-  if (!has('CAP_SYS_NICE')) denied.push('move_pages', 'mbind', 'set_mempolicy', 'get_mempolicy');
-  if (!has('CAP_SYSLOG')) denied.push('syslog');
-  if (!has('CAP_SYS_BOOT')) denied.push('reboot');
-  return {
-    defaultAction: 'SCMP_ACT_ALLOW',
-    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
-    syscalls: [{ names: [...new Set(denied)].sort(), action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
-  };
-}
