@@ -43,7 +43,8 @@ export interface RunRequest {
   env: string[];
   cwd: string;
   user: string;
-  network: 'host' | 'none';
+  /** bridge: a network namespace of the step's own on berth's default bridge (as Docker's builds). */
+  network: 'bridge' | 'host' | 'none';
   mounts: RunMount[];
   onOutput: (chunk: Buffer) => void;
   /** Aborted when the build is canceled: the step's processes are killed. */
@@ -89,7 +90,8 @@ export interface BuildOptions {
   target?: string;
   noCache?: boolean;
   labels?: Record<string, string>;
-  network?: 'host' | 'none';
+  /** RUN steps' network: bridge (the default), host or none. */
+  network?: 'bridge' | 'host' | 'none';
   /** --secret id=ID,src=PATH */
   secrets?: Record<string, string>;
   tags?: string[];
@@ -720,7 +722,7 @@ export class Builder {
 
   private async run(st: State, inst: Instruction, label: string): Promise<void> {
     this.checkFlags(inst, ['mount', 'network', 'security']);
-    let network = this.o.network ?? 'host';
+    let network = this.o.network ?? 'bridge';
     for (const f of inst.flags) {
       if (f.name === 'network') {
         if (f.value !== 'host' && f.value !== 'none' && f.value !== 'default') throw this.err(inst, `RUN --network=${f.value}: only default, none and host`);

@@ -146,7 +146,7 @@ function addBuildCommands(program: Command, g: GlobalOptions): void {
       .option('--iidfile <file>', 'write the image id to this file')
       .option('-q, --quiet', 'print only the image id')
       .option('--progress <kind>', 'auto, plain, tty or quiet', 'auto')
-      .option('--network <mode>', 'network of RUN steps: host (default) or none')
+      .option('--network <mode>', 'network of RUN steps: default (a namespace of their own on the bridge), host or none')
       .option('--secret <spec>', 'a secret for RUN --mount=type=secret: id=ID,src=FILE (or env=VAR)', collect, [])
       .option('-o, --output <spec>', 'type=oci|docker|tar,dest=FILE, or type=local,dest=DIR (or DIR)')
       .option('--pull', 'accepted (berth does not pull yet)')
@@ -263,12 +263,12 @@ async function doBuild(g: GlobalOptions, context: string, o: Record<string, unkn
       secrets[id] = join(dir, 'secret');
     }
   }
-  let network: 'host' | 'none' | undefined;
+  let network: 'bridge' | 'host' | 'none' | undefined;
   const net = o.network as string | undefined;
   if (net !== undefined) {
-    if (net === 'default') network = undefined;
+    if (net === 'default' || net === 'bridge') network = 'bridge';
     else if (net === 'host' || net === 'none') network = net;
-    else throw invalidArgument(`--network ${JSON.stringify(net)}: builds use host (the default) or none for now`);
+    else throw invalidArgument(`--network ${JSON.stringify(net)}: builds use default (the bridge), host or none`);
   }
   const progress = String(o.progress);
   if (!['auto', 'plain', 'tty', 'quiet'].includes(progress)) throw invalidArgument(`--progress ${JSON.stringify(progress)}: auto, plain, tty or quiet`);

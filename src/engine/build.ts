@@ -6,7 +6,7 @@
  */
 import { randomBytes } from '../lib/builtins.js';
 import { execFileSync } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +16,8 @@ import { invalidArgument } from '../lib/errors.js';
 import type { ImageConfig } from '../oci/image-spec.js';
 import type { Mount } from '../oci/runtime-spec.js';
 import { Runtime } from '../runtime/index.js';
+import { hostResolvText, resolvConf } from '../network/index.js';
+import type { NetworkService } from './networks.js';
 import { secureJoin } from '../sys/securejoin.js';
 import { bindMount, buildSpec, resolveUser } from './container-spec.js';
 import { goArch, type ImageService } from './images.js';
@@ -32,23 +34,59 @@ export interface BuildOutput {
 
 /** Runs RUN steps: a container on the step's snapshot, its output to the builder as it comes. */
 class RuntimeExecutor implements Executor {
+  private net: NetworkService | undefined;
+
   constructor(
     private readonly images: ImageService,
     private readonly runtime: Runtime,
+    private readonly root: string,
     private readonly runroot: string,
   ) {}
+
+  /** The step's place on the default bridge; `cleanup` gets what gives it back. Returns its netns. */
+  private async joinBridge(id: string, cleanup: (() => void)[]): Promise<string> {
+    const { NetworkService } = await import('./networks.js');
+    const net = (this.net ??= new NetworkService({ root: this.root, runroot: this.runroot }));
+    const def = net.ensureDefault();
+    const { endpoint } = net.allocate(def.Id, { id, name: id });
+    cleanup.push(() => net.release(id));
+    cleanup.push(() => net.down(id));
+    await net.up({ id, name: id, settings: { Networks: { [def.Name]: endpoint }, Ports: [] } });
+    return net.netnsPath(id);
+  }
 
   async run(req: RunRequest): Promise<number> {
     const id = `build-${randomBytes(12).toString('hex')}`;
     const bundle = join(this.runroot, 'build', id);
     mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+    const cleanup: (() => void)[] = [];
     try {
       const mounts: Mount[] = req.mounts.map((m) =>
         m.type === 'tmpfs'
           ? { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755'] }
           : bindMount(m.source!, { destination: m.destination, readOnly: m.readonly === true, propagation: [] }),
       );
-      const { spec } = buildSpec({ image: '', command: req.args, entrypoint: '', env: req.env, workdir: req.cwd, network: req.network, resolvedMounts: mounts }, { config: {} }, id, () => 0);
+      // On the bridge: a namespace of the step's own, joined to berth's default network for the
+      // step (as Docker's builds), with the host's resolvers (a localhost one cannot be reached
+      // from there). Where the image has an /etc/resolv.conf, the step sees that text bound over
+      // it (not written into the layer).
+      let netnsPath: string | undefined;
+      if (req.network === 'bridge') {
+        netnsPath = await this.joinBridge(id, cleanup);
+        const hasResolv = await this.images.withSnapshot(req.snapshot, false, (dir) => {
+          try {
+            return lstatSync(secureJoin(dir, '/etc/resolv.conf')).isFile();
+          } catch {
+            return false;
+          }
+        });
+        if (hasResolv) {
+          const file = join(bundle, 'resolv.conf');
+          writeFileSync(file, resolvConf({ host: hostResolvText() }));
+          mounts.push(bindMount(file, { destination: '/etc/resolv.conf', readOnly: false, propagation: [] }));
+        }
+      }
+      const { spec } = buildSpec({ image: '', command: req.args, entrypoint: '', env: req.env, workdir: req.cwd, network: req.network, netnsPath, resolvedMounts: mounts }, { config: {} }, id, () => 0);
       // A user given by name: looked up in the step's own /etc/passwd and /etc/group.
       if (req.user) {
         if (/^(\d*)(:\d*)?$/.test(req.user)) spec.process!.user = resolveUser(req.user);
@@ -113,6 +151,7 @@ class RuntimeExecutor implements Executor {
         closeSync(fd);
       }
     } finally {
+      for (const undo of cleanup.reverse()) undo();
       rmSync(bundle, { recursive: true, force: true });
     }
   }
@@ -135,7 +174,7 @@ function backend(images: ImageService, o: { root: string; runroot: string }): Bu
       return rec.id;
     },
     secureJoin,
-    executor: new RuntimeExecutor(images, runtime, o.runroot),
+    executor: new RuntimeExecutor(images, runtime, o.root, o.runroot),
     cacheDir: join(o.root, 'buildcache'),
     defaultArch: goArch(),
   };

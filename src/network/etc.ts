@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /** A container's /etc/hosts and /etc/resolv.conf. Pure. */
 import { invalidArgument } from '../lib/errors.js';
 import { parseIPv4 } from './cidr.js';
@@ -36,4 +37,13 @@ export function resolvConf(o: { dns?: string[]; dnsSearch?: string[]; dnsOptions
   for (const d of servers) s += `nameserver ${d}\n`;
   if (options.length) s += `options ${options.join(' ')}\n`;
   return s;
+}
+
+/** The host's /etc/resolv.conf, '' when it has none. */
+export function hostResolvText(): string {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return '';
+  }
 }

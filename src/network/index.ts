@@ -15,6 +15,6 @@ export type { Shortcut } from './plumbing.js';
 export type { BridgeConfig, Endpoint } from './plumbing.js';
 export { dnsFiles, updateDns, stopDns, dnsRunning, upstreamResolvers } from './dns.js';
 export type { DnsFiles } from './dns.js';
-export { hostsFile, resolvConf, parseAddHost } from './etc.js';
+export { hostsFile, resolvConf, parseAddHost, hostResolvText } from './etc.js';
 export { startProxy, stopProxy } from './proxy.js';
 export { addLocalPorts, localPortsCgroup, removeLocalPorts } from './socklb.js';

@@ -60,6 +60,10 @@ describe('berth build', { skip }, () => {
       if (existsSync(d)) assert.deepEqual(readdirSync(d).filter((n) => n.startsWith('build-')), [], `no ${c} cgroup left`);
     }
     assert.deepEqual(readdirSync(join(root, 'tmp')).filter((n) => !n.startsWith('.')), [], 'no temporary files left');
+    // RUN steps on the bridge: their namespaces and veths go with them
+    const netns = join(runroot, 'netns');
+    assert.deepEqual(existsSync(netns) ? readdirSync(netns).filter((n) => n.startsWith('build-')) : [], [], 'no network namespace of a step left');
+    assert.doesNotMatch(spawnSync('ip', ['-br', 'link'], { encoding: 'utf8' }).stdout, /^bvbuild-/m, 'no veth of a step left');
   };
   before(() => {
     ok(['starter']);
@@ -316,6 +320,26 @@ describe('berth build', { skip }, () => {
     const bad = berth(['build', '-q', context({ Dockerfile: 'FROM busybox\nCOPY --parents a /\n' })]);
     assert.equal(bad.status, 125);
     assert.match(bad.stderr, /Dockerfile:2: COPY: unknown flag: --parents/);
+  });
+
+  it("runs RUN steps in a network namespace of their own on the bridge: the build host's 127.0.0.1 is out of reach, --network host reaches it", async () => {
+    // A server on the host's loopback, in a process of its own (spawnSync blocks this one).
+    const server = spawn(process.execPath, ['-e', 'const s=require("net").createServer((c)=>c.end("host-only\\n"));s.listen(0,"127.0.0.1",()=>console.log(s.address().port))'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+        server.once('exit', () => reject(new Error('the test server ended')));
+      });
+      assert.ok(port > 0);
+      const dir = context({
+        Dockerfile: ['FROM busybox', `RUN (nc -w 3 127.0.0.1 ${port} </dev/null || echo unreachable) > /seen-host; ls /sys/class/net | tr "\\n" " " > /seen-net`].join('\n'),
+      });
+      assert.equal(runIn(build(dir), 'cat /seen-host /seen-net'), 'unreachable\neth0 lo ');
+      assert.equal(runIn(build(dir, '--network', 'host'), 'cat /seen-host'), 'host-only\n');
+      assertNothingLeft();
+    } finally {
+      server.kill();
+    }
   });
 
   it('writes -q, --iidfile and --output as oci, docker and local', () => {
