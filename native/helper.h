@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stddef.h>
+#include <poll.h>
 #include <sys/types.h>
 #include "ops.h"
 
@@ -61,6 +62,29 @@ int prctl_no_new_privs (void);
 
 /* ns.c */
 int op_lo_up (struct cur *c, const char **detail);
+
+/* supervise.c: the one loop of a process's parent, and the one format of how a process ended */
+#define WATCH_MAX 32
+struct watcher
+{
+  /* The fds to wait for (at most max) into p; returns how many. May set *timeout_ms (-1: none). */
+  int (*watch) (struct pollfd *p, int max, int *timeout_ms);
+  /* What happened on them. */
+  void (*events) (const struct pollfd *p, int n);
+  /* 1 when the mode acted on a signal itself (else it goes on to the process). */
+  int (*take_signal) (int sig);
+  /* A child other than the supervised process ended (and was reaped). */
+  void (*reaped) (pid_t pid);
+  /* Once a round, while the process runs. */
+  void (*tick) (void);
+};
+/* Waits until pid ended, forwarding signals and reaping every child; returns its wait status.
+   w: the mode's own work in between (NULL: none). */
+int supervise_wait (pid_t pid, const struct watcher *w);
+void supervise (pid_t pid) __attribute__ ((noreturn));
+void status_line (int status, char *out, size_t n);
+int status_code (int status);
+void now_rfc3339 (char *out, size_t n);
 
 /* tty.c */
 int op_pty (struct cur *c, const char **detail);

@@ -1,5 +1,5 @@
 /* berth-helper: joining namespaces, cloning into new ones, and the parent's side of the
- * handshake (uid/gid maps, cgroup membership, supervision in "stay" mode). */
+ * handshake (uid/gid maps, cgroup membership); in "stay" mode it then supervises (supervise.c). */
 #include "helper.h"
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -191,8 +191,6 @@ write_to (const char *path, const char *buf)
   return close (fd);
 }
 
-static pid_t child_pid;
-
 /* The parent's part of the handshake failed: the child goes, and the error is reported. */
 static void __attribute__ ((noreturn))
 abandon_child (pid_t pid, int idx, const char *what)
@@ -201,45 +199,6 @@ abandon_child (pid_t pid, int idx, const char *what)
   kill (pid, SIGKILL);
   waitpid (pid, NULL, 0);
   fail (idx, e, what);
-}
-
-static void
-forward_signal (int sig)
-{
-  if (child_pid > 0)
-    kill (child_pid, sig);
-}
-
-/* "stay" mode: remain the container's parent, forward signals, report how it ended. */
-static void __attribute__ ((noreturn))
-supervise (pid_t pid)
-{
-  static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
-  struct sigaction sa;
-  int status;
-  child_pid = pid;
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = forward_signal;
-  sa.sa_flags = SA_RESTART;
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    sigaction (sigs[i], &sa, NULL);
-  for (;;)
-    {
-      pid_t r = waitpid (pid, &status, 0);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r < 0)
-        {
-          report ("exit 255\n");
-          _exit (1);
-        }
-      break;
-    }
-  if (WIFSIGNALED (status))
-    report ("signal %d %d\n", WTERMSIG (status), WCOREDUMP (status) ? 1 : 0);
-  else
-    report ("exit %d\n", WEXITSTATUS (status));
-  _exit (0);
 }
 
 int
