@@ -30,6 +30,8 @@ const unsigned char *get_bytes (struct cur *c, size_t n);
 void report (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /* Report an error for op `idx` with errno `err` and exit(1). */
 void fail (int idx, int err, const char *detail) __attribute__ ((noreturn));
+/* The plan from plan_fd: its records up to OP_END (not counted in *nops); fails on a bad one. */
+struct op *read_plan (int *nops);
 
 /* ns.c */
 void restore_own_ns (void);
@@ -108,11 +110,13 @@ int monitor_enabled (void);
 int monitor_child_stdio (void);
 void monitor (pid_t pid) __attribute__ ((noreturn));
 
-/* exec.c */
+/* console.c */
 int op_console_connect (struct cur *c, const char **detail);
 int op_console_setup (struct cur *c, const char **detail);
 void console_use (int fd);
 void console_close (void);
+
+/* exec.c */
 int op_resolve_exec (struct cur *c, const char **detail);
 int op_open_fifo (struct cur *c, const char **detail);
 int op_wait_fifo (struct cur *c, const char **detail);
