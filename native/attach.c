@@ -131,21 +131,6 @@ attach_broadcast (int stream, const char *data, size_t n)
 }
 
 static void
-write_all (int fd, const unsigned char *p, size_t n)
-{
-  while (n > 0)
-    {
-      ssize_t w = write (fd, p, n);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return;
-      p += w;
-      n -= (size_t) w;
-    }
-}
-
-static void
 client_input (struct client *cl)
 {
   ssize_t r = read (cl->fd, cl->buf + cl->len, 8 + FRAME_MAX - cl->len);

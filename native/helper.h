@@ -27,11 +27,16 @@ extern int host_pid; /* the container's pid in the runtime's pid namespace */
 uint64_t get_u64 (struct cur *c);
 const char *get_str (struct cur *c);  /* NULL for an empty string */
 const unsigned char *get_bytes (struct cur *c, size_t n);
+/* 0 when all n bytes went out (retrying after EINTR and short writes), else -1. */
+int write_all (int fd, const void *buf, size_t n);
 void report (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /* Report an error for op `idx` with errno `err` and exit(1). */
 void fail (int idx, int err, const char *detail) __attribute__ ((noreturn));
 /* The plan from plan_fd: its records up to OP_END (not counted in *nops); fails on a bad one. */
 struct op *read_plan (int *nops);
+
+/* main.c */
+int write_file (const char *path, const char *content);
 
 /* ns.c */
 void restore_own_ns (void);

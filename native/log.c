@@ -68,13 +68,7 @@ drain (struct stream *s)
     }
   attach_broadcast (s->id, s->buf + s->len, (size_t) r);
   if (log_passthrough)
-    for (ssize_t off = 0; off < r;)
-      {
-        ssize_t w = write (s->out, s->buf + s->len + off, (size_t) (r - off));
-        if (w <= 0)
-          break;
-        off += w;
-      }
+    write_all (s->out, s->buf + s->len, (size_t) r);
   s->len += (size_t) r;
   for (;;)
     {

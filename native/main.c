@@ -13,7 +13,9 @@
 #include <sys/personality.h>
 #include <sys/stat.h>
 
-static int
+/* Writes content (NULL: nothing) to the existing file at path in one write(2), as /proc and
+   cgroup files want it. */
+int
 write_file (const char *path, const char *content)
 {
   int fd = open (path, O_WRONLY | O_CLOEXEC);

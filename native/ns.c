@@ -173,24 +173,6 @@ clone_process (uint64_t flags)
   return (pid_t) syscall (SYS_clone, (unsigned long) (flags | SIGCHLD), 0, 0, 0, 0);
 }
 
-static int
-write_to (const char *path, const char *buf)
-{
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-  ssize_t n = (ssize_t) strlen (buf), w;
-  if (fd < 0)
-    return -1;
-  w = write (fd, buf, n);
-  if (w != n)
-    {
-      int e = w < 0 ? errno : EIO;
-      close (fd);
-      errno = e;
-      return -1;
-    }
-  return close (fd);
-}
-
 /* The parent's part of the handshake failed: the child goes, and the error is reported. */
 static void __attribute__ ((noreturn))
 abandon_child (pid_t pid, int idx, const char *what)
@@ -256,10 +238,10 @@ op_clone (int idx, struct cur *c)
 
   close (sync_pipe[0]);
   snprintf (path, sizeof path, "/proc/%d/uid_map", pid);
-  if (uid_map && write_to (path, uid_map) < 0)
+  if (uid_map && write_file (path, uid_map) < 0)
     abandon_child (pid, idx, "write uid_map");
   snprintf (path, sizeof path, "/proc/%d/gid_map", pid);
-  if (gid_map && write_to (path, gid_map) < 0)
+  if (gid_map && write_file (path, gid_map) < 0)
     abandon_child (pid, idx, "write gid_map");
   snprintf (buf, sizeof buf, "%d", pid);
   if (into_fd >= 0 && !into_clone3)

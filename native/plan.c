@@ -53,19 +53,21 @@ get_bytes (struct cur *c, size_t n)
   return p;
 }
 
-static void
-write_all (int fd, const char *buf, size_t n)
+int
+write_all (int fd, const void *buf, size_t n)
 {
+  const char *p = buf;
   while (n > 0)
     {
-      ssize_t w = write (fd, buf, n);
+      ssize_t w = write (fd, p, n);
       if (w < 0 && errno == EINTR)
         continue;
       if (w <= 0)
-        return;
-      buf += w;
-      n -= w;
+        return -1;
+      p += w;
+      n -= (size_t) w;
     }
+  return 0;
 }
 
 void

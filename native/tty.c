@@ -1,7 +1,8 @@
-/* berth-helper: a terminal for a container run in the foreground (`run -t`). The pty is made
- * here on the host; its slave becomes the container's stdin, stdout, stderr and controlling
- * terminal; the helper, staying the container's parent, copies between its own terminal (put in
- * raw mode, its size passed on) and the pty's master until the container ends. */
+/* berth-helper: a terminal for a container run in the foreground (`run -t`). The pty is made in
+ * the container (console.c) and its master sent here; its slave is the container's stdin,
+ * stdout, stderr and controlling terminal. The helper, staying the container's parent (in
+ * supervise.c's loop), copies between its own terminal (put in raw mode, its size passed on) and
+ * the pty's master until the container ends. */
 #include "helper.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -104,16 +105,7 @@ copy (int from, int to)
   ssize_t n = read (from, buf, sizeof buf);
   if (n <= 0)
     return n < 0 && (errno == EINTR || errno == EAGAIN) ? 1 : 0;
-  for (ssize_t off = 0; off < n;)
-    {
-      ssize_t w = write (to, buf + off, (size_t) (n - off));
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return 0;
-      off += w;
-    }
-  return 1;
+  return write_all (to, buf, (size_t) n) < 0 ? 0 : 1;
 }
 
 static int
