@@ -89,7 +89,7 @@ supervise_wait (pid_t pid, const struct watcher *w)
         else if (r > 0 && w != NULL && w->reaped != NULL)
           w->reaped (r);
       if (r < 0) /* no child left, and its end was never seen */
-        return 255 << 8;
+        return W_EXITCODE (255, 0);
       if (w != NULL && w->tick != NULL)
         w->tick ();
       if (w != NULL && w->watch != NULL)
