@@ -1,138 +1,18 @@
 /* berth-helper: eBPF maps and cgroup programs (fs mode only). berth's TypeScript assembles the
    programs and chooses every key and value; this file only makes the bpf() calls Node cannot.
    A program is found again by its name among those attached to a cgroup, and its maps by
-   theirs, so nothing needs pinning. The first op takes an exclusive flock on the cgroup
+   theirs (bpf-find.c), so nothing needs pinning. The first op takes an exclusive flock on the cgroup
    directory, held until the helper exits: other berth processes wait, find-or-create is atomic. */
-#include "helper.h"
+#include "bpf.h"
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/bpf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_SLOTS 4
 static int slot_fd[MAX_SLOTS];
 static int nslots;
 static char log_buf[8192];
-
-static long
-sys_bpf (int cmd, union bpf_attr *a)
-{
-  return syscall (__NR_bpf, cmd, a, sizeof *a);
-}
-
-static uint64_t
-ptr (const void *p)
-{
-  return (uint64_t) (uintptr_t) p;
-}
-
-/* The cgroup directory, opened; the first one is also locked. */
-static int
-open_cgroup (const char *dir)
-{
-  static int locked = -1;
-  int fd;
-  if (!dir)
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  if (locked < 0)
-    {
-      locked = dup (fd);
-      if (locked < 0 || flock (locked, LOCK_EX) < 0)
-        {
-          close (fd);
-          return -1;
-        }
-    }
-  return fd;
-}
-
-/* Whether the object `fd` (a program or a map) is named `name`; `info` (of `len` bytes, whose
-   name sits at `name_at`) is filled in. */
-static int
-named (int fd, void *info, uint32_t len, const char *name_at, const char *name)
-{
-  union bpf_attr q;
-  memset (&q, 0, sizeof q);
-  q.info.bpf_fd = fd;
-  q.info.info_len = len;
-  q.info.info = ptr (info);
-  return sys_bpf (BPF_OBJ_GET_INFO_BY_FD, &q) == 0 && strncmp (name_at, name, BPF_OBJ_NAME_LEN) == 0;
-}
-
-/* The object among `ids` named `name`: an fd, else -1. */
-static int
-find_named (int get_cmd, const uint32_t *ids, uint32_t n, const char *name)
-{
-  uint32_t i;
-  for (i = 0; i < n; i++)
-    {
-      union bpf_attr g;
-      struct bpf_prog_info pi;
-      struct bpf_map_info mi;
-      int fd, hit;
-      memset (&g, 0, sizeof g);
-      if (get_cmd == BPF_PROG_GET_FD_BY_ID)
-        g.prog_id = ids[i];
-      else
-        g.map_id = ids[i];
-      fd = (int) sys_bpf (get_cmd, &g);
-      if (fd < 0)
-        continue;
-      memset (&pi, 0, sizeof pi);
-      memset (&mi, 0, sizeof mi);
-      hit = get_cmd == BPF_PROG_GET_FD_BY_ID ? named (fd, &pi, sizeof pi, pi.name, name) : named (fd, &mi, sizeof mi, mi.name, name);
-      if (hit)
-        return fd;
-      close (fd);
-    }
-  errno = ENOENT;
-  return -1;
-}
-
-/* The program named `name` attached directly at the cgroup for `type`: an fd, else -1. */
-static int
-find_prog (int cg, uint32_t type, const char *name)
-{
-  uint32_t ids[64];
-  union bpf_attr a;
-  memset (&a, 0, sizeof a);
-  a.query.target_fd = cg;
-  a.query.attach_type = type;
-  a.query.prog_ids = ptr (ids);
-  a.query.prog_cnt = 64;
-  if (sys_bpf (BPF_PROG_QUERY, &a) < 0)
-    return -1;
-  return find_named (BPF_PROG_GET_FD_BY_ID, ids, a.query.prog_cnt < 64 ? a.query.prog_cnt : 64, name);
-}
-
-/* The map named `name` among those program `prog` uses: an fd, else -1. */
-static int
-find_map (int prog, const char *name)
-{
-  uint32_t ids[16];
-  struct bpf_prog_info info;
-  union bpf_attr q;
-  memset (&info, 0, sizeof info);
-  info.nr_map_ids = 16;
-  info.map_ids = ptr (ids);
-  memset (&q, 0, sizeof q);
-  q.info.bpf_fd = prog;
-  q.info.info_len = sizeof info;
-  q.info.info = ptr (&info);
-  if (sys_bpf (BPF_OBJ_GET_INFO_BY_FD, &q) < 0)
-    return -1;
-  return find_named (BPF_MAP_GET_FD_BY_ID, ids, info.nr_map_ids < 16 ? info.nr_map_ids : 16, name);
-}
 
 /* OP_BPF_MAP: u64 type, u64 key_size, u64 value_size, u64 max_entries, u64 flags, str name,
    str cgroup dir, u64 attach_type, str prog name */
@@ -153,13 +33,13 @@ op_bpf_map (struct cur *c, const char **detail)
       errno = EINVAL;
       return -1;
     }
-  cg = open_cgroup (dir);
+  cg = bpf_open_cgroup (dir);
   if (cg < 0)
     return -1;
-  p = find_prog (cg, attach, prog);
+  p = bpf_find_prog (cg, attach, prog);
   if (p >= 0)
     {
-      fd = find_map (p, name);
+      fd = bpf_find_map (p, name);
       close (p);
     }
   close (cg);
@@ -200,10 +80,10 @@ op_bpf_prog (struct cur *c, const char **detail)
       errno = EINVAL;
       return -1;
     }
-  cg = open_cgroup (dir);
+  cg = bpf_open_cgroup (dir);
   if (cg < 0)
     return -1;
-  p = find_prog (cg, attach, name);
+  p = bpf_find_prog (cg, attach, name);
   if (p >= 0)
     {
       close (p);
@@ -229,16 +109,16 @@ op_bpf_prog (struct cur *c, const char **detail)
   memset (&a, 0, sizeof a);
   a.prog_type = ptype;
   a.expected_attach_type = attach;
-  a.insns = ptr (insns);
+  a.insns = bpf_ptr (insns);
   a.insn_cnt = (uint32_t) n;
-  a.license = ptr (license);
+  a.license = bpf_ptr (license);
   strncpy (a.prog_name, name, BPF_OBJ_NAME_LEN - 1);
   p = (int) sys_bpf (BPF_PROG_LOAD, &a);
   if (p < 0 && errno == EACCES)
     {
       /* The verifier refused it: load again for its reasons. */
       int err;
-      a.log_buf = ptr (log_buf);
+      a.log_buf = bpf_ptr (log_buf);
       a.log_size = sizeof log_buf;
       a.log_level = 1;
       p = (int) sys_bpf (BPF_PROG_LOAD, &a);
@@ -302,10 +182,10 @@ op_bpf_update (struct cur *c, const char **detail)
     }
   memset (&a, 0, sizeof a);
   a.map_fd = slot_fd[slot];
-  a.key = ptr (key);
+  a.key = bpf_ptr (key);
   if (mode == 2)
     {
-      a.value = ptr (cur);
+      a.value = bpf_ptr (cur);
       if (sys_bpf (BPF_MAP_LOOKUP_ELEM, &a) < 0)
         return errno == ENOENT ? 0 : -1;
       if (memcmp (cur, value, vlen) != 0)
@@ -315,7 +195,7 @@ op_bpf_update (struct cur *c, const char **detail)
         return -1;
       return 0;
     }
-  a.value = ptr (value);
+  a.value = bpf_ptr (value);
   a.flags = mode == 1 ? BPF_NOEXIST : BPF_ANY;
   if (sys_bpf (BPF_MAP_UPDATE_ELEM, &a) < 0 && !(mode == 1 && errno == EEXIST))
     return -1;
@@ -342,15 +222,15 @@ op_bpf_detach (struct cur *c, const char **detail)
   memset (&a, 0, sizeof a);
   a.map_fd = slot_fd[slot];
   a.key = 0;
-  a.next_key = ptr (next);
+  a.next_key = bpf_ptr (next);
   if (sys_bpf (BPF_MAP_GET_NEXT_KEY, &a) == 0)
     return 0; /* not empty */
   if (errno != ENOENT)
     return -1;
-  cg = open_cgroup (dir);
+  cg = bpf_open_cgroup (dir);
   if (cg < 0)
     return -1;
-  p = find_prog (cg, attach, name);
+  p = bpf_find_prog (cg, attach, name);
   if (p < 0)
     {
       close (cg);

@@ -7,29 +7,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/wait.h>
-
-static volatile pid_t main_child;
-
-static void
-forward (int sig)
-{
-  if (main_child > 0)
-    kill (main_child, sig);
-}
 
 int
 init_main (int argc, char **argv)
 {
-  static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM };
-  struct sigaction sa;
   sigset_t all;
   pid_t pid;
+  int status;
   if (argc < 1)
     {
       fprintf (stderr, "init: a command is required\n");
       return 127;
     }
+  /* Blocked until the supervision loop handles them: none is lost, none kills init meanwhile. */
   sigfillset (&all);
   sigprocmask (SIG_BLOCK, &all, NULL);
   pid = fork ();
@@ -46,28 +36,8 @@ init_main (int argc, char **argv)
       fprintf (stderr, "init: exec %s: %s\n", argv[0], strerror (errno));
       _exit (errno == ENOENT ? 127 : 126);
     }
-  main_child = pid;
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = forward;
-  sa.sa_flags = SA_RESTART;
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    sigaction (sigs[i], &sa, NULL);
-  sigprocmask (SIG_UNBLOCK, &all, NULL);
-  for (;;)
-    {
-      int status;
-      pid_t r = waitpid (-1, &status, 0);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r < 0)
-        return 0;
-      if (r == pid)
-        {
-          /* What the command left behind goes with it. */
-          kill (-pid, SIGKILL);
-          if (WIFSIGNALED (status))
-            return 128 + WTERMSIG (status);
-          return WEXITSTATUS (status);
-        }
-    }
+  status = supervise_wait (pid, NULL);
+  /* What the command left behind goes with it. */
+  kill (-pid, SIGKILL);
+  return status_code (status);
 }

@@ -1,5 +1,5 @@
 /* berth-helper: joining namespaces, cloning into new ones, and the parent's side of the
- * handshake (uid/gid maps, cgroup membership, supervision in "stay" mode). */
+ * handshake (uid/gid maps, cgroup membership); in "stay" mode it then supervises (supervise.c). */
 #include "helper.h"
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -173,26 +173,6 @@ clone_process (uint64_t flags)
   return (pid_t) syscall (SYS_clone, (unsigned long) (flags | SIGCHLD), 0, 0, 0, 0);
 }
 
-static int
-write_to (const char *path, const char *buf)
-{
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-  ssize_t n = (ssize_t) strlen (buf), w;
-  if (fd < 0)
-    return -1;
-  w = write (fd, buf, n);
-  if (w != n)
-    {
-      int e = w < 0 ? errno : EIO;
-      close (fd);
-      errno = e;
-      return -1;
-    }
-  return close (fd);
-}
-
-static pid_t child_pid;
-
 /* The parent's part of the handshake failed: the child goes, and the error is reported. */
 static void __attribute__ ((noreturn))
 abandon_child (pid_t pid, int idx, const char *what)
@@ -201,45 +181,6 @@ abandon_child (pid_t pid, int idx, const char *what)
   kill (pid, SIGKILL);
   waitpid (pid, NULL, 0);
   fail (idx, e, what);
-}
-
-static void
-forward_signal (int sig)
-{
-  if (child_pid > 0)
-    kill (child_pid, sig);
-}
-
-/* "stay" mode: remain the container's parent, forward signals, report how it ended. */
-static void __attribute__ ((noreturn))
-supervise (pid_t pid)
-{
-  static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
-  struct sigaction sa;
-  int status;
-  child_pid = pid;
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = forward_signal;
-  sa.sa_flags = SA_RESTART;
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    sigaction (sigs[i], &sa, NULL);
-  for (;;)
-    {
-      pid_t r = waitpid (pid, &status, 0);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r < 0)
-        {
-          report ("exit 255\n");
-          _exit (1);
-        }
-      break;
-    }
-  if (WIFSIGNALED (status))
-    report ("signal %d %d\n", WTERMSIG (status), WCOREDUMP (status) ? 1 : 0);
-  else
-    report ("exit %d\n", WEXITSTATUS (status));
-  _exit (0);
 }
 
 int
@@ -297,10 +238,10 @@ op_clone (int idx, struct cur *c)
 
   close (sync_pipe[0]);
   snprintf (path, sizeof path, "/proc/%d/uid_map", pid);
-  if (uid_map && write_to (path, uid_map) < 0)
+  if (uid_map && write_file (path, uid_map) < 0)
     abandon_child (pid, idx, "write uid_map");
   snprintf (path, sizeof path, "/proc/%d/gid_map", pid);
-  if (gid_map && write_to (path, gid_map) < 0)
+  if (gid_map && write_file (path, gid_map) < 0)
     abandon_child (pid, idx, "write gid_map");
   snprintf (buf, sizeof buf, "%d", pid);
   if (into_fd >= 0 && !into_clone3)

@@ -1,7 +1,8 @@
-/* berth-helper: a terminal for a container run in the foreground (`run -t`). The pty is made
- * here on the host; its slave becomes the container's stdin, stdout, stderr and controlling
- * terminal; the helper, staying the container's parent, copies between its own terminal (put in
- * raw mode, its size passed on) and the pty's master until the container ends. */
+/* berth-helper: a terminal for a container run in the foreground (`run -t`). The pty is made in
+ * the container (console.c) and its master sent here; its slave is the container's stdin,
+ * stdout, stderr and controlling terminal. The helper, staying the container's parent (in
+ * supervise.c's loop), copies between its own terminal (put in raw mode, its size passed on) and
+ * the pty's master until the container ends. */
 #include "helper.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -13,13 +14,12 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 
 static int pty_master = -1;
 static int pty_sock = -1; /* the helper's end of the pair; the container sends its pty's master there */
 static struct termios saved;
 static int saved_ok;
-static volatile sig_atomic_t winch;
+static int out_open = 1, in_open = 1; /* the master and stdin, while they are read */
 
 /* The pty itself is made in the container (its own /dev/ptmx, by OP_CONSOLE_SETUP, as for a
    console socket), so that it is a terminal of the container's devpts; here only the pair. */
@@ -84,13 +84,6 @@ tty_master (void)
 }
 
 static void
-on_winch (int sig)
-{
-  (void) sig;
-  winch = 1;
-}
-
-static void
 pass_size (void)
 {
   struct winsize ws;
@@ -112,68 +105,72 @@ copy (int from, int to)
   ssize_t n = read (from, buf, sizeof buf);
   if (n <= 0)
     return n < 0 && (errno == EINTR || errno == EAGAIN) ? 1 : 0;
-  for (ssize_t off = 0; off < n;)
+  return write_all (to, buf, (size_t) n) < 0 ? 0 : 1;
+}
+
+static int
+tty_watch (struct pollfd *p, int max, int *timeout)
+{
+  int n = 0;
+  if (!out_open)
+    return 0;
+  p[n++] = (struct pollfd){ .fd = pty_master, .events = POLLIN };
+  if (in_open)
+    p[n++] = (struct pollfd){ .fd = 0, .events = POLLIN };
+  return n;
+}
+
+static void
+tty_events (const struct pollfd *p, int n)
+{
+  if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !copy (pty_master, 1))
     {
-      ssize_t w = write (to, buf + off, (size_t) (n - off));
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return 0;
-      off += w;
+      out_open = 0; /* the container closed its terminal: only its end is left to wait for */
+      return;
     }
+  if (n > 1 && (p[1].revents & (POLLIN | POLLHUP)) && !copy (0, pty_master))
+    in_open = 0;
+}
+
+/* The helper's terminal changed its size: so does the container's. */
+static int
+tty_signal (int sig)
+{
+  if (sig != SIGWINCH)
+    return 0;
+  pass_size ();
   return 1;
 }
 
 void __attribute__ ((noreturn))
 tty_supervise (pid_t pid)
 {
-  struct sigaction sa;
-  int status = 0, in_open = 1;
+  static const struct watcher w = { .watch = tty_watch, .events = tty_events, .take_signal = tty_signal };
+  char line[128];
+  int status;
   if (tty_master () < 0)
-    {
-      /* It failed before it had a terminal (and said why): wait for its end. */
-      while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-        ;
-      goto ended;
-    }
-  if (tcgetattr (0, &saved) == 0)
-    {
-      struct termios raw = saved;
-      saved_ok = 1;
-      cfmakeraw (&raw);
-      tcsetattr (0, TCSANOW, &raw);
-    }
-  pass_size ();
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = on_winch;
-  sigaction (SIGWINCH, &sa, NULL);
-  for (;;)
-    {
-      struct pollfd p[2] = { { .fd = pty_master, .events = POLLIN }, { .fd = in_open ? 0 : -1, .events = POLLIN } };
-      int r = poll (p, 2, 200);
-      if (winch)
-        {
-          winch = 0;
-          pass_size ();
-        }
-      if (r > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !copy (pty_master, 1))
-        break; /* the container closed its terminal */
-      if (r > 0 && (p[1].revents & (POLLIN | POLLHUP)) && !copy (0, pty_master))
-        in_open = 0;
-      if (waitpid (pid, &status, WNOHANG) == pid)
-        {
-          while (copy (pty_master, 1) > 0 && poll (p, 1, 0) > 0)
-            ;
-          goto ended;
-        }
-    }
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-ended:
-  restore ();
-  if (WIFSIGNALED (status))
-    report ("signal %d 0\n", WTERMSIG (status));
+    out_open = 0; /* it failed before it had a terminal (and said why): wait for its end */
   else
-    report ("exit %d\n", WEXITSTATUS (status));
+    {
+      if (tcgetattr (0, &saved) == 0)
+        {
+          struct termios raw = saved;
+          saved_ok = 1;
+          cfmakeraw (&raw);
+          tcsetattr (0, TCSANOW, &raw);
+        }
+      pass_size ();
+    }
+  status = supervise_wait (pid, &w);
+  if (out_open)
+    {
+      /* What it wrote before it ended. */
+      struct pollfd p = { .fd = pty_master, .events = POLLIN };
+      while (poll (&p, 1, 0) > 0 && copy (pty_master, 1) > 0)
+        ;
+    }
+  restore ();
+  status_line (status, line, sizeof line);
+  report ("%s", line);
   _exit (0);
 }

@@ -30,6 +30,7 @@ const MNT_DETACH = 2;
 import type { Socket } from 'node:net';
 import { berthCli, helperPath } from '../sys/paths.js';
 import { processAlive } from '../sys/proc.js';
+import { parseExitStatus } from '../sys/exit-status.js';
 import type { ImageService } from './images.js';
 import type { NetworkService, NetworkSettings } from './networks.js';
 
@@ -181,10 +182,9 @@ export class ContainerService {
     } catch {
       ended = undefined;
     }
-    const m = ended ? /^(exit|signal) (\d+) ?(\S+)?$/.exec(ended) : null;
-    if (m) {
-      const code = m[1] === 'exit' ? Number(m[2]) : 128 + Number(m[2]);
-      rec.State = { ...rec.State, Status: 'exited', ExitCode: code, FinishedAt: m[3] ?? new Date().toISOString() };
+    const end = ended ? parseExitStatus(ended) : undefined;
+    if (end) {
+      rec.State = { ...rec.State, Status: 'exited', ExitCode: end.code, FinishedAt: end.finishedAt ?? new Date().toISOString() };
     } else if (!processAlive(rec.State.Pid) && !(rec.State.MonitorPid && processAlive(rec.State.MonitorPid))) {
       // Neither the process nor its monitor (which would have said how it ended) is there.
       rec.State = { ...rec.State, Status: 'exited', ExitCode: rec.State.ExitCode || 255, FinishedAt: rec.State.FinishedAt || new Date().toISOString() };

@@ -1,21 +1,18 @@
 /**
  * Running berth-helper: hands it a plan, reads its one-line results
- * (`pid N`, `sync TAG`, `ready`, `error IDX ERRNO DETAIL`, `exit CODE`, `signal SIG CORE`).
+ * (`pid N`, `sync TAG`, `ready`, `done`, `error IDX ERRNO DETAIL`, and how the container ended:
+ * `exit CODE TIME` or `signal SIG CORE TIME`, read by parseExitStatus).
  */
 import { mark } from '../lib/timing.js';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { getSystemErrorMap } from 'node:util';
 import { BerthError } from '../lib/errors.js';
+import { parseExitStatus, type HelperExit } from './exit-status.js';
 import { encodePlan, type OpName, type PlanOp } from './helper-ops.js';
 import { helperPath } from './paths.js';
 
-export interface HelperExit {
-  /** Exit code, or 128+signal when killed by a signal (the shell's convention). */
-  code: number;
-  signal?: number;
-  coreDumped?: boolean;
-}
+export type { HelperExit } from './exit-status.js';
 
 /** An op of the plan failed inside the helper. */
 export class HelperOpError extends BerthError {
@@ -148,15 +145,12 @@ export function startHelper(ops: readonly PlanOp[], opts: HelperOptions = {}): H
         resolveReady();
         resolveExit({ code: 0 });
         break;
-      case 'exit': // "exit CODE [TIME]"
-        exitSeen = true;
-        resolveExit({ code: Number(rest.split(' ')[0]) });
-        break;
+      case 'exit':
       case 'signal': {
+        const end = parseExitStatus(line);
+        if (!end) break;
         exitSeen = true;
-        // "signal SIG CORE" from the plain supervisor, "signal SIG TIME" from the monitor
-        const [sig, core] = rest.split(' ');
-        resolveExit({ code: 128 + Number(sig), signal: Number(sig), coreDumped: core === '1' });
+        resolveExit(end);
         break;
       }
     }
