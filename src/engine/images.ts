@@ -421,7 +421,10 @@ export class ImageService {
   async withSnapshot<T>(key: string, writable: boolean, fn: (dir: string) => Promise<T> | T): Promise<T> {
     const m = this.snapshots.mounts(key)[0];
     if (!m) throw notFound(`snapshot ${key}: not found`);
-    const target = mkdtempSync(join(tmpdir(), 'berth-mnt-'));
+    await this.unmountStale();
+    const base = join(this.opts.root, 'mnt');
+    mkdirSync(base, { recursive: true, mode: 0o700 });
+    const target = mkdtempSync(join(base, `${process.pid}-`));
     if (m.type === 'overlay') await runFsOps([{ op: 'mount', source: 'overlay', target, fstype: 'overlay', data: m.options.join(','), flags: writable ? 0 : 1 }]);
     else await runFsOps([{ op: 'mount', source: m.source, target, fstype: '', flags: 4096 | 16384 }]);
     try {
@@ -429,6 +432,32 @@ export class ImageService {
     } finally {
       await runFsOps([{ op: 'umount', target, flags: 2 /* MNT_DETACH */ }]).catch(() => {});
       rmSync(target, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The mounts of withSnapshot whose process was killed before it unmounted them: each is under
+   * <root>/mnt/PID-*, so the next look at a snapshot (or a prune) unmounts and removes those of
+   * processes that are gone.
+   */
+  async unmountStale(): Promise<void> {
+    const base = join(this.opts.root, 'mnt');
+    let names: string[];
+    try {
+      names = fs.readdirSync(base);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const pid = Number(n.split('-')[0]);
+      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+      const dir = join(base, n);
+      await runFsOps([{ op: 'umount', target: dir, flags: 2 /* MNT_DETACH */ }]).catch(() => {});
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        /* still mounted (busy) or taken by another cleaner */
+      }
     }
   }
 
@@ -537,3 +566,12 @@ export function packDir(dir: string, opts: { mtime?: Date } = {}): Readable {
   return out;
 }
 
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
