@@ -7,10 +7,10 @@
  * no update. Plain files, no database: a command reads only the few records it needs, and start-up
  * costs nothing.
  */
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
-import { writeFileAtomic } from './fs.js';
+import { createFileExclusive, writeFileAtomic } from './fs.js';
 import { withLock } from './lock.js';
 
 /** How a record is kept in its file. */
@@ -34,8 +34,6 @@ export interface RecordStoreOptions<T> {
   /** A record's lock file: `ID.lock` in the directory by default. */
   lock?: (id: string) => string;
 }
-
-let counter = 0;
 
 export class RecordStore<T> {
   private readonly codec: Codec<T>;
@@ -118,20 +116,7 @@ export class RecordStore<T> {
    * sees it half-written. False when the id is taken.
    */
   create(id: string, value: T): boolean {
-    const path = this.path(id);
-    mkdirSync(dirname(path), { recursive: true });
-    // A dot name: neither a record (its id would be invalid) nor a .json.
-    const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
-    writeFileSync(tmp, this.codec.encode(value));
-    try {
-      linkSync(tmp, path);
-      return true;
-    } catch (e) {
-      if (errnoCode(e) === 'EEXIST') return false;
-      throw e;
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+    return createFileExclusive(this.path(id), this.codec.encode(value));
   }
 
   /** Removes a record's file, without its lock (inside `withLock`, or where nothing else writes it). */
