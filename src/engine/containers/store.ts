@@ -57,13 +57,16 @@ export class ContainerStore {
     if (rec.State.Status !== 'running') return rec;
     const ended = endedState(this.statusFile(rec.Id), rec.State);
     if (!ended) return rec;
-    let wrote = false;
     // Under the record's lock: not when it was removed meanwhile (rm, and a monitor's cleanup
     // reading it at the same time), nor over a later run of it (started again meanwhile).
-    const now = this.records.update(rec.Id, (cur) => {
-      if (cur.State.Status !== 'running' || cur.State.Pid !== rec.State.Pid) return;
-      cur.State = ended;
+    let wrote = false;
+    const now = this.records.withLock(rec.Id, () => {
+      const cur = this.records.get(rec.Id);
+      if (!cur || cur.State.Status !== 'running' || cur.State.Pid !== rec.State.Pid) return cur;
+      const next = { ...cur, State: ended };
+      this.records.put(rec.Id, next);
       wrote = true;
+      return next;
     });
     if (!now) return { ...rec, State: ended };
     if (wrote) this.onEnded(now);
