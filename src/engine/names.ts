@@ -1,13 +1,13 @@
 /**
- * Container names, one file each (NAME → id and the pid of the process that claimed it), made
- * with O_EXCL: a name is taken at once and by one container only, also when several berth
- * processes create containers at the same time, and looking one up reads one file.
+ * Container names, one file each (NAME → id and the pid of the process that claimed it), a record
+ * of the metadata store made by exclusive create: a name is taken at once and by one container
+ * only, also when several berth processes create containers at the same time, and looking one up
+ * reads one file.
  */
-import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { conflict, errnoCode } from '../lib/errors.js';
-import { withLock } from '../sys/lock.js';
+import { statSync } from 'node:fs';
+import { conflict } from '../lib/errors.js';
 import { processAlive } from '../sys/proc.js';
+import { RecordStore } from '../sys/store.js';
 
 /** Docker's rule for the names of containers, networks and aliases: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
 export const validName = (s: string): boolean => /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(s);
@@ -22,17 +22,39 @@ function emptyAndOld(path: string): boolean {
   }
 }
 
+interface Claim {
+  id: string;
+  pid: number;
+}
+
 export class NameIndex {
+  private readonly store: RecordStore<Claim>;
+
   constructor(
-    private readonly dir: string,
+    dir: string,
     /** Whether a container with this id is recorded. */
     private readonly exists: (id: string) => boolean,
-  ) {}
+  ) {
+    this.store = new RecordStore<Claim>(dir, {
+      // "ID\nPID\n" in a file named as the container
+      codec: {
+        encode: (c) => `${c.id}\n${c.pid}\n`,
+        decode: (text) => {
+          const [id = '', pid] = text.split('\n');
+          return { id, pid: Number(pid) };
+        },
+      },
+      file: (name) => name,
+      idOf: (entry) => (validName(entry) ? entry : undefined),
+      // One lock for the index: only taking over a dead claim needs it.
+      lock: () => `${dir}.lock`,
+    });
+  }
 
-  private entry(name: string): { id: string; pid: number } | undefined {
+  private entry(name: string): Claim | undefined {
     try {
-      const [id, pid] = readFileSync(join(this.dir, name), 'utf8').split('\n');
-      return id ? { id, pid: Number(pid) } : undefined;
+      const c = this.store.get(name);
+      return c?.id ? c : undefined;
     } catch {
       return undefined;
     }
@@ -50,24 +72,9 @@ export class NameIndex {
    * that two takers cannot both remove it (and one of them the other's new claim).
    */
   claim(name: string, id: string, purpose: 'container' | 'rename'): void {
-    mkdirSync(this.dir, { recursive: true });
-    const path = join(this.dir, name);
-    const line = `${id}\n${process.pid}\n`;
-    const tmp = `${this.dir}.${process.pid}.tmp`;
-    const take = (): boolean => {
-      writeFileSync(tmp, line);
-      try {
-        linkSync(tmp, path);
-        return true;
-      } catch (e) {
-        if (errnoCode(e) !== 'EEXIST') throw e;
-        return false;
-      } finally {
-        rmSync(tmp, { force: true });
-      }
-    };
+    const path = this.store.path(name);
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (take()) return;
+      if (this.store.create(name, { id, pid: process.pid })) return;
       const held = this.entry(name);
       if (held && (this.exists(held.id) || processAlive(held.pid))) {
         throw conflict(
@@ -76,9 +83,9 @@ export class NameIndex {
             : `Conflict. The container name "/${name}" is already in use by container "${held.id}".`,
         );
       }
-      withLock(`${this.dir}.lock`, () => {
+      this.store.withLock(name, () => {
         const now = this.entry(name);
-        if (now ? now.id === held?.id && now.pid === held.pid : emptyAndOld(path)) rmSync(path, { force: true });
+        if (now ? now.id === held?.id && now.pid === held.pid : emptyAndOld(path)) this.store.delete(name);
       });
     }
     throw conflict(`Conflict. The container name "/${name}" is being taken by another berth process`);
@@ -86,6 +93,6 @@ export class NameIndex {
 
   /** Gives `name` back, if `id` holds it. */
   release(name: string, id: string): void {
-    if (this.entry(name)?.id === id) rmSync(join(this.dir, name), { force: true });
+    if (this.entry(name)?.id === id) this.store.delete(name);
   }
 }

@@ -51,7 +51,8 @@ import {
   type Subnet,
 } from '../network/index.js';
 import { execTool } from '../sys/exec.js';
-import { readJsonRecords, writeFileAtomic } from '../sys/fs.js';
+import { writeFileAtomic } from '../sys/fs.js';
+import { jsonCodec, RecordStore } from '../sys/store.js';
 import { validName } from './names.js';
 import { withLock } from '../sys/lock.js';
 
@@ -129,10 +130,14 @@ function readState(path: string): UpState | undefined {
 }
 
 export class NetworkService {
-  private readonly dir: string;
+  /**
+   * metadata/networks/ID.json. Every change of a network record (and of the address plan across
+   * networks) is made under one lock, LOCK (`locked`), which also orders the host's ip/nft work.
+   */
+  private readonly store: RecordStore<NetworkRecord>;
 
   constructor(private readonly opts: { root: string; runroot: string }) {
-    this.dir = join(opts.root, 'metadata', 'networks');
+    this.store = new RecordStore<NetworkRecord>(join(opts.root, 'metadata', 'networks'), { codec: jsonCodec(1) });
   }
 
   private locked<T>(fn: () => T): T {
@@ -163,12 +168,11 @@ export class NetworkService {
   }
 
   list(): NetworkRecord[] {
-    return readJsonRecords<NetworkRecord>(this.dir).sort((a, b) => a.Created.localeCompare(b.Created));
+    return this.store.list().sort((a, b) => a.Created.localeCompare(b.Created));
   }
 
   private save(n: NetworkRecord): void {
-    mkdirSync(this.dir, { recursive: true });
-    writeFileAtomic(join(this.dir, `${n.Id}.json`), JSON.stringify(n, null, 1));
+    this.store.put(n.Id, n);
   }
 
   find(nameOrId: string): NetworkRecord {
@@ -322,7 +326,7 @@ export class NetworkService {
       const users = this.inUse(now);
       if (users.length) throw conflict(`error while removing network: network ${now.Name} id ${now.Id} has active endpoints (${users.join(', ')})`);
       this.teardownNetwork(now);
-      rmSync(join(this.dir, `${now.Id}.json`), { force: true });
+      this.store.delete(now.Id);
       return now.Name;
     });
   }

@@ -3,10 +3,10 @@
  * file per tag or digest reference. Every write is a whole file written atomically, so several
  * berth processes can work at once and a kill at any instant loses nothing.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { errnoCode, notFound } from '../lib/errors.js';
-import { writeFileAtomic } from '../sys/fs.js';
+import { notFound } from '../lib/errors.js';
+import { RecordStore } from '../sys/store.js';
 
 export interface LayerRecord {
   /** Digest of the layer blob in the content store (compressed or not, as stored). */
@@ -40,10 +40,20 @@ const hexOf = (id: string) => id.replace(/^sha256:/, '');
 export class ImageStore {
   private readonly imagesDir: string;
   private readonly refsDir: string;
+  /** images/HEX.json */
+  private readonly records: RecordStore<ImageRecord>;
+  /** refs/REF (URI-encoded), holding the image id as text */
+  private readonly refFiles: RecordStore<string>;
 
   constructor(readonly root: string) {
     this.imagesDir = join(root, 'images');
     this.refsDir = join(root, 'refs');
+    this.records = new RecordStore<ImageRecord>(this.imagesDir);
+    this.refFiles = new RecordStore<string>(this.refsDir, {
+      codec: { encode: (id) => id, decode: (text) => text },
+      file: (ref) => encodeURIComponent(ref),
+      idOf: (entry) => (entry.includes('.tmp-') || entry.startsWith('.') ? undefined : decodeURIComponent(entry)),
+    });
   }
 
   private ensure(): void {
@@ -53,78 +63,45 @@ export class ImageStore {
 
   put(rec: ImageRecord): void {
     this.ensure();
-    writeFileAtomic(join(this.imagesDir, hexOf(rec.id) + '.json'), JSON.stringify(rec));
+    this.records.put(hexOf(rec.id), rec);
   }
 
   get(id: string): ImageRecord | undefined {
-    try {
-      return JSON.parse(readFileSync(join(this.imagesDir, hexOf(id) + '.json'), 'utf8')) as ImageRecord;
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return undefined;
-      throw e;
-    }
+    return this.records.get(hexOf(id));
   }
 
   has(id: string): boolean {
-    return existsSync(join(this.imagesDir, hexOf(id) + '.json'));
+    return this.records.has(hexOf(id));
   }
 
   delete(id: string): void {
-    rmSync(join(this.imagesDir, hexOf(id) + '.json'), { force: true });
+    this.records.delete(hexOf(id));
   }
 
   list(): ImageRecord[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.imagesDir);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return [];
-      throw e;
-    }
-    const out: ImageRecord[] = [];
-    for (const n of names) {
-      if (!n.endsWith('.json')) continue;
-      const r = this.get('sha256:' + n.slice(0, -5));
-      if (r) out.push(r);
-    }
-    return out;
+    return this.records.list();
   }
 
   /** Points a full reference (`docker.io/library/busybox:latest`) at an image id. */
   setRef(ref: string, id: string): void {
     this.ensure();
-    writeFileAtomic(join(this.refsDir, encodeURIComponent(ref)), id);
+    this.refFiles.put(ref, id);
   }
 
   getRef(ref: string): string | undefined {
-    try {
-      return readFileSync(join(this.refsDir, encodeURIComponent(ref)), 'utf8');
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return undefined;
-      throw e;
-    }
+    return this.refFiles.get(ref);
   }
 
   deleteRef(ref: string): boolean {
-    const p = join(this.refsDir, encodeURIComponent(ref));
-    if (!existsSync(p)) return false;
-    rmSync(p, { force: true });
+    if (!this.refFiles.has(ref)) return false;
+    this.refFiles.delete(ref);
     return true;
   }
 
   /** All references, with the image each points at. */
   refs(): { ref: string; id: string }[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.refsDir);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return [];
-      throw e;
-    }
     const out: { ref: string; id: string }[] = [];
-    for (const n of names) {
-      if (n.includes('.tmp-')) continue;
-      const ref = decodeURIComponent(n);
+    for (const ref of this.refFiles.ids()) {
       const id = this.getRef(ref);
       if (id) out.push({ ref, id });
     }

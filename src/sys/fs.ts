@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { errnoCode } from '../lib/errors.js';
 
 let counter = 0;
 
@@ -21,6 +22,31 @@ export function writeFileAtomic(path: string, data: string | Buffer, opts: { mod
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * Creates a file only if there is none by that name: written whole aside (a dot name beside it),
+ * then linked into place (link fails when the name exists), so at most one of several creators
+ * wins and nobody ever reads it half-made. False when the name is taken. Makes its directory.
+ */
+export function createFileExclusive(path: string, data: string, opts: { mode?: number } = {}): boolean {
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
+  try {
+    writeFileSync(tmp, data, { mode: opts.mode ?? 0o644 });
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(tmp, data, { mode: opts.mode ?? 0o644 });
+  }
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST') return false;
+    throw e;
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }
 

@@ -6,9 +6,9 @@
  * file. Synchronous: the critical sections it guards are short (read, decide, write a record; run
  * ip/nft).
  */
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { errnoCode, unavailable } from '../lib/errors.js';
+import { createFileExclusive } from './fs.js';
 import { procStat, processAlive } from './proc.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -19,23 +19,7 @@ const myLine = () => (ownLine ??= `${process.pid} ${procStat(process.pid)?.start
 
 /** Creates PATH holding this process's line, or returns false when it exists. */
 function tryTake(path: string): boolean {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, myLine(), { mode: 0o600 });
-  } catch (e) {
-    if (errnoCode(e) !== 'ENOENT') throw e;
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, myLine(), { mode: 0o600 });
-  }
-  try {
-    linkSync(tmp, path);
-    return true;
-  } catch (e) {
-    if (errnoCode(e) === 'EEXIST') return false;
-    throw e;
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  return createFileExclusive(path, myLine(), { mode: 0o600 });
 }
 
 /** Whether the owner named in a lock file is alive; 'gone' when there is no file. */

@@ -4,10 +4,10 @@
  * with the image's content at the mount point, as Docker does.
  */
 import { randomBytes } from '../lib/builtins.js';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { alreadyExists, conflict, errnoCode, invalidArgument, notFound } from '../lib/errors.js';
-import { writeFileAtomic } from '../sys/fs.js';
+import { alreadyExists, conflict, invalidArgument, notFound } from '../lib/errors.js';
+import { RecordStore } from '../sys/store.js';
 
 export interface Volume {
   Name: string;
@@ -23,7 +23,12 @@ export interface Volume {
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 export class VolumeStore {
-  constructor(readonly root: string) {}
+  /** NAME/volume.json beside NAME/_data. */
+  private readonly records: RecordStore<Volume>;
+
+  constructor(readonly root: string) {
+    this.records = new RecordStore<Volume>(root, { file: (name) => join(name, 'volume.json'), idOf: (entry) => entry });
+  }
 
   private dir(name: string): string {
     return join(this.root, name);
@@ -39,17 +44,13 @@ export class VolumeStore {
     }
     const v: Volume = { Name: n, Driver: 'local', Mountpoint: join(this.dir(n), '_data'), CreatedAt: new Date().toISOString(), Labels: opts.labels ?? {}, Scope: 'local', Anonymous: opts.anonymous === true };
     mkdirSync(v.Mountpoint, { recursive: true });
-    writeFileAtomic(join(this.dir(n), 'volume.json'), JSON.stringify(v));
+    // Two processes making the same volume at once: the first one's record stands.
+    if (!this.records.create(n, v)) return this.get(n) ?? v;
     return v;
   }
 
   get(name: string): Volume | undefined {
-    try {
-      return JSON.parse(readFileSync(join(this.dir(name), 'volume.json'), 'utf8')) as Volume;
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
-      throw e;
-    }
+    return this.records.get(name);
   }
 
   require(name: string): Volume {
@@ -59,14 +60,7 @@ export class VolumeStore {
   }
 
   list(): Volume[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.root);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return [];
-      throw e;
-    }
-    return names.map((n) => this.get(n)).filter((v): v is Volume => v !== undefined).sort((a, b) => a.Name.localeCompare(b.Name));
+    return this.records.list().sort((a, b) => a.Name.localeCompare(b.Name));
   }
 
   /** Whether the volume has never been written to (it may then be seeded). */

@@ -1,0 +1,247 @@
+/**
+ * A container's life: `start` (under its monitor, or attached to this process), `run`, `stop`,
+ * `kill`, `wait`, `restart`, `attach`, `pause`, and `rm`/`prune`. Each change of the record is
+ * written under its lock, as a patch of the fields this step sets.
+ */
+import type { StdioOptions } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { conflict, failedPrecondition, invalidArgument } from '../../lib/errors.js';
+import { mark } from '../../lib/timing.js';
+import { connectAttach } from '../../sys/attach.js';
+import { berthCli } from '../../sys/paths.js';
+import { processAlive } from '../../sys/proc.js';
+import type { ContainerContext, RootfsMount } from './context.js';
+import { create } from './create.js';
+import { parseRestart } from './restart.js';
+import type { ContainerRecord, RunOptions } from './types.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `attach`: a connection to a running container's monitor: its output as frames (stream 1 or
+ * 2), and input, terminal size and end of input as frames back (src/sys/attach.ts).
+ */
+export async function attach(c: ContainerContext, nameOrId: string): Promise<{ id: string; socket: Socket; tty: boolean; openStdin: boolean }> {
+  const rec = c.store.find(nameOrId);
+  if (rec.State.Status !== 'running') throw failedPrecondition(`You cannot attach to a stopped container, start it first`);
+  if (!rec.Detached) throw failedPrecondition(`container ${rec.Name} runs in the foreground of another berth process: attach to it there`);
+  let socket: Socket;
+  try {
+    socket = await connectAttach(c.attachSocket(rec.Id));
+  } catch (e) {
+    throw failedPrecondition(`attach to container ${rec.Name}: its monitor does not answer (${(e as Error).message})`);
+  }
+  return { id: rec.Id, socket, tty: rec.Tty === true, openStdin: rec.OpenStdin === true };
+}
+
+/** `run -d`: starts the container under its monitor and returns at once. */
+async function runDetached(c: ContainerContext, rec: ContainerRecord, bundle: string, m: RootfsMount): Promise<void> {
+  const { root, runroot } = c.opts;
+  mkdirSync(c.logDir(rec.Id), { recursive: true });
+  rec.LogPath = join(c.logDir(rec.Id), 'json.log');
+  rec.Detached = true;
+  const policy = rec.RestartPolicy?.Name ?? 'no';
+  // The monitor runs berth's cleanup when the container ends: the restart policy, --rm.
+  const exitCommand = policy === 'no' && !rec.AutoRemove && !rec.IdShift && !rec.NetworkSettings ? undefined : [...berthCli(), '--root', root, '--runroot', runroot, 'container', 'cleanup', rec.Id, ...(rec.NetToken ? [rec.NetToken] : [])];
+  // The monitor joined the container's network namespace (given by path) before it started the
+  // container; it runs its exit command back in its own (the host's), which the cleanup needs.
+  const self = [...berthCli(), '--root', root, '--runroot', runroot];
+  const health = rec.Healthcheck ? { intervalMs: rec.Healthcheck.IntervalMs, command: [...self, 'container', 'healthcheck', rec.Id] } : undefined;
+  if (rec.Healthcheck) rec.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+  const r = await c.runtime.runDetached(rec.Id, { bundle, rootfsMount: m, loopbackUp: true, log: rec.LogPath, status: c.statusFile(rec.Id), exitCommand, health, tty: rec.Tty, attach: { socket: c.attachSocket(rec.Id), openStdin: rec.OpenStdin === true } });
+  const State: ContainerRecord['State'] = { ...rec.State, Status: 'running', Pid: r.pid, MonitorPid: r.monitorPid, StartedAt: new Date().toISOString() };
+  c.store.patch(rec, { ManuallyStopped: false, LogPath: rec.LogPath, Detached: true, ...(rec.Health ? { Health: rec.Health } : {}), State });
+}
+
+/**
+ * `start`: runs a created or exited container: under its monitor (detached), or attached to
+ * this process until it ends (returns its exit code).
+ */
+export async function start(c: ContainerContext, nameOrId: string, opts: { attach?: boolean; tty?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
+  const rec = c.store.find(nameOrId);
+  const o = { ...opts, tty: opts.tty ?? rec.Tty === true };
+  if (rec.State.Status === 'running') return { code: 0, oomKilled: false };
+  for (const l of rec.Links ?? []) {
+    const child = c.store.names.lookup(l.slice(1).split(':')[0]!);
+    const other = child === undefined ? undefined : c.store.read(child);
+    if (!other || other.State.Status !== 'running') throw failedPrecondition(`Cannot link to a non running container: ${l.replace(':', ' AS ')}`);
+  }
+  // (Written with the first change below: a started container is restarted by its policy again.)
+  rec.ManuallyStopped = false;
+  if (c.runtime.exists(rec.Id)) await c.runtime.delete(rec.Id, true).catch(() => {});
+  rmSync(c.statusFile(rec.Id), { force: true });
+  const rootfsMount = await c.rootfsMount(rec);
+  const bundle = c.bundleDir(rec.Id);
+  // Its network namespace, veths, published ports and DNS names, before its process.
+  const net = rec.NetworkSettings ? await c.networks() : undefined;
+  if (net) {
+    const up = await net.up({ id: rec.Id, name: rec.Name, settings: rec.NetworkSettings! });
+    c.store.patch(rec, { ManuallyStopped: false, PortsUp: up.ports, NetToken: up.token });
+  }
+  const netDown = () => {
+    if (!net) return;
+    net.down(rec.Id);
+    rec.PortsUp = undefined;
+  };
+  if (!o.attach) {
+    try {
+      await runDetached(c, rec, bundle, rootfsMount);
+    } catch (e) {
+      netDown();
+      c.store.patch(rec, { ManuallyStopped: false, PortsUp: undefined, LogPath: rec.LogPath, Detached: rec.Detached, Health: rec.Health });
+      throw e;
+    }
+    return { code: 0, oomKilled: false };
+  }
+  // Attached without a terminal, the helper passes the output through and keeps the log too.
+  if (!o.tty) {
+    mkdirSync(c.logDir(rec.Id), { recursive: true });
+    rec.LogPath = join(c.logDir(rec.Id), 'json.log');
+  }
+  let res;
+  try {
+    res = await c.runtime.run(rec.Id, {
+      bundle,
+      stdio: o.tty ? ['inherit', 'inherit', 'inherit'] : o.stdio,
+      tty: o.tty,
+      loopbackUp: true,
+      log: o.tty ? undefined : rec.LogPath,
+      status: o.tty ? undefined : c.statusFile(rec.Id),
+      rootfsMount,
+      onStart: (pid) => {
+        c.store.patch(rec, { ManuallyStopped: false, LogPath: rec.LogPath, State: { ...rec.State, Status: 'running', Pid: pid, MonitorPid: 0, StartedAt: new Date().toISOString() } });
+        o.onStart?.(pid);
+      },
+    });
+  } finally {
+    netDown();
+  }
+  c.store.patch(rec, { PortsUp: undefined, State: { ...rec.State, Status: 'exited', ExitCode: res.code, FinishedAt: new Date().toISOString(), OOMKilled: res.oomKilled } });
+  if (rec.IdShift) await c.unmountRootfs(rec.Id);
+  return res;
+}
+
+/** `run`: create and start; with `rm`, removed when it ends (or fails to start). */
+export async function run(c: ContainerContext, o: RunOptions): Promise<{ id: string; code: number; oomKilled: boolean }> {
+  const policy = parseRestart(o.restart).Name;
+  if (policy !== 'no' && o.rm) throw invalidArgument('Conflicting options: --restart and --rm');
+  if (policy !== 'no' && !o.detach) throw invalidArgument('--restart needs -d (a foreground container has no monitor to restart it)');
+  mark('engine: run');
+  const rec = await create(c, { ...o, autoRemove: o.rm === true && o.detach === true });
+  mark('engine: created');
+  try {
+    const r = await start(c, rec.Id, { attach: !o.detach, tty: o.tty, stdio: o.stdio, onStart: o.onStart });
+    return { id: rec.Id, ...r };
+  } catch (e) {
+    await remove(c, rec.Id, true, true).catch(() => {});
+    throw e;
+  } finally {
+    // --rm takes the container's anonymous volumes with it, as Docker does; a detached one is
+    // removed by its monitor's cleanup when it ends.
+    if (o.rm && !o.detach) {
+      mark('engine: removing');
+      await remove(c, rec.Id, true, true).catch(() => {});
+      mark('engine: removed');
+    }
+  }
+}
+
+export function kill(c: ContainerContext, nameOrId: string, signal: NodeJS.Signals | number = 'SIGKILL'): ContainerRecord {
+  const rec = c.store.running(nameOrId);
+  c.store.patch(rec, { ManuallyStopped: true });
+  process.kill(rec.State.Pid, signal);
+  return rec;
+}
+
+/** Waits until the container ended; returns its exit code. */
+export async function wait(c: ContainerContext, nameOrId: string): Promise<number> {
+  for (;;) {
+    const rec = c.store.find(nameOrId);
+    if (rec.State.Status !== 'running') return rec.State.ExitCode;
+    await sleep(50);
+  }
+}
+
+/** `stop`: the stop signal, then SIGKILL after `timeout` seconds. */
+export async function stop(c: ContainerContext, nameOrId: string, timeoutArg?: number): Promise<void> {
+  const rec = c.store.find(nameOrId);
+  const timeout = timeoutArg ?? rec.StopTimeout ?? 10;
+  // Also when it is between two runs of its restart policy: it must not come back.
+  c.store.patch(rec, { ManuallyStopped: true });
+  if (rec.State.Status !== 'running') return;
+  try {
+    process.kill(rec.State.Pid, (rec.StopSignal as NodeJS.Signals | undefined) ?? 'SIGTERM');
+  } catch {
+    /* gone */
+  }
+  const deadline = Date.now() + timeout * 1000;
+  while (Date.now() < deadline && c.store.find(rec.Id).State.Status === 'running') await sleep(50);
+  if (c.store.find(rec.Id).State.Status === 'running') {
+    try {
+      process.kill(rec.State.Pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  await wait(c, rec.Id);
+}
+
+export async function restart(c: ContainerContext, nameOrId: string, timeout?: number): Promise<void> {
+  await stop(c, nameOrId, timeout);
+  await start(c, nameOrId);
+}
+
+/** `rm`: removes a stopped container (a running one with force). */
+export async function remove(c: ContainerContext, nameOrId: string, force = false, removeVolumes = false): Promise<string> {
+  const rec = c.store.find(nameOrId);
+  if (rec.State.Status === 'running') {
+    if (!force) throw conflict(`cannot remove container "/${rec.Name}": container is running: stop the container before removing or force remove`);
+    try {
+      process.kill(rec.State.Pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    for (let i = 0; i < 500 && processAlive(rec.State.Pid); i++) await sleep(10);
+  }
+  for (let i = 0; i < 100 && c.runtime.exists(rec.Id) && processAlive(rec.State.Pid); i++) await sleep(10);
+  if (c.runtime.exists(rec.Id)) await c.runtime.delete(rec.Id, true).catch(() => {});
+  if (rec.NetworkSettings) {
+    const net = await c.networks();
+    net.down(rec.Id);
+    net.release(rec.Id);
+  }
+  if (rec.IdShift) await c.unmountRootfs(rec.Id);
+  try {
+    c.images.snapshots.remove(rec.Id);
+  } catch {
+    /* already gone */
+  }
+  rmSync(c.bundleDir(rec.Id), { recursive: true, force: true });
+  rmSync(c.logDir(rec.Id), { recursive: true, force: true });
+  c.store.remove(rec);
+  if (removeVolumes) {
+    for (const m of rec.Mounts ?? []) {
+      if (m.Type === 'volume' && m.Anonymous && c.store.volumeUsers(m.Name!).length === 0) {
+        try {
+          c.volumes.remove(m.Name!);
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+  }
+  return rec.Id;
+}
+
+/** `container prune`: removes every container that is not running. */
+export async function prune(c: ContainerContext): Promise<string[]> {
+  const gone: string[] = [];
+  for (const r of c.store.list()) {
+    if (r.State.Status === 'running') continue;
+    await remove(c, r.Id);
+    gone.push(r.Id);
+  }
+  return gone;
+}

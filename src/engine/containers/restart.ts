@@ -1,0 +1,52 @@
+/** Restart policies (`--restart`) and what the monitor runs when a detached container ended. */
+import { invalidArgument } from '../../lib/errors.js';
+import type { ContainerContext } from './context.js';
+import { remove, start } from './lifecycle.js';
+import type { ContainerRecord } from './types.js';
+
+/** `--restart` values: no, always, unless-stopped, on-failure[:N]. */
+export function parseRestart(v: string | undefined): NonNullable<ContainerRecord['RestartPolicy']> {
+  if (v === undefined || v === '' || v === 'no') return { Name: 'no', MaximumRetryCount: 0 };
+  const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v);
+  if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw invalidArgument(`invalid restart policy ${JSON.stringify(v)} (no, always, unless-stopped, on-failure[:max-retries])`);
+  return { Name: m[1] as 'always', MaximumRetryCount: m[2] ? Number(m[2]) : 0 };
+}
+
+/**
+ * What the monitor runs when a detached container ended: clears the runtime's state and, as
+ * its restart policy says, starts it again (with a growing delay: 100 ms doubling, at most 2 s).
+ */
+export async function cleanup(c: ContainerContext, nameOrId: string, netToken?: string): Promise<void> {
+  let rec: ContainerRecord;
+  try {
+    rec = c.store.find(nameOrId);
+  } catch {
+    return; // removed meanwhile
+  }
+  if (rec.State.Status === 'running') return;
+  // Started again meanwhile (restart, start): this cleanup's run is over and done with.
+  if (netToken !== undefined && rec.NetToken !== netToken) return;
+  if (c.runtime.exists(rec.Id)) await c.runtime.delete(rec.Id, true).catch(() => {});
+  // (Not saved: rm may be removing the record right now; PortsUp counts only while running.)
+  if (rec.NetworkSettings) (await c.networks()).down(rec.Id, netToken ?? rec.NetToken ?? '');
+  if (rec.IdShift) await c.unmountRootfs(rec.Id);
+  if (rec.AutoRemove) {
+    await remove(c, rec.Id, true, true);
+    return;
+  }
+  const p = rec.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 };
+  if (p.Name === 'no' || rec.ManuallyStopped) return;
+  const count = rec.RestartCount ?? 0;
+  if (p.Name === 'on-failure' && (rec.State.ExitCode === 0 || (p.MaximumRetryCount > 0 && count >= p.MaximumRetryCount))) return;
+  await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** count, 2000)));
+  const again = c.store.find(rec.Id);
+  if (again.ManuallyStopped || again.State.Status === 'running') return;
+  // Counted under the record's lock, and not when a stop came in meanwhile.
+  let go = false;
+  c.store.update(again.Id, (cur) => {
+    if (cur.ManuallyStopped || cur.State.Status === 'running') return;
+    cur.RestartCount = count + 1;
+    go = true;
+  });
+  if (go) await start(c, again.Id);
+}

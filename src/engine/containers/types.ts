@@ -1,0 +1,95 @@
+/** The container record as berth keeps it (metadata/containers/ID.json), and the options of create and run. */
+import type { StdioOptions } from 'node:child_process';
+import type { ContainerOptions } from '../container-spec.js';
+import type { NetworkSettings } from '../networks.js';
+
+export interface ContainerRecord {
+  Id: string;
+  Name: string;
+  Image: string;
+  ImageID: string;
+  Command: string[];
+  Created: string;
+  State: { Status: 'created' | 'running' | 'exited'; ExitCode: number; Pid: number; StartedAt: string; FinishedAt: string; OOMKilled: boolean; MonitorPid?: number };
+  AutoRemove: boolean;
+  Detached?: boolean;
+  LogPath?: string;
+  StopSignal?: string;
+  StopTimeout?: number;
+  Mounts?: MountRecord[];
+  RestartPolicy?: { Name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
+  RestartCount?: number;
+  /** Set by stop/kill, cleared by start: a stopped container is not restarted by its policy. */
+  ManuallyStopped?: boolean;
+  Healthcheck?: { Test: string[]; IntervalMs: number; TimeoutMs: number; Retries: number; StartPeriodMs: number };
+  Health?: { Status: 'starting' | 'healthy' | 'unhealthy'; FailingStreak: number; Log: { Start: string; End: string; ExitCode: number; Output: string }[] };
+  /** --network as given (none, host, container:NAME, or a network's name). */
+  NetworkMode?: string;
+  /** Containers on networks: endpoints, published ports (as asked; `PortsUp`: as taken at start). */
+  NetworkSettings?: NetworkSettings;
+  PortsUp?: NetworkSettings['Ports'];
+  /** Which start set its network up (cleanup tears down only that one). */
+  NetToken?: string;
+  /** -t: a terminal (held by the monitor when detached). */
+  Tty?: boolean;
+  /** -i: stdin kept open (to attach to, when detached). */
+  OpenStdin?: boolean;
+  /** --link, as Docker's HostConfig.Links: "/db:/web/webdb" */
+  Links?: string[];
+  /** --userns=remap: the host ids the container's 0.. are (its layers are owned so). */
+  IdShift?: { uid: number; gid: number; size: number };
+}
+
+export interface MountRecord {
+  Type: 'bind' | 'volume';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  RW: boolean;
+  Anonymous?: boolean;
+  NoCopy?: boolean;
+}
+
+export interface LogRecord {
+  log: string;
+  stream: 'stdout' | 'stderr';
+  time: string;
+}
+
+export interface CreateOptions extends ContainerOptions {
+  volumesFrom?: string[];
+  /** `run -d --rm`: removed (with its anonymous volumes) by its monitor's cleanup when it ends. */
+  autoRemove?: boolean;
+  /** --health-*: a command (shell form) checked every interval; `none` turns the image's off. */
+  health?: { cmd?: string; none?: boolean; intervalMs?: number; timeoutMs?: number; retries?: number; startPeriodMs?: number };
+  /** no, always, unless-stopped, on-failure[:N] */
+  restart?: string;
+  /** `--init` */
+  withInit?: boolean;
+  /** -p [ip:]hostPort:containerPort[/proto], ranges; -P: the image's EXPOSEd ports. */
+  publish?: string[];
+  publishAll?: boolean;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
+  networkAlias?: string[];
+  /** --ip on a user-defined network */
+  ip?: string;
+  /** --mac-address: of the container's interface on its (first) network */
+  macAddress?: string;
+  /** --link NAME[:ALIAS] (Docker's legacy links): /etc/hosts entries and environment variables */
+  link?: string[];
+  /** -t: a terminal for the container. */
+  tty?: boolean;
+  /** -i: its stdin kept open. */
+  interactive?: boolean;
+}
+
+export interface RunOptions extends CreateOptions {
+  rm?: boolean;
+  detach?: boolean;
+  stdio?: StdioOptions;
+  onStart?: (pid: number) => void;
+}
+
