@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const LAYERS = ['cli', 'api', 'compose', 'engine', 'build', 'registry', 'image', 'content', 'snapshot', 'runtime', 'network', 'volume', 'oci', 'sys', 'lib'] as const;
+const LAYERS = ['cli', 'api', 'compose', 'engine', 'builder', 'registry', 'image', 'content', 'snapshot', 'runtime', 'network', 'volume', 'oci', 'sys', 'lib'] as const;
 type Layer = (typeof LAYERS)[number];
 
 /**
@@ -27,8 +27,8 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
   cli: ['engine'],
   api: ['engine'],
   compose: ['engine'],
-  engine: ['build', 'registry', 'image', 'snapshot', 'content', 'runtime', 'network', 'volume', 'sys'],
-  build: ['image', 'snapshot', 'content', 'registry'],
+  engine: ['builder', 'registry', 'image', 'snapshot', 'content', 'runtime', 'network', 'volume', 'sys'],
+  builder: ['image', 'snapshot', 'content', 'registry'],
   registry: ['image', 'content'],
   image: ['content', 'snapshot', 'sys'],
   content: ['sys'],
@@ -175,12 +175,12 @@ test('the import scanner finds every form of import', () => {
 
 test('the layer map says what DESIGN.md draws', () => {
   const yes: [Layer, Layer][] = [
-    ['cli', 'engine'], ['api', 'engine'], ['compose', 'oci'], ['engine', 'runtime'], ['engine', 'sys'], ['build', 'registry'],
+    ['cli', 'engine'], ['api', 'engine'], ['compose', 'oci'], ['engine', 'runtime'], ['engine', 'sys'], ['builder', 'registry'],
     ['registry', 'content'], ['image', 'snapshot'], ['image', 'sys'], ['content', 'sys'], ['runtime', 'sys'], ['network', 'lib'],
     ['sys', 'lib'], ['sys', 'oci'], ['oci', 'lib'], ['runtime', 'runtime'], ['lib', 'lib'],
   ];
   const no: [Layer, Layer][] = [
-    ['cli', 'runtime'], ['cli', 'sys'], ['api', 'image'], ['engine', 'cli'], ['build', 'runtime'], ['build', 'sys'], ['registry', 'snapshot'],
+    ['cli', 'runtime'], ['cli', 'sys'], ['api', 'image'], ['engine', 'cli'], ['builder', 'runtime'], ['builder', 'sys'], ['registry', 'snapshot'],
     ['runtime', 'network'], ['network', 'runtime'], ['snapshot', 'runtime'], ['volume', 'snapshot'], ['runtime', 'engine'],
     ['oci', 'sys'], ['lib', 'oci'], ['sys', 'runtime'], ['content', 'image'],
   ];
