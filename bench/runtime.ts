@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Runtime, defaultSpec, makeBusyboxRootfs } from '../src/engine/index.js';
+import { Runtime, defaultSpec, makeBusyboxRootfs } from '../src/runtime/index.js';
 import { berthPackageRoot } from '../src/sys/paths.js';
 import { crunHybridWorkaround, median, ms, table, timeCommand, which, type Row } from './common.js';
 

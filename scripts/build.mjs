@@ -19,9 +19,9 @@ await esbuild.build({
     berth: join(root, 'src/cli/main.ts'),
     'berth-runtime': join(root, 'src/cli/berth-runtime-main.ts'),
     // The DNS server of user-defined networks, run detached (one per network).
-    'berth-dns': join(root, 'src/network/dns-server.ts'),
+    'berth-dns': join(root, 'src/network/dns-main.ts'),
     // The userland port proxy, where DNAT cannot work (one per container with published ports).
-    'berth-proxy': join(root, 'src/network/proxy-server.ts'),
+    'berth-proxy': join(root, 'src/network/proxy-main.ts'),
   },
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.cjs' },

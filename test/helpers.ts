@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Runtime, defaultSpec, makeBusyboxRootfs } from '../src/engine/index.js';
+import { Runtime, defaultSpec, makeBusyboxRootfs } from '../src/runtime/index.js';
 import type { Spec } from '../src/oci/runtime-spec.js';
 
 let templateRootfs: string | undefined;

@@ -8,7 +8,7 @@ import { appendFileSync, readFileSync, writeFileSync, existsSync } from 'node:fs
 import { resolve } from 'node:path';
 import { BerthError, invalidArgument } from '../lib/errors.js';
 import type { Process } from '../oci/runtime-spec.js';
-import { Runtime, defaultSpec } from '../engine/index.js';
+import { RuntimeService, defaultSpec } from '../engine/index.js';
 import { forwardSignals } from './program.js';
 import { parseSignal } from './signals.js';
 
@@ -50,7 +50,7 @@ function fdList(n: string | undefined): number[] {
 /** Runs the runtime CLI on argv (without node and script); returns the exit code. */
 export async function runtimeMain(argv: string[], progName = 'berth-runtime'): Promise<number> {
   const g: Globals = {};
-  const rt = () => new Runtime({ root: g.root });
+  const rt = () => new RuntimeService({ root: g.root });
   const program = new Command(progName);
   program
     .description("berth's OCI runtime")
@@ -188,7 +188,7 @@ export async function runtimeMain(argv: string[], progName = 'berth-runtime'): P
         proc = JSON.parse(readFileSync(o.process, 'utf8')) as Process;
       } else {
         if (command.length === 0) throw invalidArgument('exec: a command or --process is required');
-        const base = r.store.read(id).spec.process;
+        const base = r.process(id);
         const [uid, gid] = o.user ? String(o.user).split(':').map(Number) : [base?.user.uid ?? 0, base?.user.gid ?? 0];
         const caps = base?.capabilities ?? {};
         const extra = (o.cap as string[]).map((c) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : 'CAP_' + c.toUpperCase()));

@@ -1,5 +1,5 @@
 /**
- * `build`: the engine's side of Dockerfile builds. It gives the builder (src/build) what it needs:
+ * `build`: the engine's side of Dockerfile builds. It gives the builder (src/builder) what it needs:
  * images and layers (the ImageService), and an Executor that runs RUN steps with the runtime on
  * the step's snapshot, with Docker's container defaults and the stage's env/user/workdir. Also the
  * outputs (an OCI or Docker archive, a local directory) and `builder prune`.
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseReference } from '../image/index.js';
-import { Builder, BuildCache, type BuildBackend, type BuildOptions, type BuildResult, type Executor, type RunRequest } from '../build/index.js';
+import { Builder, BuildCache, type BuildBackend, type BuildOptions as BuilderOptions, type BuildResult as BuilderResult, type Executor, type ProgressEvent as BuilderProgress, type RunRequest } from '../builder/index.js';
 import { invalidArgument } from '../lib/errors.js';
 import type { ImageConfig } from '../oci/image-spec.js';
 import type { Mount } from '../oci/runtime-spec.js';
@@ -22,8 +22,12 @@ import { secureJoin } from '../sys/securejoin.js';
 import { bindMount, buildSpec, resolveUser } from './container-spec.js';
 import { goArch, type ImageService } from './images.js';
 
-export type { BuildOptions, BuildResult, ProgressEvent } from '../build/index.js';
-export { RunFailedError } from '../build/index.js';
+/** A build request: context, Dockerfile, build args, target, cache, labels, network, secrets, tags, progress callback, cancel signal. */
+export type BuildOptions = BuilderOptions;
+/** A build's image id and its counts (steps run, steps from the cache, context reads). */
+export type BuildResult = BuilderResult;
+/** A step of a build's progress, for the front end to render (the CLI: plain lines or a terminal view). */
+export type ProgressEvent = BuilderProgress;
 
 export interface BuildOutput {
   type: 'oci' | 'docker' | 'local' | 'tar';

@@ -235,7 +235,7 @@ export class ImageService {
   gc(extraLayers: Iterable<string> = []): { bytes: number } {
     const keepBlobs = new Set<string>();
     const keepLayers = new Set<string>(extraLayers);
-    // The build cache's layers stay until `builder prune` (records written by build/cache.ts).
+    // The build cache's layers stay until `builder prune` (records written by builder/cache.ts).
     for (const l of this.buildCacheLayers()) {
       keepBlobs.add(l.digest);
       keepLayers.add(l.chainId);

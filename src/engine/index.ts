@@ -2,8 +2,8 @@
  * The engine: berth's use cases, the one layer that wires the others together. For now it offers
  * the runtime (containers at the OCI level); images, containers, networks and builds join later.
  */
-export { Runtime, defaultSpec, makeBusyboxRootfs, findStaticBusybox } from '../runtime/index.js';
-export type { CreateOptions, RunOptions, ExecOptions, ExitStatus, ContainerInfo } from '../runtime/index.js';
+export { RuntimeService, defaultSpec, makeBusyboxRootfs } from './runtime.js';
+export type { BundleCreateOptions, BundleRunOptions, BundleExecOptions, BundleExitStatus, BundleContainerInfo } from './runtime.js';
 export { ImageService, packDir } from './images.js';
 export type { ImageSummary, ImageServiceOptions } from './images.js';
 // Archives (tar, gzip) are loaded only by the commands that use them.
@@ -22,8 +22,9 @@ export async function loadArchive(svc: ImageServiceT, src: Readable, opts: { sou
 }
 export { ContainerService, DOCKER_DEFAULT_CAPS, readLogs } from './containers.js';
 export { parseMountFlag } from './container-spec.js';
-// The attach socket's frames (the CLI joins a terminal to them).
-export { FrameReader, inputFrames, resizeFrame } from '../sys/attach.js';
+// A detached container's attach socket joined to the caller's streams (the CLI's: its terminal).
+export { attachStreams } from './attach.js';
+export type { AttachSession, AttachStreams, Attached } from './attach.js';
 export type { ContainerRecord, LogRecord, LogsOptions, RunOptions as ContainerRunOptions } from './containers.js';
 // Builds (the Dockerfile solver) are loaded only by `build` and `builder prune`.
 import type { BuildOptions, BuildResult, BuildOutput } from './build.js';

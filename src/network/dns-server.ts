@@ -6,6 +6,8 @@
  * answer. It re-reads the records file when it changes and ends when the file is removed.
  *
  *   node berth-dns.cjs LISTEN_IP RECORDS_FILE PID_FILE UPSTREAM[,UPSTREAM...]   (host[:port])
+ *
+ * The program's process (arguments, signals) is src/network/dns-main.ts; this file is its logic.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { connect as connectTcp, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
@@ -77,9 +79,20 @@ function unframe(onMessage: (msg: Buffer) => void): (d: Buffer) => void {
   };
 }
 
-function main(argv: string[]): void {
+export interface DnsServerOptions {
+  /** The address to listen on (port 53, UDP and TCP): the network's gateway. */
+  listen: string;
+  /** The records file (JSON: names → addresses), re-read when it changes; the server ends when it is gone. */
+  recordsFile: string;
+  /** Written with the server's pid once it listens; removed at the end if it still holds that pid. */
+  pidFile: string;
+  upstreams: { host: string; port: number }[];
+}
+
+/** The program's arguments (LISTEN_IP RECORDS_FILE PID_FILE UPSTREAM[,UPSTREAM...]), or undefined where some are missing. */
+export function parseDnsArgs(argv: string[]): DnsServerOptions | undefined {
   const [listen, recordsFile, pidFile, upstreamArg = ''] = argv;
-  if (!listen || !recordsFile || !pidFile) return;
+  if (!listen || !recordsFile || !pidFile) return undefined;
   const upstreams = upstreamArg
     .split(',')
     .filter(Boolean)
@@ -87,6 +100,15 @@ function main(argv: string[]): void {
       const m = /^(.*?)(?::(\d+))?$/.exec(u)!;
       return { host: m[1]!, port: m[2] ? Number(m[2]) : 53 };
     });
+  return { listen, recordsFile, pidFile, upstreams };
+}
+
+/**
+ * The server (src/network/dns-main.ts runs it as its own program): answers until the records file
+ * is gone or `stop` is called, which closes its sockets so that nothing keeps the process.
+ */
+export function serveDns(o: DnsServerOptions): { stop: () => void } {
+  const { listen, recordsFile, pidFile, upstreams } = o;
   let records: Records = { names: {} };
   let mtime = -1;
   const reload = (): boolean => {
@@ -239,7 +261,5 @@ function main(argv: string[]): void {
     tcp.once('error', up);
     tcp.listen(53, listen, up);
   });
-  process.on('SIGTERM', stop);
+  return { stop };
 }
-
-if (process.argv[1] && /berth-dns/.test(process.argv[1])) main(process.argv.slice(2));

@@ -6,6 +6,8 @@
  * cannot bind it writes the reason to the pid file's ".err" and ends.
  *
  *   node berth-proxy.cjs PID_FILE PROTO:HOST_IP:HOST_PORT:CONTAINER_IP:CONTAINER_PORT ...
+ *
+ * The program's process (arguments, exit) is src/network/proxy-main.ts; this file is its logic.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
@@ -75,20 +77,19 @@ function udp(p: ProxySpec): Promise<Socket> {
   });
 }
 
-async function main(argv: string[]): Promise<void> {
-  const [pidFile, ...specs] = argv;
-  if (!pidFile) return;
+/**
+ * The proxy's program (src/network/proxy-main.ts runs it): listens on every port of `specs`, then
+ * writes `pid` to `pidFile` (startProxy in proxy.ts waits for it). On a bad spec or a port it
+ * cannot bind it writes the reason to the pid file's ".err" and throws.
+ */
+export async function serveProxy(pidFile: string, specs: string[], pid: number): Promise<void> {
   const ports = specs.map(parseProxySpec);
   try {
     if (ports.some((p) => !p)) throw new Error(`bad proxy spec in ${specs.join(' ')}`);
     for (const p of ports) await (p!.proto === 'tcp' ? tcp(p!) : udp(p!));
   } catch (e) {
     writeFileSync(`${pidFile}.err`, (e as Error).message);
-    process.exitCode = 1;
-    setImmediate(() => process.kill(process.pid, 'SIGTERM'));
-    return;
+    throw e;
   }
-  writeFileSync(pidFile, String(process.pid));
+  writeFileSync(pidFile, String(pid));
 }
-
-if (process.argv[1] && /berth-proxy/.test(process.argv[1])) void main(process.argv.slice(2));

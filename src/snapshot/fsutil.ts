@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { errnoCode, internal, unavailable } from '../lib/errors.js';
 import { fsOpToPlan, runFsPlanSync, type FsOp } from '../sys/fsops.js';
-export { FsOpError } from '../sys/fsops.js';
 
 export function lstatOrNull(p: string): Stats | null {
   try {

@@ -17,7 +17,8 @@ import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openS
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { alreadyExists, conflict, errnoCode, failedPrecondition, invalidArgument, isBerthError, internal, notFound, reason } from '../lib/errors.js';
-import { FsOpError, runFsOpsSync, copyTree, diskUsage, mountTable, randomId, shiftTree } from './fsutil.js';
+import { FsOpError } from '../sys/fsops.js';
+import { runFsOpsSync, copyTree, diskUsage, mountTable, randomId, shiftTree } from './fsutil.js';
 import { unpackLayer, type Driver } from './apply.js';
 import { diffTarStream, overlayChanges, vfsChanges, type Change, type DiffResult } from './diff.js';
 import type { LowerLayer } from './lower.js';

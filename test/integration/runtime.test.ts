@@ -324,7 +324,7 @@ describe('runtime: containers on the real kernel', { skip }, () => {
     const pidFile = join(b.dir, 'pid');
     await t.rt.create(id, { bundle: b.dir, pidFile, stdio: ['ignore', 'ignore', 'ignore'] });
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    const { Runtime } = await import('../../src/engine/index.js');
+    const { Runtime } = await import('../../src/runtime/index.js');
     const other = new Runtime({ root: t.root });
     assert.equal(other.state(id).pid, pid);
     assert.equal(other.state(id).status, 'created');
