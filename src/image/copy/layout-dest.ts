@@ -46,6 +46,7 @@ async function tarSink(dest: Writable, file: string | undefined): Promise<Sink> 
     blob: (name, size, from) =>
       new Promise<void>((res, rej) => {
         const e = pack.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (err) => (err ? rej(err) : res()));
+        e.on('error', () => undefined); // reported through the callback
         const src = 'stream' in from ? from.stream() : createReadStream(from.file);
         src.on('error', (err: Error) => {
           rej(err);

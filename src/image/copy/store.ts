@@ -86,6 +86,8 @@ export function storeDestination(store: LocalStore, opts: StoreDestinationOption
     const toStore = new PassThrough({ highWaterMark: 1 << 20 });
     const toApply = new PassThrough({ highWaterMark: 1 << 20 });
     const src = b.stream();
+    // Each half's reader sees an error itself; one that stopped reading must not make it uncaught.
+    for (const half of [toStore, toApply]) half.on('error', () => undefined);
     tee(src, toStore, toApply);
     // A plain tar whose digest is its diff ID was verified by the copy: the unpacker need not hash it again.
     const applying = store.snapshots.applyLayer(plan.chain, plan.parent, toApply, { expectDiffId: plan.diffId, verified: b.hint.digest === plan.diffId });
