@@ -31,6 +31,7 @@ import {
   type BlobHint,
   type CopyEvent,
   type ImageDestination,
+  type ImageSource,
 } from './index.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (layers are unpacked with their owners)' : false;
@@ -210,6 +211,36 @@ describe('image copy pipeline', { skip }, () => {
     const [toDir] = await copyImage(tarballSource(Readable.from([layer]), { names: [], config }), layoutDirDestination(dir));
     assert.equal(toDir!.id, rec.id);
     assert.equal(toDir!.manifestDigest, rec.manifestDigest);
+  });
+
+  it('a transport of its own (blobs opened asynchronously, as a registry does) plugs in without changes to the core', async () => {
+    const a = newStore();
+    const rec = await twoLayerImage(a, fullRef('two:remote'));
+    const opened: string[] = [];
+    const remote: ImageSource = {
+      what: 'pull example',
+      async read(w) {
+        const cfg = a.content.read(rec.configDigest);
+        const man = a.content.read(rec.manifestDigest);
+        await w.blob(man, { digest: rec.manifestDigest, role: 'manifest' });
+        await w.blob(cfg, { digest: rec.configDigest, role: 'config' });
+        await w.images([{ names: [fullRef('two:pulled')], manifest: { digest: rec.manifestDigest, mediaType: rec.manifestMediaType, size: man.length }, config: { digest: rec.configDigest, size: cfg.length, bytes: cfg }, layers: rec.layers }]);
+        await Promise.all(
+          rec.layers.map((l) =>
+            w.blob({ open: async () => (await new Promise((r) => setImmediate(r)), opened.push(l.digest), a.content.createReadStream(l.digest)) }, { digest: l.digest, size: l.size }),
+          ),
+        );
+      },
+    };
+    const b = newStore();
+    const [copied] = await copyImage(remote, storeDestination(b));
+    assert.deepEqual(copied!.names, [fullRef('two:pulled')]);
+    assertSameImage(a, b, rec.id);
+    assert.equal(opened.length, 2);
+    // Copied again: every blob is there, nothing is opened.
+    opened.length = 0;
+    await copyImage(remote, storeDestination(b));
+    assert.equal(opened.length, 0);
   });
 
   it('a blob that does not match its digest is refused before its stream ends, and leaves nothing behind', async () => {

@@ -23,10 +23,11 @@ const mismatch = (where: string, want: string, got: string, size: number) => inv
 const sizeMismatch = (where: string, label: string, size: number, want: number) => invalidArgument(`${where}: blob ${label}: size ${size} does not match the expected ${want}`);
 
 /** The bytes of `src`, hashed and counted as they pass; throws before the end when they are not what `hint` says. */
-async function* verifying(src: AsyncIterable<unknown>, hint: BlobHint, where: string, progress: (bytes: number) => void): AsyncGenerator<Buffer> {
+async function* verifying(opened: AsyncIterable<unknown> | Promise<AsyncIterable<unknown>>, hint: BlobHint, where: string, progress: (bytes: number) => void): AsyncGenerator<Buffer> {
   const digester = hint.digest ? new Digester(digestAlgorithm(hint.digest)) : undefined;
   const label = hint.digest ?? hint.name ?? 'blob';
   let bytes = 0;
+  const src = await opened;
   for await (const chunk of src) {
     const buf = toBuffer(chunk);
     bytes += buf.length;
@@ -97,7 +98,7 @@ class CopyRun implements SourceWriter {
       const stream = (): Readable => {
         if (used) throw internal(`${this.where}: blob ${h.digest ?? h.name ?? ''}: read twice`);
         used = true;
-        const raw = (opened ? opened.open() : data) as AsyncIterable<unknown>;
+        const raw = (opened ? opened.open() : data) as AsyncIterable<unknown> | Promise<AsyncIterable<unknown>>;
         const progress = (bytes: number) => this.emit({ kind: 'blob-progress', digest: h.digest, role, bytes, size: h.size });
         return Readable.from(verifying(raw, h, this.where, progress), { objectMode: false, highWaterMark: 1 << 20 });
       };

@@ -45,8 +45,8 @@ export type BlobData =
   | Readable
   | Buffer
   | {
-      /** Opened only when the destination lacks the blob. */
-      open: () => Readable;
+      /** Opened only when the destination lacks the blob (a registry's opens a request). */
+      open: () => Readable | Promise<Readable>;
       /** A local file holding exactly these bytes, already verified (a content store's blob), that a destination may link. */
       file?: string;
     };
