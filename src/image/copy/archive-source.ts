@@ -118,6 +118,9 @@ async function readArchive(src: Readable, where: string, w: SourceWriter): Promi
       failed = true;
       input.unpipe(extract);
       extract.destroy();
+      // Stop reading the caller's stream (it stays the caller's to close).
+      src.unpipe(head);
+      head.destroy();
       reject(e);
     };
     extract.on('entry', (h, stream, next) => {

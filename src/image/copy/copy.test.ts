@@ -207,8 +207,11 @@ describe('image copy pipeline', { skip }, () => {
     assert.equal(rec.layers[0]!.diffId, sha(layer));
     assert.equal(rec.layers[0]!.mediaType, MediaType.ociLayer);
     assert.ok(existsSync(join(b.snapshots.layerPath(rec.layers[0]!.chainId), 'hello.sh')));
+    // From a file (an fs.ReadStream: a stream, though it has an open() of its own).
+    const file = join(tmp(), 'rootfs.tar');
+    writeFileSync(file, layer);
     const dir = join(tmp(), 'imported');
-    const [toDir] = await copyImage(tarballSource(Readable.from([layer]), { names: [], config }), layoutDirDestination(dir));
+    const [toDir] = await copyImage(tarballSource(createReadStream(file), { names: [], config }), layoutDirDestination(dir));
     assert.equal(toDir!.id, rec.id);
     assert.equal(toDir!.manifestDigest, rec.manifestDigest);
   });

@@ -93,7 +93,8 @@ class CopyRun implements SourceWriter {
       const bytes = data;
       info = await this.dest.putBlob({ hint: { ...h, digest, size: bytes.length }, bytes, stream: () => Readable.from([bytes]) });
     } else {
-      const opened = 'open' in data && typeof data.open === 'function' ? data : undefined;
+      // A stream is async-iterable (fs.ReadStream has an open() method of its own: not an opener).
+      const opened = Symbol.asyncIterator in data ? undefined : (data as Exclude<BlobData, Buffer | Readable>);
       let used = false;
       const stream = (): Readable => {
         if (used) throw internal(`${this.where}: blob ${h.digest ?? h.name ?? ''}: read twice`);
