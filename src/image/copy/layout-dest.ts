@@ -5,8 +5,7 @@
  * blobs come; index.json (and manifest.json) as soon as the source names its images, which the
  * store does before the layers, so a reader knows what each layer is when it reaches it.
  */
-import { copyFileSync, createWriteStream, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createReadStream } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';

@@ -6,7 +6,7 @@
  * unpacked at commit from the store. A failed copy leaves nothing it added: no blob no image
  * uses, no layer, no image record, no tag.
  */
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { invalidArgument, isBerthError } from '../../lib/errors.js';
 import { MediaType, parseManifest } from '../../oci/image-spec.js';
 import { chainId } from '../../snapshot/index.js';
@@ -169,5 +169,3 @@ export function storeDestination(store: LocalStore, opts: StoreDestinationOption
     },
   };
 }
-
-export type { Readable };

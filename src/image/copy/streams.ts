@@ -24,7 +24,7 @@ export function tee(src: Readable, a: PassThrough, b: PassThrough): void {
   });
 }
 
-/** Resolves with the first `n` bytes or fewer of `src` (whatever its first chunk holds) without consuming it for others: they are replayed by `replay`. */
+/** Resolves with the first chunk of `src` (empty at its end), taken out of it: `replay` puts it back in front of the rest. */
 export async function peek(src: Readable): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const onReadable = () => {
