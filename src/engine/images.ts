@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContentStore } from '../content/index.js';
-import { applyChanges, familiarName, ImageStore, parseReference, type ContainerConfig, type ImageRecord, type LayerRecord } from '../image/index.js';
+import { applyChanges, copyImage, familiarName, ImageStore, parseReference, recordImage, storeDestination, storeLayer, tarballSource, type ContainerConfig, type CopyOptions, type ImageRecord, type LayerRecord, type RecordImageOptions } from '../image/index.js';
 import { conflict, invalidArgument, notFound } from '../lib/errors.js';
 
 import { MediaType, parseImageConfig, type ImageConfig } from '../oci/image-spec.js';
@@ -295,59 +295,13 @@ export class ImageService {
    * and a config (an object to store, or the digest of a config blob stored as it came, so that
    * the image id is kept), with its manifest (given, or a new OCI manifest); tags it with `ref`.
    */
-  storeImage(opts: { config: ImageConfig | { digest: string }; layers: LayerRecord[]; ref?: string; repoDigests?: string[]; manifest?: { digest: string; mediaType: string } }): ImageRecord {
-    const { layers } = opts;
-    const cfgInfo = 'digest' in opts.config && typeof opts.config.digest === 'string' ? svcInfo(this.content, opts.config.digest) : this.content.writeSync(Buffer.from(JSON.stringify(opts.config)));
-    let manifest = opts.manifest;
-    if (!manifest) {
-      const m = {
-        schemaVersion: 2,
-        mediaType: MediaType.ociManifest,
-        config: { mediaType: MediaType.ociConfig, digest: cfgInfo.digest, size: cfgInfo.size },
-        layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-      };
-      manifest = { digest: this.content.writeSync(Buffer.from(JSON.stringify(m))).digest, mediaType: MediaType.ociManifest };
-    }
-    const created = 'digest' in opts.config ? this.config({ configDigest: cfgInfo.digest } as ImageRecord).created : (opts.config as ImageConfig).created;
-    const rec: ImageRecord = {
-      id: cfgInfo.digest,
-      manifestDigest: manifest.digest,
-      manifestMediaType: manifest.mediaType,
-      configDigest: cfgInfo.digest,
-      layers,
-      created: created ?? new Date().toISOString(),
-      added: new Date().toISOString(),
-      repoDigests: opts.repoDigests ?? [],
-    };
-    const prev = this.images.get(rec.id);
-    if (prev) {
-      rec.repoDigests = [...new Set([...prev.repoDigests, ...rec.repoDigests])];
-      // Keep the manifest it came with first (its digest is what save and push give out).
-      if (!opts.manifest) {
-        rec.manifestDigest = prev.manifestDigest;
-        rec.manifestMediaType = prev.manifestMediaType;
-      }
-    }
-    this.images.put(rec);
-    if (opts.ref) this.images.setRef(parseReference(opts.ref).toString(), rec.id);
-    return rec;
+  storeImage(opts: RecordImageOptions): ImageRecord {
+    return recordImage(this, opts);
   }
 
   /** Stores one uncompressed layer tar on top of `parent` layers: blob, then unpacked layer. */
   async addLayer(src: Readable | AsyncIterable<unknown>, parentChain: string | undefined, parentDiffIds: string[]): Promise<LayerRecord> {
-    const blob = await this.content.write(src);
-    const diffId = blob.digest;
-    const chain = chainId([...parentDiffIds, diffId]);
-    if (!this.snapshots.hasLayer(chain)) {
-      try {
-        await this.snapshots.applyLayer(chain, parentChain, this.content.createReadStream(diffId), { expectDiffId: diffId, verified: true });
-      } catch (e) {
-        // Nothing half-stored: the blob goes too, unless an image already had it.
-        if (!this.images.list().some((r) => r.layers.some((l) => l.digest === blob.digest))) this.content.delete(blob.digest);
-        throw e;
-      }
-    }
-    return { digest: blob.digest, mediaType: MediaType.ociLayer, size: blob.size, diffId, chainId: chain };
+    return storeLayer(this, src, parentChain, parentDiffIds);
   }
 
   /**
@@ -478,21 +432,21 @@ export class ImageService {
     });
   }
 
-  /** `import`: a root filesystem tar (file or stream) as a one-layer image, like docker import. */
-  async importTar(src: Readable | AsyncIterable<unknown>, opts: { ref?: string; changes?: string[]; message?: string; source?: string } = {}): Promise<ImageRecord> {
-    if (opts.ref) parseReference(opts.ref); // fail before reading anything
+  /** `import`: a root filesystem tar (file or stream) as a one-layer image, like docker import (through the copy pipeline). */
+  async importTar(src: Readable | AsyncIterable<unknown>, opts: { ref?: string; changes?: string[]; message?: string; source?: string; onEvent?: CopyOptions['onEvent'] } = {}): Promise<ImageRecord> {
+    const names = opts.ref ? [parseReference(opts.ref).toString()] : []; // fail before reading anything
     const cfgChanges = applyChanges({}, opts.changes ?? []);
-    const layer = await this.addLayer(src, undefined, []);
     const now = new Date().toISOString();
-    const config: ImageConfig = {
+    const config = (diffId: string): ImageConfig => ({
       architecture: goArch(),
       os: 'linux',
       created: now,
       config: cfgChanges as ImageConfig['config'],
-      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      rootfs: { type: 'layers', diff_ids: [diffId] },
       history: [{ created: now, created_by: `Imported from ${opts.source ?? '-'}`, ...(opts.message ? { comment: opts.message } : {}) }],
-    };
-    return this.storeImage({ config, layers: [layer], ref: opts.ref });
+    });
+    const [copied] = await copyImage(tarballSource(src, { names, config }), storeDestination(this), { onEvent: opts.onEvent });
+    return this.images.require(copied!.id);
   }
 
   /** The starter image: the host's static busybox and a link per applet, tagged busybox:latest. */
@@ -519,12 +473,6 @@ export class ImageService {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-}
-
-function svcInfo(content: ContentStore, digest: string): { digest: string; size: number } {
-  const info = content.info(digest);
-  if (!info) throw notFound(`blob ${digest}: not found`);
-  return info;
 }
 
 function globMatch(pattern: string, s: string): boolean {
