@@ -647,31 +647,8 @@ export interface PruneResponse {
 // ---------------------------------------------------------------------------------------------
 // Images
 
-/** An image's Config (the OCI image config's config, in Docker's names). */
-export interface ImageConfig {
-  Hostname?: string;
-  Domainname?: string;
-  User?: string;
-  AttachStdin?: boolean;
-  AttachStdout?: boolean;
-  AttachStderr?: boolean;
-  ExposedPorts?: Record<PortProto, Record<string, never>> | null;
-  Tty?: boolean;
-  OpenStdin?: boolean;
-  StdinOnce?: boolean;
-  Env?: string[] | null;
-  Cmd?: string[] | null;
-  Healthcheck?: HealthConfig;
-  ArgsEscaped?: boolean | null;
-  Image?: string;
-  Volumes?: Record<string, Record<string, never>> | null;
-  WorkingDir?: string;
-  Entrypoint?: string[] | null;
-  OnBuild?: string[] | null;
-  Labels?: Record<string, string> | null;
-  StopSignal?: string;
-  Shell?: string[] | null;
-}
+/** An image's Config (the OCI image config's config, in Docker's names): a container's, less what only a container has. */
+export type ImageConfig = Omit<ContainerConfig, 'NetworkDisabled' | 'MacAddress' | 'StopTimeout'>;
 
 /** `GET /images/{name}/json`, `docker image inspect`. */
 export interface ImageInspect {
