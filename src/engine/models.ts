@@ -356,12 +356,12 @@ export interface ContainerState {
   Status: ContainerStatus;
   Running: boolean;
   Paused: boolean;
-  Restarting: boolean;
+  Restarting?: boolean;
   OOMKilled: boolean;
   Dead: boolean;
   Pid: number;
   ExitCode: number;
-  Error: string;
+  Error?: string;
   /** RFC 3339 with nanoseconds; "0001-01-01T00:00:00Z" when never. */
   StartedAt: string;
   FinishedAt: string;
@@ -377,9 +377,9 @@ export interface MountPoint {
   Destination: string;
   Driver?: string;
   /** The options as given ("ro", "z", ...). */
-  Mode: string;
+  Mode?: string;
   RW: boolean;
-  Propagation: Propagation | '';
+  Propagation?: Propagation | '';
 }
 
 export interface GraphDriverData {
@@ -390,7 +390,8 @@ export interface GraphDriverData {
 /** NetworkSettings of inspect: the endpoints and the ports taken. */
 export interface NetworkSettings {
   Bridge: string;
-  SandboxID: string;
+  SandboxID?: string;
+  /** The network namespace's path while running, else ''. */
   SandboxKey: string;
   /** Ports as published at start ({"80/tcp": [{HostIp: "0.0.0.0", HostPort: "32768"}]}). */
   Ports: PortMap;
@@ -411,7 +412,10 @@ export interface NetworkSettings {
   Networks: Record<string, EndpointSettings>;
 }
 
-/** `GET /containers/{id}/json`, `docker inspect CONTAINER`. */
+/**
+ * `GET /containers/{id}/json`, `docker inspect CONTAINER`. The fields berth fills are required;
+ * the rest of Docker's are optional.
+ */
 export interface ContainerInspect {
   Id: string;
   Created: string;
@@ -420,26 +424,28 @@ export interface ContainerInspect {
   State: ContainerState;
   /** The image's id (sha256:...). */
   Image: string;
-  ResolvConfPath: string;
-  HostnamePath: string;
-  HostsPath: string;
+  ResolvConfPath?: string;
+  HostnamePath?: string;
+  HostsPath?: string;
   LogPath: string;
   /** "/name" */
   Name: string;
   RestartCount: number;
   Driver: string;
-  Platform: string;
-  MountLabel: string;
-  ProcessLabel: string;
-  AppArmorProfile: string;
-  ExecIDs: string[] | null;
+  Platform?: string;
+  MountLabel?: string;
+  ProcessLabel?: string;
+  AppArmorProfile?: string;
+  ExecIDs?: string[] | null;
   HostConfig: HostConfig;
-  GraphDriver: GraphDriverData;
+  GraphDriver?: GraphDriverData;
   SizeRw?: number;
   SizeRootFs?: number;
   Mounts: MountPoint[];
   Config: ContainerConfig;
   NetworkSettings: NetworkSettings;
+  /** berth's: State.Health repeated at the top (not in Docker's API). */
+  Health?: Health;
 }
 
 /** `GET /containers/json`: one row of `ps`. */
@@ -572,11 +578,14 @@ export interface NetworkDisconnectRequest {
 /** A container on a network, as the network's inspect lists it. */
 export interface NetworkContainer {
   Name: string;
-  EndpointID: string;
+  EndpointID?: string;
   MacAddress: string;
   /** "172.17.0.2/16" */
   IPv4Address: string;
   IPv6Address: string;
+  /** berth's: the container's aliases on the network, and whether it runs (not in Docker's API). */
+  Aliases?: string[];
+  Running?: boolean;
 }
 
 /** `GET /networks/{id}`, `docker network inspect`. */
@@ -593,8 +602,8 @@ export interface NetworkInspect {
   Internal: boolean;
   Attachable: boolean;
   Ingress: boolean;
-  ConfigFrom: { Network: string };
-  ConfigOnly: boolean;
+  ConfigFrom?: { Network: string };
+  ConfigOnly?: boolean;
   /** Container id → its endpoint. */
   Containers: Record<string, NetworkContainer>;
   Options: Record<string, string>;
@@ -625,8 +634,10 @@ export interface Volume {
   Labels: Record<string, string> | null;
   /** local */
   Scope: 'local' | 'global';
-  Options: Record<string, string> | null;
+  Options?: Record<string, string> | null;
   UsageData?: { Size: number; RefCount: number } | null;
+  /** berth's: made for one container (an unnamed -v, an image's VOLUME); `rm -v` removes it. */
+  Anonymous?: boolean;
 }
 
 /** `GET /volumes` */
@@ -672,6 +683,8 @@ export interface ImageInspect {
   GraphDriver: GraphDriverData;
   RootFS: { Type: 'layers'; Layers: string[] };
   Metadata: { LastTagTime?: string };
+  /** berth's: the manifest the image was stored from. */
+  Manifest?: { Digest: string; MediaType: string };
 }
 
 /** `GET /images/json`: one row of `images`. */
