@@ -96,7 +96,8 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 /**
  * The flags of `run` and `create` (Docker's `create` takes every flag of `run`), whose option
- * object containerRequestFromFlags reads. `run` adds -d.
+ * object containerRequestFromFlags reads; `run` adds -d. The same definitions as
+ * containers.ts's own list, which is to use this one once it builds requests.
  */
 export function containerFlags(cmd: Command): Command {
   return cmd
