@@ -24,8 +24,14 @@ import {
   parseUlimit,
   positiveDurationNs,
   splitVolumeSpecs,
-} from '../engine/models-parse.js';
-import type { ContainerConfig, ContainerCreateRequest, EndpointSettings, HealthConfig, HostConfig, Ulimit } from '../engine/models.js';
+} from '../engine/index.js';
+import type { api } from '../engine/index.js';
+type ContainerConfig = api.ContainerConfig;
+type ContainerCreateRequest = api.ContainerCreateRequest;
+type EndpointSettings = api.EndpointSettings;
+type HealthConfig = api.HealthConfig;
+type HostConfig = api.HostConfig;
+type Ulimit = api.Ulimit;
 
 /** The options commander gives `run` and `create` (the keys of their flags; see containers.ts). */
 export interface ContainerFlags {

@@ -9,7 +9,7 @@ import { parseBytes } from '../lib/units.js';
 import type { DeviceMapping, Mount, PortBinding, PortMap, Propagation, RestartPolicy, ThrottleDevice, Ulimit } from './models.js';
 
 /** Nanoseconds per unit of a Go duration. */
-const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /**
  * A Go duration ("1m30s", "500ms", "1.5h", "0") in nanoseconds, as time.ParseDuration reads it;
@@ -20,7 +20,7 @@ export function parseGoDuration(v: string): number | undefined {
   const body = m[2]!;
   if (body === '0') return 0;
   if (body === '') return undefined;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/gy;
   let total = 0;
   let at = 0;
   let part: RegExpExecArray | null;
