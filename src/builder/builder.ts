@@ -683,7 +683,7 @@ export class Builder {
     } else {
       this.stats.run++;
       const { chain, diffIds } = this.top(st);
-      const snap = `build-${randomBytes(8).toString('hex')}`;
+      const snap = `build-${randomBytes(8).toString('hex')}-p${process.pid}`;
       let layer: LayerRecord | null = null;
       this.be.snapshots.prepare(snap, chain);
       try {
@@ -916,7 +916,7 @@ export class Builder {
     }
     const chain = layers[layers.length - 1]?.chainId;
     const open = async () => {
-      const snap = `build-src-${randomBytes(8).toString('hex')}`;
+      const snap = `build-src-${randomBytes(8).toString('hex')}-p${process.pid}`;
       this.be.snapshots.prepare(snap, chain);
       // Mounted until close(): the caller copies from it or binds it.
       let release!: () => void;

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from '../lib/builtins.js';
 import { execFileSync } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -60,7 +60,8 @@ class RuntimeExecutor implements Executor {
   }
 
   async run(req: RunRequest): Promise<number> {
-    const id = `build-${randomBytes(12).toString('hex')}`;
+    // The build's pid is in the id: a build killed mid-step leaves what the next one cleans.
+    const id = `build-${randomBytes(12).toString('hex')}-p${process.pid}`;
     const bundle = join(this.runroot, 'build', id);
     mkdirSync(join(bundle, 'rootfs'), { recursive: true });
     const cleanup: (() => void)[] = [];
@@ -184,8 +185,52 @@ function backend(images: ImageService, o: { root: string; runroot: string }): Bu
   };
 }
 
+/** The pid a build's step container or snapshot was named for ("...-pPID"), if any. */
+function ownerPid(name: string): number | undefined {
+  const m = /^build-.*-p(\d+)$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * What builds killed before they cleaned up left behind: their steps' containers (processes,
+ * cgroups, runtime state), bundles, network namespaces and addresses, and snapshots. Each is named
+ * for the build's pid; those of builds still running are left alone.
+ */
+export async function cleanStaleBuilds(images: ImageService, o: { root: string; runroot: string }): Promise<void> {
+  const stale = (name: string) => {
+    const pid = ownerPid(name);
+    return pid !== undefined && pid !== process.pid && !alive(pid);
+  };
+  const runtime = new Runtime({ root: join(o.runroot, 'runtime') });
+  const steps = runtime.list().map((c) => c.id).filter(stale);
+  const bundles = join(o.runroot, 'build');
+  for (const n of existsSync(bundles) ? readdirSync(bundles) : []) if (stale(n) && !steps.includes(n)) steps.push(n);
+  let net: NetworkService | undefined;
+  for (const id of steps) {
+    await runtime.delete(id, true).catch(() => {});
+    if (existsSync(join(o.runroot, 'net', `${id}.json`))) {
+      const { NetworkService } = await import('./networks.js');
+      net ??= new NetworkService({ root: o.root, runroot: o.runroot });
+      net.down(id);
+      net.release(id);
+    }
+    rmSync(join(bundles, id), { recursive: true, force: true });
+  }
+  for (const key of images.snapshots.listSnapshots()) if (stale(key)) images.snapshots.remove(key);
+}
+
 /** Builds a Dockerfile; the image is stored (and tagged) only when every step succeeded. */
 export async function buildImage(images: ImageService, o: { root: string; runroot: string }, opts: BuildOptions): Promise<BuildResult> {
+  await cleanStaleBuilds(images, o);
   // Tags are checked before anything runs.
   for (const t of opts.tags ?? []) {
     const ref = parseReference(t);

@@ -424,6 +424,13 @@ export class Runtime {
       } catch {
         /* already gone */
       }
+      // Whatever else is in its cgroup (a container whose creator was killed before it
+      // recorded the pid, a process it forked outside its pid namespace).
+      try {
+        cg.killAll('SIGKILL');
+      } catch {
+        /* no cgroup (yet) */
+      }
       for (let i = 0; i < 2000 && processAlive(rec.pid, rec.pidStartTime); i++) await sleep(2);
     }
     await this.removeCgroup(cg);

@@ -244,6 +244,14 @@ describe('crash safety: kill -9 at 20 instants of each command', { skip }, () =>
       assert.doesNotMatch(links, new RegExp(`^bv${id.slice(0, 11)}`, 'm'), `veth of ${id} left`);
       for (const c of ['memory', 'pids', 'cpu']) assert.ok(!existsSync(`/sys/fs/cgroup/${c}/berth/${id}`), `${c} cgroup of ${id} left`);
     }
+    // the steps of killed builds: cleaned by the next build (their names carry the build's pid)
+    for (const c of ['memory', 'pids', 'cpu']) {
+      const d = `/sys/fs/cgroup/${c}/berth`;
+      for (const n of existsSync(d) ? readdirSync(d) : []) {
+        const pid = /^build-.*-p(\d+)$/.exec(n)?.[1];
+        if (pid && !existsSync(`/proc/${pid}`)) assert.fail(`${c} cgroup ${n} of a killed build left`);
+      }
+    }
     const procs = spawnSync('sh', ['-c', `grep -l -- '${root}' /proc/[0-9]*/cmdline 2>/dev/null`], { encoding: 'utf8' }).stdout.split('\n').filter((p) => p && !p.includes(`/proc/${process.pid}/`));
     assert.deepEqual(procs, [], 'processes of the root left');
   });

@@ -3,6 +3,7 @@
  * `kill`, `wait`, `restart`, `attach`, `pause`, and `rm`/`prune`. Each change of the record is
  * written under its lock, as a patch of the fields this step sets.
  */
+import { sweepOrphans } from './orphans.js';
 import type { StdioOptions } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -221,6 +222,7 @@ export async function remove(c: ContainerContext, nameOrId: string, force = fals
   rmSync(c.bundleDir(rec.Id), { recursive: true, force: true });
   rmSync(c.logDir(rec.Id), { recursive: true, force: true });
   c.store.remove(rec);
+  await sweepOrphans(c);
   if (removeVolumes) {
     for (const m of rec.Mounts ?? []) {
       if (m.Type === 'volume' && m.Anonymous && c.store.volumeUsers(m.Name!).length === 0) {
