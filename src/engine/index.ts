@@ -39,3 +39,14 @@ export async function pruneBuildCache(svc: ImageServiceT, root: string): Promise
   return (await import('./build.js')).pruneBuildCache(svc, root);
 }
 export type { NetworkRecord, NetworkSettings, EndpointSettings, NetworkService } from './networks.js';
+// The facade: one object with the services every front end calls (engine.ts).
+export { createEngine, Engine, DEFAULT_ROOT, DEFAULT_RUNROOT } from './engine.js';
+export type { EngineOptions } from './engine.js';
+export type { Containers, Networks, Builds, BuildRequest } from './facade.js';
+export type { Volumes, Volume } from './volumes.js';
+export type { System, SystemInfo, SystemPruneResult } from './system.js';
+export type { ContainerListQuery, ContainerSummary, PortRecord } from './container-query.js';
+export type { ContainerStats, StatsQuery } from './stats.js';
+export type { NetworkSummary } from './network-query.js';
+export type { Filters } from './filters.js';
+export type { BuildContextRequest, BuildSecret } from './build-context.js';
