@@ -9,8 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { invalidArgument } from '../lib/errors.js';
 import { ago, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderInspect } from './inspect.js';
-import { renderFormatted, renderTable } from './output.js';
+import { renderFormatted, renderInspect, renderTable } from './output.js';
 import { collect, confirm, eachName, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);

@@ -2,13 +2,8 @@
 import type { Command } from 'commander';
 import { notFound } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted } from './output.js';
+import { renderInspect } from './output.js';
 import { runDefined } from './program.js';
-
-/** The items as `inspect` prints them: a JSON array, or the template once per item. */
-export function renderInspect(items: Record<string, unknown>[], format: string | undefined): string {
-  return format ? renderFormatted(format, items) : JSON.stringify(items, null, 4) + '\n';
-}
 
 const inspectCommand = (cmd: Command, g: GlobalOptions) =>
   cmd

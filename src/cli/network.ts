@@ -1,8 +1,7 @@
 /** `network create|ls|inspect|rm|connect|disconnect|prune`. */
 import type { Command } from 'commander';
 import { engine, type GlobalOptions } from './context.js';
-import { renderInspect } from './inspect.js';
-import { renderFormatted, renderTable } from './output.js';
+import { renderFormatted, renderInspect, renderTable } from './output.js';
 import { collect, eachName, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);

@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import { humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderInspect } from './inspect.js';
-import { renderFormatted, renderTable } from './output.js';
+import { renderFormatted, renderInspect, renderTable } from './output.js';
 import { collect, runDefined } from './program.js';
 
 const volumeCommand = (volume: Command, g: GlobalOptions) => {
