@@ -1,6 +1,9 @@
 /**
- * The engine: berth's use cases, the one layer that wires the others together. For now it offers
- * the runtime (containers at the OCI level); images, containers, networks and builds join later.
+ * The engine: berth's use cases, the one layer that wires the others together. Front ends (the
+ * CLI, an API server, compose) call the facade: `createEngine({ root, runroot, storageDriver })`
+ * (engine.ts) returns one object with the services — images, containers, volumes, networks,
+ * builds, system — made on first use (facade.ts; the use cases beside it: container-query.ts,
+ * stats.ts, network-query.ts, volumes.ts, system.ts, build-context.ts).
  */
 export { Runtime, defaultSpec, makeBusyboxRootfs, findStaticBusybox } from '../runtime/index.js';
 export type { CreateOptions, RunOptions, ExecOptions, ExitStatus, ContainerInfo } from '../runtime/index.js';
