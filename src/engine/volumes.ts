@@ -3,10 +3,19 @@
  * while a container mounts one) and prune (the unused anonymous ones, or all unused with `all`).
  */
 import { invalidArgument } from '../lib/errors.js';
-import type { Volume } from '../volume/index.js';
 import type { ContainerService } from './containers.js';
 
-export type { Volume };
+/** A volume as Docker shows it (the volume store's record). */
+export interface Volume {
+  Name: string;
+  Driver: 'local';
+  Mountpoint: string;
+  CreatedAt: string;
+  Labels: Record<string, string>;
+  Scope: 'local';
+  /** Made for one container (an unnamed -v or an image's VOLUME): `rm -v` removes it. */
+  Anonymous: boolean;
+}
 
 export class Volumes {
   constructor(private readonly containers: ContainerService) {}
