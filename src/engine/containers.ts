@@ -66,6 +66,13 @@ export class ContainerService {
   exists(id: string): boolean {
     return this.c.store.exists(id);
   }
+  /**
+   * Whether an endpoint (container id, name) on a network belongs to no container: none has the
+   * id and no live process is making one under that name (a berth killed half-way left it).
+   */
+  orphanEndpoint(id: string, name: string): boolean {
+    return !this.c.store.exists(id) && !this.c.store.names.heldAlive(name, id);
+  }
   /** Ids of running containers (network prune leaves their namespaces alone). */
   isRunning(id: string): boolean {
     return this.c.store.isRunning(id);

@@ -137,9 +137,12 @@ export class Networks {
     const { inspectNetwork } = await import('./network-query.js');
     return inspectNetwork(await this.service(), this.containers, nameOrId);
   }
-  /** Not one that a container is on; the name removed. */
+  /** Not one that a container is on; the name removed. Addresses no container holds (a berth killed while it made one) do not count. */
   async remove(nameOrId: string): Promise<string> {
-    return (await this.service()).remove(nameOrId);
+    const net = await this.service();
+    const n = net.find(nameOrId);
+    for (const [id, ep] of Object.entries(n.Endpoints)) if (this.containers.orphanEndpoint(id, ep.Name)) net.release(id, [n.Id]);
+    return net.remove(nameOrId);
   }
   /** Removes the networks no container uses (label= filters), and what crashed containers left. */
   async prune(q: { filters?: Filters } = {}): Promise<string[]> {

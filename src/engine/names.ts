@@ -91,6 +91,12 @@ export class NameIndex {
     throw conflict(`Conflict. The container name "/${name}" is being taken by another berth process`);
   }
 
+  /** Whether a live process holds `name` for `id`: a container being made, not yet recorded. */
+  heldAlive(name: string, id: string): boolean {
+    const e = this.entry(name);
+    return e !== undefined && e.id === id && processAlive(e.pid);
+  }
+
   /** Gives `name` back, if `id` holds it. */
   release(name: string, id: string): void {
     if (this.entry(name)?.id === id) this.store.delete(name);

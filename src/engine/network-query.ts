@@ -82,5 +82,5 @@ export function pruneNetworks(net: NetworkService, containers: ContainerService,
     if (k !== 'label' || v === '' || v.startsWith('=')) throw bad(f);
   }).map(([, v]) => v);
   const wanted = labels.length ? (l: Record<string, string>) => labels.every((v) => labelMatches(l, v)) : undefined;
-  return net.prune((id) => containers.isRunning(id), wanted, (id) => containers.exists(id));
+  return net.prune((id) => containers.isRunning(id), wanted, (id, name) => !containers.orphanEndpoint(id, name));
 }

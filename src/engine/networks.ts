@@ -340,13 +340,13 @@ export class NetworkService {
    * `network prune`: removes user-defined networks no container uses, takes the default bridge
    * down when nothing uses it, and cleans what crashed containers left (namespaces, veths, ports).
    */
-  prune(running: (id: string) => boolean, labelFilter?: (labels: Record<string, string>) => boolean, exists?: (id: string) => boolean): string[] {
+  prune(running: (id: string) => boolean, labelFilter?: (labels: Record<string, string>) => boolean, exists?: (id: string, name: string) => boolean): string[] {
     this.cleanStale(running);
     // Addresses held for containers that are gone (a berth process killed while it made one).
     if (exists) {
       this.locked(() => {
         for (const n of this.list()) {
-          const gone = Object.keys(n.Endpoints).filter((id) => !exists(id));
+          const gone = Object.entries(n.Endpoints).filter(([id, ep]) => !exists(id, ep.Name)).map(([id]) => id);
           if (gone.length === 0) continue;
           for (const id of gone) delete n.Endpoints[id];
           this.save(n);

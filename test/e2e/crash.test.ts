@@ -252,7 +252,16 @@ describe('crash safety: kill -9 at 20 instants of each command', { skip }, () =>
         if (pid && !existsSync(`/proc/${pid}`)) assert.fail(`${c} cgroup ${n} of a killed build left`);
       }
     }
-    const procs = spawnSync('sh', ['-c', `grep -l -- '${root}' /proc/[0-9]*/cmdline 2>/dev/null`], { encoding: 'utf8' }).stdout.split('\n').filter((p) => p && !p.includes(`/proc/${process.pid}/`));
+    const procs: string[] = [];
+    for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid)) {
+      let cmd = '';
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (cmd.includes(root) || cmd.includes(runroot)) procs.push(`${pid}: ${cmd.replace(/\0/g, ' ')}`);
+    }
     assert.deepEqual(procs, [], 'processes of the root left');
   });
 });
