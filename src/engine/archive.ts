@@ -72,6 +72,6 @@ export interface Loaded {
  * them first, else afterwards from the store. A failed load leaves nothing it brought.
  */
 export async function loadArchive(svc: ImageService, src: Readable, opts: { source?: string; onEvent?: CopyOptions['onEvent'] } = {}): Promise<Loaded[]> {
-  const copied = await copyImage(archiveSource(src, { what: `load ${opts.source ?? 'stdin'}` }), storeDestination(svc), { onEvent: opts.onEvent });
+  const copied = await svc.writing(() => copyImage(archiveSource(src, { what: `load ${opts.source ?? 'stdin'}` }), storeDestination(svc), { onEvent: opts.onEvent }));
   return copied.flatMap((c): Loaded[] => (c.names.length ? c.names.map((n) => ({ id: c.id, ref: familiarName(n) })) : [{ id: c.id }]));
 }

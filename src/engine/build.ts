@@ -236,7 +236,8 @@ export async function buildImage(images: ImageService, o: { root: string; runroo
     const ref = parseReference(t);
     if (ref.digest) throw invalidArgument(`invalid tag ${JSON.stringify(t)}: a tag cannot hold a digest`);
   }
-  return new Builder(backend(images, o), opts).build();
+  // Layers made by its steps are kept by the build cache's records only once written: no gc meanwhile.
+  return images.writing(() => new Builder(backend(images, o), opts).build());
 }
 
 /** Writes a built image where --output says: an OCI or Docker archive, or its files in a directory. */

@@ -16,6 +16,7 @@ import { conflict, invalidArgument, notFound } from '../lib/errors.js';
 import { MediaType, parseImageConfig, type ImageConfig } from '../oci/image-spec.js';
 import { chainId, Snapshotter, type Driver } from '../snapshot/index.js';
 import { runFsOps } from '../sys/fsops.js';
+import { holdShared, withExclusive } from '../sys/lock.js';
 
 export interface ImageServiceOptions {
   root: string;
@@ -216,6 +217,13 @@ export class ImageService {
 
   /** Removes dangling images (all unused ones with `all`), then unreferenced blobs and layers. */
   prune(opts: { all?: boolean } = {}): { deleted: string[]; reclaimed: number } {
+    // Under the gc lock alone: an image being loaded is recorded before it is tagged, and must
+    // not be taken for a dangling one in between.
+    mkdirSync(this.opts.root, { recursive: true });
+    return withExclusive(join(this.opts.root, 'gc.lock'), () => this.pruneLocked(opts)) ?? { deleted: [], reclaimed: 0 };
+  }
+
+  private pruneLocked(opts: { all?: boolean }): { deleted: string[]; reclaimed: number } {
     const inUse = this.opts.inUse?.() ?? new Set<string>();
     const refs = this.images.refs();
     const deleted: string[] = [];
@@ -227,12 +235,36 @@ export class ImageService {
       this.images.delete(rec.id);
       deleted.push(rec.id);
     }
-    const { bytes } = this.gc();
+    const { bytes } = this.sweep([]);
     return { deleted, reclaimed: bytes };
   }
 
-  /** Deletes blobs and layers that no image (and no container snapshot) needs. */
+  /**
+   * Runs `fn`, which adds blobs, layers and records (load, import, commit, build, the starter),
+   * with a shared hold on the root's gc lock: a garbage collection does not run meanwhile, so it
+   * cannot delete what `fn` has stored but not yet recorded.
+   */
+  async writing<T>(fn: () => Promise<T>): Promise<T> {
+    mkdirSync(this.opts.root, { recursive: true });
+    const release = holdShared(join(this.opts.root, 'gc.lock'));
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Deletes blobs and layers that no image (and no container snapshot) needs, holding the gc lock
+   * alone. While an import or a build holds it (see writing), it waits a while, then leaves the
+   * sweep to the next gc (0 bytes reclaimed).
+   */
   gc(extraLayers: Iterable<string> = []): { bytes: number } {
+    mkdirSync(this.opts.root, { recursive: true });
+    return withExclusive(join(this.opts.root, 'gc.lock'), () => this.sweep(extraLayers)) ?? { bytes: 0 };
+  }
+
+  private sweep(extraLayers: Iterable<string>): { bytes: number } {
     const keepBlobs = new Set<string>();
     const keepLayers = new Set<string>(extraLayers);
     // The build cache's layers stay until `builder prune` (records written by builder/cache.ts).
@@ -329,24 +361,26 @@ export class ImageService {
    * `base`, with config changes (--change), a message and an author, as a new image.
    */
   async commitSnapshot(key: string, base: ImageRecord, opts: { ref?: string; changes?: string[]; message?: string; author?: string; createdBy?: string } = {}): Promise<ImageRecord> {
-    if (opts.ref) parseReference(opts.ref);
-    const cfg = this.config(base);
-    const containerConfig = applyChanges((cfg.config ?? {}) as ContainerConfig, opts.changes ?? []);
-    const top = base.layers[base.layers.length - 1];
-    const layer = await this.addLayer(this.snapshots.diffTar(key), top?.chainId, base.layers.map((l) => l.diffId));
-    const now = new Date().toISOString();
-    const config: ImageConfig = {
-      ...cfg,
-      created: now,
-      ...(opts.author ? { author: opts.author } : {}),
-      config: containerConfig as ImageConfig['config'],
-      rootfs: { type: 'layers', diff_ids: [...base.layers.map((l) => l.diffId), layer.diffId] },
-      history: [
-        ...(cfg.history ?? []),
-        { created: now, created_by: opts.createdBy ?? 'berth commit', ...(opts.message ? { comment: opts.message } : {}), ...(opts.author ? { author: opts.author } : {}) },
-      ],
-    };
-    return this.storeImage({ config, layers: [...base.layers, layer], ref: opts.ref });
+    return this.writing(async () => {
+      if (opts.ref) parseReference(opts.ref);
+      const cfg = this.config(base);
+      const containerConfig = applyChanges((cfg.config ?? {}) as ContainerConfig, opts.changes ?? []);
+      const top = base.layers[base.layers.length - 1];
+      const layer = await this.addLayer(this.snapshots.diffTar(key), top?.chainId, base.layers.map((l) => l.diffId));
+      const now = new Date().toISOString();
+      const config: ImageConfig = {
+        ...cfg,
+        created: now,
+        ...(opts.author ? { author: opts.author } : {}),
+        config: containerConfig as ImageConfig['config'],
+        rootfs: { type: 'layers', diff_ids: [...base.layers.map((l) => l.diffId), layer.diffId] },
+        history: [
+          ...(cfg.history ?? []),
+          { created: now, created_by: opts.createdBy ?? 'berth commit', ...(opts.message ? { comment: opts.message } : {}), ...(opts.author ? { author: opts.author } : {}) },
+        ],
+      };
+      return this.storeImage({ config, layers: [...base.layers, layer], ref: opts.ref });
+    });
   }
 
   /**
@@ -434,44 +468,48 @@ export class ImageService {
 
   /** `import`: a root filesystem tar (file or stream) as a one-layer image, like docker import (through the copy pipeline). */
   async importTar(src: Readable | AsyncIterable<unknown>, opts: { ref?: string; changes?: string[]; message?: string; source?: string; onEvent?: CopyOptions['onEvent'] } = {}): Promise<ImageRecord> {
-    const names = opts.ref ? [parseReference(opts.ref).toString()] : []; // fail before reading anything
-    const cfgChanges = applyChanges({}, opts.changes ?? []);
-    const now = new Date().toISOString();
-    const config = (diffId: string): ImageConfig => ({
-      architecture: goArch(),
-      os: 'linux',
-      created: now,
-      config: cfgChanges as ImageConfig['config'],
-      rootfs: { type: 'layers', diff_ids: [diffId] },
-      history: [{ created: now, created_by: `Imported from ${opts.source ?? '-'}`, ...(opts.message ? { comment: opts.message } : {}) }],
+    return this.writing(async () => {
+      const names = opts.ref ? [parseReference(opts.ref).toString()] : []; // fail before reading anything
+      const cfgChanges = applyChanges({}, opts.changes ?? []);
+      const now = new Date().toISOString();
+      const config = (diffId: string): ImageConfig => ({
+        architecture: goArch(),
+        os: 'linux',
+        created: now,
+        config: cfgChanges as ImageConfig['config'],
+        rootfs: { type: 'layers', diff_ids: [diffId] },
+        history: [{ created: now, created_by: `Imported from ${opts.source ?? '-'}`, ...(opts.message ? { comment: opts.message } : {}) }],
+      });
+      const [copied] = await copyImage(tarballSource(src, { names, config }), storeDestination(this), { onEvent: opts.onEvent });
+      return this.images.require(copied!.id);
     });
-    const [copied] = await copyImage(tarballSource(src, { names, config }), storeDestination(this), { onEvent: opts.onEvent });
-    return this.images.require(copied!.id);
   }
 
   /** The starter image: the host's static busybox and a link per applet, tagged busybox:latest. */
   async starter(ref = 'busybox:latest'): Promise<ImageRecord> {
-    const { makeBusyboxRootfs, findStaticBusybox } = await import('../runtime/index.js');
-    const dir = mkdtempSync(join(tmpdir(), 'berth-starter-'));
-    try {
-      makeBusyboxRootfs(dir);
-      // Every time stamp is the busybox binary's: the same host makes the same image (same id).
-      const mtime = new Date(Math.floor(fs.statSync(findStaticBusybox()).mtimeMs / 1000) * 1000);
-      const pack = packDir(dir, { mtime });
-      const layer = await this.addLayer(pack, undefined, []);
-      const now = mtime.toISOString();
-      const config: ImageConfig = {
-        architecture: goArch(),
-        os: 'linux',
-        created: now,
-        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] } as ImageConfig['config'],
-        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-        history: [{ created: now, created_by: 'berth starter: busybox-static from the host' }],
-      };
-      return this.storeImage({ config, layers: [layer], ref });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    return this.writing(async () => {
+      const { makeBusyboxRootfs, findStaticBusybox } = await import('../runtime/index.js');
+      const dir = mkdtempSync(join(tmpdir(), 'berth-starter-'));
+      try {
+        makeBusyboxRootfs(dir);
+        // Every time stamp is the busybox binary's: the same host makes the same image (same id).
+        const mtime = new Date(Math.floor(fs.statSync(findStaticBusybox()).mtimeMs / 1000) * 1000);
+        const pack = packDir(dir, { mtime });
+        const layer = await this.addLayer(pack, undefined, []);
+        const now = mtime.toISOString();
+        const config: ImageConfig = {
+          architecture: goArch(),
+          os: 'linux',
+          created: now,
+          config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] } as ImageConfig['config'],
+          rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+          history: [{ created: now, created_by: 'berth starter: busybox-static from the host' }],
+        };
+        return this.storeImage({ config, layers: [layer], ref });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   }
 }
 

@@ -6,7 +6,7 @@
  * file. Synchronous: the critical sections it guards are short (read, decide, write a record; run
  * ip/nft).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { errnoCode, unavailable } from '../lib/errors.js';
 import { createFileExclusive } from './fs.js';
 import { procStat, processAlive } from './proc.js';
@@ -68,4 +68,47 @@ export function withLock<T>(path: string, fn: () => T, timeoutMs = 60_000): T {
   } finally {
     rmSync(path, { force: true });
   }
+}
+
+/**
+ * Shared holds against one exclusive holder, for work that may run side by side but not beside a
+ * sweep (image imports and commits against garbage collection). A shared hold is a file named for
+ * its process in PATH.shared/, made under the lock PATH (held only for that instant); release()
+ * removes it. Holds of processes that are gone (kill -9) do not count.
+ */
+export function holdShared(path: string): () => void {
+  const dir = `${path}.shared`;
+  const file = `${dir}/${process.pid}-${Math.random().toString(36).slice(2)}`;
+  withLock(path, () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, myLine(), { mode: 0o600 });
+  });
+  return () => rmSync(file, { force: true });
+}
+
+/**
+ * Runs `fn` holding PATH while no shared hold is alive: new shared holds wait meanwhile. When
+ * live shared holds do not end within `waitMs`, `fn` does not run and undefined is returned.
+ */
+export function withExclusive<T>(path: string, fn: () => T, waitMs = 10_000): T | undefined {
+  const dir = `${path}.shared`;
+  return withLock(path, () => {
+    const deadline = Date.now() + waitMs;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+      let live = 0;
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        /* none yet */
+      }
+      for (const n of names) {
+        if (owner(`${dir}/${n}`) === 'alive') live++;
+        else rmSync(`${dir}/${n}`, { force: true });
+      }
+      if (live === 0) return fn();
+      if (Date.now() > deadline) return undefined;
+      sleep(wait);
+    }
+  }, waitMs + 60_000);
 }
