@@ -33,7 +33,7 @@ Containers:
 Networks:
   run --network bridge|NAME|none|host|container:NAME, -p [ip:]host:ctr[/proto], -P, --ip,
                           --network-alias, --dns, --dns-search, --add-host
-  network create|ls|inspect|rm|connect|disconnect|prune, port, info, system prune
+  network create|ls|inspect|rm|connect|disconnect|prune, port, info, system prune|reset|df
 
 Runtime:
   runtime ...             the OCI runtime (same as berth-runtime): create, start, state, kill,

@@ -23,6 +23,15 @@ const system = (cmd: Command, g: GlobalOptions) => {
       out(`Deleted build cache records: ${r.buildCacheRecords}\nTotal reclaimed space: ${humanSize(r.reclaimed)}\n`);
     });
   cmd
+    .command('reset')
+    .description("remove every container, network, volume, image and the build cache of this root, and the root itself")
+    .option('-f, --force', 'do not ask for confirmation')
+    .action(async (o) => {
+      const e = await engine(g);
+      if (!o.force && !(await confirm(`This will remove every container, network, volume, image and the build cache of ${e.root}, and the directories ${e.root} and ${e.runroot}'s berth state`))) return;
+      await e.system.reset();
+    });
+  cmd
     .command('df')
     .description('show disk usage')
     .option('--format <format>', 'json or a {{.Field}} template')

@@ -331,6 +331,12 @@ export class NetworkService {
     });
   }
 
+  /** Takes the default network's bridge, rules and DNS down (system reset: its record goes with the root). */
+  teardownDefault(): void {
+    const n = this.list().find((x) => x.Name === DEFAULT_NETWORK);
+    if (n) this.locked(() => this.teardownNetwork(n));
+  }
+
   private teardownNetwork(n: NetworkRecord): void {
     stopDns(this.dns(n.Id));
     removeBridge({ name: n.Bridge, subnet: n.Subnet, gateway: n.Gateway, internal: n.Internal });

@@ -2,6 +2,10 @@
  * `system prune`, `system df` and `info`: what spans the services (containers, networks, images,
  * the build cache), as the API's /system/df, /info and the prune endpoints need it too.
  */
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { failedPrecondition } from '../lib/errors.js';
+import { runFsOps } from '../sys/fsops.js';
 import type { ContainerService } from './containers.js';
 import type { ImageService } from './images.js';
 
@@ -40,11 +44,58 @@ export class System {
    */
   async prune(o: { all?: boolean } = {}): Promise<SystemPruneResult> {
     const containers = await this.containers.prune();
-    const networks = (await this.containers.networks()).prune((id) => this.containers.isRunning(id), undefined, (id) => this.containers.exists(id));
+    const networks = (await this.containers.networks()).prune((id) => this.containers.isRunning(id), undefined, (id, name) => !this.containers.orphanEndpoint(id, name));
     const images = this.images.prune({ all: o.all === true });
     const { pruneBuildCache } = await import('./build.js');
     const cache = await pruneBuildCache(this.images, this.o.root);
     return { containers, networks, images: images.deleted, buildCacheRecords: cache.records, reclaimed: images.reclaimed + cache.reclaimed };
+  }
+
+  /**
+   * `system reset`: everything of this root goes, in the order that leaves nothing on the host —
+   * every container (killed, with its monitor, cgroups, namespaces, veths, ports and socket
+   * program entries), what killed commands left (orphan containers, build steps), every network
+   * (bridges, nft or iptables entries, DNS servers), then volumes, images, layers, the build cache,
+   * and the root and the run root's berth directories themselves.
+   */
+  async reset(): Promise<{ containers: number; networks: number }> {
+    const root = resolve(this.o.root);
+    const runroot = resolve(this.o.runroot);
+    for (const [what, dir] of [['root', root], ['run root', runroot]] as const) {
+      if (!isAbsolute(dir) || dir === '/' || dir.split('/').length < 3 && !dir.includes('berth')) throw failedPrecondition(`system reset: the ${what} ${JSON.stringify(dir)} is not one berth would remove`);
+    }
+    const all = this.containers.list();
+    for (const c of all) await this.containers.remove(c.Id, true, true).catch(() => {});
+    const { cleanStaleBuilds } = await import('./build.js');
+    await cleanStaleBuilds(this.images, this.o).catch(() => {});
+    const net = await this.containers.networks();
+    net.cleanStale(() => false);
+    let networks = 0;
+    for (const n of net.list()) {
+      for (const id of Object.keys(n.Endpoints)) net.release(id, [n.Id]);
+      try {
+        if (n.Name === 'bridge') net.teardownDefault();
+        else {
+          net.remove(n.Id);
+          networks++;
+        }
+      } catch {
+        /* already gone */
+      }
+    }
+    // Anything still mounted under the roots (snapshots looked at by a killed command).
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4] ?? '')
+      .filter((m) => m.startsWith(root + '/') || m.startsWith(runroot + '/'))
+      .sort()
+      .reverse();
+    for (const m of mounts) await runFsOps([{ op: 'umount', target: m, flags: 2 /* MNT_DETACH */ }]).catch(() => {});
+    rmSync(root, { recursive: true, force: true });
+    // The run root may be shared with other tools (/run): only berth's own directories in it.
+    for (const d of ['runtime', 'containers', 'net', 'netns', 'dns', 'build', 'mnt']) rmSync(join(runroot, d), { recursive: true, force: true });
+    if (existsSync(runroot) && readdirSync(runroot).length === 0) rmSync(runroot, { recursive: true, force: true });
+    return { containers: all.length, networks };
   }
 
   df(): ReturnType<ImageService['df']> {
