@@ -54,7 +54,9 @@ const info = (cmd: Command, g: GlobalOptions) =>
         `Containers: ${info.Containers}\n Running: ${info.ContainersRunning}\nRoot Dir: ${info.DockerRootDir}\nRun Root: ${info.RunRoot}\n` +
           `Network:\n Firewall: ${info.Firewall}${info.Firewall === 'none' ? ' (nothing masqueraded or isolated by berth; published ports through a userland proxy)' : ''}\n` +
           (info.PortsAtConnect ? ` Published ports from this host: TCP redirected at connect() (cgroup programs on ${info.PortsAtConnect})\n` : '') +
-          ` Bridges: ${info.Networks.join(', ') || '(none yet)'}\n`,
+          ` Bridges: ${info.Networks.join(', ') || '(none yet)'}\n` +
+          `Cgroups: ${info.CgroupLayout}\n` +
+          (info.HostLacks.length ? `Host lacks:\n${info.HostLacks.map((l) => ` ${l}\n`).join('')}` : ''),
       );
     });
 

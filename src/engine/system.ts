@@ -7,6 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { failedPrecondition } from '../lib/errors.js';
 import { runFsOps } from '../sys/fsops.js';
 import type { ContainerService } from './containers.js';
+import { cgroupSummary, hostLacks } from './host-check.js';
 import type { ImageService } from './images.js';
 
 export interface SystemPruneResult {
@@ -29,6 +30,10 @@ export interface SystemInfo {
   PortsAtConnect: string;
   /** "NAME (BRIDGE, SUBNET)" of each network. */
   Networks: string[];
+  /** v1, hybrid or v2, and how device rules are enforced. */
+  CgroupLayout: string;
+  /** What the host lacks and what follows from it, one line each. */
+  HostLacks: string[];
 }
 
 export class System {
@@ -113,6 +118,8 @@ export class System {
       Firewall: net.firewallBackend(),
       PortsAtConnect: net.localPortsCgroup() ?? '',
       Networks: net.list().map((n) => `${n.Name} (${n.Bridge}, ${n.Subnet})`),
+      CgroupLayout: cgroupSummary(),
+      HostLacks: hostLacks(),
     };
   }
 }

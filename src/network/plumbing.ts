@@ -6,8 +6,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { internal } from '../lib/errors.js';
-import { execTool } from '../sys/exec.js';
+import { internal, unavailable } from '../lib/errors.js';
+import { execTool, haveTool } from '../sys/exec.js';
 import { mask, parseIPv4 } from './cidr.js';
 import { addBridgeRules, firewallBackend, removeBridgeRules } from './firewall.js';
 
@@ -24,7 +24,10 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function sh(script: string, what: string): void {
   const r = execTool('sh', ['-ec', script]);
-  if (r.status !== 0) throw internal(`${what}: ${r.stderr.trim().split('\n').pop() || `exit ${r.status}`}`);
+  if (r.status === 0) return;
+  // The scripts are ip and tc commands: a host without them is told which package brings them.
+  if (!haveTool('ip')) throw unavailable(`${what}: the ip command is missing (install the Debian package iproute2)`);
+  throw internal(`${what}: ${r.stderr.trim().split('\n').pop() || `exit ${r.status}`}`);
 }
 
 export function linkExists(name: string): boolean {

@@ -7,3 +7,5 @@ export { makeBusyboxRootfs, findStaticBusybox } from './starter.js';
 export { compileCreatePlan, compileExecPlan, parseMountOptions } from './plan.js';
 export type { RootfsMount } from './plan.js';
 export { capMask, capNames, capNumber, CAPABILITIES } from './caps.js';
+export { detectCgroups } from './cgroups/index.js';
+export type { CgroupLayout } from './cgroups/index.js';
