@@ -1,0 +1,345 @@
+/**
+ * Tar in and out of a tree a container controls, through a rooted session (sys/rooted.ts) and
+ * berth's own tar code (tar.ts): `cp` in and out, `export`, `ADD` of a local archive, volume
+ * seeding and copies between build stages. Never the host's `tar` or `cp`.
+ *
+ * - Every path is resolved inside the root: a symlink in the destination or source *path* (or in
+ *   an entry's parent directories) resolves as it would for a process chrooted there.
+ * - Names in an archive are confined: `..` cannot climb above the destination and an absolute
+ *   name is taken relative to it.
+ * - An entry is never written through a symlink: a symlink (or any non-directory) where an entry
+ *   goes is replaced, and files are created with O_EXCL | O_NOFOLLOW.
+ * - Symlinks inside a packed tree are archived as symlinks, as Docker does.
+ */
+import { Readable } from 'node:stream';
+import { BerthError, invalidArgument, reason } from '../lib/errors.js';
+import { cleanRootedPath, RootedError, type RootedFs, type RootedStat } from '../sys/rooted.js';
+import { dataPadding, encodeHeader, END_OF_ARCHIVE, TarFormatError, TarParser, type EntryType, type TarEntry } from './tar.js';
+
+export interface ExtractOptions {
+  /** Every entry owned by this uid/gid (e.g. `cp` without -a); else the archive's owners. */
+  owner?: { uid: number; gid: number };
+  /** Keep the archive's owners (default true); false leaves entries to the helper's (root's). */
+  sameOwner?: boolean;
+  /** Apply SCHILY.xattr records (default true). */
+  xattrs?: boolean;
+  /** Refuse to replace a directory by a non-directory or the other way round (Docker's NoOverwriteDirNonDir). */
+  noOverwriteDirNonDir?: boolean;
+  /** What is being done, for messages (`cp - box:/tmp`). */
+  what?: string;
+}
+
+export interface ExtractResult {
+  /** Entries written (the destination's own "." entry not counted). */
+  entries: number;
+}
+
+const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
+const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+const isErrno = (e: unknown, ...codes: string[]) => e instanceof RootedError && codes.includes(e.code);
+
+/** How many writes of one file may be in flight at once. */
+const WRITE_WINDOW = 8;
+
+/**
+ * Unpacks a (plain) tar stream into `destPath` (a directory inside the root; a symlink to one is
+ * followed inside the root). Directory times are set last, so that later entries do not change
+ * them.
+ */
+export async function extractInto(fs: RootedFs, destPath: string, tar: AsyncIterable<Buffer | Uint8Array | string>, opts: ExtractOptions = {}): Promise<ExtractResult> {
+  const what = opts.what ?? `extract into ${JSON.stringify(`/${cleanRootedPath(destPath)}`)}`;
+  const dest = cleanRootedPath(destPath);
+  let destStat: RootedStat;
+  try {
+    destStat = await fs.stat(dest);
+  } catch (e) {
+    throw isErrno(e, 'ENOENT', 'ENOTDIR') ? new BerthError('NotFound', `${what}: the destination does not exist`, { cause: e }) : e;
+  }
+  if (destStat.type !== 'dir') throw invalidArgument(`${what}: the destination is not a directory`);
+
+  const parser = new TarParser();
+  const dirTimes: { path: string; mtimeNs: bigint }[] = [];
+  let entries = 0;
+  let current = '';
+  /** The file being written: its handle, its entry and the writes in flight. */
+  let file: { h: Awaited<ReturnType<RootedFs['create']>>; entry: TarEntry; path: string; inflight: Promise<void>[] } | undefined;
+  let skipping = false;
+
+  const metadata = async (path: string, entry: TarEntry) => {
+    const owner = opts.owner ?? (opts.sameOwner === false ? undefined : { uid: entry.uid, gid: entry.gid });
+    if (owner) await fs.lchown(path, owner.uid, owner.gid);
+    if (entry.type === 'symlink') {
+      await fs.utimes(path, entry.mtimeNs, entry.mtimeNs);
+      return;
+    }
+    if (opts.xattrs !== false && entry.xattrs) {
+      for (const [name, value] of entry.xattrs) {
+        try {
+          await fs.setxattr(path, name, value);
+        } catch (e) {
+          if (!isErrno(e, 'ENOTSUP', 'EOPNOTSUPP')) throw e;
+        }
+      }
+    }
+    // After the chown, which clears setuid and setgid bits.
+    await fs.chmod(path, entry.mode);
+    if (entry.type === 'dir') dirTimes.push({ path, mtimeNs: entry.mtimeNs });
+    else await fs.utimes(path, entry.mtimeNs, entry.mtimeNs);
+  };
+
+  /** Runs `make`; where the parent is missing, creates it (inside the root) and runs it again. */
+  const withParent = async (path: string, make: () => Promise<void>) => {
+    try {
+      await make();
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT')) throw e;
+      await fs.mkdirAll(parentOf(path));
+      await make();
+    }
+  };
+
+  const begin = async (entry: TarEntry) => {
+    const name = cleanRootedPath(entry.name);
+    current = entry.name;
+    if (name === '') {
+      // The destination itself ("./"): kept as it is, as Docker does.
+      skipping = entry.type === 'file';
+      return;
+    }
+    const path = join(dest, name);
+    const existing = await fs.lstatIfExists(path);
+    let keepDir = false;
+    if (existing) {
+      const isDir = existing.type === 'dir';
+      if (isDir && entry.type === 'dir') keepDir = true;
+      else {
+        if (opts.noOverwriteDirNonDir && isDir !== (entry.type === 'dir'))
+          throw invalidArgument(`${what}: cannot overwrite ${isDir ? 'a directory' : 'a non-directory'} ${JSON.stringify(`/${path}`)} with ${isDir ? 'a non-directory' : 'a directory'}`);
+        await fs.removeAll(path);
+      }
+    }
+    entries++;
+    switch (entry.type) {
+      case 'dir':
+        if (!keepDir) await withParent(path, () => fs.mkdir(path, 0o700));
+        await metadata(path, entry);
+        return;
+      case 'file': {
+        let h!: Awaited<ReturnType<RootedFs['create']>>;
+        await withParent(path, async () => {
+          h = await fs.create(path, 0o600);
+        });
+        file = { h, entry, path, inflight: [] };
+        return;
+      }
+      case 'symlink':
+        await withParent(path, () => fs.symlink(entry.linkname, path));
+        await metadata(path, entry);
+        return;
+      case 'link': {
+        const target = cleanRootedPath(entry.linkname);
+        if (target === '') throw invalidArgument(`${what}: entry ${JSON.stringify(entry.name)}: a hard link to the destination itself`);
+        await withParent(path, () => fs.link(join(dest, target), path));
+        return;
+      }
+      case 'char':
+      case 'block':
+      case 'fifo':
+        await withParent(path, () => fs.mknod(path, entry.type as 'char' | 'block' | 'fifo', 0o600, entry.devmajor, entry.devminor));
+        await metadata(path, entry);
+        return;
+    }
+  };
+
+  const data = async (chunk: Buffer) => {
+    if (!file) return;
+    const w = fs.writeQueued(file.h, chunk);
+    w.catch(() => {}); // awaited below or in end()
+    file.inflight.push(w);
+    if (file.inflight.length >= WRITE_WINDOW) await file.inflight.shift();
+  };
+
+  const end = async () => {
+    skipping = false;
+    if (!file) return;
+    const f = file;
+    file = undefined;
+    try {
+      await Promise.all(f.inflight);
+    } finally {
+      await fs.closeHandle(f.h);
+    }
+    await metadata(f.path, f.entry);
+  };
+
+  try {
+    for await (const raw of tar) {
+      if (parser.ended) continue;
+      parser.write(typeof raw === 'string' ? Buffer.from(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+      for (let ev = parser.next(); ev !== null; ev = parser.next()) {
+        if (ev.kind === 'entry') await begin(ev.entry);
+        else if (ev.kind === 'data') {
+          if (!skipping) await data(ev.data);
+        } else await end();
+      }
+    }
+    parser.finish();
+    // Innermost directories first: setting a directory's times never touches its parent's.
+    for (const d of dirTimes.reverse()) await fs.utimes(d.path, d.mtimeNs, d.mtimeNs);
+  } catch (e) {
+    if (file) {
+      const f = file;
+      file = undefined;
+      await Promise.allSettled(f.inflight);
+      await fs.closeHandle(f.h).catch(() => {});
+    }
+    if (e instanceof BerthError && !(e instanceof RootedError)) throw e;
+    const at = current ? `: entry ${JSON.stringify(current)}` : '';
+    if (e instanceof TarFormatError) throw invalidArgument(`${what}: ${e.message}`, { cause: e });
+    if (e instanceof RootedError) throw new BerthError(e.kind, `${what}${at}: ${e.message}`, { cause: e });
+    throw new BerthError('Internal', `${what}${at}: ${reason(e)}`, { cause: e });
+  }
+  return { entries };
+}
+
+export interface PackOptions {
+  /**
+   * The name of the source's own entry in the archive, its contents below it (`cp`: the source's
+   * base name). '' archives the contents at the top with no entry for the source itself
+   * (`export`, `cp box:/dir/. -`). Default: the source's base name ('' for the root).
+   */
+  name?: string;
+  /** Follow the source itself where it is a symlink (inside the root); else it is archived as a symlink. */
+  followLink?: boolean;
+  /** Keep xattrs (all of them, or those this accepts). Default: none. */
+  xattrs?: boolean | ((name: string) => boolean);
+  /** Leaves out an entry (and, for a directory, all below it): its path inside the root. */
+  exclude?: (path: string) => boolean;
+  what?: string;
+}
+
+const TAR_TYPE: Partial<Record<RootedStat['type'], EntryType>> = { file: 'file', dir: 'dir', symlink: 'symlink', char: 'char', block: 'block', fifo: 'fifo' };
+
+/**
+ * A tar stream of `srcPath` (inside the root): a symlink in its path resolved inside the root;
+ * symlinks below it archived as symlinks; hard links within it as hard links; sockets left out.
+ * The stream errors where the tree cannot be read (an entry that vanishes meanwhile is left out).
+ */
+export function packFrom(fs: RootedFs, srcPath: string, opts: PackOptions = {}): Readable {
+  const src = cleanRootedPath(srcPath);
+  const what = opts.what ?? `archive ${JSON.stringify(`/${src}`)}`;
+  const top = opts.name ?? (src === '' ? '' : src.slice(src.lastIndexOf('/') + 1));
+  const links = new Map<string, string>();
+
+  const xattrsOf = async (path: string, st: RootedStat): Promise<Map<string, Buffer> | undefined> => {
+    if (!opts.xattrs || st.type === 'symlink') return undefined;
+    const names = (await fs.listxattr(path)).filter((n) => opts.xattrs === true || (typeof opts.xattrs === 'function' && opts.xattrs(n))).sort();
+    if (names.length === 0) return undefined;
+    const m = new Map<string, Buffer>();
+    for (const n of names) {
+      try {
+        m.set(n, await fs.getxattr(path, n));
+      } catch (e) {
+        if (!isErrno(e, 'ENODATA')) throw e;
+      }
+    }
+    return m.size ? m : undefined;
+  };
+
+  async function* entry(path: string, name: string, st: RootedStat, followDir: boolean): AsyncGenerator<Buffer> {
+    if (opts.exclude?.(path)) return;
+    const type = TAR_TYPE[st.type];
+    if (!type) return; // a socket
+    const base = { name, uid: st.uid, gid: st.gid, mode: st.mode, mtimeSec: Number(st.mtimeNs / 1_000_000_000n) };
+    if (type === 'dir') {
+      let children;
+      try {
+        children = await fs.readdir(path, { follow: followDir });
+      } catch (e) {
+        if (isErrno(e, 'ENOENT')) return;
+        throw e;
+      }
+      if (name !== '') yield encodeHeader({ ...base, type, size: 0, xattrs: await xattrsOf(path, st) });
+      for (const c of children.map((c) => c.name).sort()) {
+        const p = join(path, c);
+        const cst = await fs.lstatIfExists(p);
+        if (cst) yield* entry(p, name === '' ? c : `${name}/${c}`, cst, false);
+      }
+      return;
+    }
+    if (name === '') throw invalidArgument(`${what}: not a directory`);
+    if (type === 'symlink') {
+      let target: string;
+      try {
+        target = await fs.readlink(path);
+      } catch (e) {
+        if (isErrno(e, 'ENOENT')) return;
+        throw e;
+      }
+      yield encodeHeader({ ...base, type, size: 0, linkname: target });
+      return;
+    }
+    if (type !== 'file') {
+      yield encodeHeader({ ...base, type, size: 0, devmajor: st.rdevMajor, devminor: st.rdevMinor, xattrs: await xattrsOf(path, st) });
+      return;
+    }
+    let h;
+    try {
+      h = await fs.openRead(path);
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return;
+      throw e;
+    }
+    try {
+      // The header describes the file that was opened, whatever the path names meanwhile.
+      const fst = h.stat;
+      const key = `${fst.dev}:${fst.ino}`;
+      if (fst.nlink > 1) {
+        const first = links.get(key);
+        if (first !== undefined) {
+          yield encodeHeader({ ...base, uid: fst.uid, gid: fst.gid, mode: fst.mode, type: 'link', size: 0, linkname: first });
+          return;
+        }
+        links.set(key, name);
+      }
+      yield encodeHeader({ ...base, uid: fst.uid, gid: fst.gid, mode: fst.mode, mtimeSec: Number(fst.mtimeNs / 1_000_000_000n), type, size: fst.size, xattrs: await xattrsOf(path, fst) });
+      let left = fst.size;
+      while (left > 0) {
+        const b = await fs.read(h, Math.min(left, 1 << 20));
+        if (b.length === 0) break;
+        yield b.length > left ? b.subarray(0, left) : b;
+        left -= Math.min(b.length, left);
+      }
+      // A file that shrank while it was read is padded to the size its header gave.
+      while (left > 0) {
+        const n = Math.min(left, 1 << 20);
+        yield Buffer.alloc(n);
+        left -= n;
+      }
+      yield dataPadding(fst.size);
+    } finally {
+      await fs.closeHandle(h);
+    }
+  }
+
+  async function* archive(): AsyncGenerator<Buffer> {
+    try {
+      const follow = opts.followLink === true;
+      let st: RootedStat;
+      try {
+        st = follow ? await fs.stat(src) : await fs.lstat(src);
+      } catch (e) {
+        if (isErrno(e, 'ENOENT', 'ENOTDIR')) throw new BerthError('NotFound', `${what}: no such file or directory`, { cause: e });
+        throw e;
+      }
+      yield* entry(src, top, st, follow);
+      yield END_OF_ARCHIVE;
+    } catch (e) {
+      if (e instanceof BerthError && !(e instanceof RootedError)) throw e;
+      if (e instanceof RootedError) throw new BerthError(e.kind, `${what}: ${e.message}`, { cause: e });
+      throw new BerthError('Internal', `${what}: ${reason(e)}`, { cause: e });
+    }
+  }
+
+  return Readable.from(archive(), { objectMode: false, highWaterMark: 1 << 20 });
+}
