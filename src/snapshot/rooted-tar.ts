@@ -42,11 +42,11 @@ const isErrno = (e: unknown, ...codes: string[]) => e instanceof RootedError && 
 const WRITE_WINDOW = 8;
 
 /**
- * Unpacks a (plain) tar stream into `destPath` (a directory inside the root; a symlink to one is
+ * Unpacks a (plain) tar stream (a Readable, or any iterable of chunks) into `destPath` (a directory inside the root; a symlink to one is
  * followed inside the root). Directory times are set last, so that later entries do not change
  * them.
  */
-export async function extractInto(fs: RootedFs, destPath: string, tar: AsyncIterable<Buffer | Uint8Array | string>, opts: ExtractOptions = {}): Promise<ExtractResult> {
+export async function extractInto(fs: RootedFs, destPath: string, tar: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array>, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const what = opts.what ?? `extract into ${JSON.stringify(`/${cleanRootedPath(destPath)}`)}`;
   const dest = cleanRootedPath(destPath);
   let destStat: RootedStat;
