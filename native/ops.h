@@ -87,5 +87,7 @@
 #define RQ_SETXATTR 18     /* str path, str name, bytes value (not on a symlink) */
 #define RQ_LISTXATTR 19    /* str path -> names, each NUL-terminated */
 #define RQ_GETXATTR 20     /* str path, str name -> bytes value */
+#define RQ_FSETMETA 21     /* u64 handle, u64 what (1 chown, 2 chmod, 4 times), u64 uid, u64 gid, u64 mode, u64 atime_ns, u64 mtime_ns: on the open file, in that order */
+#define RQ_FSETXATTR 22    /* u64 handle, str name, bytes value: on the open file */
 
 #endif

@@ -520,6 +520,50 @@ out:
   return r;
 }
 
+/* Owner, mode, times and xattrs of a file created in this session, on its open fd: whatever its
+ * path names meanwhile. */
+static int
+rq_fmeta (uint32_t code, struct cur *c)
+{
+  uint64_t h = get_u64 (c);
+  uint64_t what = 0, uid = 0, gid = 0, mode = 0, at = 0, mt = 0;
+  const char *name = NULL;
+  int fd;
+  if (code == RQ_FSETMETA)
+    {
+      what = get_u64 (c);
+      uid = get_u64 (c);
+      gid = get_u64 (c);
+      mode = get_u64 (c);
+      at = get_u64 (c);
+      mt = get_u64 (c);
+    }
+  else
+    name = get_str (c);
+  if (c->bad || (code == RQ_FSETXATTR && name == NULL))
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  fd = handle_fd (h);
+  if (fd < 0)
+    return -1;
+  if (code == RQ_FSETXATTR)
+    return fsetxattr (fd, name, c->p, (size_t) (c->end - c->p), 0);
+  if ((what & 1) && fchown (fd, (uid_t) uid, (gid_t) gid) < 0)
+    return -1;
+  if ((what & 2) && fchmod (fd, (mode_t) mode & 07777) < 0)
+    return -1;
+  if (what & 4)
+    {
+      struct timespec ts[2] = { { (time_t) (at / 1000000000u), (long) (at % 1000000000u) },
+                                { (time_t) (mt / 1000000000u), (long) (mt % 1000000000u) } };
+      if (futimens (fd, ts) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 serve_one (uint32_t code, struct cur *c)
 {
@@ -545,6 +589,8 @@ serve_one (uint32_t code, struct cur *c)
     case RQ_SETXATTR:
     case RQ_LISTXATTR:
     case RQ_GETXATTR: return rq_inode (code, c);
+    case RQ_FSETMETA:
+    case RQ_FSETXATTR: return rq_fmeta (code, c);
     }
   errno = ENOSYS;
   return -1;

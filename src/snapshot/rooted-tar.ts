@@ -166,10 +166,23 @@ export async function extractInto(fs: RootedFs, destPath: string, tar: AsyncIter
     file = undefined;
     try {
       await Promise.all(f.inflight);
+      // On the open file: it is the one created, whatever its path names by now.
+      const e = f.entry;
+      const owner = opts.owner ?? (opts.sameOwner === false ? undefined : { uid: e.uid, gid: e.gid });
+      if (owner) await fs.fsetmeta(f.h, owner);
+      if (opts.xattrs !== false && e.xattrs) {
+        for (const [name, value] of e.xattrs) {
+          try {
+            await fs.fsetxattr(f.h, name, value);
+          } catch (err) {
+            if (!isErrno(err, 'ENOTSUP', 'EOPNOTSUPP')) throw err;
+          }
+        }
+      }
+      await fs.fsetmeta(f.h, { mode: e.mode, mtimeNs: e.mtimeNs });
     } finally {
       await fs.closeHandle(f.h);
     }
-    await metadata(f.path, f.entry);
   };
 
   try {

@@ -87,6 +87,8 @@ export const Rq = {
   SETXATTR: 18,
   LISTXATTR: 19,
   GETXATTR: 20,
+  FSETMETA: 21,
+  FSETXATTR: 22,
 } as const;
 export type RqName = keyof typeof Rq;
 

@@ -316,6 +316,24 @@ export class RootedFs {
     return Promise.all(parts).then(() => undefined);
   }
 
+  /**
+   * Owner, mode and times of a file this session created, on its open handle (so they reach the
+   * file that was created, whatever its path names meanwhile): chown first (it clears setuid
+   * bits), then chmod, then the times; each only where given.
+   */
+  async fsetmeta(h: RootedHandle, m: { uid?: number; gid?: number; mode?: number; atimeNs?: bigint; mtimeNs?: bigint }): Promise<void> {
+    const chown = m.uid !== undefined && m.gid !== undefined;
+    const times = m.mtimeNs !== undefined;
+    const what = (chown ? 1 : 0) | (m.mode !== undefined ? 2 : 0) | (times ? 4 : 0);
+    if (what === 0) return;
+    await this.call('FSETMETA', 'set owner, mode and times of', h.path, [h.id, what, m.uid ?? 0, m.gid ?? 0, (m.mode ?? 0) & 0o7777, m.atimeNs ?? m.mtimeNs ?? 0n, m.mtimeNs ?? 0n]);
+  }
+
+  /** An xattr on a file this session created, on its open handle. */
+  async fsetxattr(h: RootedHandle, name: string, value: Buffer): Promise<void> {
+    await this.call('FSETXATTR', `setxattr ${name} on`, h.path, [h.id, name, value]);
+  }
+
   async closeHandle(h: RootedHandle): Promise<void> {
     await this.call('CLOSE', 'close', h.path, [h.id]);
   }
