@@ -119,7 +119,14 @@ rooted_open (const char *path, int flags, int follow)
   memset (&how, 0, sizeof how);
   how.flags = flags | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return (int) syscall (SYS_openat2, root_fd, path ? path : ".", &how, sizeof how);
+  /* EAGAIN: a rename or mount anywhere on the system raced a ".." step, and the kernel could not
+     make sure that it stayed inside the root. The answer is to try again. */
+  for (int tries = 0;; tries++)
+    {
+      int fd = (int) syscall (SYS_openat2, root_fd, path ? path : ".", &how, sizeof how);
+      if (fd >= 0 || (errno != EAGAIN && errno != EINTR) || tries >= 1000)
+        return fd;
+    }
 }
 
 /* The parent directory of an entry, resolved inside the root; `name` is one component. */

@@ -233,15 +233,8 @@ export interface PackOptions {
 
 const TAR_TYPE: Partial<Record<RootedStat['type'], EntryType>> = { file: 'file', dir: 'dir', symlink: 'symlink', char: 'char', block: 'block', fifo: 'fifo' };
 
-/**
- * A tar stream of `srcPath` (inside the root): a symlink in its path resolved inside the root;
- * symlinks below it archived as symlinks; hard links within it as hard links; sockets left out.
- * The stream errors where the tree cannot be read (an entry that vanishes meanwhile is left out).
- */
-export function packFrom(fs: RootedFs, srcPath: string, opts: PackOptions = {}): Readable {
-  const src = cleanRootedPath(srcPath);
-  const what = opts.what ?? `archive ${JSON.stringify(`/${src}`)}`;
-  const top = opts.name ?? (src === '' ? '' : src.slice(src.lastIndexOf('/') + 1));
+/** The entries of one archive: `entry` yields an entry's blocks (and, with `recurse`, those below it). */
+function packer(fs: RootedFs, opts: PackOptions, what: string) {
   const links = new Map<string, string>();
 
   const xattrsOf = async (path: string, st: RootedStat): Promise<Map<string, Buffer> | undefined> => {
@@ -259,11 +252,15 @@ export function packFrom(fs: RootedFs, srcPath: string, opts: PackOptions = {}):
     return m.size ? m : undefined;
   };
 
-  async function* entry(path: string, name: string, st: RootedStat, followDir: boolean): AsyncGenerator<Buffer> {
+  async function* entry(path: string, name: string, st: RootedStat, followDir: boolean, recurse = true): AsyncGenerator<Buffer> {
     if (opts.exclude?.(path)) return;
     const type = TAR_TYPE[st.type];
     if (!type) return; // a socket
     const base = { name, uid: st.uid, gid: st.gid, mode: st.mode, mtimeSec: Number(st.mtimeNs / 1_000_000_000n) };
+    if (type === 'dir' && !recurse) {
+      yield encodeHeader({ ...base, type, size: 0, xattrs: await xattrsOf(path, st) });
+      return;
+    }
     if (type === 'dir') {
       let children;
       try {
@@ -335,6 +332,27 @@ export function packFrom(fs: RootedFs, srcPath: string, opts: PackOptions = {}):
     }
   }
 
+  return entry;
+}
+
+/** A rooted failure as a BerthError that says what was being archived. */
+function packError(e: unknown, what: string): BerthError {
+  if (e instanceof BerthError && !(e instanceof RootedError)) return e;
+  if (e instanceof RootedError) return new BerthError(e.kind, `${what}: ${e.message}`, { cause: e });
+  return new BerthError('Internal', `${what}: ${reason(e)}`, { cause: e });
+}
+
+/**
+ * A tar stream of `srcPath` (inside the root): a symlink in its path resolved inside the root;
+ * symlinks below it archived as symlinks; hard links within it as hard links; sockets left out.
+ * The stream errors where the tree cannot be read (an entry that vanishes meanwhile is left out).
+ */
+export function packFrom(fs: RootedFs, srcPath: string, opts: PackOptions = {}): Readable {
+  const src = cleanRootedPath(srcPath);
+  const what = opts.what ?? `archive ${JSON.stringify(`/${src}`)}`;
+  const top = opts.name ?? (src === '' ? '' : src.slice(src.lastIndexOf('/') + 1));
+  const entry = packer(fs, opts, what);
+
   async function* archive(): AsyncGenerator<Buffer> {
     try {
       const follow = opts.followLink === true;
@@ -348,11 +366,47 @@ export function packFrom(fs: RootedFs, srcPath: string, opts: PackOptions = {}):
       yield* entry(src, top, st, follow);
       yield END_OF_ARCHIVE;
     } catch (e) {
-      if (e instanceof BerthError && !(e instanceof RootedError)) throw e;
-      if (e instanceof RootedError) throw new BerthError(e.kind, `${what}: ${e.message}`, { cause: e });
-      throw new BerthError('Internal', `${what}: ${reason(e)}`, { cause: e });
+      throw packError(e, what);
     }
   }
 
   return Readable.from(archive(), { objectMode: false, highWaterMark: 1 << 20 });
+}
+
+/**
+ * A tar stream of exactly these entries (paths inside the root, named as given without the
+ * leading '/'), in this order, without recursion, none of them followed: what a layer diff
+ * archives. An entry that is missing by now is left out.
+ */
+export function packNames(fs: RootedFs, paths: readonly string[], opts: Omit<PackOptions, 'name' | 'followLink'> = {}): Readable {
+  const what = opts.what ?? 'archive the changes';
+  const entry = packer(fs, opts, what);
+  async function* archive(): AsyncGenerator<Buffer> {
+    try {
+      for (const p of paths) {
+        const clean = cleanRootedPath(p);
+        if (clean === '') continue;
+        const st = await fs.lstatIfExists(clean);
+        if (st) yield* entry(clean, clean, st, false, false);
+      }
+      yield END_OF_ARCHIVE;
+    } catch (e) {
+      throw packError(e, what);
+    }
+  }
+  return Readable.from(archive(), { objectMode: false, highWaterMark: 1 << 20 });
+}
+
+/**
+ * Copies `srcPath` of one root into the directory `destPath` of another (or the same) root:
+ * stage copies, volume seeding, `cp` between a container and a host directory opened as a root.
+ * Links in the copied tree are copied as links; nothing is followed out of either root.
+ */
+export async function copyTree(from: RootedFs, srcPath: string, to: RootedFs, destPath: string, opts: PackOptions & ExtractOptions = {}): Promise<ExtractResult> {
+  const stream = packFrom(from, srcPath, opts);
+  try {
+    return await extractInto(to, destPath, stream, opts);
+  } finally {
+    stream.destroy();
+  }
 }

@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import tarStream from 'tar-stream';
 import { BerthError } from '../../src/lib/errors.js';
-import { extractInto, packFrom } from '../../src/snapshot/index.js';
+import { copyTree, extractInto, packFrom, packNames } from '../../src/snapshot/index.js';
 import { encodePlan, encodeRecord, Rq, type Field } from '../../src/sys/helper-ops.js';
 import { helperPath } from '../../src/sys/paths.js';
 import { openRooted, RootedError, type RootedFs } from '../../src/sys/rooted.js';
@@ -446,6 +446,54 @@ describe('rooted tar', { skip: isRoot ? false : 'needs root' }, () => {
         await assert.rejects(collect(packFrom(fs, src, { followLink: true })), (e: unknown) => e instanceof BerthError && e.kind === 'NotFound', src);
       for (const src of ['abs/secret', 'rel/secret', 'chain1/secret', `dst/up/../../..${w.host}/secret`, 'sentinel/keep'])
         await assert.rejects(collect(packFrom(fs, src)), (e: unknown) => e instanceof BerthError && e.kind === 'NotFound', src);
+    });
+    assertHostUntouched(w);
+  });
+
+  it('copyTree: from one root into another, links copied as links; a link planted at the destination is replaced', async () => {
+    const w = world();
+    writeFileSync(join(w.root, 'dst', 'plain'), 'plain data');
+    // The other root (a volume, another stage) plants its own link where the copy goes.
+    const vol = join(w.root, '..', 'volume');
+    mkdirSync(vol);
+    symlinkSync(w.host, join(vol, 'dst'));
+    symlinkSync(w.host, join(vol, 'seed'));
+    const from = await openRooted(w.root);
+    const to = await openRooted(vol);
+    try {
+      await copyTree(from, 'dst', to, '/');
+      // `seed` is a link to HOST inside the volume, which does not exist there: nothing is copied.
+      await assert.rejects(copyTree(from, 'dst', to, 'seed', { name: '' }), (e: unknown) => e instanceof BerthError && e.kind === 'NotFound');
+      await copyTree(from, 'dst', to, '/', { name: 'owned', owner: { uid: 1234, gid: 4321 } });
+    } finally {
+      await from.close();
+      await to.close();
+    }
+    assert.ok(lstatSync(join(vol, 'dst')).isDirectory(), 'the planted link was replaced by the directory');
+    assert.equal(readFileSync(join(vol, 'dst', 'plain'), 'utf8'), 'plain data');
+    assert.equal(readlinkSync(join(vol, 'dst', 'abs')), w.host);
+    assert.equal(readlinkSync(join(vol, 'dst', 'up')), '../..');
+    assert.equal(lstatSync(join(vol, 'owned', 'plain')).uid, 1234);
+    assert.equal(lstatSync(join(vol, 'owned', 'abs')).gid, 4321);
+    assert.ok(lstatSync(join(vol, 'seed')).isSymbolicLink());
+    assertHostUntouched(w);
+  });
+
+  it('packNames: exactly the entries named, in order, none followed or recursed into', async () => {
+    const w = world();
+    writeFileSync(join(w.root, 'dst', 'plain'), 'plain data');
+    await withFs(w, async (fs) => {
+      const out = await listTar(await collect(packNames(fs, ['/dst/plain', 'dst/abs', 'dst', 'missing', 'etc', 'secretlink', 'abs/secret'])));
+      assert.deepEqual(
+        out.map((e) => [e.name, e.type, e.linkname ?? '']),
+        [
+          ['dst/plain', 'file', ''],
+          ['dst/abs', 'symlink', w.host],
+          ['dst/', 'directory', ''],
+          ['etc/', 'directory', ''],
+          ['secretlink', 'symlink', join(w.host, 'secret')],
+        ],
+      );
     });
     assertHostUntouched(w);
   });
