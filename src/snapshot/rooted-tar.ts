@@ -13,7 +13,7 @@
  */
 import { Readable } from 'node:stream';
 import { BerthError, invalidArgument, reason } from '../lib/errors.js';
-import { cleanRootedPath, RootedError, type RootedFs, type RootedStat } from '../sys/rooted.js';
+import { cleanRootedPath, RootedError, type RootedFs, type RootedReadHandle, type RootedStat } from '../sys/rooted.js';
 import { dataPadding, encodeHeader, END_OF_ARCHIVE, TarFormatError, TarParser, type EntryType, type TarEntry } from './tar.js';
 
 export interface ExtractOptions {
@@ -65,36 +65,52 @@ export async function extractInto(fs: RootedFs, destPath: string, tar: AsyncIter
   let file: { h: Awaited<ReturnType<RootedFs['create']>>; entry: TarEntry; path: string; inflight: Promise<void>[] } | undefined;
   let skipping = false;
 
+  const ownerOf = (entry: TarEntry) => opts.owner ?? (opts.sameOwner === false ? undefined : { uid: entry.uid, gid: entry.gid });
+  /** An xattr where the file system may not take it (ENOTSUP is no failure). */
+  const tolerant = (p: Promise<void>) => p.catch((e: unknown) => {
+    if (!isErrno(e, 'ENOTSUP', 'EOPNOTSUPP')) throw e;
+  });
+
+  /**
+   * Owner, xattrs, mode and times of an entry, sent at once (the helper runs them in order): the
+   * chown first, as it clears setuid and setgid bits.
+   */
   const metadata = async (path: string, entry: TarEntry) => {
-    const owner = opts.owner ?? (opts.sameOwner === false ? undefined : { uid: entry.uid, gid: entry.gid });
-    if (owner) await fs.lchown(path, owner.uid, owner.gid);
-    if (entry.type === 'symlink') {
-      await fs.utimes(path, entry.mtimeNs, entry.mtimeNs);
-      return;
+    const owner = ownerOf(entry);
+    const steps: Promise<void>[] = [];
+    if (owner) steps.push(fs.lchown(path, owner.uid, owner.gid));
+    if (entry.type !== 'symlink') {
+      if (opts.xattrs !== false && entry.xattrs) for (const [name, value] of entry.xattrs) steps.push(tolerant(fs.setxattr(path, name, value)));
+      steps.push(fs.chmod(path, entry.mode));
     }
-    if (opts.xattrs !== false && entry.xattrs) {
-      for (const [name, value] of entry.xattrs) {
-        try {
-          await fs.setxattr(path, name, value);
-        } catch (e) {
-          if (!isErrno(e, 'ENOTSUP', 'EOPNOTSUPP')) throw e;
-        }
-      }
-    }
-    // After the chown, which clears setuid and setgid bits.
-    await fs.chmod(path, entry.mode);
     if (entry.type === 'dir') dirTimes.push({ path, mtimeNs: entry.mtimeNs });
-    else await fs.utimes(path, entry.mtimeNs, entry.mtimeNs);
+    else steps.push(fs.utimes(path, entry.mtimeNs, entry.mtimeNs));
+    await Promise.all(steps);
   };
 
-  /** Runs `make`; where the parent is missing, creates it (inside the root) and runs it again. */
-  const withParent = async (path: string, make: () => Promise<void>) => {
-    try {
-      await make();
-    } catch (e) {
-      if (!isErrno(e, 'ENOENT')) throw e;
-      await fs.mkdirAll(parentOf(path));
-      await make();
+  /**
+   * Makes the entry at `path`: where its parent is missing, the parent is made (inside the root)
+   * first; where something is there already, it is replaced (never written through), except
+   * that a directory entry keeps an existing directory. Returns false when it kept one.
+   */
+  const place = async (path: string, entry: TarEntry, make: () => Promise<void>): Promise<boolean> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await make();
+        return true;
+      } catch (e) {
+        if (attempt >= 2 || !isErrno(e, 'ENOENT', 'EEXIST')) throw e;
+        if (isErrno(e, 'ENOENT')) {
+          await fs.mkdirAll(parentOf(path));
+          continue;
+        }
+        const existing = await fs.lstatIfExists(path);
+        const isDir = existing?.type === 'dir';
+        if (isDir && entry.type === 'dir') return false;
+        if (existing && opts.noOverwriteDirNonDir && isDir !== (entry.type === 'dir'))
+          throw invalidArgument(`${what}: cannot overwrite ${isDir ? 'a directory' : 'a non-directory'} ${JSON.stringify(`/${path}`)} with ${isDir ? 'a non-directory' : 'a directory'}`);
+        await fs.removeAll(path);
+      }
     }
   };
 
@@ -107,45 +123,34 @@ export async function extractInto(fs: RootedFs, destPath: string, tar: AsyncIter
       return;
     }
     const path = join(dest, name);
-    const existing = await fs.lstatIfExists(path);
-    let keepDir = false;
-    if (existing) {
-      const isDir = existing.type === 'dir';
-      if (isDir && entry.type === 'dir') keepDir = true;
-      else {
-        if (opts.noOverwriteDirNonDir && isDir !== (entry.type === 'dir'))
-          throw invalidArgument(`${what}: cannot overwrite ${isDir ? 'a directory' : 'a non-directory'} ${JSON.stringify(`/${path}`)} with ${isDir ? 'a non-directory' : 'a directory'}`);
-        await fs.removeAll(path);
-      }
-    }
     entries++;
     switch (entry.type) {
       case 'dir':
-        if (!keepDir) await withParent(path, () => fs.mkdir(path, 0o700));
+        await place(path, entry, () => fs.mkdir(path, 0o700));
         await metadata(path, entry);
         return;
       case 'file': {
         let h!: Awaited<ReturnType<RootedFs['create']>>;
-        await withParent(path, async () => {
+        await place(path, entry, async () => {
           h = await fs.create(path, 0o600);
         });
         file = { h, entry, path, inflight: [] };
         return;
       }
       case 'symlink':
-        await withParent(path, () => fs.symlink(entry.linkname, path));
+        await place(path, entry, () => fs.symlink(entry.linkname, path));
         await metadata(path, entry);
         return;
       case 'link': {
         const target = cleanRootedPath(entry.linkname);
         if (target === '') throw invalidArgument(`${what}: entry ${JSON.stringify(entry.name)}: a hard link to the destination itself`);
-        await withParent(path, () => fs.link(join(dest, target), path));
+        await place(path, entry, () => fs.link(join(dest, target), path));
         return;
       }
       case 'char':
       case 'block':
       case 'fifo':
-        await withParent(path, () => fs.mknod(path, entry.type as 'char' | 'block' | 'fifo', 0o600, entry.devmajor, entry.devminor));
+        await place(path, entry, () => fs.mknod(path, entry.type as 'char' | 'block' | 'fifo', 0o600, entry.devmajor, entry.devminor));
         await metadata(path, entry);
         return;
     }
@@ -164,25 +169,18 @@ export async function extractInto(fs: RootedFs, destPath: string, tar: AsyncIter
     if (!file) return;
     const f = file;
     file = undefined;
-    try {
-      await Promise.all(f.inflight);
-      // On the open file: it is the one created, whatever its path names by now.
-      const e = f.entry;
-      const owner = opts.owner ?? (opts.sameOwner === false ? undefined : { uid: e.uid, gid: e.gid });
-      if (owner) await fs.fsetmeta(f.h, owner);
-      if (opts.xattrs !== false && e.xattrs) {
-        for (const [name, value] of e.xattrs) {
-          try {
-            await fs.fsetxattr(f.h, name, value);
-          } catch (err) {
-            if (!isErrno(err, 'ENOTSUP', 'EOPNOTSUPP')) throw err;
-          }
-        }
-      }
-      await fs.fsetmeta(f.h, { mode: e.mode, mtimeNs: e.mtimeNs });
-    } finally {
-      await fs.closeHandle(f.h);
-    }
+    // On the open file (it is the one created, whatever its path names by now), sent at once
+    // after its data: owner, xattrs, mode and times, then the close.
+    const e = f.entry;
+    const owner = ownerOf(e);
+    const steps: Promise<void>[] = [...f.inflight];
+    if (owner) steps.push(fs.fsetmeta(f.h, owner));
+    if (opts.xattrs !== false && e.xattrs) for (const [name, value] of e.xattrs) steps.push(tolerant(fs.fsetxattr(f.h, name, value)));
+    steps.push(fs.fsetmeta(f.h, { mode: e.mode, mtimeNs: e.mtimeNs }));
+    steps.push(fs.closeHandle(f.h));
+    const settled = await Promise.allSettled(steps);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   };
 
   try {
@@ -270,10 +268,22 @@ function packer(fs: RootedFs, opts: PackOptions, what: string) {
         throw e;
       }
       if (name !== '') yield encodeHeader({ ...base, type, size: 0, xattrs: await xattrsOf(path, st) });
-      for (const c of children.map((c) => c.name).sort()) {
-        const p = join(path, c);
+      for (const c of children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        const p = join(path, c.name);
+        const n = name === '' ? c.name : `${name}/${c.name}`;
+        if (c.type === 'file' && !opts.exclude?.(p)) {
+          // A regular file by readdir's word: opened at once (the open says what it is).
+          const h = await fs.openRead(p).catch((e: unknown) => {
+            if (isErrno(e, 'ENOENT', 'ELOOP', 'EISDIR', 'EINVAL')) return undefined; // gone or changed: looked at again below
+            throw e;
+          });
+          if (h) {
+            yield* fileData(p, n, h);
+            continue;
+          }
+        }
         const cst = await fs.lstatIfExists(p);
-        if (cst) yield* entry(p, name === '' ? c : `${name}/${c}`, cst, false);
+        if (cst) yield* entry(p, n, cst, false);
       }
       return;
     }
@@ -300,19 +310,25 @@ function packer(fs: RootedFs, opts: PackOptions, what: string) {
       if (isErrno(e, 'ENOENT')) return;
       throw e;
     }
+    yield* fileData(path, name, h);
+  }
+
+  /** A regular file's entry and data, from its open handle (closed at the end). */
+  async function* fileData(path: string, name: string, h: RootedReadHandle): AsyncGenerator<Buffer> {
     try {
       // The header describes the file that was opened, whatever the path names meanwhile.
       const fst = h.stat;
+      const base = { name, uid: fst.uid, gid: fst.gid, mode: fst.mode, mtimeSec: Number(fst.mtimeNs / 1_000_000_000n) };
       const key = `${fst.dev}:${fst.ino}`;
       if (fst.nlink > 1) {
         const first = links.get(key);
         if (first !== undefined) {
-          yield encodeHeader({ ...base, uid: fst.uid, gid: fst.gid, mode: fst.mode, type: 'link', size: 0, linkname: first });
+          yield encodeHeader({ ...base, type: 'link', size: 0, linkname: first });
           return;
         }
         links.set(key, name);
       }
-      yield encodeHeader({ ...base, uid: fst.uid, gid: fst.gid, mode: fst.mode, mtimeSec: Number(fst.mtimeNs / 1_000_000_000n), type, size: fst.size, xattrs: await xattrsOf(path, fst) });
+      yield encodeHeader({ ...base, type: 'file', size: fst.size, xattrs: await xattrsOf(path, fst) });
       let left = fst.size;
       while (left > 0) {
         const b = await fs.read(h, Math.min(left, 1 << 20));
@@ -328,7 +344,8 @@ function packer(fs: RootedFs, opts: PackOptions, what: string) {
       }
       yield dataPadding(fst.size);
     } finally {
-      await fs.closeHandle(h);
+      // Not waited for: the next request is answered after it.
+      fs.closeHandle(h).catch(() => {});
     }
   }
 
