@@ -65,7 +65,7 @@ ans_u64 (uint64_t v)
 }
 
 static int
-write_all (int fd, const unsigned char *p, size_t n)
+full_write (int fd, const unsigned char *p, size_t n)
 {
   while (n > 0)
     {
@@ -81,7 +81,7 @@ write_all (int fd, const unsigned char *p, size_t n)
 }
 
 static int
-read_full (int fd, unsigned char *p, size_t n)
+full_read (int fd, unsigned char *p, size_t n)
 {
   while (n > 0)
     {
@@ -106,9 +106,9 @@ send_answer (uint32_t err)
       h[i] = (unsigned char) (err >> (8 * i));
       h[4 + i] = (unsigned char) (len >> (8 * i));
     }
-  if (write_all (result_fd, h, 8) < 0)
+  if (full_write (result_fd, h, 8) < 0)
     return -1;
-  return len ? write_all (result_fd, ans, len) : 0;
+  return len ? full_write (result_fd, ans, len) : 0;
 }
 
 /* openat2 inside the root. */
@@ -382,7 +382,7 @@ rq_write (struct cur *c)
     return -1;
   n = (size_t) (c->end - c->p);
   errno = EIO;
-  return write_all (fd, c->p, n);
+  return full_write (fd, c->p, n);
 }
 
 static int
@@ -644,7 +644,7 @@ rooted_serve (struct cur *c)
       uint32_t code, len;
       struct cur rc;
       int r;
-      if (read_full (plan_fd, h, 8) < 0)
+      if (full_read (plan_fd, h, 8) < 0)
         _exit (0); /* the client closed the session */
       code = h[0] | h[1] << 8 | h[2] << 16 | (uint32_t) h[3] << 24;
       len = h[4] | h[5] << 8 | h[6] << 16 | (uint32_t) h[7] << 24;
@@ -652,7 +652,7 @@ rooted_serve (struct cur *c)
         _exit (1);
       free (req);
       req = malloc (len ? len : 1);
-      if (req == NULL || read_full (plan_fd, req, len) < 0)
+      if (req == NULL || full_read (plan_fd, req, len) < 0)
         _exit (1);
       rc.p = req;
       rc.end = req + len;
