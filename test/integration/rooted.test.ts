@@ -431,6 +431,7 @@ describe('rooted tar', { skip: isRoot ? false : 'needs root' }, () => {
       // The whole root (export: no entry for the root itself).
       const all = await collect(packFrom(fs, '/', { name: '' }));
       assert.ok(!all.includes(w.secret));
+      assert.ok(!all.includes('keep me'), "the host sentinel's file is in the stream");
       const names = (await listTar(all)).map((e) => e.name);
       assert.ok(names.includes('etc/passwd') && names.includes('dst/plain') && !names.some((n) => n.startsWith('/') || n.startsWith('.')), names.join(' '));
 
@@ -563,6 +564,7 @@ describe('rooted tar', { skip: isRoot ? false : 'needs root' }, () => {
             try {
               const packed = await collect(packFrom(fs, src, { followLink: true }));
               assert.ok(!packed.includes(w.secret), `the host secret is in the stream of ${src}`);
+              assert.ok(!packed.includes('keep me'), `the host sentinel's file is in the stream of ${src}`);
               outcomes.packed++;
             } catch (e) {
               assert.ok(e instanceof BerthError, `a BerthError, not ${String(e)}`);
