@@ -103,6 +103,9 @@ int tty_master (void);
 /* bpf.c */
 int run_bpf_op (uint32_t code, struct cur *c, const char **detail);
 
+/* rooted.c */
+int rooted_serve (struct cur *c) __attribute__ ((noreturn));
+
 /* init.c */
 int init_main (int argc, char **argv);
 

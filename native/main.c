@@ -163,7 +163,9 @@ main (int argc, char **argv)
       /* File system work for the image store (whiteouts, device nodes, xattrs, mounts): here,
          in the caller's namespaces, one op after the other. */
       for (i = 1; i < nops; i++)
-        if (ops[i].code >= OP_BPF_MAP && ops[i].code <= OP_BPF_DETACH)
+        if (ops[i].code == OP_ROOTED)
+          rooted_serve (&(struct cur){ ops[i].data, ops[i].data + ops[i].len, 0 });
+        else if (ops[i].code >= OP_BPF_MAP && ops[i].code <= OP_BPF_DETACH)
           {
             struct cur c = { ops[i].data, ops[i].data + ops[i].len, 0 };
             const char *detail = NULL;

@@ -59,6 +59,35 @@
 #define OP_BPF_PROG 50     /* u64 prog_type, u64 attach_type, str cgroup dir, str name, str license, u64 len, bytes insns[len]: unless a program of that name is attached there for that type, load it (a map load's immediate is a slot) and attach it (BPF_F_ALLOW_MULTI) */
 #define OP_BPF_UPDATE 51   /* u64 slot, u64 mode, u64 klen, bytes key, u64 vlen, bytes value: mode 0 sets, 1 adds unless present, 2 deletes when it holds the value */
 #define OP_BPF_DETACH 52   /* u64 slot, u64 attach_type, str cgroup dir, str prog name: when the slot's map is empty, detach that program */
-#define OP_MAX 52
+/* fs mode, the last op (rooted.c): serve the rooted file requests below on the plan fd */
+#define OP_ROOTED 53       /* str root: open the root, answer on the result fd, serve requests until the plan fd ends */
+#define OP_MAX 53
+
+/* Requests of a rooted session (rooted.c): u32 code, u32 len, payload; the answer is u32 errno,
+ * u32 len, payload. Paths are resolved inside the root (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+ * PARENT NAME: the parent resolved inside the root, NAME (one component, not "..") never followed.
+ * STAT record: u64 mode, uid, gid, size, atime_ns, mtime_ns, rdev, dev, ino, nlink. */
+#define RQ_STAT 1          /* u64 follow, str path -> STAT record */
+#define RQ_READLINK 2      /* str path -> bytes target */
+#define RQ_READDIR 3       /* u64 follow, str path -> (u8 d_type, str name)* */
+#define RQ_OPEN 4          /* u64 follow, str path: a regular file, for reading -> u64 handle, STAT record */
+#define RQ_READ 5          /* u64 handle, u64 max -> bytes (none at the end) */
+#define RQ_CREATE 6        /* u64 mode, str parent, str name: O_CREAT|O_EXCL|O_NOFOLLOW, for writing -> u64 handle */
+#define RQ_WRITE 7         /* u64 handle, bytes data */
+#define RQ_CLOSE 8         /* u64 handle */
+#define RQ_MKDIR 9         /* u64 mode, str parent, str name */
+#define RQ_SYMLINK 10      /* str target, str parent, str name */
+#define RQ_LINK 11         /* str existing path (not followed), str parent, str name */
+#define RQ_MKNOD 12        /* u64 mode, u64 dev, str parent, str name */
+#define RQ_LCHOWN 13       /* u64 uid, u64 gid, str parent, str name */
+#define RQ_UTIMES 14       /* u64 atime_ns, u64 mtime_ns, str parent, str name */
+#define RQ_UNLINK 15       /* str parent, str name */
+#define RQ_RMDIR 16        /* str parent, str name */
+#define RQ_CHMOD 17        /* u64 mode, str path (not followed; a symlink: ELOOP) */
+#define RQ_SETXATTR 18     /* str path, str name, bytes value (not on a symlink) */
+#define RQ_LISTXATTR 19    /* str path -> names, each NUL-terminated */
+#define RQ_GETXATTR 20     /* str path, str name -> bytes value */
+#define RQ_FSETMETA 21     /* u64 handle, u64 what (1 chown, 2 chmod, 4 times), u64 uid, u64 gid, u64 mode, u64 atime_ns, u64 mtime_ns: on the open file, in that order */
+#define RQ_FSETXATTR 22    /* u64 handle, str name, bytes value: on the open file */
 
 #endif

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Op, decodePlanHeaders, encodePlan, type PlanOp } from './helper-ops.js';
+import { Op, Rq, decodePlanHeaders, encodePlan, encodeRecord, type PlanOp } from './helper-ops.js';
 
 /** The directory holding package.json, found by walking up from this (compiled) file. */
 function packageRoot(): string {
@@ -20,17 +20,17 @@ function packageRoot(): string {
   }
 }
 
-/** `#define OP_NAME N` lines of native/ops.h, OP_MAX apart. */
-function headerOps(): { ops: Map<string, number>; max: number | undefined; dupes: string[] } {
+/** `#define OP_NAME N` (or RQ_NAME) lines of native/ops.h, OP_MAX apart. */
+function headerOps(prefix: 'OP' | 'RQ' = 'OP'): { ops: Map<string, number>; max: number | undefined; dupes: string[] } {
   const text = readFileSync(join(packageRoot(), 'native', 'ops.h'), 'utf8');
   const ops = new Map<string, number>();
   const dupes: string[] = [];
   let max: number | undefined;
   for (const line of text.split('\n')) {
-    const m = /^\s*#\s*define\s+OP_([A-Z0-9_]+)\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const [, name, value] = m as unknown as [string, string, string];
-    assert.match(value, /^\d+$/, `native/ops.h: OP_${name} is not a plain decimal number: ${value}`);
+    const m = /^\s*#\s*define\s+(OP|RQ)_([A-Z0-9_]+)\s+(\S+)/.exec(line);
+    if (!m || m[1] !== prefix) continue;
+    const [, , name, value] = m as unknown as [string, string, string, string];
+    assert.match(value, /^\d+$/, `native/ops.h: ${prefix}_${name} is not a plain decimal number: ${value}`);
     const n = Number(value);
     if (name === 'MAX') {
       max = n;
@@ -60,6 +60,25 @@ test('native/ops.h and Op name the same ops with the same codes', () => {
   assert.equal(max, Math.max(...codes), 'OP_MAX is the largest op code');
   assert.equal(Op.END, 0);
   assert.equal(Op.CLONE, 2);
+});
+
+test('native/ops.h and Rq name the same rooted requests with the same codes', () => {
+  const { ops, dupes } = headerOps('RQ');
+  assert.deepEqual(dupes, [], 'requests defined twice in native/ops.h');
+  assert.ok(ops.size > 0, 'no RQ_ defines found in native/ops.h');
+  assert.deepEqual(Object.fromEntries(Object.entries(Rq)), Object.fromEntries(ops), 'Rq (src/sys/helper-ops.ts) and the RQ_ codes of native/ops.h');
+  const codes = Object.values(Rq);
+  assert.equal(new Set(codes).size, codes.length, 'two requests share a code');
+  assert.ok(!(codes as number[]).includes(0), 'no request has code 0');
+});
+
+test('encodeRecord lays one record out as encodePlan does', () => {
+  const fields = [1, 'a/b', Buffer.from([7, 8])];
+  const rec = encodeRecord(Rq.SETXATTR, fields);
+  const plan = encodePlan([{ op: 'MOUNT', fields, what: 'w' }]);
+  assert.equal(rec.readUInt32LE(0), Rq.SETXATTR);
+  assert.equal(rec.readUInt32LE(4), 8 + 4 + 2);
+  assert.deepEqual(rec.subarray(4), plan.subarray(8, 8 + rec.length - 4));
 });
 
 test('encodePlan: a u32 total length, then records, then END', () => {

@@ -57,8 +57,40 @@ export const Op = {
   BPF_PROG: 50,
   BPF_UPDATE: 51,
   BPF_DETACH: 52,
+  ROOTED: 53,
 } as const;
 export type OpName = keyof typeof Op;
+
+/**
+ * The requests of a rooted session (OP_ROOTED, native/rooted.c), mirrored from the RQ_ codes of
+ * native/ops.h: records in the plan's layout after the plan; answers are u32 errno, u32 len,
+ * payload.
+ */
+export const Rq = {
+  STAT: 1,
+  READLINK: 2,
+  READDIR: 3,
+  OPEN: 4,
+  READ: 5,
+  CREATE: 6,
+  WRITE: 7,
+  CLOSE: 8,
+  MKDIR: 9,
+  SYMLINK: 10,
+  LINK: 11,
+  MKNOD: 12,
+  LCHOWN: 13,
+  UTIMES: 14,
+  UNLINK: 15,
+  RMDIR: 16,
+  CHMOD: 17,
+  SETXATTR: 18,
+  LISTXATTR: 19,
+  GETXATTR: 20,
+  FSETMETA: 21,
+  FSETXATTR: 22,
+} as const;
+export type RqName = keyof typeof Rq;
 
 /** A field of a record: a number (u64), a bigint (u64), a string (NUL-terminated), or raw bytes. */
 export type Field = number | bigint | string | Buffer;
@@ -76,47 +108,59 @@ function fieldSize(f: Field): number {
   return f.length;
 }
 
+/** The size of a record (header and payload) of these fields. */
+function recordSize(fields: readonly Field[]): number {
+  let n = 8;
+  for (const f of fields) n += fieldSize(f);
+  return n;
+}
+
+/** Writes one record (u32 code, u32 len, payload) at `off`; returns the offset after it. */
+function putRecord(buf: Buffer, off: number, code: number, fields: readonly Field[]): number {
+  const start = off;
+  off += 8;
+  for (const f of fields) {
+    if (typeof f === 'number') {
+      if (!Number.isInteger(f)) throw new TypeError(`plan field ${f} is not an integer`);
+      if (f >= 0 && f <= 0xffffffff) {
+        // The common case without BigInt: low word, then a zero high word.
+        buf.writeUInt32LE(f, off);
+        buf.writeUInt32LE(0, off + 4);
+      } else buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(f)), off);
+      off += 8;
+    } else if (typeof f === 'bigint') {
+      buf.writeBigUInt64LE(BigInt.asUintN(64, f), off);
+      off += 8;
+    } else if (typeof f === 'string') {
+      if (f.includes('\0')) throw new TypeError(`plan string contains a NUL byte: ${JSON.stringify(f)}`);
+      off += buf.write(f, off);
+      buf[off++] = 0;
+    } else {
+      f.copy(buf, off);
+      off += f.length;
+    }
+  }
+  buf.writeUInt32LE(code, start);
+  buf.writeUInt32LE(off - start - 8, start + 4);
+  return off;
+}
+
 /** Encodes ops (an END record is appended) into the bytes the helper reads. */
 export function encodePlan(ops: readonly PlanOp[]): Buffer {
-  let total = 0;
-  for (const o of ops) {
-    total += 8;
-    for (const f of o.fields) total += fieldSize(f);
-  }
-  total += 8; // END
+  let total = 8; // END
+  for (const o of ops) total += recordSize(o.fields);
   const buf = Buffer.alloc(4 + total);
-  let off = 0;
-  buf.writeUInt32LE(total, off);
-  off += 4;
-  const put = (code: number, fields: readonly Field[]) => {
-    const start = off;
-    off += 8;
-    for (const f of fields) {
-      if (typeof f === 'number') {
-        if (!Number.isInteger(f)) throw new TypeError(`plan field ${f} is not an integer`);
-        if (f >= 0 && f <= 0xffffffff) {
-          // The common case without BigInt: low word, then a zero high word.
-          buf.writeUInt32LE(f, off);
-          buf.writeUInt32LE(0, off + 4);
-        } else buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(f)), off);
-        off += 8;
-      } else if (typeof f === 'bigint') {
-        buf.writeBigUInt64LE(BigInt.asUintN(64, f), off);
-        off += 8;
-      } else if (typeof f === 'string') {
-        if (f.includes('\0')) throw new TypeError(`plan string contains a NUL byte: ${JSON.stringify(f)}`);
-        off += buf.write(f, off);
-        buf[off++] = 0;
-      } else {
-        f.copy(buf, off);
-        off += f.length;
-      }
-    }
-    buf.writeUInt32LE(code, start);
-    buf.writeUInt32LE(off - start - 8, start + 4);
-  };
-  for (const o of ops) put(Op[o.op], o.fields);
-  put(Op.END, []);
+  buf.writeUInt32LE(total, 0);
+  let off = 4;
+  for (const o of ops) off = putRecord(buf, off, Op[o.op], o.fields);
+  putRecord(buf, off, Op.END, []);
+  return buf;
+}
+
+/** Encodes one record of a rooted session (the same layout as a plan's records). */
+export function encodeRecord(code: number, fields: readonly Field[]): Buffer {
+  const buf = Buffer.alloc(recordSize(fields));
+  putRecord(buf, 0, code, fields);
   return buf;
 }
 
