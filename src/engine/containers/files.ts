@@ -1,10 +1,11 @@
 /** A container's file system: `diff`, `commit`, `export` and `cp` in both directions. */
-import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, posix, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { invalidArgument, notFound } from '../../lib/errors.js';
-import { secureJoin } from '../../sys/securejoin.js';
+import { copyTree, extractInto, packFrom } from '../../snapshot/index.js';
+import { withRooted } from '../../sys/rooted.js';
 import type { ContainerContext } from './context.js';
 
 /** `diff`: what the container changed, like docker diff. */
@@ -30,40 +31,51 @@ export function exportFs(c: ContainerContext, nameOrId: string): Promise<Readabl
 
 /**
  * `cp` out of a container: `path` in its file system to a host path, or (dest undefined) as a
- * tar stream written to `out`.
+ * tar stream written to `out`. Read through a rooted session: a symlink the container planted in
+ * the path resolves inside its root, and links in the copied tree are copied as links. A host
+ * destination is opened as a root too, so no name or link from the container lands outside it.
  */
 export async function copyOut(c: ContainerContext, nameOrId: string, path: string, dest: string | undefined, out?: NodeJS.WritableStream): Promise<void> {
   const rec = c.store.find(nameOrId);
-  await c.images.withSnapshot(rec.Id, false, async (dir) => {
-    const src = secureJoin(dir, path);
-    if (!existsSync(src)) throw notFound(`Could not find the file ${path} in container ${rec.Name}`);
-    if (dest === undefined) {
-      const r = spawnSync('tar', ['-c', '-C', dirname(src), basename(src) || '.'], { maxBuffer: 1 << 30 });
-      if (r.status !== 0) throw invalidArgument(`cp ${path}: ${String(r.stderr).trim()}`);
-      out!.write(r.stdout);
-      return;
-    }
-    const to = existsSync(dest) && statSync(dest).isDirectory() ? join(dest, basename(src)) : dest;
-    const r = spawnSync('cp', ['-a', src, to]);
-    if (r.status !== 0) throw invalidArgument(`cp ${path} ${dest}: ${String(r.stderr).trim()}`);
-  });
+  await c.images.withSnapshot(rec.Id, false, (dir) =>
+    withRooted(dir, async (fs) => {
+      if (!(await fs.lstatIfExists(path))) throw notFound(`Could not find the file ${path} in container ${rec.Name}`);
+      const name = basename(path) || '.';
+      if (dest === undefined) {
+        await pipeline(packFrom(fs, path, { name: name === '.' ? '' : name, what: `cp ${rec.Name}:${path}` }), out as NodeJS.WritableStream);
+        return;
+      }
+      const into = existsSync(dest) && statSync(dest).isDirectory();
+      const hostDir = into ? dest : dirname(dest);
+      if (!existsSync(hostDir)) throw notFound(`cp: no such directory: ${hostDir}`);
+      await withRooted(hostDir, (host) => copyTree(fs, path, host, '/', { name: into ? name : basename(dest), what: `cp ${rec.Name}:${path} ${dest}` }));
+    }),
+  );
 }
 
-/** `cp` into a container: a host path, or (src undefined) a tar stream from `input`, to `path`. */
+/**
+ * `cp` into a container: a host path, or (src undefined) a tar stream from `input`, to `path`.
+ * Written through a rooted session: nothing the container planted (a symlink in the path or in
+ * the way of an entry, swapped in meanwhile) leads a write out of its root.
+ */
 export async function copyIn(c: ContainerContext, nameOrId: string, src: string | undefined, path: string, input?: Buffer): Promise<void> {
   const rec = c.store.find(nameOrId);
   if (src !== undefined && !existsSync(src)) throw notFound(`cp: no such file or directory: ${src}`);
-  await c.images.withSnapshot(rec.Id, true, async (dir) => {
-    const target = secureJoin(dir, path);
-    if (src === undefined) {
-      if (!existsSync(target) || !statSync(target).isDirectory()) throw invalidArgument(`cp: the destination ${path} must be a directory when copying a tar stream`);
-      const r = spawnSync('tar', ['-x', '-C', target, '--no-same-owner'], { input });
-      if (r.status !== 0) throw invalidArgument(`cp - ${path}: ${String(r.stderr).trim()}`);
-      return;
-    }
-    const to = existsSync(target) && statSync(target).isDirectory() ? join(target, basename(src)) : target;
-    if (!existsSync(dirname(to))) throw notFound(`cp: the directory of ${path} does not exist in container ${rec.Name}`);
-    const r = spawnSync('cp', ['-a', src, to]);
-    if (r.status !== 0) throw invalidArgument(`cp ${src} ${path}: ${String(r.stderr).trim()}`);
-  });
+  await c.images.withSnapshot(rec.Id, true, (dir) =>
+    withRooted(dir, async (fs) => {
+      const target = await fs.lstatIfExists(path).then(async (st) => (st?.type === 'symlink' ? fs.stat(path).catch(() => undefined) : st));
+      if (src === undefined) {
+        if (target?.type !== 'dir') throw invalidArgument(`cp: the destination ${path} must be a directory when copying a tar stream`);
+        // As `tar --no-same-owner`: the entries belong to root.
+        await extractInto(fs, path, [input ?? Buffer.alloc(0)], { owner: { uid: 0, gid: 0 }, what: `cp - ${rec.Name}:${path}` });
+        return;
+      }
+      const into = target?.type === 'dir';
+      const destDir = into ? path : posix.dirname(path);
+      const parent = await fs.stat(destDir).catch(() => undefined);
+      if (parent?.type !== 'dir') throw notFound(`cp: the directory of ${path} does not exist in container ${rec.Name}`);
+      // The host source is the caller's own: its owners and modes kept (as cp -a).
+      await withRooted(dirname(resolve(src)), (host) => copyTree(host, basename(resolve(src)), fs, destDir, { name: into ? basename(resolve(src)) : posix.basename(path), what: `cp ${src} ${rec.Name}:${path}` }));
+    }),
+  );
 }
