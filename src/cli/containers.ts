@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { invalidArgument } from '../lib/errors.js';
 import { ago } from '../lib/units.js';
 import { mark } from '../lib/timing.js';
+import { processStdio } from './attach.js';
 import { engine, type GlobalOptions } from './context.js';
 import { parseMountFlag } from '../engine/index.js';
 import { exitCodeFor } from './exit.js';
@@ -188,12 +189,13 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         mark('cli: engine ready');
         let pid = 0;
         const stopForwarding = forwardSignals(() => pid);
+        const io = o.detach ? undefined : processStdio({ stdin: o.interactive === true || o.tty === true, tty: o.tty === true });
         try {
           const r = await containers.run({
             ...createOptions(image, command, o),
             rm: o.rm === true,
             detach: o.detach === true,
-            stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+            stdio: io?.stdio,
             onStart: (p) => (pid = p),
           });
           if (o.detach) {
@@ -202,6 +204,7 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
           }
           throw new ExitCode(r.code);
         } finally {
+          io?.restore();
           stopForwarding();
         }
       });
@@ -342,10 +345,13 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
         const { containers } = await engine(g);
         let pid = 0;
         const stopForwarding = o.detach ? () => {} : forwardSignals(() => pid);
+        const tty = o.tty === true && o.detach !== true;
+        const io = processStdio({ stdin: o.interactive === true || tty, tty });
         try {
-          const code = await containers.exec(name, { command, env: o.env as string[], workdir: o.workdir, user: o.user, detach: o.detach === true, tty: o.tty === true, stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], onStart: (p) => (pid = p) });
+          const code = await containers.exec(name, { command, env: o.env as string[], workdir: o.workdir, user: o.user, detach: o.detach === true, tty: o.tty === true, stdio: io.stdio, onStart: (p) => (pid = p) });
           throw new ExitCode(code);
         } finally {
+          io.restore();
           stopForwarding();
         }
       });
@@ -380,10 +386,13 @@ export async function run(argv: string[], g: GlobalOptions): Promise<number> {
       // Attached: in the foreground of this process (as `run` without -d), its exit code ours.
       let pid = 0;
       const stopForwarding = forwardSignals(() => pid);
+      const tty = containers.find(names[0]!).Tty === true;
+      const io = processStdio({ stdin: o.interactive === true || tty, tty });
       try {
-        const r = await containers.start(names[0]!, { attach: true, stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], onStart: (p) => (pid = p) });
+        const r = await containers.start(names[0]!, { attach: true, stdio: io.stdio, onStart: (p) => (pid = p) });
         throw new ExitCode(r.code);
       } finally {
+        io.restore();
         stopForwarding();
       }
     });
