@@ -1,11 +1,13 @@
 /**
  * A container's stdio is the caller's streams (ContainerStdio), not this process's: `run` and
- * `exec` with in-memory streams (PassThrough) as stdin, stdout and stderr, without a terminal
+ * `exec` (and `start` attached) with in-memory streams (PassThrough) as stdin, stdout and stderr, without a terminal
  * (the streams relayed through pipes) and with one (the pty copied to them by the helper; its
  * first size and a later one reach the container's terminal).
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ContainerService, ImageService, type ContainerStdio, type TerminalSize } from '../../src/engine/index.js';
@@ -99,6 +101,44 @@ describe('container stdio as the caller\'s streams', { skip }, () => {
     assert.match(io.out(), /typed-in\r\n42 123\r\ngot:typed-in\r\n$/);
     // A terminal's output is all on stdout.
     assert.equal(io.err(), '');
+  });
+
+  it('run with one connection as stdin, stdout and stderr (as an API server hands over a hijacked one)', async () => {
+    const path = join(tmp('berth-stdio-sock-'), 's');
+    const server = createServer({ allowHalfOpen: true });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+      const client = connect(path);
+      let back = '';
+      client.on('data', (d: Buffer) => (back += d.toString()));
+      const conn = await accepted;
+      client.end('over the wire\n');
+      const r = await containers.run({ ...base, interactive: true, command: ['sh', '-c', 'cat; echo done'], stdio: { stdin: conn, stdout: conn, stderr: conn } });
+      assert.equal(r.code, 0);
+      // The connection stays the caller's: open until it ends it.
+      const closed = new Promise((resolve) => client.once('close', resolve));
+      conn.end();
+      await closed;
+      assert.equal(back, 'over the wire\ndone\n');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('start attached (start -a) of a created container, twice: its output each time, its stdin', async () => {
+    const rec = await containers.create({ image: 'busybox', network: 'none', interactive: true, command: ['sh', '-c', 'read x; echo got:$x'] });
+    try {
+      for (const input of ['first', 'second']) {
+        const io = memoryStdio();
+        io.stdin.end(`${input}\n`);
+        const r = await containers.start(rec.Id, { attach: true, stdio: io.stdio });
+        assert.equal(r.code, 0);
+        assert.equal(io.out(), `got:${input}\n`);
+      }
+    } finally {
+      await containers.remove(rec.Id, true, true);
+    }
   });
 
   it('exec with and without a terminal in a running container', async () => {
