@@ -83,8 +83,12 @@ export function processStdio(o: { stdin: boolean; tty: boolean }): { stdio: Cont
   if (isatty(1)) {
     const out = process.stdout;
     stdio.terminal = {
-      rows: out.rows,
-      cols: out.columns,
+      get rows() {
+        return out.rows;
+      },
+      get cols() {
+        return out.columns;
+      },
       onResize(listener) {
         const f = () => listener(out.rows, out.columns);
         out.on('resize', f);

@@ -36,7 +36,7 @@ export function errnoInfo(errno: number): [string, string] {
   return errnoMap.get(-errno) ?? [`E${errno}`, `error ${errno}`];
 }
 
-/** A terminal's size, and where its later sizes come from (a subscription; it returns its end). */
+/** A terminal's size (read when it starts, and again once it runs), and where its later sizes come from (a subscription; it returns its end). */
 export interface TerminalSize {
   rows: number;
   cols: number;
@@ -144,8 +144,8 @@ export function startHelper(ops: readonly PlanOp[], opts: HelperOptions = {}): H
   const resultSock = child.stdio[planFd + 1] as Socket;
   const relaying = relayed.length > 0 ? relay(child, relayed) : undefined;
   const hasTerminal = ops.some((o) => o.op === 'PTY');
-  // New sizes of a terminal go on the plan fd, which the helper keeps open for them.
-  const endResize = hasTerminal ? opts.terminal?.onResize?.((rows, cols) => planSock.writable && planSock.write(sizeRecord(rows, cols))) : undefined;
+  let endResize: (() => void) | undefined;
+  let over = false;
 
   let pidValue: number | undefined;
   let resolvePid!: (n: number) => void;
@@ -163,6 +163,7 @@ export function startHelper(ops: readonly PlanOp[], opts: HelperOptions = {}): H
     rejectExit = rej;
   });
   const finish = () => {
+    over = true;
     endResize?.();
     relaying?.stop();
   };
@@ -181,6 +182,21 @@ export function startHelper(ops: readonly PlanOp[], opts: HelperOptions = {}): H
   // Avoid unhandled rejections when a caller waits on only one of them.
   ready.catch(() => {});
   exitLine.catch(() => {});
+  // New sizes of a terminal go on the plan fd, which the helper keeps open for them: once the
+  // plan ran (its SYNC ops read the plan fd too), first the size now (it may have changed since
+  // the plan was made), then each new one.
+  const terminal = hasTerminal ? opts.terminal : undefined;
+  if (terminal) {
+    const send = (rows: number, cols: number) => planSock.writable && planSock.write(sizeRecord(rows, cols));
+    ready.then(
+      () => {
+        if (over) return;
+        send(terminal.rows, terminal.cols);
+        endResize = terminal.onResize?.(send);
+      },
+      () => {},
+    );
+  }
   exited.catch(() => {});
   let failed: Error | undefined;
   let isReady = false;

@@ -86,7 +86,7 @@ export interface CreateOptions extends ContainerOptions {
   interactive?: boolean;
 }
 
-/** A terminal's size, and where its later sizes come from (a subscription; it returns its end). */
+/** A terminal's size (read when it starts, and again once it runs), and where its later sizes come from (a subscription; it returns its end). */
 export interface TerminalSize {
   rows: number;
   cols: number;
