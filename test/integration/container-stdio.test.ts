@@ -159,6 +159,11 @@ describe('container stdio as the caller\'s streams', { skip }, () => {
       tty.stdin.write('exec-input\n');
       assert.equal(await running, 0);
       assert.match(tty.out(), /^33 77\r\nexec-input\r\n50 160\r\ngot:exec-input\r\n$/);
+
+      // Detached, it outlives the call: in-memory streams are not relayed to it (it gets /dev/null).
+      const detached = memoryStdio();
+      assert.equal(await containers.exec(id, { command: ['sh', '-c', 'echo lost; echo lost >&2'], detach: true, stdio: detached.stdio }), 0);
+      assert.equal(detached.out() + detached.err(), '');
     } finally {
       await containers.remove(id, true, true);
     }

@@ -43,7 +43,7 @@ export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest
     process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.tty && !(p.env ?? []).some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
     detach: o.detach,
     tty: o.tty === true && !o.detach,
-    stdio: helperStdio(o.stdio),
+    stdio: helperStdio(o.stdio, { detached: o.detach }),
     terminal: o.tty && !o.detach ? o.stdio?.terminal : undefined,
     onStart: o.onStart,
   });
