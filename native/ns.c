@@ -259,7 +259,8 @@ op_clone (int idx, struct cur *c)
   if (write (sync_pipe[1], buf, strlen (buf)) != (ssize_t) strlen (buf))
     fail (idx, errno, "sync with child");
   close (sync_pipe[1]);
-  close (plan_fd);
+  if (!tty_enabled () || detach || monitor_enabled ())
+    close (plan_fd); /* (the foreground terminal's new sizes come on it: tty.c) */
   if (detach)
     _exit (0);
   if (monitor_enabled ())

@@ -1,8 +1,9 @@
 /* berth-helper: a terminal for a container run in the foreground (`run -t`). The pty is made in
  * the container (console.c) and its master sent here; its slave is the container's stdin,
  * stdout, stderr and controlling terminal. The helper, staying the container's parent (in
- * supervise.c's loop), copies between its own terminal (put in raw mode, its size passed on) and
- * the pty's master until the container ends. */
+ * supervise.c's loop), copies between its fds 0 and 1 (the runtime's pipes, or a terminal: then
+ * put in raw mode, its size passed on) and the pty's master until the container ends. New sizes
+ * also come on the plan fd, kept open for it: 4 bytes each, rows and columns (big-endian). */
 #include "helper.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,9 @@ static int pty_sock = -1; /* the helper's end of the pair; the container sends i
 static struct termios saved;
 static int saved_ok;
 static int out_open = 1, in_open = 1; /* the master and stdin, while they are read */
+static int size_open = 1;             /* the plan fd, while new sizes come on it */
+static unsigned char size_buf[4];
+static size_t size_len;
 
 /* The pty itself is made in the container (its own /dev/ptmx, by OP_CONSOLE_SETUP, as for a
    console socket), so that it is a terminal of the container's devpts; here only the pair. */
@@ -91,6 +95,23 @@ pass_size (void)
     ioctl (pty_master, TIOCSWINSZ, &ws);
 }
 
+/* New sizes from the plan fd (a partial one kept for the next read). */
+static int
+take_sizes (void)
+{
+  ssize_t n = read (plan_fd, size_buf + size_len, sizeof size_buf - size_len);
+  if (n <= 0)
+    return n < 0 && (errno == EINTR || errno == EAGAIN);
+  size_len += (size_t) n;
+  if (size_len == sizeof size_buf)
+    {
+      struct winsize ws = { .ws_row = (unsigned short) (size_buf[0] << 8 | size_buf[1]), .ws_col = (unsigned short) (size_buf[2] << 8 | size_buf[3]) };
+      ioctl (pty_master, TIOCSWINSZ, &ws);
+      size_len = 0;
+    }
+  return 1;
+}
+
 static void
 restore (void)
 {
@@ -115,6 +136,8 @@ tty_watch (struct pollfd *p, int max, int *timeout)
   if (!out_open)
     return 0;
   p[n++] = (struct pollfd){ .fd = pty_master, .events = POLLIN };
+  /* A new size before the input that came after it. */
+  p[n++] = (struct pollfd){ .fd = size_open ? plan_fd : -1, .events = POLLIN };
   if (in_open)
     p[n++] = (struct pollfd){ .fd = 0, .events = POLLIN };
   return n;
@@ -128,7 +151,12 @@ tty_events (const struct pollfd *p, int n)
       out_open = 0; /* the container closed its terminal: only its end is left to wait for */
       return;
     }
-  if (n > 1 && (p[1].revents & (POLLIN | POLLHUP)) && !copy (0, pty_master))
+  if ((p[1].revents & (POLLIN | POLLHUP | POLLERR)) && !take_sizes ())
+    {
+      size_open = 0;
+      close (plan_fd);
+    }
+  if (n > 2 && (p[2].revents & (POLLIN | POLLHUP)) && !copy (0, pty_master))
     in_open = 0;
 }
 

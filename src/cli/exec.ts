@@ -2,6 +2,7 @@
  * `exec` (also `container exec`): a command in a running container, in the foreground; and
  * `attach`: this terminal joined to a detached container's input and output.
  */
+import { processStdio } from './attach.js';
 import type { Command } from 'commander';
 import { engine, type GlobalOptions } from './context.js';
 import { collect, ExitCode, forwardSignals, runDefined } from './program.js';
@@ -22,10 +23,13 @@ export const execCommand = (cmd: Command, g: GlobalOptions) =>
       const { containers } = await engine(g);
       let pid = 0;
       const stopForwarding = o.detach ? () => {} : forwardSignals(() => pid);
+      const tty = o.tty === true && o.detach !== true;
+      const io = processStdio({ stdin: o.interactive === true || tty, tty });
       try {
-        const code = await containers.exec(name, { command, env: o.env as string[], workdir: o.workdir, user: o.user, detach: o.detach === true, tty: o.tty === true, stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], onStart: (p) => (pid = p) });
+        const code = await containers.exec(name, { command, env: o.env as string[], workdir: o.workdir, user: o.user, detach: o.detach === true, tty: o.tty === true, stdio: io.stdio, onStart: (p) => (pid = p) });
         throw new ExitCode(code);
       } finally {
+        io.restore();
         stopForwarding();
       }
     });

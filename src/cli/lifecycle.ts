@@ -3,6 +3,7 @@
  * `stop`, `kill`, `wait`, `restart`, `pause`, `unpause` (stop, kill and wait also under
  * `container`).
  */
+import { processStdio } from './attach.js';
 import type { Command } from 'commander';
 import type { Containers } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
@@ -30,10 +31,13 @@ export const startCommand = (cmd: Command, g: GlobalOptions) =>
       // Attached: in the foreground of this process (as `run` without -d), its exit code ours.
       let pid = 0;
       const stopForwarding = forwardSignals(() => pid);
+      const tty = containers.find(names[0]!).Tty === true;
+      const io = processStdio({ stdin: o.interactive === true || tty, tty });
       try {
-        const r = await containers.start(names[0]!, { attach: true, stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'], onStart: (p) => (pid = p) });
+        const r = await containers.start(names[0]!, { attach: true, stdio: io.stdio, onStart: (p) => (pid = p) });
         throw new ExitCode(r.code);
       } finally {
+        io.restore();
         stopForwarding();
       }
     });

@@ -5,6 +5,7 @@ import { mark } from '../lib/timing.js';
 import { parseMountFlag } from '../engine/index.js';
 import { engine, type GlobalOptions } from './context.js';
 import { collect, ExitCode, forwardSignals, runDefined } from './program.js';
+import { processStdio } from './attach.js';
 
 /** Go-style durations as docker takes them: 500ms, 30s, 1m30s, 2h. */
 function duration(v: string | undefined, flag: string): number | undefined {
@@ -177,12 +178,14 @@ export const runCommand = (cmd: Command, g: GlobalOptions) =>
       mark('cli: engine ready');
       let pid = 0;
       const stopForwarding = forwardSignals(() => pid);
+      // With -t, stdin goes to the container even without -i (as Docker's).
+      const io = o.detach ? undefined : processStdio({ stdin: o.interactive === true || o.tty === true, tty: o.tty === true });
       try {
         const r = await containers.run({
           ...createOptions(image, command, o),
           rm: o.rm === true,
           detach: o.detach === true,
-          stdio: [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+          stdio: io?.stdio,
           onStart: (p) => (pid = p),
         });
         if (o.detach) {
@@ -191,6 +194,7 @@ export const runCommand = (cmd: Command, g: GlobalOptions) =>
         }
         throw new ExitCode(r.code);
       } finally {
+        io?.restore();
         stopForwarding();
       }
     });

@@ -17,7 +17,6 @@
  * The image's layers are the container's root; the spec follows Docker's defaults (container-spec.ts).
  */
 import type { Socket } from 'node:net';
-import type { StdioOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Runtime } from '../runtime/index.js';
 import type { VolumeStore } from '../volume/index.js';
@@ -32,10 +31,10 @@ import { inspect, ports } from './containers/inspect.js';
 import { attach, kill, prune, remove, restart, run, start, stop, wait } from './containers/lifecycle.js';
 import { connect, disconnect } from './containers/networking.js';
 import { cleanup } from './containers/restart.js';
-import type { ContainerRecord, CreateOptions, RunOptions } from './containers/types.js';
+import type { ContainerRecord, ContainerStdio, CreateOptions, RunOptions } from './containers/types.js';
 
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
-export type { ContainerRecord, CreateOptions, LogRecord, MountRecord, RunOptions } from './containers/types.js';
+export type { ContainerRecord, ContainerStdio, CreateOptions, LogRecord, MountRecord, RunOptions, TerminalSize } from './containers/types.js';
 export { readLogs, type LogsOptions } from './containers/logs.js';
 export { parseRestart } from './containers/restart.js';
 
@@ -93,7 +92,7 @@ export class ContainerService {
   create(o: CreateOptions): Promise<ContainerRecord> {
     return create(this.c, o);
   }
-  start(nameOrId: string, opts: { attach?: boolean; tty?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
+  start(nameOrId: string, opts: { attach?: boolean; tty?: boolean; stdio?: ContainerStdio; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
     return start(this.c, nameOrId, opts);
   }
   run(o: RunOptions): Promise<{ id: string; code: number; oomKilled: boolean }> {

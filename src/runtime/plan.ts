@@ -35,8 +35,10 @@ export interface PlanInput {
   bundle: string;
   /** Mounted on root.path first, inside the container's mount namespace (gone with it). */
   rootfsMount?: RootfsMount;
-  /** Stay mode: a pty for the container, copied to and from the helper's own terminal. */
+  /** Stay mode: a pty for the container, copied to and from the helper's fds 0 and 1. */
   tty?: boolean;
+  /** Its first size (else the spec's consoleSize, else 24x80). */
+  ttySize?: { rows: number; cols: number };
   /** A new network namespace gets its loopback up (Docker's --network none; the OCI spec leaves it down). */
   loopbackUp?: boolean;
   /** Monitor mode (with stay): the helper logs stdout/stderr as JSON lines and records the end. */
@@ -347,7 +349,7 @@ export function compileCreatePlan(input: PlanInput): PlanOp[] {
   // In the container's root from here on. A terminal is made here, of the container's devpts (sent
   // to the console socket, or with berth's own tty to the helper).
   if (spec.process.terminal || (input.tty && input.stay)) {
-    const cs = spec.process.consoleSize;
+    const cs = input.tty && input.ttySize ? { height: input.ttySize.rows, width: input.ttySize.cols } : spec.process.consoleSize;
     ops.push({
       op: 'CONSOLE_SETUP',
       fields: [cs?.height ?? (input.tty ? 24 : 0), cs?.width ?? (input.tty ? 80 : 0), spec.process.user.uid, spec.process.user.gid],
@@ -455,8 +457,10 @@ export interface ExecPlanInput {
   namespaces: [string, string][];
   cgroups: CgroupJoin;
   stay: boolean;
-  /** Stay mode: a pty for the process, copied to and from the helper's own terminal. */
+  /** Stay mode: a pty for the process, copied to and from the helper's fds 0 and 1. */
   tty?: boolean;
+  /** Its first size (else the process's consoleSize, else 24x80). */
+  ttySize?: { rows: number; cols: number };
   consoleSocket?: string;
   preserveFds?: number;
   lastCap: number;
@@ -479,7 +483,7 @@ export function compileExecPlan(input: ExecPlanInput): PlanOp[] {
     ops.unshift({ op: 'CONSOLE_CONNECT', fields: [input.consoleSocket], what: 'connect to the console socket' });
   }
   if (spec.process!.terminal || (input.tty && input.stay)) {
-    const cs = spec.process!.consoleSize;
+    const cs = input.tty && input.ttySize ? { height: input.ttySize.rows, width: input.ttySize.cols } : spec.process!.consoleSize;
     ops.push({ op: 'CONSOLE_SETUP', fields: [cs?.height ?? (input.tty ? 24 : 0), cs?.width ?? (input.tty ? 80 : 0), spec.process!.user.uid, spec.process!.user.gid], what: 'set up the terminal' });
   }
   ops.push(...processOps(spec, input, { ready: true }));

@@ -11,7 +11,7 @@ import type { DeviceCgroupRule, Process, Resources, Seccomp, Spec, State } from 
 import { OCI_VERSION } from '../oci/runtime-spec.js';
 import { parseSpec, validateSpec } from '../oci/validate-runtime.js';
 import { writeFileAtomic } from '../sys/fs.js';
-import { HelperOpError, startHelper, type HelperExit, type HelperSession } from '../sys/helper.js';
+import { HelperOpError, startHelper, type HelperExit, type HelperSession, type TerminalSize } from '../sys/helper.js';
 import type { PlanOp } from '../sys/helper-ops.js';
 import { helperPath } from '../sys/paths.js';
 import { exeId, nsInode, procStat, processAlive } from '../sys/proc.js';
@@ -35,8 +35,10 @@ export interface CreateOptions {
   stdio?: StdioOptions;
   /** The engine's layers, mounted on root.path inside the container's mount namespace. */
   rootfsMount?: RootfsMount;
-  /** run: a terminal for the container, joined to this process's (stay mode only). */
+  /** run: a terminal for the container, copied to and from stdio's fds 0 and 1 (stay mode only). */
   tty?: boolean;
+  /** With tty: its size, and later sizes. */
+  terminal?: TerminalSize;
   /** A new network namespace gets its loopback interface up (berth's engine; not OCI's default). */
   loopbackUp?: boolean;
   /** run: stdout and stderr also to this log (JSON lines) and status file, by the helper. */
@@ -73,8 +75,10 @@ export interface RunOptions extends CreateOptions {
 export interface ExecOptions {
   process: Process;
   detach?: boolean;
-  /** A terminal for the process, joined to this process's (not detached). */
+  /** A terminal for the process, copied to and from stdio's fds 0 and 1 (not detached). */
   tty?: boolean;
+  /** With tty: its size, and later sizes. */
+  terminal?: TerminalSize;
   pidFile?: string;
   consoleSocket?: string;
   extraFds?: number[];
@@ -249,6 +253,7 @@ export class Runtime {
         noPivot: opts.noPivot,
         rootfsMount: opts.rootfsMount,
         tty: opts.tty,
+        ttySize: opts.terminal,
         loopbackUp: opts.loopbackUp,
         monitor: opts.log && opts.status ? { log: opts.log, status: opts.status, passthrough: !mode.detached, exitCommand: opts.exitCommand, health: opts.health, attach: opts.attach } : undefined,
         preserveFds: opts.extraFds?.length ?? 0,
@@ -264,6 +269,7 @@ export class Runtime {
       const resources: Resources = { ...(spec.linux?.resources ?? {}), devices: deviceRules(spec) };
       const session = startHelper(plan, {
         stdio: opts.stdio,
+        terminal: opts.terminal,
         detached: mode.detached,
         extraFds: opts.extraFds,
         // The cgroup is made while the helper starts; it opens cgroup.procs only once it has its plan.
@@ -502,12 +508,13 @@ export class Runtime {
       cgroups: cg.joinTargets(),
       stay: !opts.detach,
       tty: opts.tty && !opts.detach,
+      ttySize: opts.terminal,
       consoleSocket: opts.consoleSocket,
       preserveFds: opts.extraFds?.length ?? 0,
       lastCap: lastCap(),
       seccomp: rec.spec.linux?.seccomp ? await this.seccompProgram(rec.spec.linux.seccomp) : undefined,
     });
-    const session = startHelper(plan, { stdio: opts.stdio, extraFds: opts.extraFds });
+    const session = startHelper(plan, { stdio: opts.stdio, terminal: opts.terminal, extraFds: opts.extraFds });
     try {
       await session.ready;
     } catch (e) {

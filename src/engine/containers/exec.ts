@@ -1,12 +1,13 @@
 /** Processes in a running container: `exec`, `top`, and new limits for its cgroup (`update`). */
 import { readFileSync } from 'node:fs';
-import type { StdioOptions } from 'node:child_process';
 import { invalidArgument } from '../../lib/errors.js';
 import { parseBytes } from '../../lib/units.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { secureJoin } from '../../sys/securejoin.js';
 import { resolveUser } from '../container-spec.js';
 import type { ContainerContext } from './context.js';
+import { helperStdio } from './stdio.js';
+import type { ContainerStdio } from './types.js';
 
 export interface ExecRequest {
   command: string[];
@@ -15,7 +16,8 @@ export interface ExecRequest {
   user?: string;
   detach?: boolean;
   tty?: boolean;
-  stdio?: StdioOptions;
+  /** The process's stdio (none: all /dev/null). */
+  stdio?: ContainerStdio;
   onStart?: (pid: number) => void;
 }
 
@@ -41,7 +43,8 @@ export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest
     process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.tty && !(p.env ?? []).some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
     detach: o.detach,
     tty: o.tty === true && !o.detach,
-    stdio: o.tty && !o.detach ? ['inherit', 'inherit', 'inherit'] : o.stdio,
+    stdio: helperStdio(o.stdio, { detached: o.detach }),
+    terminal: o.tty && !o.detach ? o.stdio?.terminal : undefined,
     onStart: o.onStart,
   });
   return r.code;

@@ -2,7 +2,7 @@
  * Health checks: the check a container gets (--health-* over the image's HEALTHCHECK), and one
  * run of it (what the monitor runs every interval), its result written into the record.
  */
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidArgument, notFound } from '../../lib/errors.js';
 import type { ContainerContext } from './context.js';
@@ -56,7 +56,8 @@ export async function healthcheck(c: ContainerContext, nameOrId: string): Promis
     }
   }, hc.TimeoutMs);
   try {
-    code = await exec(c, rec.Id, { command: hc.Test, stdio: ['ignore', fd, fd], onStart: (p) => (pid = p) });
+    const out = createWriteStream('', { fd, autoClose: false });
+    code = await exec(c, rec.Id, { command: hc.Test, stdio: { stdout: out, stderr: out }, onStart: (p) => (pid = p) });
   } catch (e) {
     code = -1;
     writeFileSync(outFile, (e as Error).message);

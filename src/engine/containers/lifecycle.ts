@@ -4,7 +4,6 @@
  * written under its lock, as a patch of the fields this step sets.
  */
 import { sweepOrphans } from './orphans.js';
-import type { StdioOptions } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -16,7 +15,8 @@ import { processAlive } from '../../sys/proc.js';
 import type { ContainerContext, RootfsMount } from './context.js';
 import { create } from './create.js';
 import { parseRestart } from './restart.js';
-import type { ContainerRecord, RunOptions } from './types.js';
+import { helperStdio } from './stdio.js';
+import type { ContainerRecord, ContainerStdio, RunOptions } from './types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,7 +60,7 @@ async function runDetached(c: ContainerContext, rec: ContainerRecord, bundle: st
  * `start`: runs a created or exited container: under its monitor (detached), or attached to
  * this process until it ends (returns its exit code).
  */
-export async function start(c: ContainerContext, nameOrId: string, opts: { attach?: boolean; tty?: boolean; stdio?: StdioOptions; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
+export async function start(c: ContainerContext, nameOrId: string, opts: { attach?: boolean; tty?: boolean; stdio?: ContainerStdio; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
   const rec = c.store.find(nameOrId);
   const o = { ...opts, tty: opts.tty ?? rec.Tty === true };
   if (rec.State.Status === 'running') return { code: 0, oomKilled: false };
@@ -105,8 +105,9 @@ export async function start(c: ContainerContext, nameOrId: string, opts: { attac
   try {
     res = await c.runtime.run(rec.Id, {
       bundle,
-      stdio: o.tty ? ['inherit', 'inherit', 'inherit'] : o.stdio,
+      stdio: helperStdio(o.stdio),
       tty: o.tty,
+      terminal: o.tty ? o.stdio?.terminal : undefined,
       loopbackUp: true,
       log: o.tty ? undefined : rec.LogPath,
       status: o.tty ? undefined : c.statusFile(rec.Id),

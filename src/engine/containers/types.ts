@@ -1,5 +1,5 @@
 /** The container record as berth keeps it (metadata/containers/ID.json), and the options of create and run. */
-import type { StdioOptions } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import type { ContainerOptions } from '../container-spec.js';
 import type { NetworkSettings } from '../networks.js';
 
@@ -86,10 +86,32 @@ export interface CreateOptions extends ContainerOptions {
   interactive?: boolean;
 }
 
+/** A terminal's size (read when it starts, and again once it runs), and where its later sizes come from (a subscription; it returns its end). */
+export interface TerminalSize {
+  rows: number;
+  cols: number;
+  onResize?(listener: (rows: number, cols: number) => void): () => void;
+}
+
+/**
+ * A container's (or an exec'd process's) stdio: the caller's streams, never this process's own
+ * (the CLI passes its stdin/stdout/stderr, an API server a hijacked connection: one duplex as all
+ * three). No stdin: none (/dev/null). A stream with an fd of its own (a file, a terminal, a pipe
+ * of this process) is passed down as that fd, anything else is relayed. With a terminal, stdout
+ * gets the terminal's output and stderr nothing, and `terminal` gives its size.
+ */
+export interface ContainerStdio {
+  stdin?: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  terminal?: TerminalSize;
+}
+
 export interface RunOptions extends CreateOptions {
   rm?: boolean;
   detach?: boolean;
-  stdio?: StdioOptions;
+  /** Not detached: the container's stdio (none: all /dev/null). */
+  stdio?: ContainerStdio;
   onStart?: (pid: number) => void;
 }
 
