@@ -1,5 +1,5 @@
-/** What every berth command gets: the global flags, and the engine built from them on demand. */
-import type { ContainerService, ImageService } from '../engine/index.js';
+/** What every berth command gets: the global flags, and the engine made from them on first use. */
+import type { Engine, EngineOptions } from '../engine/index.js';
 
 export interface GlobalOptions {
   root?: string;
@@ -7,25 +7,21 @@ export interface GlobalOptions {
   storageDriver?: string;
 }
 
-export const DEFAULT_ROOT = '/var/lib/berth';
-
-export function rootDir(g: GlobalOptions): string {
-  return g.root ?? process.env.BERTH_ROOT ?? DEFAULT_ROOT;
+/** The engine's options: the flags, else BERTH_ROOT, BERTH_RUNROOT, BERTH_STORAGE_DRIVER. */
+export function engineOptions(g: GlobalOptions): EngineOptions {
+  const env = process.env;
+  return { root: g.root ?? env.BERTH_ROOT, runroot: g.runroot ?? env.BERTH_RUNROOT, storageDriver: g.storageDriver ?? env.BERTH_STORAGE_DRIVER };
 }
 
-export async function imageService(g: GlobalOptions): Promise<ImageService> {
-  return (await engine(g)).images;
-}
+const engines = new WeakMap<GlobalOptions, Engine>();
 
-export function runrootDir(g: GlobalOptions): string {
-  return g.runroot ?? process.env.BERTH_RUNROOT ?? '/run/berth';
-}
-
-/** The image and container services, joined: rmi knows which images containers use. */
-export async function engine(g: GlobalOptions): Promise<{ images: ImageService; containers: ContainerService }> {
-  const { ImageService, ContainerService } = await import('../engine/index.js');
-  let containers: ContainerService | undefined;
-  const images = new ImageService({ root: rootDir(g), storageDriver: g.storageDriver ?? process.env.BERTH_STORAGE_DRIVER, inUse: () => containers!.imagesInUse() });
-  containers = new ContainerService(images, { root: rootDir(g), runroot: runrootDir(g) });
-  return { images, containers };
+/** The command's engine (one per command: made once for these flags). */
+export async function engine(g: GlobalOptions): Promise<Engine> {
+  let e = engines.get(g);
+  if (!e) {
+    const { createEngine } = await import('../engine/index.js');
+    e = createEngine(engineOptions(g));
+    engines.set(g, e);
+  }
+  return e;
 }

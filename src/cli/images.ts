@@ -1,24 +1,22 @@
 /**
  * Image commands with Docker's names, flags and output: images (image ls), image inspect,
- * history, tag, rmi (image rm), image prune, import, save, load, system df, starter.
+ * history, tag, rmi (image rm), image prune, import, save, load, starter.
  */
 import type { Command } from 'commander';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { BerthError, invalidArgument } from '../lib/errors.js';
+import { invalidArgument } from '../lib/errors.js';
 import { ago, humanSize } from '../lib/units.js';
-import { engine, imageService, rootDir, type GlobalOptions } from './context.js';
-import { exitCodeFor } from './exit.js';
-import { renderFormatted, renderTable } from './output.js';
-import { ExitCode, newProgram, runProgram } from './program.js';
+import { engine, type GlobalOptions } from './context.js';
+import { renderFormatted, renderInspect, renderTable } from './output.js';
+import { collect, confirm, eachName, runDefined } from './program.js';
+
+const out = (s: string) => void process.stdout.write(s);
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
-
+/** --filter KEY=VALUE flags → Docker's filters map. */
 function parseFilters(list: string[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const f of list) {
@@ -34,262 +32,198 @@ function splitRepoTag(t: string): [string, string] {
   return i > t.lastIndexOf('/') ? [t.slice(0, i), t.slice(i + 1)] : [t, '<none>'];
 }
 
-function addImageCommands(program: Command, g: GlobalOptions, out: (s: string) => void): void {
-  const ls = (cmd: Command) =>
-    cmd
-      .description('list images')
-      .argument('[reference]', 'only images matching this repository[:tag]')
-      .option('-a, --all', 'show all images')
-      .option('-q, --quiet', 'only image ids')
-      .option('--digests', 'show digests')
-      .option('--no-trunc', 'do not truncate ids')
-      .option('-f, --filter <filter>', 'filter: dangling=true|false, reference=PATTERN, label=KEY[=VALUE]', collect, [])
-      .option('--format <format>', 'json, table, or a {{.Field}} template')
-      .action(async (reference: string | undefined, o) => {
-        const svc = await imageService(g);
-        const filters = parseFilters(o.filter as string[]);
-        if (reference) (filters.reference ??= []).push(reference);
-        const list = svc.list({ all: o.all === true, filters });
-        const idOf = (id: string) => (o.trunc === false ? id : shortId(id));
-        if (o.quiet) {
-          out([...new Set(list.map((i) => idOf(i.Id)))].map((i) => i + '\n').join(''));
-          return;
-        }
-        const rows = list.flatMap((i) => {
-          const tags = i.RepoTags.length ? i.RepoTags : ['<none>:<none>'];
-          return tags.map((t) => {
-            const [repo, tag] = t === '<none>:<none>' ? ['<none>', '<none>'] : splitRepoTag(t);
-            const digest = i.RepoDigests.find((d) => d.startsWith(repo + '@'))?.split('@')[1] ?? '<none>';
-            return {
-              Containers: String(i.Containers),
-              CreatedAt: new Date(i.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
-              CreatedSince: ago(i.Created * 1000),
-              Digest: digest,
-              ID: idOf(i.Id),
-              Repository: repo,
-              SharedSize: 'N/A',
-              Size: humanSize(i.Size),
-              Tag: tag,
-              UniqueSize: 'N/A',
-              VirtualSize: humanSize(i.Size),
-            };
-          });
+const ls = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('list images')
+    .argument('[reference]', 'only images matching this repository[:tag]')
+    .option('-a, --all', 'show all images')
+    .option('-q, --quiet', 'only image ids')
+    .option('--digests', 'show digests')
+    .option('--no-trunc', 'do not truncate ids')
+    .option('-f, --filter <filter>', 'filter: dangling=true|false, reference=PATTERN, label=KEY[=VALUE]', collect, [])
+    .option('--format <format>', 'json, table, or a {{.Field}} template')
+    .action(async (reference: string | undefined, o) => {
+      const svc = (await engine(g)).images;
+      const filters = parseFilters(o.filter as string[]);
+      if (reference) (filters.reference ??= []).push(reference);
+      const list = svc.list({ all: o.all === true, filters });
+      const idOf = (id: string) => (o.trunc === false ? id : shortId(id));
+      if (o.quiet) {
+        out([...new Set(list.map((i) => idOf(i.Id)))].map((i) => i + '\n').join(''));
+        return;
+      }
+      const rows = list.flatMap((i) => {
+        const tags = i.RepoTags.length ? i.RepoTags : ['<none>:<none>'];
+        return tags.map((t) => {
+          const [repo, tag] = t === '<none>:<none>' ? ['<none>', '<none>'] : splitRepoTag(t);
+          const digest = i.RepoDigests.find((d) => d.startsWith(repo + '@'))?.split('@')[1] ?? '<none>';
+          return {
+            Containers: String(i.Containers),
+            CreatedAt: new Date(i.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+            CreatedSince: ago(i.Created * 1000),
+            Digest: digest,
+            ID: idOf(i.Id),
+            Repository: repo,
+            SharedSize: 'N/A',
+            Size: humanSize(i.Size),
+            Tag: tag,
+            UniqueSize: 'N/A',
+            VirtualSize: humanSize(i.Size),
+          };
         });
-        if (o.format && o.format !== 'table') {
-          out(renderFormatted(o.format.replace(/^table\s+/, ''), rows));
-          return;
-        }
-        const header = o.digests ? ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'] : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
-        out(renderTable(header, rows.map((r) => (o.digests ? [r.Repository, r.Tag, r.Digest, r.ID, r.CreatedSince, r.Size] : [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size]))));
       });
-
-  const inspect = (cmd: Command) =>
-    cmd
-      .description('show details of images as JSON')
-      .argument('<image...>')
-      .option('-f, --format <format>', 'a {{.Field}} template')
-      .action(async (names: string[], o) => {
-        const svc = await imageService(g);
-        const items = names.map((n) => svc.inspect(n));
-        if (o.format) out(renderFormatted(o.format, items));
-        else out(JSON.stringify(items, null, 4) + '\n');
-      });
-
-  const history = (cmd: Command) =>
-    cmd
-      .description('show the history of an image')
-      .argument('<image>')
-      .option('-H, --human', 'human readable sizes and dates', true)
-      .option('-q, --quiet', 'only ids')
-      .option('--no-trunc', 'do not truncate')
-      .option('--format <format>', 'json or a {{.Field}} template')
-      .action(async (name: string, o) => {
-        const svc = await imageService(g);
-        const rows = svc.history(name).map((h) => ({
-          ID: h.Id === '<missing>' ? h.Id : o.trunc === false ? h.Id : shortId(h.Id),
-          CreatedSince: h.Created ? ago(h.Created * 1000) : 'N/A',
-          CreatedAt: h.Created ? new Date(h.Created * 1000).toISOString() : '',
-          CreatedBy: o.trunc === false || h.CreatedBy.length <= 45 ? h.CreatedBy : h.CreatedBy.slice(0, 44) + '…',
-          Size: humanSize(h.Size),
-          Comment: h.Comment,
-        }));
-        if (o.quiet) return out(rows.map((r) => r.ID + '\n').join(''));
-        if (o.format) return out(renderFormatted(o.format, rows));
-        out(renderTable(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => [r.ID, r.CreatedSince, r.CreatedBy, r.Size, r.Comment])));
-      });
-
-  const rm = (cmd: Command) =>
-    cmd
-      .description('remove images')
-      .argument('<image...>')
-      .option('-f, --force', 'force removal')
-      .option('--no-prune', 'accepted for docker compatibility')
-      .action(async (names: string[], o) => {
-        const svc = await imageService(g);
-        let failed: BerthError | Error | undefined;
-        for (const n of names) {
-          try {
-            for (const e of svc.remove(n, { force: o.force === true })) out(e.Untagged ? `Untagged: ${e.Untagged}\n` : `Deleted: ${e.Deleted}\n`);
-          } catch (e) {
-            failed = e as Error;
-            process.stderr.write(`berth: ${(e as Error).message}\n`);
-          }
-        }
-        if (failed) throw new ExitCode(exitCodeFor(failed));
-      });
-
-  const prune = (cmd: Command) =>
-    cmd
-      .description('remove unused images')
-      .option('-a, --all', 'remove all images without a container, not just dangling ones')
-      .option('-f, --force', 'do not ask for confirmation')
-      .action(async (o) => {
-        if (!o.force && !(await confirm(o.all ? 'This will remove all images without at least one container associated to them.' : 'This will remove all dangling images.'))) return;
-        const svc = await imageService(g);
-        const r = svc.prune({ all: o.all === true });
-        if (r.deleted.length) out('Deleted Images:\n' + r.deleted.map((d) => `deleted: ${d}\n`).join('') + '\n');
-        out(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
-      });
-
-  const tag = (cmd: Command) =>
-    cmd
-      .description('create a tag TARGET_IMAGE that refers to SOURCE_IMAGE')
-      .argument('<source>')
-      .argument('<target>')
-      .action(async (source: string, target: string) => {
-        (await imageService(g)).tag(source, target);
-      });
-
-  const imp = (cmd: Command) =>
-    cmd
-      .description('import a root filesystem tar (file or - for stdin) as an image')
-      .argument('<file>')
-      .argument('[reference]')
-      .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the image', collect, [])
-      .option('-m, --message <message>', 'commit message')
-      .option('--platform <platform>', 'accepted for docker compatibility')
-      .action(async (file: string, reference: string | undefined, o) => {
-        const svc = await imageService(g);
-        const src: Readable = file === '-' ? process.stdin : createReadStream(resolve(file));
-        const rec = await svc.importTar(src, { ref: reference, changes: o.change as string[], message: o.message, source: file === '-' ? '-' : file });
-        out(rec.id + '\n');
-      });
-
-  const save = (cmd: Command) =>
-    cmd
-      .description('save images to a tar archive (docker-archive; oci-archive with --format oci)')
-      .argument('<image...>')
-      .option('-o, --output <file>', 'write to a file instead of stdout')
-      .option('--format <format>', 'docker-archive (default), oci-archive, or oci-dir (a directory, with -o)', 'docker-archive')
-      .action(async (names: string[], o) => {
-        const svc = await imageService(g);
-        if (o.format === 'oci-dir') {
-          if (!o.output) throw invalidArgument('save --format oci-dir needs -o DIRECTORY');
-          const { saveLayoutDir } = await import('../engine/index.js');
-          await saveLayoutDir(svc, names, resolve(o.output));
-          return;
-        }
-        if (!['docker-archive', 'oci-archive', 'oci', 'docker'].includes(o.format)) throw invalidArgument(`save: unknown format ${JSON.stringify(o.format)} (docker-archive, oci-archive, oci-dir)`);
-        if (!o.output && process.stdout.isTTY) throw invalidArgument('cowardly refusing to save to a terminal. Use the -o flag or redirect');
-        const { saveArchive } = await import('../engine/index.js');
-        const dest: Writable = o.output ? createWriteStream(resolve(o.output)) : process.stdout;
-        await saveArchive(svc, names, dest, { format: o.format === 'oci' || o.format === 'oci-archive' ? 'oci-archive' : 'docker-archive', file: o.output ? resolve(o.output) : undefined });
-      });
-
-  const load = (cmd: Command) =>
-    cmd
-      .description('load images from a tar archive (docker-archive, oci-archive, gzip or not)')
-      .option('-i, --input <file>', 'read from a file instead of stdin')
-      .option('-q, --quiet', 'no progress output')
-      .action(async (o) => {
-        const svc = await imageService(g);
-        const { loadArchive } = await import('../engine/index.js');
-        const src: Readable = o.input ? createReadStream(resolve(o.input)) : process.stdin;
-        const loaded = await loadArchive(svc, src, { source: o.input ?? 'stdin' });
-        for (const l of loaded) out(l.ref ? `Loaded image: ${l.ref}\n` : `Loaded image ID: ${l.id}\n`);
-      });
-
-  const image = program.command('image').description('manage images');
-  ls(image.command('ls').alias('list'));
-  inspect(image.command('inspect'));
-  history(image.command('history'));
-  rm(image.command('rm').alias('remove'));
-  prune(image.command('prune'));
-  tag(image.command('tag'));
-  imp(image.command('import'));
-  save(image.command('save'));
-  load(image.command('load'));
-
-  ls(program.command('images'));
-  history(program.command('history'));
-  rm(program.command('rmi'));
-  tag(program.command('tag'));
-  imp(program.command('import'));
-  save(program.command('save'));
-  load(program.command('load'));
-  program
-    .command('inspect')
-    .description('show details of images as JSON')
-    .argument('<name...>')
-    .option('-f, --format <format>', 'a {{.Field}} template')
-    .option('--type <type>', 'image')
-    .action(async (names: string[], o) => {
-      const svc = await imageService(g);
-      const items = names.map((n) => svc.inspect(n));
-      if (o.format) out(renderFormatted(o.format, items));
-      else out(JSON.stringify(items, null, 4) + '\n');
+      if (o.format && o.format !== 'table') {
+        out(renderFormatted(o.format.replace(/^table\s+/, ''), rows));
+        return;
+      }
+      const header = o.digests ? ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'] : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
+      out(renderTable(header, rows.map((r) => (o.digests ? [r.Repository, r.Tag, r.Digest, r.ID, r.CreatedSince, r.Size] : [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size]))));
     });
-  program
-    .command('starter')
+
+const inspect = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('show details of images as JSON')
+    .argument('<image...>')
+    .option('-f, --format <format>', 'a {{.Field}} template')
+    .action(async (names: string[], o) => {
+      const svc = (await engine(g)).images;
+      out(renderInspect(names.map((n) => svc.inspect(n)), o.format));
+    });
+
+const history = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('show the history of an image')
+    .argument('<image>')
+    .option('-H, --human', 'human readable sizes and dates', true)
+    .option('-q, --quiet', 'only ids')
+    .option('--no-trunc', 'do not truncate')
+    .option('--format <format>', 'json or a {{.Field}} template')
+    .action(async (name: string, o) => {
+      const svc = (await engine(g)).images;
+      const rows = svc.history(name).map((h) => ({
+        ID: h.Id === '<missing>' ? h.Id : o.trunc === false ? h.Id : shortId(h.Id),
+        CreatedSince: h.Created ? ago(h.Created * 1000) : 'N/A',
+        CreatedAt: h.Created ? new Date(h.Created * 1000).toISOString() : '',
+        CreatedBy: o.trunc === false || h.CreatedBy.length <= 45 ? h.CreatedBy : h.CreatedBy.slice(0, 44) + '…',
+        Size: humanSize(h.Size),
+        Comment: h.Comment,
+      }));
+      if (o.quiet) return out(rows.map((r) => r.ID + '\n').join(''));
+      if (o.format) return out(renderFormatted(o.format, rows));
+      out(renderTable(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => [r.ID, r.CreatedSince, r.CreatedBy, r.Size, r.Comment])));
+    });
+
+const rm = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('remove images')
+    .argument('<image...>')
+    .option('-f, --force', 'force removal')
+    .option('--no-prune', 'accepted for docker compatibility')
+    .action(async (names: string[], o) => {
+      const svc = (await engine(g)).images;
+      await eachName(
+        names,
+        (n) => {
+          for (const e of svc.remove(n, { force: o.force === true })) out(e.Untagged ? `Untagged: ${e.Untagged}\n` : `Deleted: ${e.Deleted}\n`);
+        },
+        () => {},
+      );
+    });
+
+const prune = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('remove unused images')
+    .option('-a, --all', 'remove all images without a container, not just dangling ones')
+    .option('-f, --force', 'do not ask for confirmation')
+    .action(async (o) => {
+      if (!o.force && !(await confirm(o.all ? 'This will remove all images without at least one container associated to them.' : 'This will remove all dangling images.'))) return;
+      const svc = (await engine(g)).images;
+      const r = svc.prune({ all: o.all === true });
+      if (r.deleted.length) out('Deleted Images:\n' + r.deleted.map((d) => `deleted: ${d}\n`).join('') + '\n');
+      out(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
+    });
+
+const tag = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('create a tag TARGET_IMAGE that refers to SOURCE_IMAGE')
+    .argument('<source>')
+    .argument('<target>')
+    .action(async (source: string, target: string) => {
+      (await engine(g)).images.tag(source, target);
+    });
+
+const imp = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('import a root filesystem tar (file or - for stdin) as an image')
+    .argument('<file>')
+    .argument('[reference]')
+    .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the image', collect, [])
+    .option('-m, --message <message>', 'commit message')
+    .option('--platform <platform>', 'accepted for docker compatibility')
+    .action(async (file: string, reference: string | undefined, o) => {
+      const svc = (await engine(g)).images;
+      const src: Readable = file === '-' ? process.stdin : createReadStream(resolve(file));
+      const rec = await svc.importTar(src, { ref: reference, changes: o.change as string[], message: o.message, source: file === '-' ? '-' : file });
+      out(rec.id + '\n');
+    });
+
+const save = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('save images to a tar archive (docker-archive; oci-archive with --format oci)')
+    .argument('<image...>')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .option('--format <format>', 'docker-archive (default), oci-archive, or oci-dir (a directory, with -o)', 'docker-archive')
+    .action(async (names: string[], o) => {
+      const svc = (await engine(g)).images;
+      if (o.format === 'oci-dir') {
+        if (!o.output) throw invalidArgument('save --format oci-dir needs -o DIRECTORY');
+        const { saveLayoutDir } = await import('../engine/index.js');
+        await saveLayoutDir(svc, names, resolve(o.output));
+        return;
+      }
+      if (!['docker-archive', 'oci-archive', 'oci', 'docker'].includes(o.format)) throw invalidArgument(`save: unknown format ${JSON.stringify(o.format)} (docker-archive, oci-archive, oci-dir)`);
+      if (!o.output && process.stdout.isTTY) throw invalidArgument('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+      const { saveArchive } = await import('../engine/index.js');
+      const dest: Writable = o.output ? createWriteStream(resolve(o.output)) : process.stdout;
+      await saveArchive(svc, names, dest, { format: o.format === 'oci' || o.format === 'oci-archive' ? 'oci-archive' : 'docker-archive', file: o.output ? resolve(o.output) : undefined });
+    });
+
+const load = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('load images from a tar archive (docker-archive, oci-archive, gzip or not)')
+    .option('-i, --input <file>', 'read from a file instead of stdin')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (o) => {
+      const svc = (await engine(g)).images;
+      const { loadArchive } = await import('../engine/index.js');
+      const src: Readable = o.input ? createReadStream(resolve(o.input)) : process.stdin;
+      const loaded = await loadArchive(svc, src, { source: o.input ?? 'stdin' });
+      for (const l of loaded) out(l.ref ? `Loaded image: ${l.ref}\n` : `Loaded image ID: ${l.id}\n`);
+    });
+
+
+const starter = (cmd: Command, g: GlobalOptions) =>
+  cmd
     .description("make the busybox starter image from the host's busybox-static")
     .argument('[reference]', 'tag', 'busybox:latest')
     .action(async (ref: string) => {
-      const rec = await (await imageService(g)).starter(ref);
+      const rec = await (await engine(g)).images.starter(ref);
       out(rec.id + '\n');
     });
-  const system = program.command('system').description('manage berth');
-  system
-    .command('prune')
-    .description('remove stopped containers, unused networks, dangling images (all unused with -a) and the build cache; clean what crashed containers left of their networks')
-    .option('-a, --all', 'remove all unused images, not just dangling ones')
-    .option('-f, --force', 'do not ask for confirmation')
-    .action(async (o) => {
-      if (!o.force && !(await confirm(`This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all ${o.all ? 'images without at least one container associated to them' : 'dangling images'}\n  - all build cache`))) return;
-      const { images: svc, containers } = await engine(g);
-      const gone = await containers.prune();
-      const nets = (await containers.networks()).prune((id) => containers.isRunning(id), undefined, (id) => containers.exists(id));
-      const r = svc.prune({ all: o.all === true });
-      const { pruneBuildCache } = await import('../engine/index.js');
-      const b = await pruneBuildCache(svc, rootDir(g));
-      if (gone.length) out(`Deleted Containers:\n${gone.map((id) => id + '\n').join('')}\n`);
-      if (nets.length) out(`Deleted Networks:\n${nets.map((n) => n + '\n').join('')}\n`);
-      if (r.deleted.length) out(`Deleted Images:\n${r.deleted.map((id) => `deleted: ${id}\n`).join('')}\n`);
-      out(`Deleted build cache records: ${b.records}\nTotal reclaimed space: ${humanSize(r.reclaimed + b.reclaimed)}\n`);
-    });
-  system
-    .command('df')
-    .description('show disk usage')
-    .option('--format <format>', 'json or a {{.Field}} template')
-    .action(async (o) => {
-      const d = (await imageService(g)).df();
-      const rows = [{ Type: 'Images', TotalCount: String(d.images.count), Active: String(d.images.active), Size: humanSize(d.images.size), Reclaimable: `${humanSize(d.images.reclaimable)} (${d.images.size ? Math.round((100 * d.images.reclaimable) / d.images.size) : 0}%)` }];
-      if (o.format) return out(renderFormatted(o.format, rows));
-      out(renderTable(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows.map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable])));
-    });
-}
 
-async function confirm(what: string): Promise<boolean> {
-  process.stderr.write(`WARNING! ${what}\nAre you sure you want to continue? [y/N] `);
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) {
-    chunks.push(c as Buffer);
-    if (Buffer.concat(chunks).includes(10)) break;
-  }
-  return /^y(es)?$/i.test(Buffer.concat(chunks).toString().trim());
-}
+const image = (cmd: Command, g: GlobalOptions) => {
+  cmd.description('manage images');
+  ls(cmd.command('ls').alias('list'), g);
+  inspect(cmd.command('inspect'), g);
+  history(cmd.command('history'), g);
+  rm(cmd.command('rm').alias('remove'), g);
+  prune(cmd.command('prune'), g);
+  tag(cmd.command('tag'), g);
+  imp(cmd.command('import'), g);
+  save(cmd.command('save'), g);
+  load(cmd.command('load'), g);
+};
 
-export async function run(argv: string[], g: GlobalOptions): Promise<number> {
-  const program = newProgram();
-  addImageCommands(program, g, (s: string) => void process.stdout.write(s));
-  return runProgram(program, argv);
+export function run(argv: string[], g: GlobalOptions): Promise<number> {
+  return runDefined(argv, g, { image, images: ls, history, rmi: rm, tag, import: imp, save, load, starter });
 }

@@ -16,6 +16,11 @@ export function renderFormatted(format: string, items: Record<string, unknown>[]
   return items.map((i) => applyTemplate(format, i) + '\n').join('');
 }
 
+/** Items as `inspect` commands print them: a JSON array, or the template once per item. */
+export function renderInspect(items: Record<string, unknown>[], format: string | undefined): string {
+  return format ? renderFormatted(format, items) : JSON.stringify(items, null, 4) + '\n';
+}
+
 export function applyTemplate(tpl: string, obj: unknown): string {
   return tpl
     .replace(/\\t/g, '\t')

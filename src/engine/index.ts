@@ -1,6 +1,9 @@
 /**
- * The engine: berth's use cases, the one layer that wires the others together. For now it offers
- * the runtime (containers at the OCI level); images, containers, networks and builds join later.
+ * The engine: berth's use cases, the one layer that wires the others together. Front ends (the
+ * CLI, an API server, compose) call the facade: `createEngine({ root, runroot, storageDriver })`
+ * (engine.ts) returns one object with the services — images, containers, volumes, networks,
+ * builds, system — made on first use (facade.ts; the use cases beside it: container-query.ts,
+ * stats.ts, network-query.ts, volumes.ts, system.ts, build-context.ts).
  */
 export { RuntimeService, defaultSpec, makeBusyboxRootfs } from './runtime.js';
 export type { BundleCreateOptions, BundleRunOptions, BundleExecOptions, BundleExitStatus, BundleContainerInfo } from './runtime.js';
@@ -45,3 +48,14 @@ export type { NetworkRecord, NetworkSettings, EndpointSettings, NetworkService }
 export type * as api from './models.js';
 export { containerCreateBody, containerCreateRequestFromBody } from './models.js';
 export * from './models-parse.js';
+// The facade: one object with the services every front end calls (engine.ts).
+export { createEngine, Engine, DEFAULT_ROOT, DEFAULT_RUNROOT } from './engine.js';
+export type { EngineOptions } from './engine.js';
+export type { Containers, Networks, Builds, BuildRequest } from './facade.js';
+export type { Volumes, Volume } from './volumes.js';
+export type { System, SystemInfo, SystemPruneResult } from './system.js';
+export type { ContainerListQuery, ContainerSummary, PortRecord } from './container-query.js';
+export type { ContainerStats, StatsQuery } from './stats.js';
+export type { NetworkSummary } from './network-query.js';
+export type { Filters } from './filters.js';
+export type { BuildContextRequest, BuildSecret } from './build-context.js';

@@ -1,0 +1,33 @@
+/** `cp`: files between a container and the host, or a tar stream on stdin/stdout (`-`). */
+import type { Command } from 'commander';
+import { invalidArgument } from '../lib/errors.js';
+import { engine, type GlobalOptions } from './context.js';
+import { runDefined } from './program.js';
+
+const cpCommand = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('copy files between a container and the host (- for a tar stream)')
+    .argument('<src>', 'CONTAINER:PATH, a host path, or -')
+    .argument('<dest>', 'CONTAINER:PATH, a host path, or -')
+    .action(async (src: string, dest: string) => {
+      const { containers } = await engine(g);
+      const ctr = (s: string) => (/^[a-zA-Z0-9][a-zA-Z0-9_.-]*:/.exec(s) && !s.startsWith('/') ? ([s.slice(0, s.indexOf(':')), s.slice(s.indexOf(':') + 1)] as const) : undefined);
+      const from = ctr(src);
+      const to = ctr(dest);
+      if (from && to) throw invalidArgument('copying between containers is not supported');
+      if (!from && !to) throw invalidArgument('must specify at least one container source');
+      if (from) await containers.copyOut(from[0], from[1] || '/', dest === '-' ? undefined : dest, process.stdout);
+      else {
+        let input: Buffer | undefined;
+        if (src === '-') {
+          const chunks: Buffer[] = [];
+          for await (const c of process.stdin) chunks.push(c as Buffer);
+          input = Buffer.concat(chunks);
+        }
+        await containers.copyIn(to![0], src === '-' ? undefined : src, to![1] || '/', input);
+      }
+    });
+
+export function run(argv: string[], g: GlobalOptions): Promise<number> {
+  return runDefined(argv, g, { cp: cpCommand });
+}

@@ -1,0 +1,63 @@
+/** `stats` (the engine's readings as Docker's table, live or once) and `top`. */
+import type { Command } from 'commander';
+import type { ContainerStats } from '../engine/index.js';
+import { humanSize } from '../lib/units.js';
+import { engine, type GlobalOptions } from './context.js';
+import { renderFormatted, renderTable } from './output.js';
+import { runDefined } from './program.js';
+
+/** Memory in binary units, as docker stats prints it (1.5MiB / 1.944GiB). */
+function binarySize(n: number): string {
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  for (; n >= 1024 && i < u.length - 1; i++) n /= 1024;
+  return `${i ? n.toFixed(i > 1 ? 3 : 2).replace(/\.?0+$/, '') : n}${u[i]}`;
+}
+
+/** A reading as docker stats shows it. */
+function row(s: ContainerStats, trunc: boolean) {
+  return {
+    ID: trunc ? s.Id.slice(0, 12) : s.Id,
+    Name: s.Name,
+    CPUPerc: `${s.CPUPercent.toFixed(2)}%`,
+    MemUsage: `${binarySize(s.MemoryUsage)} / ${binarySize(s.MemoryLimit)}`,
+    MemPerc: `${s.MemoryPercent.toFixed(2)}%`,
+    NetIO: `${humanSize(s.NetworkRx)} / ${humanSize(s.NetworkTx)}`,
+    BlockIO: `${humanSize(s.BlockRead)} / ${humanSize(s.BlockWrite)}`,
+    PIDs: String(s.PIDs),
+  };
+}
+
+const statsCommand = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('resource usage of containers (from their cgroups), live or once')
+    .argument('[container...]')
+    .option('-a, --all', 'all containers (default: the running ones)')
+    .option('--no-stream', 'print once and exit')
+    .option('--no-trunc', 'do not truncate ids')
+    .option('--format <format>', 'json or a {{.Field}} template')
+    .action(async (names: string[], o) => {
+      const { containers } = await engine(g);
+      const render = (rows: ReturnType<typeof row>[]) =>
+        o.format
+          ? renderFormatted(o.format, rows)
+          : renderTable(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'], rows.map((r) => [r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.NetIO, r.BlockIO, r.PIDs]));
+      const stream = o.stream !== false;
+      for await (const readings of containers.stats({ containers: names, all: o.all === true, stream })) {
+        const text = render(readings.map((s) => row(s, o.trunc !== false)));
+        process.stdout.write(stream && process.stdout.isTTY ? `\x1b[2J\x1b[H${text}` : text);
+      }
+    });
+
+const topCommand = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('the processes of a container')
+    .argument('<container>')
+    .action(async (n: string) => {
+      const procs = (await engine(g)).containers.top(n);
+      process.stdout.write(renderTable(['PID', 'USER', 'COMMAND'], procs.map((p) => [String(p.pid), p.user, p.command])));
+    });
+
+export function run(argv: string[], g: GlobalOptions): Promise<number> {
+  return runDefined(argv, g, { stats: statsCommand, top: topCommand });
+}

@@ -1,0 +1,31 @@
+/** `update` (a running container's resources) and `rename`. */
+import type { Command } from 'commander';
+import { engine, type GlobalOptions } from './context.js';
+import { runDefined } from './program.js';
+
+const updateCommand = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('change the resources of running containers')
+    .argument('<container...>')
+    .option('-m, --memory <bytes>', 'memory limit')
+    .option('--cpus <n>', 'number of CPUs')
+    .option('--cpu-shares <n>', 'relative CPU weight')
+    .option('--pids-limit <n>', 'pids limit')
+    .action(async (names: string[], o) => {
+      const { containers } = await engine(g);
+      for (const n of names) {
+        containers.update(n, { memory: o.memory, cpus: o.cpus, cpuShares: o.cpuShares !== undefined ? Number(o.cpuShares) : undefined, pidsLimit: o.pidsLimit !== undefined ? Number(o.pidsLimit) : undefined });
+        process.stdout.write(n + '\n');
+      }
+    });
+
+const renameCommand = (cmd: Command, g: GlobalOptions) =>
+  cmd
+    .description('rename a container')
+    .argument('<container>')
+    .argument('<new-name>')
+    .action(async (c: string, n: string) => (await engine(g)).containers.rename(c, n));
+
+export function run(argv: string[], g: GlobalOptions): Promise<number> {
+  return runDefined(argv, g, { update: updateCommand, rename: renameCommand });
+}

@@ -1,0 +1,69 @@
+/** `volume create|ls|inspect|rm|prune`. */
+import type { Command } from 'commander';
+import { humanSize } from '../lib/units.js';
+import { engine, type GlobalOptions } from './context.js';
+import { renderFormatted, renderInspect, renderTable } from './output.js';
+import { collect, runDefined } from './program.js';
+
+const volumeCommand = (volume: Command, g: GlobalOptions) => {
+  const out = (s: string) => void process.stdout.write(s);
+  volume.description('manage volumes');
+  volume
+    .command('create')
+    .description('create a volume')
+    .argument('[name]')
+    .option('--name <name>', 'name of the volume')
+    .option('-l, --label <key=value>', 'label', collect, [])
+    .option('-d, --driver <driver>', 'local (the only one)', 'local')
+    .action(async (name: string | undefined, o) => {
+      const labels = Object.fromEntries((o.label as string[]).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+      out((await engine(g)).volumes.create(name ?? o.name, { labels, driver: o.driver }).Name + '\n');
+    });
+  volume
+    .command('ls')
+    .alias('list')
+    .description('list volumes')
+    .option('-q, --quiet', 'only names')
+    .option('--format <format>', 'json or a {{.Field}} template')
+    .action(async (o) => {
+      const vols = (await engine(g)).volumes.list();
+      if (o.quiet) return out(vols.map((v) => v.Name + '\n').join(''));
+      if (o.format) return out(renderFormatted(o.format, vols as unknown as Record<string, unknown>[]));
+      out(renderTable(['DRIVER', 'VOLUME NAME'], vols.map((v) => [v.Driver, v.Name])));
+    });
+  volume
+    .command('inspect')
+    .description('details of volumes, as JSON')
+    .argument('<name...>')
+    .option('-f, --format <format>', 'a {{.Field}} template')
+    .action(async (names: string[], o) => {
+      const { volumes } = await engine(g);
+      out(renderInspect(names.map((n) => volumes.inspect(n)) as unknown as Record<string, unknown>[], o.format));
+    });
+  volume
+    .command('rm')
+    .alias('remove')
+    .description('remove volumes (not while a container uses them)')
+    .argument('<name...>')
+    .option('-f, --force', 'accepted for docker compatibility')
+    .action(async (names: string[]) => {
+      const { volumes } = await engine(g);
+      for (const n of names) {
+        volumes.remove(n);
+        out(n + '\n');
+      }
+    });
+  volume
+    .command('prune')
+    .description('remove volumes no container uses')
+    .option('-a, --all', 'named ones too (by default only anonymous ones, as Docker 23+)')
+    .option('-f, --force', 'do not ask for confirmation (the only mode yet)')
+    .action(async (o) => {
+      const r = (await engine(g)).volumes.prune({ all: o.all === true });
+      out((r.deleted.length ? 'Deleted Volumes:\n' + r.deleted.map((n) => n + '\n').join('') + '\n' : '') + `Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
+    });
+};
+
+export function run(argv: string[], g: GlobalOptions): Promise<number> {
+  return runDefined(argv, g, { volume: volumeCommand });
+}
