@@ -112,7 +112,8 @@ function caps(o: ContainerOptions): string[] {
   const norm = (c: string) => {
     const u = c.toUpperCase();
     const n = u.startsWith('CAP_') ? u : `CAP_${u}`;
-    if (n !== 'CAP_ALL' && !CAPABILITIES.includes(n)) throw invalidArgument(`unknown capability: ${JSON.stringify(c)}`);
+    // (Named without the prefix the request's CapAdd and CapDrop have: as the user wrote it, mostly.)
+    if (n !== 'CAP_ALL' && !CAPABILITIES.includes(n)) throw invalidArgument(`unknown capability: ${JSON.stringify(n.slice(4))}`);
     return n;
   };
   const add = (o.capAdd ?? []).map(norm);

@@ -2,6 +2,7 @@
  * Containers: the service the CLI (and every other front end) calls. Each use case lives in a
  * file of its own under containers/, by concern:
  *   types.ts       the record and the options of create and run
+ *   request.ts     a ContainerCreateRequest (Docker's Config, HostConfig, NetworkingConfig) → create's options
  *   store.ts       the records and names: find, list, a read brought up to date, locked changes
  *   context.ts     what the parts share: runtime, volumes, images, networks, a container's paths
  *   create.ts      create: name, address, volumes, layer, bundle, record (undone on failure)

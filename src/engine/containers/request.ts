@@ -56,7 +56,7 @@ function tmpfsOfMounts(mounts: readonly Mount[]): Record<string, string> {
 /**
  * PortBindings → the mappings asked: a HostPort '' (or absent) is any free port; a host range
  * ("8000-8010") is taken as its first port (berth does not pick one of a range); HostIp
- * 0.0.0.0 is every address.
+ * 0.0.0.0 is every address; a port without bindings (null, []) is not published.
  */
 export function portMappingsOf(bindings: PortMap | null | undefined): PortMapping[] {
   const out: PortMapping[] = [];
@@ -65,7 +65,7 @@ export function portMappingsOf(bindings: PortMap | null | undefined): PortMappin
     const port = m ? Number(m[1]) : NaN;
     if (!m || !(port >= 1 && port <= 65535)) throw invalidArgument(`invalid port specification: ${JSON.stringify(key)}: not a port and protocol (80/tcp, 53/udp)`);
     const proto = (m[2] ?? 'tcp') as 'tcp' | 'udp';
-    for (const b of list ?? [{}]) {
+    for (const b of list ?? []) {
       const hp = /^(\d+)(?:-(\d+))?$/.exec(b.HostPort ?? '');
       if ((b.HostPort ?? '') !== '' && (!hp || !(Number(hp[1]) >= 1 && Number(hp[1]) <= 65535))) throw invalidArgument(`invalid port specification: ${JSON.stringify(`${b.HostPort}:${key}`)}: ${JSON.stringify(b.HostPort)} is not a port or a range of ports (1-65535)`);
       const hostIp = b.HostIp === '0.0.0.0' ? '' : (b.HostIp ?? '');
