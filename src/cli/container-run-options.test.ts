@@ -6,9 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { containerFlags, containerRequestFromFlags, type ContainerFlags } from './container-request.js';
 import { buildSpec, DOCKER_DEFAULT_CAPS } from '../engine/container-spec.js';
@@ -287,14 +288,8 @@ test('--health-*: the record\'s check in milliseconds, over the image\'s; --no-h
 test('--name', () => assert.equal(options(['--name', 'web']).name, 'web'));
 
 test('every flag of run/create has a case here', () => {
-  const cmd = containerFlags(new Command('run'));
-  const covered = new Set([
-    'rm', 'name', 'env', 'envFile', 'workdir', 'user', 'hostname', 'entrypoint', 'label', 'volume', 'volumesFrom', 'tmpfs', 'mount', 'memory',
-    'memorySwap', 'cpus', 'cpuShares', 'cpusetCpus', 'pidsLimit', 'ulimit', 'capAdd', 'capDrop', 'privileged', 'securityOpt', 'stopSignal',
-    'stopTimeout', 'network', 'publish', 'publishAll', 'ip', 'macAddress', 'link', 'networkAlias', 'dns', 'dnsSearch', 'dnsOption', 'addHost',
-    'pid', 'userns', 'ipc', 'uts', 'readOnly', 'init', 'device', 'blkioWeight', 'deviceReadBps', 'deviceWriteBps', 'deviceReadIops',
-    'deviceWriteIops', 'restart', 'healthCmd', 'healthInterval', 'healthTimeout', 'healthRetries', 'healthStartPeriod', 'healthcheck',
-    'interactive', 'tty',
-  ]);
-  assert.deepEqual(cmd.options.map((o) => o.attributeName()).filter((f) => !covered.has(f)), [], 'flags without a case in this file');
+  // (This file's own text names each flag it runs, by its long or short form.)
+  const text = readFileSync(fileURLToPath(import.meta.url), 'utf8');
+  const missing = containerFlags(new Command('run')).options.filter((o) => ![o.long, o.short].some((f) => f && text.includes(`'${f}'`)));
+  assert.deepEqual(missing.map((o) => o.flags), [], 'flags without a case in this file');
 });
