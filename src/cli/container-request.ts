@@ -33,7 +33,7 @@ type HealthConfig = api.HealthConfig;
 type HostConfig = api.HostConfig;
 type Ulimit = api.Ulimit;
 
-/** The options commander gives `run` and `create` (the keys of their flags; see containers.ts). */
+/** The options commander gives `run` and `create` (the keys of their flags, defined by containerFlags). */
 export interface ContainerFlags {
   rm?: boolean;
   detach?: boolean;
@@ -102,8 +102,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 /**
  * The flags of `run` and `create` (Docker's `create` takes every flag of `run`), whose option
- * object containerRequestFromFlags reads; `run` adds -d. The same definitions as
- * containers.ts's own list, which is to use this one once it builds requests.
+ * object containerRequestFromFlags reads; `run` adds -d (run.ts).
  */
 export function containerFlags(cmd: Command): Command {
   return cmd

@@ -91,7 +91,7 @@ class RuntimeExecutor implements Executor {
           mounts.push(bindMount(file, { destination: '/etc/resolv.conf', readOnly: false, propagation: [] }));
         }
       }
-      const { spec } = buildSpec({ image: '', command: req.args, entrypoint: '', env: req.env, workdir: req.cwd, network: req.network, netnsPath, resolvedMounts: mounts }, { config: {} }, id, () => 0);
+      const { spec } = buildSpec({ image: '', command: req.args, entrypoint: [], env: req.env, workdir: req.cwd, network: req.network, netnsPath, resolvedMounts: mounts }, { config: {} }, id, () => 0);
       // A user given by name: looked up in the step's own /etc/passwd and /etc/group.
       if (req.user) {
         if (/^(\d*)(:\d*)?$/.test(req.user)) spec.process!.user = resolveUser(req.user);

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { invalidArgument } from '../lib/errors.js';
-import { parseBytes } from '../lib/units.js';
 import type { Mount, Seccomp, Spec } from '../oci/runtime-spec.js';
+import type { DeviceMapping, ThrottleDevice, Ulimit } from './models.js';
 import { CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/index.js';
 import { defaultSeccomp } from './seccomp-profile.js';
 
@@ -16,21 +16,31 @@ export const DOCKER_DEFAULT_CAPS = [
   'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
+/**
+ * What buildSpec needs, structured (bytes, nano-CPUs, the request models' devices, throttles and
+ * ulimits): the engine's own form of a create request (containers/request.ts makes it from a
+ * ContainerCreateRequest), and of a build's RUN step.
+ */
 export interface ContainerOptions {
   image: string;
   /** --userns: host (the default) or remap (uid and gid 0 of the container an unprivileged range of the host's). */
   userns?: string;
+  /** Config.Cmd: empty, the image's (unless an entrypoint is given). */
   command?: string[];
   name?: string;
+  /** "NAME=value" over the image's; a bare "NAME" removes NAME (as Docker). */
   env?: string[];
-  envFile?: string[];
   workdir?: string;
   user?: string;
   hostname?: string;
-  entrypoint?: string;
-  memory?: string;
-  memorySwap?: string;
-  cpus?: string;
+  /** Config.Entrypoint: undefined, the image's; [], none (and no Cmd from the image). */
+  entrypoint?: string[];
+  /** Bytes (0 or undefined: no limit). */
+  memory?: number;
+  /** Memory plus swap, bytes; -1: unlimited. */
+  memorySwap?: number;
+  /** CPUs in units of 1e-9. */
+  nanoCpus?: number;
   cpuShares?: number;
   cpusetCpus?: string;
   pidsLimit?: number;
@@ -42,27 +52,28 @@ export interface ContainerOptions {
   ipc?: string;
   uts?: string;
   readOnly?: boolean;
-  volumes?: string[];
-  /** Mounts the engine resolved (binds, volumes): they replace `volumes` in the spec. */
+  /** Mounts the engine resolved (binds, volumes). */
   resolvedMounts?: Mount[];
-  tmpfs?: string[];
+  /** HostConfig.Tmpfs: container path → mount options ("size=64m,mode=1777"). */
+  tmpfs?: Record<string, string>;
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
+  /** no-new-privileges[:true|false], seccomp=unconfined, seccomp=<profile JSON> (or a profile's path: berth's). */
   securityOpt?: string[];
-  ulimits?: string[];
-  labels?: string[];
+  ulimits?: Ulimit[];
+  /** Over the image's labels. */
+  labels?: Record<string, string>;
   stopSignal?: string;
   stopTimeout?: number;
   /** `--init`: berth-helper as PID 1 (reaps zombies, forwards signals), mounted at /dev/init. */
   init?: string;
-  /** `--device /dev/x[:/dev/y][:rwm]` */
-  devices?: string[];
+  devices?: DeviceMapping[];
   blkioWeight?: number;
-  deviceReadBps?: string[];
-  deviceWriteBps?: string[];
-  deviceReadIops?: string[];
-  deviceWriteIops?: string[];
+  deviceReadBps?: ThrottleDevice[];
+  deviceWriteBps?: ThrottleDevice[];
+  deviceReadIops?: ThrottleDevice[];
+  deviceWriteIops?: ThrottleDevice[];
 }
 
 /** Major and minor numbers of a host device node. */
@@ -80,13 +91,12 @@ function deviceNumbers(path: string, flag: string): { major: number; minor: numb
   return { major, minor, type: st.isCharacterDevice() ? 'c' : 'b' };
 }
 
-function throttle(list: string[] | undefined, flag: string, rate: (v: string) => number) {
-  return (list ?? []).map((spec) => {
-    const i = spec.lastIndexOf(':');
-    if (i <= 0) throw invalidArgument(`invalid value ${JSON.stringify(spec)} for ${flag}: use DEVICE:RATE`);
-    const dev = deviceNumbers(spec.slice(0, i), flag);
-    const r = rate(spec.slice(i + 1));
-    if (!(r >= 0)) throw invalidArgument(`invalid value ${JSON.stringify(spec)} for ${flag}: bad rate`);
+function throttle(list: ThrottleDevice[] | undefined, flag: string) {
+  return (list ?? []).map((t) => {
+    if (!t.Path) throw invalidArgument(`invalid value ${JSON.stringify(t)} for ${flag}: use DEVICE:RATE`);
+    const dev = deviceNumbers(t.Path, flag);
+    const r = t.Rate ?? NaN;
+    if (!(Number.isInteger(r) && r >= 0)) throw invalidArgument(`invalid value "${t.Path}:${t.Rate}" for ${flag}: bad rate`);
     return { major: dev.major, minor: dev.minor, rate: r };
   });
 }
@@ -102,7 +112,8 @@ function caps(o: ContainerOptions): string[] {
   const norm = (c: string) => {
     const u = c.toUpperCase();
     const n = u.startsWith('CAP_') ? u : `CAP_${u}`;
-    if (n !== 'CAP_ALL' && !CAPABILITIES.includes(n)) throw invalidArgument(`unknown capability: ${JSON.stringify(c)}`);
+    // (Named without the prefix the request's CapAdd and CapDrop have: as the user wrote it, mostly.)
+    if (n !== 'CAP_ALL' && !CAPABILITIES.includes(n)) throw invalidArgument(`unknown capability: ${JSON.stringify(n.slice(4))}`);
     return n;
   };
   const add = (o.capAdd ?? []).map(norm);
@@ -150,62 +161,14 @@ export function parseVolumeSpec(v: string): VolumeSpec {
   return { kind: 'volume', source: src, ...base };
 }
 
-/**
- * --mount type=bind|volume|tmpfs,source=..,target=..[,readonly][,...], as Docker reads it, turned
- * into the -v or --tmpfs form it stands for.
- */
-export function parseMountFlag(v: string): { volume: string } | { tmpfs: string } {
-  const bad = (why: string) => invalidArgument(`invalid argument ${JSON.stringify(v)} for "--mount" flag: ${why}`);
-  const kv = new Map<string, string>();
-  for (const field of v.split(',')) {
-    if (field === '') continue;
-    const i = field.indexOf('=');
-    const k = (i < 0 ? field : field.slice(0, i)).trim().toLowerCase();
-    const val = i < 0 ? '' : field.slice(i + 1);
-    if (['readonly', 'ro', 'volume-nocopy'].includes(k) && i < 0) kv.set(k === 'ro' ? 'readonly' : k, 'true');
-    else if (i < 0) throw bad(`invalid field ${JSON.stringify(field)} must be a key=value pair`);
-    else kv.set({ src: 'source', destination: 'target', dst: 'target', ro: 'readonly' }[k] ?? k, val);
-  }
-  const type = kv.get('type') ?? 'volume';
-  const target = kv.get('target');
-  const source = kv.get('source');
-  const known: Record<string, string[]> = {
-    bind: ['type', 'source', 'target', 'readonly', 'bind-propagation', 'consistency'],
-    volume: ['type', 'source', 'target', 'readonly', 'volume-nocopy', 'consistency'],
-    tmpfs: ['type', 'target', 'readonly', 'tmpfs-size', 'tmpfs-mode'],
-  };
-  if (!known[type]) throw bad(`unknown mount type ${JSON.stringify(type)} (bind, volume or tmpfs)`);
-  for (const k of kv.keys()) if (!known[type]!.includes(k)) throw bad(`unexpected key ${JSON.stringify(k)} for a ${type} mount`);
-  if (!target) throw bad('target is required');
-  const ro = kv.has('readonly') && !['false', '0'].includes(kv.get('readonly')!);
-  if (type === 'tmpfs') {
-    const opts: string[] = [];
-    const size = kv.get('tmpfs-size');
-    if (size !== undefined) opts.push(`size=${parseBytes(size, 'tmpfs-size')}`);
-    const mode = kv.get('tmpfs-mode');
-    if (mode !== undefined) {
-      if (!/^[0-7]{1,4}$/.test(mode)) throw bad(`invalid tmpfs-mode ${JSON.stringify(mode)}`);
-      opts.push(`mode=${mode}`);
-    }
-    if (ro) opts.push('ro');
-    return { tmpfs: opts.length ? `${target}:${opts.join(',')}` : target };
-  }
-  if (type === 'bind' && !source) throw bad('source is required for a bind mount');
-  const prop = kv.get('bind-propagation');
-  const modes = [ro ? 'ro' : 'rw', ...(prop ? [prop] : []), ...(kv.get('volume-nocopy') === 'true' || kv.get('volume-nocopy') === '' ? ['nocopy'] : [])];
-  return { volume: `${source ? `${source}:` : ''}${target}:${modes.join(',')}` };
-}
-
 /** A bind mount of a host directory (a bind, or a volume's _data) into the container. */
 export function bindMount(source: string, v: Pick<VolumeSpec, 'destination' | 'readOnly' | 'propagation'>): Mount {
   return { destination: v.destination, type: 'bind', source, options: ['rbind', v.readOnly ? 'ro' : 'rw', ...v.propagation] };
 }
 
-function tmpfsMount(t: string): Mount {
-  const i = t.indexOf(':');
-  const dst = i < 0 ? t : t.slice(0, i);
-  const opts = i < 0 ? [] : t.slice(i + 1).split(',').filter(Boolean);
-  if (!isAbsolute(dst)) throw invalidArgument(`invalid --tmpfs ${JSON.stringify(t)}: the container path must be absolute`);
+function tmpfsMount(dst: string, options: string): Mount {
+  const opts = options.split(',').filter(Boolean);
+  if (!isAbsolute(dst)) throw invalidArgument(`invalid --tmpfs ${JSON.stringify(options ? `${dst}:${options}` : dst)}: the container path must be absolute`);
   return { destination: dst, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...opts] };
 }
 
@@ -294,51 +257,52 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
   const network = o.network ?? 'bridge';
   const bridged = !['none', 'host'].includes(network) && !network.startsWith('container:');
   if (bridged && !o.netnsPath) throw invalidArgument(`--network ${JSON.stringify(network)}: no network namespace was made for it`);
-  const entrypoint = o.entrypoint !== undefined ? (o.entrypoint ? [o.entrypoint] : []) : ((cfg.Entrypoint as string[] | undefined) ?? []);
+  const entrypoint = o.entrypoint ?? ((cfg.Entrypoint as string[] | undefined) ?? []);
   const cmd = o.command && o.command.length ? o.command : o.entrypoint !== undefined ? [] : ((cfg.Cmd as string[] | undefined) ?? []);
   const userArgs = [...entrypoint, ...cmd];
   if (userArgs.length === 0) throw invalidArgument('No command specified');
   const args = o.init ? ['/dev/init', '--berth-init', ...userArgs] : userArgs;
 
   const resources: NonNullable<NonNullable<Spec['linux']>['resources']> = { devices: [{ allow: !!o.privileged, access: 'rwm' }] };
-  if (o.memory) resources.memory = { limit: parseBytes(o.memory, 'memory') };
+  if (o.memory) resources.memory = { limit: o.memory };
   if (o.memorySwap) {
-    const swap = o.memorySwap === '-1' ? -1 : parseBytes(o.memorySwap, 'memory-swap');
+    const swap = o.memorySwap;
     if (!resources.memory) throw invalidArgument('--memory-swap needs --memory');
     if (swap !== -1 && swap < resources.memory.limit!) throw invalidArgument('Minimum memoryswap limit should be larger than memory limit, see usage');
     resources.memory.swap = swap;
   }
-  if (o.cpus !== undefined) {
-    const n = Number(o.cpus);
-    if (!(n > 0)) throw invalidArgument(`invalid argument ${JSON.stringify(o.cpus)} for "--cpus" flag: must be a positive number`);
-    resources.cpu = { quota: Math.round(n * 100000), period: 100000 };
+  if (o.nanoCpus) {
+    if (!(Number.isInteger(o.nanoCpus) && o.nanoCpus > 0)) throw invalidArgument(`invalid NanoCpus ${o.nanoCpus}: must be a positive number`);
+    // A period of 100 ms, as Docker sets it.
+    resources.cpu = { quota: Math.round(o.nanoCpus / 1e4), period: 100000 };
   }
-  if (o.cpuShares !== undefined) {
+  if (o.cpuShares) {
     if (!Number.isInteger(o.cpuShares) || o.cpuShares < 0) throw invalidArgument(`invalid --cpu-shares ${o.cpuShares}`);
     resources.cpu = { ...resources.cpu, shares: o.cpuShares };
   }
   if (o.cpusetCpus) resources.cpu = { ...resources.cpu, cpus: o.cpusetCpus };
   const blockIO: NonNullable<typeof resources.blockIO> = {};
-  if (o.blkioWeight !== undefined) {
+  if (o.blkioWeight) {
     if (!(o.blkioWeight >= 10 && o.blkioWeight <= 1000)) throw invalidArgument(`invalid --blkio-weight ${o.blkioWeight}: range is from 10 to 1000`);
     blockIO.weight = o.blkioWeight;
   }
-  const bps = (v: string) => parseBytes(v, 'rate');
-  const iops = (v: string) => (/^\d+$/.test(v) ? Number(v) : NaN);
-  if (o.deviceReadBps?.length) blockIO.throttleReadBpsDevice = throttle(o.deviceReadBps, '--device-read-bps', bps);
-  if (o.deviceWriteBps?.length) blockIO.throttleWriteBpsDevice = throttle(o.deviceWriteBps, '--device-write-bps', bps);
-  if (o.deviceReadIops?.length) blockIO.throttleReadIOPSDevice = throttle(o.deviceReadIops, '--device-read-iops', iops);
-  if (o.deviceWriteIops?.length) blockIO.throttleWriteIOPSDevice = throttle(o.deviceWriteIops, '--device-write-iops', iops);
+  if (o.deviceReadBps?.length) blockIO.throttleReadBpsDevice = throttle(o.deviceReadBps, '--device-read-bps');
+  if (o.deviceWriteBps?.length) blockIO.throttleWriteBpsDevice = throttle(o.deviceWriteBps, '--device-write-bps');
+  if (o.deviceReadIops?.length) blockIO.throttleReadIOPSDevice = throttle(o.deviceReadIops, '--device-read-iops');
+  if (o.deviceWriteIops?.length) blockIO.throttleWriteIOPSDevice = throttle(o.deviceWriteIops, '--device-write-iops');
   if (Object.keys(blockIO).length) resources.blockIO = blockIO;
   const devices: NonNullable<NonNullable<Spec['linux']>['devices']> = [];
   for (const d of o.devices ?? []) {
-    const [host, ctr = host, perms = 'rwm'] = d.split(':') as [string, string?, string?];
-    if (!/^[rwm]+$/.test(perms)) throw invalidArgument(`invalid --device ${JSON.stringify(d)}: bad permissions ${JSON.stringify(perms)}`);
+    const host = d.PathOnHost ?? '';
+    const ctr = d.PathInContainer || host;
+    const perms = d.CgroupPermissions || 'rwm';
+    if (!/^[rwm]+$/.test(perms)) throw invalidArgument(`invalid --device ${JSON.stringify(`${host}:${ctr}:${perms}`)}: bad permissions ${JSON.stringify(perms)}`);
     const n = deviceNumbers(host, '--device');
     devices.push({ path: ctr, type: n.type, major: n.major, minor: n.minor, fileMode: 0o666, uid: 0, gid: 0 });
     resources.devices!.push({ allow: true, type: n.type, major: n.major, minor: n.minor, access: perms });
   }
-  if (o.pidsLimit !== undefined) {
+  // 0: not set (as Docker); -1: unlimited.
+  if (o.pidsLimit) {
     if (!Number.isInteger(o.pidsLimit)) throw invalidArgument(`invalid --pids-limit ${o.pidsLimit}`);
     resources.pids = { limit: o.pidsLimit };
   }
@@ -346,28 +310,16 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
   const env = [...((cfg.Env as string[] | undefined) ?? [])];
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
   env.push(`HOSTNAME=${o.hostname ?? id.slice(0, 12)}`);
-  const setEnv = (e: string) => {
-    const kv = e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`;
-    const k = kv.split('=')[0]!;
+  // "NAME=value" replaces or adds NAME; a bare "NAME" removes it (Docker's ReplaceOrAppendEnvValues).
+  for (const e of o.env ?? []) {
+    const eq = e.indexOf('=');
+    const k = eq < 0 ? e : e.slice(0, eq);
     const i = env.findIndex((x) => x.split('=')[0] === k);
-    if (i >= 0) env[i] = kv;
-    else env.push(kv);
-  };
-  for (const f of o.envFile ?? []) {
-    let text: string;
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch (e) {
-      throw invalidArgument(`--env-file ${JSON.stringify(f)}: ${(e as Error).message}`);
-    }
-    text.split('\n').forEach((line, n) => {
-      const l = line.trim();
-      if (!l || l.startsWith('#')) return;
-      if (/\s/.test(l.split('=')[0]!)) throw invalidArgument(`${f}:${n + 1}: variable ${JSON.stringify(l.split('=')[0])} contains whitespaces`);
-      setEnv(l);
-    });
+    if (eq < 0) {
+      if (i >= 0) env.splice(i, 1);
+    } else if (i >= 0) env[i] = e;
+    else env.push(e);
   }
-  for (const e of o.env ?? []) setEnv(e);
 
   let nnp = false;
   let seccomp: Seccomp | undefined;
@@ -380,28 +332,33 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
       seccomp = undefined;
       seccompSet = true;
     } else if (m) {
-      let text: string;
-      try {
-        text = readFileSync(m[1]!, 'utf8');
-      } catch (e) {
-        throw invalidArgument(`opening seccomp profile (${m[1]}) failed: ${(e as Error).message}`);
+      // The profile inline, as Docker's API has it (the docker CLI and berth's read the file);
+      // berth also takes a profile's path.
+      const inline = m[1]!.trimStart().startsWith('{');
+      let text = m[1]!;
+      if (!inline) {
+        try {
+          text = readFileSync(m[1]!, 'utf8');
+        } catch (e) {
+          throw invalidArgument(`opening seccomp profile (${m[1]}) failed: ${(e as Error).message}`);
+        }
       }
       try {
         seccomp = JSON.parse(text) as Seccomp;
       } catch (e) {
-        throw invalidArgument(`decoding seccomp profile ${m[1]}: ${(e as Error).message}`);
+        throw invalidArgument(`decoding seccomp profile${inline ? '' : ` ${m[1]}`}: ${(e as Error).message}`);
       }
       seccompSet = true;
     } else throw invalidArgument(`invalid --security-opt ${JSON.stringify(s)} (no-new-privileges, seccomp=unconfined|PROFILE.json)`);
   }
   if (!seccompSet && !o.privileged) seccomp = defaultSeccomp(caps(o));
   const rlimits = (o.ulimits ?? []).map((u) => {
-    const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(u);
-    const type = m ? RLIMIT_NAMES[m[1]!] : undefined;
-    if (!m || !type) throw invalidArgument(`invalid --ulimit ${JSON.stringify(u)} (name=soft[:hard], e.g. nofile=1024:2048)`);
-    const soft = Number(m[2]);
-    const hard = m[3] === undefined ? soft : Number(m[3]);
-    if (soft > hard) throw invalidArgument(`invalid --ulimit ${JSON.stringify(u)}: soft limit ${soft} is above the hard limit ${hard}`);
+    const text = `${u.Name}=${u.Soft}:${u.Hard}`;
+    const type = RLIMIT_NAMES[u.Name ?? ''];
+    const soft = u.Soft ?? NaN;
+    const hard = u.Hard ?? soft;
+    if (!type || !Number.isInteger(soft) || !Number.isInteger(hard)) throw invalidArgument(`invalid --ulimit ${JSON.stringify(text)} (name=soft[:hard], e.g. nofile=1024:2048)`);
+    if (soft > hard) throw invalidArgument(`invalid --ulimit ${JSON.stringify(text)}: soft limit ${soft} is above the hard limit ${hard}`);
     const inf = 2 ** 64 - 1;
     return { type, soft: soft < 0 ? inf : soft, hard: hard < 0 ? inf : hard };
   });
@@ -414,7 +371,7 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [o.privileged ? 'rw' : 'ro', 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-    ...(o.tmpfs ?? []).map(tmpfsMount),
+    ...Object.entries(o.tmpfs ?? {}).map(([dst, opts]) => tmpfsMount(dst, opts)),
     ...(o.resolvedMounts ?? []),
     ...(o.init ? [{ destination: '/dev/init', type: 'bind', source: o.init, options: ['bind', 'ro'] }] : []),
   ];
@@ -435,10 +392,7 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
   const ownUts = namespaces.some((n) => n.type === 'uts' && !n.path);
   const c = caps(o);
   const labels: Record<string, string> = { ...((cfg.Labels as Record<string, string> | undefined) ?? {}) };
-  for (const l of o.labels ?? []) {
-    const i = l.indexOf('=');
-    labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
-  }
+  Object.assign(labels, o.labels ?? {});
   const spec: Spec = {
     ociVersion: '1.0.2',
     process: {

@@ -2,6 +2,7 @@
  * Containers: the service the CLI (and every other front end) calls. Each use case lives in a
  * file of its own under containers/, by concern:
  *   types.ts       the record and the options of create and run
+ *   request.ts     a ContainerCreateRequest (Docker's Config, HostConfig, NetworkingConfig) → create's options
  *   store.ts       the records and names: find, list, a read brought up to date, locked changes
  *   context.ts     what the parts share: runtime, volumes, images, networks, a container's paths
  *   create.ts      create: name, address, volumes, layer, bundle, record (undone on failure)
@@ -31,12 +32,22 @@ import { inspect, ports } from './containers/inspect.js';
 import { attach, kill, prune, remove, restart, run, start, stop, wait } from './containers/lifecycle.js';
 import { connect, disconnect } from './containers/networking.js';
 import { cleanup } from './containers/restart.js';
-import type { ContainerRecord, ContainerStdio, CreateOptions, RunOptions } from './containers/types.js';
+import { createOptionsOf } from './containers/request.js';
+import type { ContainerRecord, ContainerStdio } from './containers/types.js';
+import type { ContainerCreateRequest } from './models.js';
+
+/** How `run` starts what it created: detached, or attached to the caller's streams and told its pid. */
+export interface ContainerRunOptions {
+  detach?: boolean;
+  stdio?: ContainerStdio;
+  onStart?: (pid: number) => void;
+}
 
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
 export type { ContainerRecord, ContainerStdio, CreateOptions, LogRecord, MountRecord, RunOptions, TerminalSize } from './containers/types.js';
+export { createOptionsOf } from './containers/request.js';
 export { readLogs, type LogsOptions } from './containers/logs.js';
-export { parseRestart } from './containers/restart.js';
+export { restartPolicyOf } from './containers/restart.js';
 
 export class ContainerService {
   private readonly c: ContainerContext;
@@ -89,14 +100,19 @@ export class ContainerService {
   }
 
   // Life
-  create(o: CreateOptions): Promise<ContainerRecord> {
-    return create(this.c, o);
+  /** `create`: a container as the request (Docker's Config, HostConfig, NetworkingConfig) asks. */
+  create(req: ContainerCreateRequest): Promise<ContainerRecord> {
+    return create(this.c, createOptionsOf(req));
   }
   start(nameOrId: string, opts: { attach?: boolean; tty?: boolean; stdio?: ContainerStdio; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
     return start(this.c, nameOrId, opts);
   }
-  run(o: RunOptions): Promise<{ id: string; code: number; oomKilled: boolean }> {
-    return run(this.c, o);
+  /**
+   * `run`: create as the request asks, and start; attached to `stdio` until it ends (removed then
+   * with HostConfig.AutoRemove), or detached under its monitor.
+   */
+  run(req: ContainerCreateRequest, o: ContainerRunOptions = {}): Promise<{ id: string; code: number; oomKilled: boolean }> {
+    return run(this.c, { ...createOptionsOf(req), rm: req.HostConfig?.AutoRemove === true, detach: o.detach === true, stdio: o.stdio, onStart: o.onStart });
   }
   stop(nameOrId: string, timeoutArg?: number): Promise<void> {
     return stop(this.c, nameOrId, timeoutArg);

@@ -24,11 +24,10 @@ export async function loadArchive(svc: ImageServiceT, src: Readable, opts: { sou
   return (await import('./archive.js')).loadArchive(svc, src, opts);
 }
 export { ContainerService, DOCKER_DEFAULT_CAPS, readLogs } from './containers.js';
-export { parseMountFlag } from './container-spec.js';
 // A detached container's attach socket joined to the caller's streams (the CLI's: its terminal).
 export { attachStreams } from './attach.js';
 export type { AttachSession, AttachStreams, Attached } from './attach.js';
-export type { ContainerRecord, ContainerStdio, LogRecord, LogsOptions, RunOptions as ContainerRunOptions, TerminalSize } from './containers.js';
+export type { ContainerRecord, ContainerStdio, LogRecord, LogsOptions, ContainerRunOptions, TerminalSize } from './containers.js';
 // Builds (the Dockerfile solver) are loaded only by `build` and `builder prune`.
 import type { BuildOptions, BuildResult, BuildOutput } from './build.js';
 export type { BuildOptions, BuildResult, BuildOutput };

@@ -35,7 +35,6 @@ import {
   exposedToMappings,
   parseAddHost,
   parseCidr,
-  parsePublish,
   parseIPv4,
   portFree,
   removeBridge,
@@ -398,9 +397,9 @@ export class NetworkService {
     return parseMac(s);
   }
 
-  /** -p and -P → the mappings asked (host port 0: any), checked before anything is made. */
-  parsePorts(o: { publish?: string[]; publishAll?: boolean; exposed?: string[] }): PortMapping[] {
-    const ports = (o.publish ?? []).flatMap(parsePublish);
+  /** PortBindings and -P → the mappings asked (host port 0: any), checked before anything is made. */
+  parsePorts(o: { ports?: PortMapping[]; publishAll?: boolean; exposed?: string[] }): PortMapping[] {
+    const ports = [...(o.ports ?? [])];
     if (o.publishAll) for (const m of exposedToMappings(o.exposed ?? [])) if (!ports.some((p) => p.containerPort === m.containerPort && p.proto === m.proto)) ports.push(m);
     const seen = new Set<string>();
     for (const p of ports) {

@@ -10,7 +10,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { ContainerService, ImageService, type ContainerStdio, type TerminalSize } from '../../src/engine/index.js';
+import { ContainerService, ImageService, type api, type ContainerStdio, type TerminalSize } from '../../src/engine/index.js';
 import { cleanupTmp, haveBusybox, isRoot, tmp } from '../helpers.js';
 
 const skip = !isRoot ? 'needs root' : !haveBusybox ? 'needs busybox (the starter image)' : false;
@@ -57,7 +57,12 @@ function terminal(rows: number, cols: number): TerminalSize & { set(rows: number
 
 describe('container stdio as the caller\'s streams', { skip }, () => {
   let containers: ContainerService;
-  const base = { image: 'busybox', network: 'none', rm: true };
+  /** A create request as the CLI makes one (busybox, --network none, -i, -t, --rm). */
+  const req = (o: { command: string[]; interactive?: boolean; tty?: boolean; rm?: boolean }): api.ContainerCreateRequest => ({
+    Config: { Image: 'busybox', Cmd: o.command, OpenStdin: o.interactive === true, StdinOnce: o.interactive === true, AttachStdin: o.interactive === true, Tty: o.tty === true },
+    HostConfig: { NetworkMode: 'none', AutoRemove: o.rm !== false },
+    NetworkingConfig: {},
+  });
 
   before(async () => {
     const root = tmp('berth-stdio-root-');
@@ -75,7 +80,7 @@ describe('container stdio as the caller\'s streams', { skip }, () => {
   it('run without a terminal: input in, stdout and stderr apart, the exit code', async () => {
     const io = memoryStdio();
     io.stdin.end('hello from memory\n');
-    const r = await containers.run({ ...base, interactive: true, command: ['sh', '-c', 'cat; echo to-stderr >&2; exit 3'], stdio: io.stdio });
+    const r = await containers.run(req({ interactive: true, command: ['sh', '-c', 'cat; echo to-stderr >&2; exit 3'] }), { stdio: io.stdio });
     assert.equal(r.code, 3);
     assert.equal(io.out(), 'hello from memory\n');
     assert.equal(io.err(), 'to-stderr\n');
@@ -83,7 +88,7 @@ describe('container stdio as the caller\'s streams', { skip }, () => {
 
   it('run without stdin: the container reads end of file', async () => {
     const io = memoryStdio();
-    const r = await containers.run({ ...base, command: ['sh', '-c', 'cat; echo eof'], stdio: { stdout: io.stdio.stdout, stderr: io.stdio.stderr } });
+    const r = await containers.run(req({ command: ['sh', '-c', 'cat; echo eof'] }), { stdio: { stdout: io.stdio.stdout, stderr: io.stdio.stderr } });
     assert.equal(r.code, 0);
     assert.equal(io.out(), 'eof\n');
   });
@@ -91,7 +96,7 @@ describe('container stdio as the caller\'s streams', { skip }, () => {
   it('run with a terminal: its size, a new size before the next input, input through the pty', async () => {
     const size = terminal(31, 101);
     const io = memoryStdio(size);
-    const done = containers.run({ ...base, tty: true, interactive: true, command: ['sh', '-c', 'test -t 0 && test -t 1 && echo tty:$(tty); stty size; read line; stty size; echo got:$line; exit 5'], stdio: io.stdio });
+    const done = containers.run(req({ tty: true, interactive: true, command: ['sh', '-c', 'test -t 0 && test -t 1 && echo tty:$(tty); stty size; read line; stty size; echo got:$line; exit 5'] }), { stdio: io.stdio });
     await io.until(/31 101\r\n/);
     size.set(42, 123);
     io.stdin.write('typed-in\n');
@@ -114,7 +119,7 @@ describe('container stdio as the caller\'s streams', { skip }, () => {
       client.on('data', (d: Buffer) => (back += d.toString()));
       const conn = await accepted;
       client.end('over the wire\n');
-      const r = await containers.run({ ...base, interactive: true, command: ['sh', '-c', 'cat; echo done'], stdio: { stdin: conn, stdout: conn, stderr: conn } });
+      const r = await containers.run(req({ interactive: true, command: ['sh', '-c', 'cat; echo done'] }), { stdio: { stdin: conn, stdout: conn, stderr: conn } });
       assert.equal(r.code, 0);
       // The connection stays the caller's: open until it ends it.
       const closed = new Promise((resolve) => client.once('close', resolve));
@@ -127,7 +132,7 @@ describe('container stdio as the caller\'s streams', { skip }, () => {
   });
 
   it('start attached (start -a) of a created container, twice: its output each time, its stdin', async () => {
-    const rec = await containers.create({ image: 'busybox', network: 'none', interactive: true, command: ['sh', '-c', 'read x; echo got:$x'] });
+    const rec = await containers.create(req({ interactive: true, rm: false, command: ['sh', '-c', 'read x; echo got:$x'] }));
     try {
       for (const input of ['first', 'second']) {
         const io = memoryStdio();
@@ -142,7 +147,7 @@ describe('container stdio as the caller\'s streams', { skip }, () => {
   });
 
   it('exec with and without a terminal in a running container', async () => {
-    const { id } = await containers.run({ image: 'busybox', network: 'none', detach: true, command: ['sleep', '1000'] });
+    const { id } = await containers.run(req({ rm: false, command: ['sleep', '1000'] }), { detach: true });
     try {
       const plain = memoryStdio();
       plain.stdin.end('line one\nline two\n');

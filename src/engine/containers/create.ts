@@ -10,13 +10,13 @@ import { invalidArgument } from '../../lib/errors.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { helperPath } from '../../sys/paths.js';
 import { secureJoin } from '../../sys/securejoin.js';
-import { bindMount, buildSpec, parseVolumeSpec, resolveUser } from '../container-spec.js';
+import { bindMount, buildSpec, resolveUser } from '../container-spec.js';
 import type { NetworkService, NetworkSettings } from '../networks.js';
 import { validName } from '../names.js';
 import type { ContainerContext } from './context.js';
 import { linkTo, writeEtcFiles, type LinkTarget } from './etc.js';
 import { healthcheckOf, type ImageHealthcheck } from './health.js';
-import { parseRestart } from './restart.js';
+import { restartPolicyOf } from './restart.js';
 import type { ContainerRecord, CreateOptions, MountRecord } from './types.js';
 
 const ADJ = ['brave', 'calm', 'eager', 'fond', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'quiet', 'sharp', 'sunny', 'tidy', 'vivid', 'witty', 'zen'];
@@ -46,13 +46,12 @@ class Undo {
   }
 }
 
-/** `-v`, `--volumes-from` and the image's VOLUMEs → the container's mounts (volumes made as needed). */
+/** Binds, volumes and Mounts, `--volumes-from` and the image's VOLUMEs → the container's mounts (volumes made as needed). */
 function resolveMounts(c: ContainerContext, o: CreateOptions, imageVolumes: string[]): { mounts: MountRecord[]; fresh: MountRecord[] } {
   const mounts: MountRecord[] = [];
   const fresh: MountRecord[] = [];
   const taken = (dst: string) => mounts.some((m) => m.Destination === dst);
-  for (const v of o.volumes ?? []) {
-    const p = parseVolumeSpec(v);
+  for (const p of o.volumes ?? []) {
     if (taken(p.destination)) throw invalidArgument(`Duplicate mount point: ${p.destination}`);
     if (p.kind === 'bind') {
       mounts.push({ Type: 'bind', Source: p.source!, Destination: p.destination, RW: !p.readOnly });
@@ -92,7 +91,8 @@ async function planNetwork(c: ContainerContext, o: CreateOptions, mode: string, 
   const bridged = !['none', 'host'].includes(mode) && !mode.startsWith('container:');
   if (bridged) {
     const net = await c.networks();
-    const ports = net.parsePorts({ publish: o.publish, publishAll: o.publishAll, exposed: Object.keys((cfg.ExposedPorts as Record<string, unknown> | undefined) ?? {}) });
+    const imageExposed = Object.keys((cfg.ExposedPorts as Record<string, unknown> | undefined) ?? {});
+    const ports = net.parsePorts({ ports: o.ports, publishAll: o.publishAll, exposed: [...new Set([...imageExposed, ...(o.exposed ?? [])])] });
     const n = net.find(mode);
     if (o.ip !== undefined && n.Name === 'bridge') throw invalidArgument('user specified IP address is supported on user defined networks only');
     if (o.macAddress !== undefined) net.parseMac(o.macAddress);
@@ -102,7 +102,7 @@ async function planNetwork(c: ContainerContext, o: CreateOptions, mode: string, 
     net.etcFiles(settings, 'x', ''); // validates --dns and --add-host
     return { net, settings, netId: n.Id, links };
   }
-  if (o.publish?.length || o.publishAll) throw invalidArgument(`conflicting options: port publishing and the container type network mode (--network ${mode})`);
+  if (o.ports?.length || o.publishAll) throw invalidArgument(`conflicting options: port publishing and the container type network mode (--network ${mode})`);
   if (o.ip !== undefined || o.networkAlias?.length) throw invalidArgument(`--ip and --network-alias need a user-defined network (--network ${mode})`);
   if (o.macAddress !== undefined) throw invalidArgument(`conflicting options: mac-address and the network mode (--network ${mode})`);
   if (o.link?.length) throw invalidArgument(`conflicting options: --link and the network mode (--network ${mode})`);
@@ -151,7 +151,7 @@ async function createContainer(c: ContainerContext, o: CreateOptions): Promise<C
       StopTimeout: o.stopTimeout,
       Mounts: mounts,
       AutoRemove: o.autoRemove === true,
-      RestartPolicy: parseRestart(o.restart),
+      RestartPolicy: restartPolicyOf(o.restart),
       RestartCount: 0,
       Healthcheck: healthcheckOf(o.health, cfg.Healthcheck as ImageHealthcheck | undefined),
       NetworkMode: mode,

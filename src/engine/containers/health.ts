@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { invalidArgument, notFound } from '../../lib/errors.js';
 import type { ContainerContext } from './context.js';
 import { exec } from './exec.js';
-import type { ContainerRecord, CreateOptions } from './types.js';
+import type { HealthConfig } from '../models.js';
+import type { ContainerRecord } from './types.js';
 
 export interface ImageHealthcheck {
   Test?: string[];
@@ -17,23 +18,26 @@ export interface ImageHealthcheck {
   StartPeriod?: number;
 }
 
-/** The container's health check: --health-* over the image's HEALTHCHECK (durations in ns there). */
-export function healthcheckOf(o: CreateOptions['health'], image: ImageHealthcheck | undefined): ContainerRecord['Healthcheck'] {
-  if (o?.none) return undefined;
-  let test: string[] | undefined;
-  if (o?.cmd) test = ['/bin/sh', '-c', o.cmd];
-  else if (image?.Test?.length) {
-    const [kind, ...rest] = image.Test;
-    if (kind === 'NONE') return undefined;
-    test = kind === 'CMD-SHELL' ? ['/bin/sh', '-c', rest.join(' ')] : kind === 'CMD' ? rest : undefined;
-  }
-  if (!test?.length) return undefined;
+/**
+ * The container's health check: the request's Healthcheck over the image's HEALTHCHECK (both
+ * in nanoseconds, a field 0 or absent taking the image's, then Docker's default), as the record
+ * keeps it (milliseconds, the command to exec).
+ */
+export function healthcheckOf(o: HealthConfig | undefined, image: ImageHealthcheck | undefined): ContainerRecord['Healthcheck'] {
+  const testOf = (t: string[] | undefined): string[] | 'none' | undefined => {
+    if (!t?.length) return undefined;
+    const [kind, ...rest] = t;
+    if (kind === 'NONE') return 'none';
+    return kind === 'CMD-SHELL' ? ['/bin/sh', '-c', rest.join(' ')] : kind === 'CMD' ? rest : undefined;
+  };
+  const test = testOf(o?.Test) ?? testOf(image?.Test);
+  if (test === 'none' || !test?.length) return undefined;
   const ms = (ns: number | undefined) => (ns ? Math.round(ns / 1e6) : undefined);
-  const interval = o?.intervalMs ?? ms(image?.Interval) ?? 30_000;
-  const timeout = o?.timeoutMs ?? ms(image?.Timeout) ?? 30_000;
-  const retries = o?.retries ?? image?.Retries ?? 3;
+  const interval = ms(o?.Interval) ?? ms(image?.Interval) ?? 30_000;
+  const timeout = ms(o?.Timeout) ?? ms(image?.Timeout) ?? 30_000;
+  const retries = o?.Retries || image?.Retries || 3;
   if (!(interval > 0) || !(timeout > 0) || !(retries >= 1)) throw invalidArgument('--health-interval and --health-timeout must be positive durations, --health-retries at least 1');
-  return { Test: test, IntervalMs: interval, TimeoutMs: timeout, Retries: retries, StartPeriodMs: o?.startPeriodMs ?? ms(image?.StartPeriod) ?? 0 };
+  return { Test: test, IntervalMs: interval, TimeoutMs: timeout, Retries: retries, StartPeriodMs: ms(o?.StartPeriod) ?? ms(image?.StartPeriod) ?? 0 };
 }
 
 /** What the monitor runs every health interval: the check, its result in the record. */

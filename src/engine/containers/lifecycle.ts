@@ -14,7 +14,7 @@ import { berthCli } from '../../sys/paths.js';
 import { processAlive } from '../../sys/proc.js';
 import type { ContainerContext, RootfsMount } from './context.js';
 import { create } from './create.js';
-import { parseRestart } from './restart.js';
+import { restartPolicyOf } from './restart.js';
 import { helperStdio } from './stdio.js';
 import type { ContainerRecord, ContainerStdio, RunOptions } from './types.js';
 
@@ -127,7 +127,7 @@ export async function start(c: ContainerContext, nameOrId: string, opts: { attac
 
 /** `run`: create and start; with `rm`, removed when it ends (or fails to start). */
 export async function run(c: ContainerContext, o: RunOptions): Promise<{ id: string; code: number; oomKilled: boolean }> {
-  const policy = parseRestart(o.restart).Name;
+  const policy = restartPolicyOf(o.restart).Name;
   if (policy !== 'no' && o.rm) throw invalidArgument('Conflicting options: --restart and --rm');
   if (policy !== 'no' && !o.detach) throw invalidArgument('--restart needs -d (a foreground container has no monitor to restart it)');
   mark('engine: run');

@@ -2,14 +2,18 @@
 import { invalidArgument } from '../../lib/errors.js';
 import type { ContainerContext } from './context.js';
 import { remove, start } from './lifecycle.js';
+import type { RestartPolicy } from '../models.js';
 import type { ContainerRecord } from './types.js';
 
-/** `--restart` values: no, always, unless-stopped, on-failure[:N]. */
-export function parseRestart(v: string | undefined): NonNullable<ContainerRecord['RestartPolicy']> {
-  if (v === undefined || v === '' || v === 'no') return { Name: 'no', MaximumRetryCount: 0 };
-  const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v);
-  if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw invalidArgument(`invalid restart policy ${JSON.stringify(v)} (no, always, unless-stopped, on-failure[:max-retries])`);
-  return { Name: m[1] as 'always', MaximumRetryCount: m[2] ? Number(m[2]) : 0 };
+const POLICIES = ['no', 'always', 'unless-stopped', 'on-failure'];
+
+/** A request's RestartPolicy as the record keeps it (checked: a retry count is for on-failure only). */
+export function restartPolicyOf(p: RestartPolicy | undefined): NonNullable<ContainerRecord['RestartPolicy']> {
+  const name = p?.Name || 'no';
+  const max = p?.MaximumRetryCount ?? 0;
+  const text = max ? `${name}:${max}` : name;
+  if (!POLICIES.includes(name) || !(Number.isInteger(max) && max >= 0) || (max > 0 && name !== 'on-failure')) throw invalidArgument(`invalid restart policy ${JSON.stringify(text)} (no, always, unless-stopped, on-failure[:max-retries])`);
+  return { Name: name as 'no', MaximumRetryCount: max };
 }
 
 /**

@@ -1,6 +1,8 @@
 /** The container record as berth keeps it (metadata/containers/ID.json), and the options of create and run. */
 import type { Readable, Writable } from 'node:stream';
-import type { ContainerOptions } from '../container-spec.js';
+import type { ContainerOptions, VolumeSpec } from '../container-spec.js';
+import type { HealthConfig, RestartPolicy } from '../models.js';
+import type { PortMapping } from '../../network/index.js';
 import type { NetworkSettings } from '../networks.js';
 
 export interface ContainerRecord {
@@ -56,22 +58,32 @@ export interface LogRecord {
   time: string;
 }
 
+/**
+ * What create needs, structured: made from a ContainerCreateRequest in one place
+ * (containers/request.ts), never from flag strings.
+ */
 export interface CreateOptions extends ContainerOptions {
+  /** Binds (-v syntax, parsed), anonymous Volumes and Mounts of the request: binds and volumes, in that order. */
+  volumes?: VolumeSpec[];
+  /** "container[:ro|rw]" */
   volumesFrom?: string[];
   /** `run -d --rm`: removed (with its anonymous volumes) by its monitor's cleanup when it ends. */
   autoRemove?: boolean;
-  /** --health-*: a command (shell form) checked every interval; `none` turns the image's off. */
-  health?: { cmd?: string; none?: boolean; intervalMs?: number; timeoutMs?: number; retries?: number; startPeriodMs?: number };
-  /** no, always, unless-stopped, on-failure[:N] */
-  restart?: string;
+  /** Config.Healthcheck (nanoseconds) over the image's; Test ["NONE"] turns the image's off. */
+  health?: HealthConfig;
+  restart?: RestartPolicy;
   /** `--init` */
   withInit?: boolean;
-  /** -p [ip:]hostPort:containerPort[/proto], ranges; -P: the image's EXPOSEd ports. */
-  publish?: string[];
+  /** PortBindings: the ports asked (host port 0: any free one). */
+  ports?: PortMapping[];
+  /** -P: the exposed ports (the image's and the request's) on free host ports. */
   publishAll?: boolean;
+  /** Config.ExposedPorts ("80/tcp"), over the image's. */
+  exposed?: string[];
   dns?: string[];
   dnsSearch?: string[];
   dnsOption?: string[];
+  /** "name:ip" */
   addHost?: string[];
   networkAlias?: string[];
   /** --ip on a user-defined network */
