@@ -1,13 +1,11 @@
 /** What every berth command gets: the global flags, and the engine built from them on demand. */
-import type { ContainerService, ImageService } from '../engine/index.js';
+import { DEFAULT_ROOT, type ContainerService, type ImageService } from '../engine/index.js';
 
 export interface GlobalOptions {
   root?: string;
   runroot?: string;
   storageDriver?: string;
 }
-
-export const DEFAULT_ROOT = '/var/lib/berth';
 
 export function rootDir(g: GlobalOptions): string {
   return g.root ?? process.env.BERTH_ROOT ?? DEFAULT_ROOT;
