@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, rmdirSync, rmSync, symlinkSync, chmodSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import type { LayerRecord } from '../image/index.js';
+import { parseGoDuration } from '../lib/duration.js';
 import { BerthError, invalidArgument, isBerthError, reason } from '../lib/errors.js';
 import type { ContainerConfig, History, ImageConfig } from '../oci/image-spec.js';
 import type { Mount, Snapshotter } from '../snapshot/index.js';
@@ -634,8 +635,8 @@ export class Builder {
         hc.Retries = Number(v);
         continue;
       }
-      const ns = parseDuration(v);
-      if (ns === undefined) throw this.err(inst, `HEALTHCHECK --${f.name}=${v}: not a duration (like 30s, 1m30s, 500ms)`);
+      const ns = parseGoDuration(v);
+      if (ns === undefined || ns < 0) throw this.err(inst, `HEALTHCHECK --${f.name}=${v}: not a duration (like 30s, 1m30s, 500ms)`);
       if (f.name === 'interval') hc.Interval = ns;
       else if (f.name === 'timeout') hc.Timeout = ns;
       else if (f.name === 'start-period') hc.StartPeriod = ns;
@@ -1294,20 +1295,5 @@ function safeWord(s: string, env: Lookup, escape: string): string {
     if (e instanceof LexError) return s;
     throw e;
   }
-}
-
-/** Go durations: 1h2m3.5s, 500ms, 10us → nanoseconds. */
-export function parseDuration(s: string): number | undefined {
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, "\u00b5s": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let consumed = 0;
-  for (const m of s.matchAll(re)) {
-    if (m.index !== consumed) return undefined;
-    total += Number(m[1]) * unit[m[2]!]!;
-    consumed += m[0].length;
-  }
-  return consumed === s.length && consumed > 0 ? Math.round(total) : undefined;
 }
 

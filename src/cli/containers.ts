@@ -7,7 +7,7 @@ import { invalidArgument } from '../lib/errors.js';
 import { ago } from '../lib/units.js';
 import { mark } from '../lib/timing.js';
 import { engine, type GlobalOptions } from './context.js';
-import { parseMountFlag } from '../engine/index.js';
+import { parseMountFlag, positiveDurationNs } from '../engine/index.js';
 import { exitCodeFor } from './exit.js';
 import { renderFormatted, renderTable } from './output.js';
 import { ExitCode, forwardSignals, newProgram, runProgram } from './program.js';
@@ -16,17 +16,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** Go-style durations as docker takes them: 500ms, 30s, 1m30s, 2h. */
 function duration(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = '';
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(v))) {
-    total += Number(m[1]) * { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-    consumed += m[0];
-  }
-  if (consumed !== v || total <= 0) throw invalidArgument(`invalid argument ${JSON.stringify(v)} for "${flag}" flag: time: invalid duration`);
-  return total;
+  return v === undefined ? undefined : positiveDurationNs(v, flag) / 1e6;
 }
 
 /** ps's PORTS: "0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->90-91/udp" is Docker's; no ranges here. */
