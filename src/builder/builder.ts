@@ -17,6 +17,7 @@ import type { LayerRecord } from '../image/index.js';
 import { parseGoDuration } from '../lib/duration.js';
 import { BerthError, invalidArgument, isBerthError, reason } from '../lib/errors.js';
 import type { ContainerConfig, History, ImageConfig } from '../oci/image-spec.js';
+import { resolveUser } from '../oci/user.js';
 import type { Mount, Snapshotter } from '../snapshot/index.js';
 import { BuildCache, type CacheEntry } from './cache.js';
 import { BuildContext, ContextError, FileHashCache, type Entry } from './context.js';
@@ -1093,10 +1094,12 @@ export class Builder {
     return { upper, files: rec.files, dir };
   }
 
-  /** --chown=USER[:GROUP]: numeric ids, or names looked up in the image's /etc/passwd and /etc/group. */
+  /**
+   * --chown=USER[:GROUP]: numeric ids, or names looked up in the image's /etc/passwd and
+   * /etc/group (oci/user.ts, with COPY --chown's rule: an id alone is both uid and gid).
+   */
   private owner(root: string, inst: Instruction, spec: string | undefined): { uid: number; gid: number } {
     if (spec === undefined || spec === '') return { uid: 0, gid: 0 };
-    const [u, g] = spec.split(':') as [string, string | undefined];
     const read = (f: string) => {
       try {
         return readFileSync(this.be.secureJoin(root, f), 'utf8');
@@ -1104,18 +1107,11 @@ export class Builder {
         return '';
       }
     };
-    const lookup = (name: string, file: string, what: string): [number, number] => {
-      if (/^\d+$/.test(name)) return [Number(name), -1];
-      for (const line of read(file).split('\n')) {
-        const f = line.split(':');
-        if (f[0] === name && f[2] !== undefined) return [Number(f[2]), Number(f[3] ?? -1)];
-      }
-      throw this.err(inst, `${inst.cmd} --chown=${spec}: no ${what} ${JSON.stringify(name)} in the image's ${file}`);
-    };
-    const [uid, pgid] = lookup(u, '/etc/passwd', 'user');
-    let gid: number;
-    if (g !== undefined && g !== '') gid = lookup(g, '/etc/group', 'group')[0];
-    else gid = /^\d+$/.test(u) ? uid : pgid;
+    const file = { user: '/etc/passwd', group: '/etc/group' } as const;
+    const { uid, gid } = resolveUser(spec, read(file.user), read(file.group), {
+      chown: true,
+      missing: (what, name) => this.err(inst, `${inst.cmd} --chown=${spec}: no ${what} ${JSON.stringify(name)} in the image's ${file[what]}`),
+    });
     return { uid, gid };
   }
 
