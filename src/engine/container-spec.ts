@@ -11,6 +11,8 @@ import { resolveUser, type UserIds } from '../oci/user.js';
 import { CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/index.js';
 import { secureJoin } from '../sys/securejoin.js';
 import { defaultSeccomp } from './seccomp-profile.js';
+import { parseMountSpec, parseUlimit } from './models-parse.js';
+import type { Ulimit } from './models.js';
 
 /** Docker's default capability set. */
 export const DOCKER_DEFAULT_CAPS = [
@@ -93,12 +95,6 @@ function throttle(list: string[] | undefined, flag: string, rate: (v: string) =>
   });
 }
 
-const RLIMIT_NAMES: Record<string, string> = {
-  core: 'RLIMIT_CORE', cpu: 'RLIMIT_CPU', data: 'RLIMIT_DATA', fsize: 'RLIMIT_FSIZE', locks: 'RLIMIT_LOCKS', memlock: 'RLIMIT_MEMLOCK',
-  msgqueue: 'RLIMIT_MSGQUEUE', nice: 'RLIMIT_NICE', nofile: 'RLIMIT_NOFILE', nproc: 'RLIMIT_NPROC', rss: 'RLIMIT_RSS', rtprio: 'RLIMIT_RTPRIO',
-  rttime: 'RLIMIT_RTTIME', sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK', as: 'RLIMIT_AS',
-};
-
 function caps(o: ContainerOptions): string[] {
   if (o.privileged) return [...CAPABILITIES];
   const norm = (c: string) => {
@@ -153,49 +149,18 @@ export function parseVolumeSpec(v: string): VolumeSpec {
 }
 
 /**
- * --mount type=bind|volume|tmpfs,source=..,target=..[,readonly][,...], as Docker reads it, turned
- * into the -v or --tmpfs form it stands for.
+ * --mount type=bind|volume|tmpfs,source=..,target=..[,readonly][,...], as Docker reads it
+ * (models-parse's parseMountSpec), turned into the -v or --tmpfs form it stands for.
  */
 export function parseMountFlag(v: string): { volume: string } | { tmpfs: string } {
-  const bad = (why: string) => invalidArgument(`invalid argument ${JSON.stringify(v)} for "--mount" flag: ${why}`);
-  const kv = new Map<string, string>();
-  for (const field of v.split(',')) {
-    if (field === '') continue;
-    const i = field.indexOf('=');
-    const k = (i < 0 ? field : field.slice(0, i)).trim().toLowerCase();
-    const val = i < 0 ? '' : field.slice(i + 1);
-    if (['readonly', 'ro', 'volume-nocopy'].includes(k) && i < 0) kv.set(k === 'ro' ? 'readonly' : k, 'true');
-    else if (i < 0) throw bad(`invalid field ${JSON.stringify(field)} must be a key=value pair`);
-    else kv.set({ src: 'source', destination: 'target', dst: 'target', ro: 'readonly' }[k] ?? k, val);
+  const m = parseMountSpec(v);
+  if (m.Type === 'tmpfs') {
+    const t = m.TmpfsOptions ?? {};
+    const opts = [...(t.SizeBytes !== undefined ? [`size=${t.SizeBytes}`] : []), ...(t.Mode !== undefined ? [`mode=${t.Mode.toString(8)}`] : []), ...(m.ReadOnly ? ['ro'] : [])];
+    return { tmpfs: opts.length ? `${m.Target}:${opts.join(',')}` : m.Target! };
   }
-  const type = kv.get('type') ?? 'volume';
-  const target = kv.get('target');
-  const source = kv.get('source');
-  const known: Record<string, string[]> = {
-    bind: ['type', 'source', 'target', 'readonly', 'bind-propagation', 'consistency'],
-    volume: ['type', 'source', 'target', 'readonly', 'volume-nocopy', 'consistency'],
-    tmpfs: ['type', 'target', 'readonly', 'tmpfs-size', 'tmpfs-mode'],
-  };
-  if (!known[type]) throw bad(`unknown mount type ${JSON.stringify(type)} (bind, volume or tmpfs)`);
-  for (const k of kv.keys()) if (!known[type]!.includes(k)) throw bad(`unexpected key ${JSON.stringify(k)} for a ${type} mount`);
-  if (!target) throw bad('target is required');
-  const ro = kv.has('readonly') && !['false', '0'].includes(kv.get('readonly')!);
-  if (type === 'tmpfs') {
-    const opts: string[] = [];
-    const size = kv.get('tmpfs-size');
-    if (size !== undefined) opts.push(`size=${parseBytes(size, 'tmpfs-size')}`);
-    const mode = kv.get('tmpfs-mode');
-    if (mode !== undefined) {
-      if (!/^[0-7]{1,4}$/.test(mode)) throw bad(`invalid tmpfs-mode ${JSON.stringify(mode)}`);
-      opts.push(`mode=${mode}`);
-    }
-    if (ro) opts.push('ro');
-    return { tmpfs: opts.length ? `${target}:${opts.join(',')}` : target };
-  }
-  if (type === 'bind' && !source) throw bad('source is required for a bind mount');
-  const prop = kv.get('bind-propagation');
-  const modes = [ro ? 'ro' : 'rw', ...(prop ? [prop] : []), ...(kv.get('volume-nocopy') === 'true' || kv.get('volume-nocopy') === '' ? ['nocopy'] : [])];
-  return { volume: `${source ? `${source}:` : ''}${target}:${modes.join(',')}` };
+  const modes = [m.ReadOnly ? 'ro' : 'rw', ...(m.BindOptions?.Propagation ? [m.BindOptions.Propagation] : []), ...(m.VolumeOptions?.NoCopy ? ['nocopy'] : [])];
+  return { volume: `${m.Source ? `${m.Source}:` : ''}${m.Target}:${modes.join(',')}` };
 }
 
 /** A bind mount of a host directory (a bind, or a volume's _data) into the container. */
@@ -379,14 +344,9 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
   }
   if (!seccompSet && !o.privileged) seccomp = defaultSeccomp(caps(o));
   const rlimits = (o.ulimits ?? []).map((u) => {
-    const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(u);
-    const type = m ? RLIMIT_NAMES[m[1]!] : undefined;
-    if (!m || !type) throw invalidArgument(`invalid --ulimit ${JSON.stringify(u)} (name=soft[:hard], e.g. nofile=1024:2048)`);
-    const soft = Number(m[2]);
-    const hard = m[3] === undefined ? soft : Number(m[3]);
-    if (soft > hard) throw invalidArgument(`invalid --ulimit ${JSON.stringify(u)}: soft limit ${soft} is above the hard limit ${hard}`);
+    const l = parseUlimit(u) as Required<Ulimit>;
     const inf = 2 ** 64 - 1;
-    return { type, soft: soft < 0 ? inf : soft, hard: hard < 0 ? inf : hard };
+    return { type: `RLIMIT_${l.Name.toUpperCase()}`, soft: l.Soft < 0 ? inf : l.Soft, hard: l.Hard < 0 ? inf : l.Hard };
   });
 
   const mounts: Mount[] = [
