@@ -7,7 +7,7 @@
 import { invalidArgument } from '../lib/errors.js';
 import { parseGoDuration } from '../lib/duration.js';
 import { parseBytes } from '../lib/units.js';
-import type { DeviceMapping, Mount, PortBinding, PortMap, Propagation, RestartPolicy, ThrottleDevice, Ulimit } from './models.js';
+import type { DeviceMapping, Mount, PortBinding, PortMap, Propagation, RestartPolicy, RestartPolicyName, ThrottleDevice, Ulimit } from './models.js';
 
 // The Go duration syntax lives in lib/ (Dockerfiles have it too); offered here with the other parsers.
 export { parseGoDuration };
@@ -34,7 +34,7 @@ export function parseMemoryBytes(v: string, what: 'memory' | 'memory-swap' | 'me
 }
 
 /** `--restart` values: no, always, unless-stopped, on-failure[:N]. */
-export function parseRestartPolicy(v: string | undefined): Required<RestartPolicy> & { Name: NonNullable<RestartPolicy['Name']> } {
+export function parseRestartPolicy(v: string | undefined): Required<RestartPolicy> & { Name: RestartPolicyName } {
   if (v === undefined || v === '' || v === 'no') return { Name: 'no', MaximumRetryCount: 0 };
   const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v);
   if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw invalidArgument(`invalid restart policy ${JSON.stringify(v)} (no, always, unless-stopped, on-failure[:max-retries])`);

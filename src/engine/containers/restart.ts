@@ -1,15 +1,12 @@
 /** Restart policies (`--restart`) and what the monitor runs when a detached container ended. */
-import { invalidArgument } from '../../lib/errors.js';
+import { parseRestartPolicy } from '../models-parse.js';
 import type { ContainerContext } from './context.js';
 import { remove, start } from './lifecycle.js';
 import type { ContainerRecord } from './types.js';
 
-/** `--restart` values: no, always, unless-stopped, on-failure[:N]. */
+/** `--restart` values: no, always, unless-stopped, on-failure[:N] (models-parse's parseRestartPolicy). */
 export function parseRestart(v: string | undefined): NonNullable<ContainerRecord['RestartPolicy']> {
-  if (v === undefined || v === '' || v === 'no') return { Name: 'no', MaximumRetryCount: 0 };
-  const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v);
-  if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw invalidArgument(`invalid restart policy ${JSON.stringify(v)} (no, always, unless-stopped, on-failure[:max-retries])`);
-  return { Name: m[1] as 'always', MaximumRetryCount: m[2] ? Number(m[2]) : 0 };
+  return parseRestartPolicy(v);
 }
 
 /**
