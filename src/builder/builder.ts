@@ -21,7 +21,7 @@ import { resolveUser } from '../oci/user.js';
 import type { Mount, Snapshotter } from '../snapshot/index.js';
 import { BuildCache, type CacheEntry } from './cache.js';
 import { BuildContext, ContextError, FileHashCache, type Entry } from './context.js';
-import { dockerfileError, instructionText, makeInstruction, parseDockerfile, type Dockerfile, type Instruction } from './dockerfile.js';
+import { dockerfileError, instructionText, jsonForm, makeInstruction, parseDockerfile, type Dockerfile, type Instruction } from './dockerfile.js';
 import { expandVariables, LexError, processWord, processWords, splitRaw, type Lookup } from './shell-lex.js';
 
 export interface BaseImage {
@@ -619,15 +619,7 @@ export class Builder {
     if (kind !== 'CMD') throw this.err(inst, 'HEALTHCHECK: use HEALTHCHECK [OPTIONS] CMD command, or HEALTHCHECK NONE');
     const cmdText = m![2]!.trim();
     if (!cmdText) throw this.err(inst, 'HEALTHCHECK CMD requires a command');
-    let json: string[] | undefined;
-    if (cmdText.startsWith('[')) {
-      try {
-        const v: unknown = JSON.parse(cmdText);
-        if (Array.isArray(v) && v.every((x) => typeof x === 'string')) json = v;
-      } catch {
-        json = undefined;
-      }
-    }
+    const json = jsonForm(cmdText);
     const hc: NonNullable<ContainerConfig['Healthcheck']> = { Test: json ? ['CMD', ...json] : ['CMD-SHELL', cmdText] };
     for (const f of inst.flags) {
       const v = f.value ?? '';
