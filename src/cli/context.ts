@@ -1,5 +1,5 @@
 /** What every berth command gets: the global flags, and the engine built from them on demand. */
-import { DEFAULT_ROOT, type ContainerService, type ImageService } from '../engine/index.js';
+import { DEFAULT_ROOT, DEFAULT_RUNROOT, type ContainerService, type ImageService } from '../engine/index.js';
 
 export interface GlobalOptions {
   root?: string;
@@ -16,7 +16,7 @@ export async function imageService(g: GlobalOptions): Promise<ImageService> {
 }
 
 export function runrootDir(g: GlobalOptions): string {
-  return g.runroot ?? process.env.BERTH_RUNROOT ?? '/run/berth';
+  return g.runroot ?? process.env.BERTH_RUNROOT ?? DEFAULT_RUNROOT;
 }
 
 /** The image and container services, joined: rmi knows which images containers use. */

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from '../lib/builtins.js';
 import { execFileSync } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

@@ -40,8 +40,8 @@ export async function pruneBuildCache(svc: ImageServiceT, root: string): Promise
   return (await import('./build.js')).pruneBuildCache(svc, root);
 }
 export type { NetworkRecord, NetworkSettings, EndpointSettings, NetworkService } from './networks.js';
-// The default state directory (--root, BERTH_ROOT), for every front end.
-export { DEFAULT_ROOT } from './networks.js';
+// The default state directories (--root, --runroot), for every front end.
+export { DEFAULT_ROOT, DEFAULT_RUNROOT } from './defaults.js';
 // Docker Engine API shapes of requests and records (Config, HostConfig, ...), one namespace for
 // every front end, and the parsers of Docker's short syntaxes into them.
 export type * as api from './models.js';
