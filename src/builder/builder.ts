@@ -14,12 +14,14 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, rmdirSync, rmSync, symlinkSync, chmodSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import type { LayerRecord } from '../image/index.js';
+import { parseGoDuration } from '../lib/duration.js';
 import { BerthError, invalidArgument, isBerthError, reason } from '../lib/errors.js';
 import type { ContainerConfig, History, ImageConfig } from '../oci/image-spec.js';
+import { resolveUser } from '../oci/user.js';
 import type { Mount, Snapshotter } from '../snapshot/index.js';
 import { BuildCache, type CacheEntry } from './cache.js';
 import { BuildContext, ContextError, FileHashCache, type Entry } from './context.js';
-import { dockerfileError, instructionText, makeInstruction, parseDockerfile, type Dockerfile, type Instruction } from './dockerfile.js';
+import { dockerfileError, instructionText, jsonForm, makeInstruction, parseDockerfile, type Dockerfile, type Instruction } from './dockerfile.js';
 import { expandVariables, LexError, processWord, processWords, splitRaw, type Lookup } from './shell-lex.js';
 
 export interface BaseImage {
@@ -617,15 +619,7 @@ export class Builder {
     if (kind !== 'CMD') throw this.err(inst, 'HEALTHCHECK: use HEALTHCHECK [OPTIONS] CMD command, or HEALTHCHECK NONE');
     const cmdText = m![2]!.trim();
     if (!cmdText) throw this.err(inst, 'HEALTHCHECK CMD requires a command');
-    let json: string[] | undefined;
-    if (cmdText.startsWith('[')) {
-      try {
-        const v: unknown = JSON.parse(cmdText);
-        if (Array.isArray(v) && v.every((x) => typeof x === 'string')) json = v;
-      } catch {
-        json = undefined;
-      }
-    }
+    const json = jsonForm(cmdText);
     const hc: NonNullable<ContainerConfig['Healthcheck']> = { Test: json ? ['CMD', ...json] : ['CMD-SHELL', cmdText] };
     for (const f of inst.flags) {
       const v = f.value ?? '';
@@ -634,8 +628,8 @@ export class Builder {
         hc.Retries = Number(v);
         continue;
       }
-      const ns = parseDuration(v);
-      if (ns === undefined) throw this.err(inst, `HEALTHCHECK --${f.name}=${v}: not a duration (like 30s, 1m30s, 500ms)`);
+      const ns = parseGoDuration(v);
+      if (ns === undefined || ns < 0) throw this.err(inst, `HEALTHCHECK --${f.name}=${v}: not a duration (like 30s, 1m30s, 500ms)`);
       if (f.name === 'interval') hc.Interval = ns;
       else if (f.name === 'timeout') hc.Timeout = ns;
       else if (f.name === 'start-period') hc.StartPeriod = ns;
@@ -1092,10 +1086,12 @@ export class Builder {
     return { upper, files: rec.files, dir };
   }
 
-  /** --chown=USER[:GROUP]: numeric ids, or names looked up in the image's /etc/passwd and /etc/group. */
+  /**
+   * --chown=USER[:GROUP]: numeric ids, or names looked up in the image's /etc/passwd and
+   * /etc/group (oci/user.ts, with COPY --chown's rule: an id alone is both uid and gid).
+   */
   private owner(root: string, inst: Instruction, spec: string | undefined): { uid: number; gid: number } {
     if (spec === undefined || spec === '') return { uid: 0, gid: 0 };
-    const [u, g] = spec.split(':') as [string, string | undefined];
     const read = (f: string) => {
       try {
         return readFileSync(this.be.secureJoin(root, f), 'utf8');
@@ -1103,18 +1099,11 @@ export class Builder {
         return '';
       }
     };
-    const lookup = (name: string, file: string, what: string): [number, number] => {
-      if (/^\d+$/.test(name)) return [Number(name), -1];
-      for (const line of read(file).split('\n')) {
-        const f = line.split(':');
-        if (f[0] === name && f[2] !== undefined) return [Number(f[2]), Number(f[3] ?? -1)];
-      }
-      throw this.err(inst, `${inst.cmd} --chown=${spec}: no ${what} ${JSON.stringify(name)} in the image's ${file}`);
-    };
-    const [uid, pgid] = lookup(u, '/etc/passwd', 'user');
-    let gid: number;
-    if (g !== undefined && g !== '') gid = lookup(g, '/etc/group', 'group')[0];
-    else gid = /^\d+$/.test(u) ? uid : pgid;
+    const file = { user: '/etc/passwd', group: '/etc/group' } as const;
+    const { uid, gid } = resolveUser(spec, read(file.user), read(file.group), {
+      chown: true,
+      missing: (what, name) => this.err(inst, `${inst.cmd} --chown=${spec}: no ${what} ${JSON.stringify(name)} in the image's ${file[what]}`),
+    });
     return { uid, gid };
   }
 
@@ -1294,20 +1283,5 @@ function safeWord(s: string, env: Lookup, escape: string): string {
     if (e instanceof LexError) return s;
     throw e;
   }
-}
-
-/** Go durations: 1h2m3.5s, 500ms, 10us → nanoseconds. */
-export function parseDuration(s: string): number | undefined {
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, "\u00b5s": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let consumed = 0;
-  for (const m of s.matchAll(re)) {
-    if (m.index !== consumed) return undefined;
-    total += Number(m[1]) * unit[m[2]!]!;
-    consumed += m[0].length;
-  }
-  return consumed === s.length && consumed > 0 ? Math.round(total) : undefined;
 }
 

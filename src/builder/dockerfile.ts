@@ -153,16 +153,18 @@ export function makeInstruction(cmd: string, args: string, file: string, line: n
       rest = rest.slice(fm[0].length);
     }
   }
-  let json: string[] | undefined;
-  if (rest.startsWith('[')) {
-    try {
-      const v: unknown = JSON.parse(rest);
-      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) json = v;
-    } catch {
-      json = undefined; // not JSON: the shell form, as Docker treats it
-    }
+  return { cmd, line, endLine, args, rest, flags, json: jsonForm(rest), heredocs: [], file };
+}
+
+/** The JSON (exec) form of arguments, `["a", "b"]`; undefined for the shell form (not JSON, as Docker treats it). */
+export function jsonForm(text: string): string[] | undefined {
+  if (!text.startsWith('[')) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
+  } catch {
+    return undefined;
   }
-  return { cmd, line, endLine, args, rest, flags, json, heredocs: [], file };
 }
 
 /** The text Docker shows for an instruction (history, progress). */

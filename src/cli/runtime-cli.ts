@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { BerthError, invalidArgument } from '../lib/errors.js';
 import type { Process } from '../oci/runtime-spec.js';
 import { RuntimeService, defaultSpec } from '../engine/index.js';
-import { forwardSignals } from './program.js';
+import { ExitCode, forwardSignals } from './program.js';
 import { parseSignal } from './signals.js';
 
 const VERSION = '0.1.0';
@@ -19,12 +19,6 @@ interface Globals {
   log?: string;
   logFormat?: string;
   debug?: boolean;
-}
-
-class ExitError extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
 }
 
 function logLine(g: Globals, level: string, msg: string): void {
@@ -157,7 +151,7 @@ export async function runtimeMain(argv: string[], progName = 'berth-runtime'): P
       try {
         const res = await r.run(id, { ...copts, keep: o.keep === true, onStart: (p) => (pid = p) });
         if (res.oomKilled) process.stderr.write(`${progName}: container ${id} was killed by the OOM killer\n`);
-        throw new ExitError(res.code);
+        throw new ExitCode(res.code);
       } finally {
         stopForwarding();
       }
@@ -208,7 +202,7 @@ export async function runtimeMain(argv: string[], progName = 'berth-runtime'): P
       const stopForwarding = o.detach ? () => {} : forwardSignals(() => pid);
       try {
         const res = await r.exec(id, { process: proc, detach: o.detach === true, pidFile: o.pidFile, consoleSocket: o.consoleSocket, extraFds: fdList(o.preserveFds), onStart: (p) => (pid = p) });
-        if (!o.detach) throw new ExitError(res.code);
+        if (!o.detach) throw new ExitCode(res.code);
       } finally {
         stopForwarding();
       }
@@ -303,7 +297,7 @@ export async function runtimeMain(argv: string[], progName = 'berth-runtime'): P
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof ExitError) return e.code;
+    if (e instanceof ExitCode) return e.code;
     const ce = e as { code?: string; exitCode?: number };
     if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
       return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' || ce.code === 'commander.help' ? 0 : 1;

@@ -19,7 +19,7 @@ import { Runtime } from '../runtime/index.js';
 import { hostResolvText, resolvConf } from '../network/index.js';
 import type { NetworkService } from './networks.js';
 import { secureJoin } from '../sys/securejoin.js';
-import { bindMount, buildSpec, resolveUser } from './container-spec.js';
+import { bindMount, buildSpec, resolveUserIn } from './container-spec.js';
 import { goArch, type ImageService } from './images.js';
 
 /** A build request: context, Dockerfile, build args, target, cache, labels, network, secrets, tags, progress callback, cancel signal. */
@@ -92,21 +92,9 @@ class RuntimeExecutor implements Executor {
         }
       }
       const { spec } = buildSpec({ image: '', command: req.args, entrypoint: [], env: req.env, workdir: req.cwd, network: req.network, netnsPath, resolvedMounts: mounts }, { config: {} }, id, () => 0);
-      // A user given by name: looked up in the step's own /etc/passwd and /etc/group.
+      // A user given (by name or id): looked up in the step's own /etc/passwd and /etc/group.
       if (req.user) {
-        if (/^(\d*)(:\d*)?$/.test(req.user)) spec.process!.user = resolveUser(req.user);
-        else {
-          spec.process!.user = await this.images.withSnapshot(req.snapshot, false, (dir) => {
-            const read = (f: string) => {
-              try {
-                return readFileSync(secureJoin(dir, f), 'utf8');
-              } catch {
-                return undefined;
-              }
-            };
-            return resolveUser(req.user, read('/etc/passwd'), read('/etc/group'));
-          });
-        }
+        spec.process!.user = await this.images.withSnapshot(req.snapshot, false, (dir) => resolveUserIn(dir, req.user));
       }
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       const m = this.images.snapshots.mounts(req.snapshot)[0]!;

@@ -7,6 +7,8 @@ import { isAbsolute } from 'node:path';
 import { invalidArgument } from '../lib/errors.js';
 import type { Mount, Seccomp, Spec } from '../oci/runtime-spec.js';
 import type { DeviceMapping, ThrottleDevice, Ulimit } from './models.js';
+import { resolveUser, type UserIds } from '../oci/user.js';
+import { secureJoin } from '../sys/securejoin.js';
 import { CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/index.js';
 import { defaultSeccomp } from './seccomp-profile.js';
 
@@ -173,42 +175,23 @@ function tmpfsMount(dst: string, options: string): Mount {
 }
 
 /**
- * USER / --user: uid[:gid] or names, looked up in the image's /etc/passwd and /etc/group (given
- * as text; undefined when the image has none). A user's own group and the groups it is a member
- * of come along, as Docker does.
+ * USER / --user of a container (or build step) whose root file system is at `root` on the host:
+ * Docker's rules (oci/user.ts) over its /etc/passwd and /etc/group, read inside that root.
  */
-export function resolveUser(user: string, passwd?: string, group?: string): { uid: number; gid: number; additionalGids?: number[] } {
-  const [u = '', g] = user.split(':');
-  const pw = (passwd ?? '').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
-  const gr = (group ?? '').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3);
-  let uid: number;
-  let gid: number | undefined;
-  let name: string | undefined;
-  if (u === '' || /^\d+$/.test(u)) {
-    uid = u === '' ? 0 : Number(u);
-    const e = pw.find((f) => Number(f[2]) === uid);
-    if (e) (gid = Number(e[3])), (name = e[0]);
-  } else {
-    const e = pw.find((f) => f[0] === u);
-    if (!e) throw invalidArgument(`unable to find user ${u}: no matching entries in passwd file`);
-    uid = Number(e[2]);
-    gid = Number(e[3]);
-    name = u;
-  }
-  if (g !== undefined && g !== '') {
-    if (/^\d+$/.test(g)) gid = Number(g);
-    else {
-      const e = gr.find((f) => f[0] === g);
-      if (!e) throw invalidArgument(`unable to find group ${g}: no matching entries in group file`);
-      gid = Number(e[2]);
+export function resolveUserIn(root: string, user: string): UserIds {
+  const read = (f: string) => {
+    try {
+      return readFileSync(secureJoin(root, f), 'utf8');
+    } catch {
+      return undefined;
     }
-  }
-  const additionalGids = name ? gr.filter((f) => (f[3] ?? '').split(',').includes(name!)).map((f) => Number(f[2])).filter((x) => x !== gid) : [];
-  return { uid, gid: gid ?? (uid === 0 ? 0 : uid), ...(additionalGids.length ? { additionalGids } : {}) };
+  };
+  return resolveUser(user, read('/etc/passwd'), read('/etc/group'));
 }
 
 function parseUser(user: string): { uid: number; gid: number } {
-  // Names need the image's files: the engine resolves them once the container's layer is there.
+  // Until the engine reads the image's /etc/passwd and /etc/group (once the container's layer is
+  // there, for any user given): ids as they are, names as root.
   return /^(\d*)(:\d*)?$/.test(user) || user === 'root' ? resolveUser(user === 'root' ? '0' : user) : { uid: 0, gid: 0 };
 }
 

@@ -10,8 +10,8 @@ import { ImageService } from './images.js';
 import { System } from './system.js';
 import { Volumes } from './volumes.js';
 
-export const DEFAULT_ROOT = '/var/lib/berth';
-export const DEFAULT_RUNROOT = '/run/berth';
+import { DEFAULT_ROOT, DEFAULT_RUNROOT } from './defaults.js';
+export { DEFAULT_ROOT, DEFAULT_RUNROOT };
 
 export interface EngineOptions {
   /** Images, containers, volumes, networks (default /var/lib/berth). */

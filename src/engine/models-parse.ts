@@ -5,32 +5,12 @@
  * device exist, is a port free) or the image are left to the engine.
  */
 import { invalidArgument } from '../lib/errors.js';
+import { parseGoDuration } from '../lib/duration.js';
 import { parseBytes } from '../lib/units.js';
-import type { DeviceMapping, Mount, PortBinding, PortMap, Propagation, RestartPolicy, ThrottleDevice, Ulimit } from './models.js';
+import type { DeviceMapping, Mount, PortBinding, PortMap, Propagation, RestartPolicy, RestartPolicyName, ThrottleDevice, Ulimit } from './models.js';
 
-/** Nanoseconds per unit of a Go duration. */
-const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
-/**
- * A Go duration ("1m30s", "500ms", "1.5h", "0") in nanoseconds, as time.ParseDuration reads it;
- * undefined when it is not one.
- */
-export function parseGoDuration(v: string): number | undefined {
-  const m = /^([-+]?)(.*)$/.exec(v)!;
-  const body = m[2]!;
-  if (body === '0') return 0;
-  if (body === '') return undefined;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/gy;
-  let total = 0;
-  let at = 0;
-  let part: RegExpExecArray | null;
-  while (at < body.length && (part = re.exec(body))) {
-    total += Number(part[1]) * DURATION_UNITS[part[2]!]!;
-    at = re.lastIndex;
-  }
-  if (at !== body.length) return undefined;
-  return Math.round(m[1] === '-' ? -total : total);
-}
+// The Go duration syntax lives in lib/ (Dockerfiles have it too); offered here with the other parsers.
+export { parseGoDuration };
 
 /** A duration flag's value in nanoseconds; it must be positive (berth's rule for --health-*). */
 export function positiveDurationNs(v: string, flag: string): number {
@@ -54,7 +34,7 @@ export function parseMemoryBytes(v: string, what: 'memory' | 'memory-swap' | 'me
 }
 
 /** `--restart` values: no, always, unless-stopped, on-failure[:N]. */
-export function parseRestartPolicy(v: string | undefined): Required<RestartPolicy> & { Name: NonNullable<RestartPolicy['Name']> } {
+export function parseRestartPolicy(v: string | undefined): Required<RestartPolicy> & { Name: RestartPolicyName } {
   if (v === undefined || v === '' || v === 'no') return { Name: 'no', MaximumRetryCount: 0 };
   const m = /^(always|unless-stopped|on-failure)(?::(\d+))?$/.exec(v);
   if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw invalidArgument(`invalid restart policy ${JSON.stringify(v)} (no, always, unless-stopped, on-failure[:max-retries])`);

@@ -52,11 +52,11 @@ import {
 import { execTool } from '../sys/exec.js';
 import { writeFileAtomic } from '../sys/fs.js';
 import { jsonCodec, RecordStore } from '../sys/store.js';
+import { DEFAULT_ROOT } from './defaults.js';
 import { validName } from './names.js';
 import { withLock } from '../sys/lock.js';
 
 export const DEFAULT_NETWORK = 'bridge';
-export const DEFAULT_ROOT = '/var/lib/berth';
 /**
  * The resolvers a network's DNS server forwards to (host[:port],...): `-o berth.dns.upstream=...`
  * at create, or BERTH_DNS_UPSTREAM then; kept with the network, so that a server started later by

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { internal } from '../lib/errors.js';
 import { writeFileAtomic } from '../sys/fs.js';
 import { berthPackageRoot } from '../sys/paths.js';
+import { hostResolvText } from './etc.js';
 import { processAlive } from '../sys/proc.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -25,13 +26,7 @@ export function dnsFiles(dir: string, netId: string): DnsFiles {
 export function upstreamResolvers(given?: string): string[] {
   const env = given ?? process.env.BERTH_DNS_UPSTREAM;
   if (env !== undefined) return env.split(',').map((s) => s.trim()).filter(Boolean);
-  let text = '';
-  try {
-    text = readFileSync('/etc/resolv.conf', 'utf8');
-  } catch {
-    return [];
-  }
-  return [...text.matchAll(/^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]!);
+  return [...hostResolvText().matchAll(/^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]!);
 }
 
 function serverPid(f: DnsFiles): number | undefined {

@@ -13,11 +13,12 @@
  *   tmp/<pid>-…                    unpacking and removal in progress; a dead pid's are removed
  */
 import { nodeCrypto } from '../lib/builtins.js';
-import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { alreadyExists, conflict, errnoCode, failedPrecondition, invalidArgument, isBerthError, internal, notFound, reason } from '../lib/errors.js';
 import { FsOpError } from '../sys/fsops.js';
+import { createFileExclusive } from '../sys/fs.js';
 import { runFsOpsSync, copyTree, diskUsage, mountTable, randomId, shiftTree } from './fsutil.js';
 import { unpackLayer, type Driver } from './apply.js';
 import { diffTarStream, overlayChanges, vfsChanges, type Change, type DiffResult } from './diff.js';
@@ -102,24 +103,9 @@ function checkKey(key: string, ctx: string): void {
   if (typeof key !== 'string' || !KEY.test(key)) throw invalidArgument(`${ctx}: snapshot key ${JSON.stringify(key)}: use 1-128 letters, digits, '_', '.', '-', starting with a letter or digit`);
 }
 
+/** A record written once: false when another process wrote it first (see createFileExclusive). */
 function writeJsonExclusive(path: string, value: unknown): boolean {
-  const tmp = `${path}.${process.pid}-${randomId(8)}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o644);
-  try {
-    writeSync(fd, Buffer.from(JSON.stringify(value, null, 1) + '\n'));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(tmp, path);
-    return true;
-  } catch (e) {
-    if (errnoCode(e) === 'EEXIST') return false;
-    throw e;
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  return createFileExclusive(path, JSON.stringify(value, null, 1) + '\n', { fsync: true });
 }
 
 function readJson<T>(path: string): T | undefined {

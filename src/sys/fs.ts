@@ -26,20 +26,30 @@ export function writeFileAtomic(path: string, data: string | Buffer, opts: { mod
 }
 
 /**
- * Creates a file only if there is none by that name: written whole aside (a dot name beside it),
- * then linked into place (link fails when the name exists), so at most one of several creators
- * wins and nobody ever reads it half-made. False when the name is taken. Makes its directory.
+ * Creates a file only if there is none by that name: written whole aside (a dot name beside it,
+ * flushed to disk first with `fsync`), then linked into place (link fails when the name exists),
+ * so at most one of several creators wins and nobody ever reads it half-made. False when the name
+ * is taken. Makes its directory.
  */
-export function createFileExclusive(path: string, data: string, opts: { mode?: number } = {}): boolean {
+export function createFileExclusive(path: string, data: string | Buffer, opts: { mode?: number; fsync?: boolean } = {}): boolean {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
+  const write = () => {
+    const fd = openSync(tmp, 'w', opts.mode ?? 0o644);
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      if (opts.fsync) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  };
   try {
-    writeFileSync(tmp, data, { mode: opts.mode ?? 0o644 });
-  } catch (e) {
-    if (errnoCode(e) !== 'ENOENT') throw e;
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, data, { mode: opts.mode ?? 0o644 });
-  }
-  try {
+    try {
+      write();
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+      mkdirSync(dirname(path), { recursive: true });
+      write();
+    }
     linkSync(tmp, path);
     return true;
   } catch (e) {

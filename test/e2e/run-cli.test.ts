@@ -70,9 +70,12 @@ describe('berth run', { skip }, () => {
     assert.match(caps!, /CapEff:\s+00000000a80425fb/);
   });
 
-  it('runs as a user given by name, looked up in the image', () => {
+  it('runs as a user given by name or uid, looked up in the image', () => {
     assert.equal(berth('run', '--rm', '-u', 'nobody', 'busybox', 'id').stdout, 'uid=65534(nobody) gid=65534(nogroup)\n');
     assert.equal(berth('run', '--rm', '-u', 'root:tty', 'busybox', 'id').stdout, 'uid=0(root) gid=5(tty)\n');
+    // By uid, as Docker: the passwd entry's group, else gid 0.
+    assert.equal(berth('run', '--rm', '-u', '65534', 'busybox', 'id').stdout, 'uid=65534(nobody) gid=65534(nogroup)\n');
+    assert.equal(berth('run', '--rm', '-u', '1000', 'busybox', 'id').stdout, 'uid=1000 gid=0(root)\n');
     const ghost = berth('run', '--rm', '-u', 'ghost', 'busybox', 'id');
     assert.equal(ghost.status, 125);
     assert.equal(ghost.stderr, 'berth: unable to find user ghost: no matching entries in passwd file\n');

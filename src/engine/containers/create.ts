@@ -3,14 +3,13 @@
  * and record; nothing runs yet. Everything is checked before anything is made; what is made is
  * undone, in reverse, when a later step fails (one list of undo steps).
  */
-import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from '../../lib/builtins.js';
 import { invalidArgument } from '../../lib/errors.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { helperPath } from '../../sys/paths.js';
-import { secureJoin } from '../../sys/securejoin.js';
-import { bindMount, buildSpec, resolveUser } from '../container-spec.js';
+import { bindMount, buildSpec, resolveUserIn } from '../container-spec.js';
 import type { NetworkService, NetworkSettings } from '../networks.js';
 import { validName } from '../names.js';
 import type { ContainerContext } from './context.js';
@@ -169,19 +168,10 @@ async function createContainer(c: ContainerContext, o: CreateOptions): Promise<C
     undo.push(() => c.images.snapshots.remove(id));
     undo.push(() => rmSync(bundle, { recursive: true, force: true }));
     mkdirSync(join(bundle, 'rootfs'), { recursive: true });
-    // A user given by name: looked up in the image's /etc/passwd and /etc/group.
+    // A user given (by name or id): looked up in the image's /etc/passwd and /etc/group.
     const user = o.user ?? (cfg.User as string | undefined) ?? '';
-    if (user && !/^(\d*)(:\d*)?$/.test(user)) {
-      spec.process!.user = await c.images.withSnapshot(id, false, (dir) => {
-        const read = (f: string) => {
-          try {
-            return readFileSync(secureJoin(dir, f), 'utf8');
-          } catch {
-            return undefined;
-          }
-        };
-        return resolveUser(user, read('/etc/passwd'), read('/etc/group'));
-      });
+    if (user) {
+      spec.process!.user = await c.images.withSnapshot(id, false, (dir) => resolveUserIn(dir, user));
     }
     await writeEtcFiles(c, { rec, spec, bundle, o, settings, net, links });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));

@@ -2,32 +2,15 @@
  * A container's own /etc/hostname, /etc/hosts and /etc/resolv.conf, as Docker gives them, and
  * Docker's legacy links (`--link NAME[:ALIAS]`): an /etc/hosts entry and environment variables.
  */
-import { chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidArgument, notFound } from '../../lib/errors.js';
 import type { Spec } from '../../oci/runtime-spec.js';
+import { hostResolvText, hostsFile, resolvConf } from '../../network/index.js';
 import type { NetworkService, NetworkSettings } from '../networks.js';
 import { validName } from '../names.js';
 import type { ContainerContext } from './context.js';
 import type { ContainerRecord, CreateOptions } from './types.js';
-
-/** The host's resolvers, as its /etc/resolv.conf says. */
-function hostResolvText(): string {
-  try {
-    return readFileSync('/etc/resolv.conf', 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** The host's resolvers for a container: its /etc/resolv.conf without loopback servers (they would
- * be the container's own loopback), as Docker does. */
-function hostResolvConf(): string {
-  return hostResolvText()
-    .split('\n')
-    .filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l))
-    .join('\n');
-}
 
 export interface LinkTarget {
   name: string;
@@ -103,8 +86,9 @@ export async function writeEtcFiles(
   const { rec, spec, bundle, o, settings } = x;
   const hostNet = !(spec.linux?.namespaces ?? []).some((n) => n.type === 'network');
   const hostname = spec.hostname ?? rec.Id.slice(0, 12);
-  let hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`;
-  let resolv = hostResolvConf();
+  // Without a network of berth's (none, container:) and no DNS flags: localhost, the host's resolvers.
+  let hosts = hostsFile({ hostname });
+  let resolv = resolvConf({ host: hostResolvText() });
   if (settings || o.dns?.length || o.dnsSearch?.length || o.dnsOption?.length || o.addHost?.length) {
     const files = (x.net ?? (await c.networks())).etcFiles(settings ?? { Networks: {}, Ports: [], Dns: o.dns, DnsSearch: o.dnsSearch, DnsOptions: o.dnsOption, ExtraHosts: o.addHost }, hostname, hostResolvText());
     hosts = files.hosts;

@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { invalidArgument } from '../../lib/errors.js';
 import { parseBytes } from '../../lib/units.js';
 import type { Spec } from '../../oci/runtime-spec.js';
-import { secureJoin } from '../../sys/securejoin.js';
-import { resolveUser } from '../container-spec.js';
+import { resolveUserIn } from '../container-spec.js';
 import type { ContainerContext } from './context.js';
 import { helperStdio } from './stdio.js';
 import type { ContainerStdio } from './types.js';
@@ -30,14 +29,7 @@ export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest
   let user = p.user;
   if (o.user) {
     // Names as the container's own /etc/passwd and /etc/group say, read through its root.
-    const read = (f: string) => {
-      try {
-        return readFileSync(secureJoin(`/proc/${rec.State.Pid}/root`, f), 'utf8');
-      } catch {
-        return undefined;
-      }
-    };
-    user = resolveUser(o.user, read('/etc/passwd'), read('/etc/group'));
+    user = resolveUserIn(`/proc/${rec.State.Pid}/root`, o.user);
   }
   const r = await c.runtime.exec(rec.Id, {
     process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.tty && !(p.env ?? []).some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
