@@ -123,3 +123,16 @@ export function statusField(pid: number, field: string): string {
 
 export const isRoot = process.getuid?.() === 0;
 export const haveBusybox = ['/usr/bin/busybox', '/bin/busybox'].some((p) => existsSync(p));
+
+/**
+ * Polls `cond` (every 10 ms) until it holds; fails naming `what` once `deadlineMs` passed. The
+ * deadline bounds a hang and is generous on purpose: it is no speed limit, and no test asserts
+ * how fast anything is.
+ */
+export async function waitFor(what: string, cond: () => boolean, deadlineMs = 60_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

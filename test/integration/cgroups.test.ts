@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { isBerthError } from '../../src/lib/errors.js';
 import { CgroupManager, detectCgroups, type CgroupLayout } from '../../src/runtime/cgroups/index.js';
+import { waitFor } from '../helpers.js';
 
 const M = 1024 * 1024;
 const isRoot = process.getuid?.() === 0;
@@ -40,18 +41,6 @@ function dirFor(path: string, ctrl: string, v2 = ctrl): string | undefined {
 }
 const missing = (ctrl: string) => `the ${ctrl} controller is not available on this host`;
 const read = (file: string) => readFileSync(file, 'utf8').trim();
-
-/**
- * Polls `cond` until it holds; fails naming `what` once `deadlineMs` passed. The deadline bounds a
- * hang; it is no speed limit (it is generous on purpose).
- */
-async function waitFor(what: string, cond: () => boolean, deadlineMs = 60_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out after ${deadlineMs / 1000} s waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Resolves with the child's first stdout line equal to `line`; rejects if it exits first. */
 function lineFrom(child: ChildProcess, line: string): Promise<void> {
