@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { Runtime, defaultSpec, makeBusyboxRootfs } from '../src/engine/index.js';
 import type { Spec } from '../src/oci/runtime-spec.js';
 
@@ -134,5 +135,14 @@ export async function waitFor(what: string, cond: () => boolean, deadlineMs = 60
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out after ${deadlineMs / 1000} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** waitFor for synchronous tests (CLI calls): polls every 50 ms, same deadline rule. */
+export function waitUntil(what: string, cond: () => boolean, deadlineMs = 60_000): void {
+  const end = Date.now() + deadlineMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs / 1000} s waiting for ${what}`);
+    spawnSync('sleep', ['0.05']);
   }
 }

@@ -5,21 +5,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berthPackageRoot } from '../../src/sys/paths.js';
-import { cleanupTmp, isRoot, tmp } from '../helpers.js';
+import { cleanupTmp, isRoot, tmp, waitUntil } from '../helpers.js';
 
 const bin = join(berthPackageRoot(), 'bin', 'berth');
-/**
- * Polls `cond` until it holds; fails naming `what` after `deadlineS`. The deadline bounds a hang
- * and is generous on purpose: no test here asserts how fast anything is.
- */
-function waitUntil(what: string, cond: () => boolean, deadlineS = 60): void {
-  const end = Date.now() + deadlineS * 1000;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out after ${deadlineS} s waiting for ${what}`);
-    spawnSync('sleep', ['0.05']);
-  }
-}
-
 const skip = !isRoot ? 'needs root' : !existsSync(join(berthPackageRoot(), 'dist', 'berth.cjs')) ? 'not built (npm run build)' : false;
 
 describe('berth run', { skip }, () => {
