@@ -798,3 +798,23 @@ describe('berth-helper op decoders, fuzzed inside a sandbox', { skip: sandboxUna
     assert.deepEqual(failures, [], `${failures.length} of ${cases.length} cases failed:\n  ${failures.slice(0, 20).join('\n  ')}`);
   });
 });
+
+/**
+ * Found by the sandboxed fuzzer (seed 999, BERTH_FUZZ_PER_OP=30): op_clone passes the plan's flags
+ * to clone(2) as `flags | SIGCHLD` (native/ns.c, clone_process) without clearing the CSIGNAL byte,
+ * so flags whose low byte is set choose the child's exit signal (0x1f → SIGSYS, 0x08 → SIGXFSZ,
+ * 0x02 → SIGSTOP). Then the supervisor's waitpid (no __WCLONE) does not see the child: it reports
+ * "exit 255" at once although the child still runs, or, when the child ends first, the helper is
+ * killed by that signal (SIGSYS: "Bad system call"). Other flags (CLONE_VM, CLONE_THREAD, ...) are
+ * not refused either. Left to native/ (reported, not fixed here); a todo until it is.
+ */
+describe('berth-helper CLONE flags, known defect', { skip: sandboxUnavailable() }, () => {
+  for (const [flags, sig] of [[0x1f, 'SIGSYS'], [0x08, 'SIGXFSZ']] as const) {
+    test(`CLONE flags 0x${flags.toString(16)} (low byte = exit signal ${sig}): the helper reports the child's end and is not killed`, { todo: 'native/ns.c clone_process: flags & ~CSIGNAL' }, async () => {
+      const run = await runSandboxed(encodePlan([{ op: 'CLONE', fields: [flags, 0, '', ''], what: '' }]));
+      assert.equal(run.timedOut, false);
+      assert.ok(run.status !== null && run.status <= 128, `helper ended with status ${run.status} (${run.status !== null && run.status > 128 ? `signal ${run.status - 128}` : ''}); results ${JSON.stringify(run.results)}`);
+      assert.match(run.results, /^exit 1$/m, 'the supervisor reports the child\'s exit');
+    });
+  }
+});
