@@ -2,11 +2,11 @@
  * Shared helpers for integration tests: a fresh runtime root and busybox bundles in a temporary
  * directory, containers whose output goes to a file, and cleanup that runs also on failure.
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { Runtime, defaultSpec, makeBusyboxRootfs } from '../src/engine/index.js';
 import type { Spec } from '../src/oci/runtime-spec.js';
 
