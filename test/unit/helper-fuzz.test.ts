@@ -610,6 +610,12 @@ const PARENT_OPS: number[] = [Op.SETNS, Op.CGROUP_TASKS, Op.CGROUP_INTO, Op.CONS
 
 const U64S = [0n, 1n, 2n, 3n, 7n, 8n, 63n, 64n, 255n, 256n, 257n, 4095n, 4096n, 4097n, 32768n, 32769n, 65535n, 100000n, 100001n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 0x100000001n, 1n << 63n, (1n << 64n) - 1n];
 const STRINGS = ['', 'x', 'fuzz', '/tmp/fuzz', '/tmp/fuzz/a/b', '/tmp', '/', '.', '..', '../../../../tmp/x', '/proc/self/fd', '/proc/self/ns/net', '/dev/null', '/nonexistent-berth-fuzz', '/bin/true', '/bin/false', 'sh', '%s%s%s%n%n', 'a\nb', 'é', 'a'.repeat(255), 'a'.repeat(256), '/tmp/' + 'b'.repeat(4200), 'c'.repeat(20000)];
+/**
+ * CLONE's flags as berth gives them: namespace flags only (NEWNS, NEWCGROUP, NEWUTS, NEWIPC,
+ * NEWUSER, NEWPID, NEWNET). Others are taken as they are by the helper: a known defect (see the
+ * todo cases at the end) whose outcome is a race, so the fuzzer keeps to these.
+ */
+const CLONE_NS_FLAGS = 0x7e020000n;
 /** RLIMIT resources the helper may set on itself without a signal of the kernel's (no CPU, FSIZE, STACK, AS, DATA, NOFILE, NPROC) or that are invalid. */
 const HARMLESS_RLIMITS = [4n, 8n, 10n, 11n, 12n, 13n, 14n, 15n, 16n, 99n, 0x7fffffffn, (1n << 64n) - 1n];
 
@@ -652,7 +658,7 @@ function fuzzPayload(r: Rng, code: number): Buffer {
   const schema = SCHEMA[code];
   if (!schema) return r.bytes(r.int(64)); // an op newer than this table: raw bytes
   for (const [i, kind] of schema.entries()) {
-    if (kind === 'u') parts.push(u64(code === Op.RLIMIT && i === 0 ? r.pick(HARMLESS_RLIMITS) : fuzzU64(r)));
+    if (kind === 'u') parts.push(u64(code === Op.RLIMIT && i === 0 ? r.pick(HARMLESS_RLIMITS) : code === Op.CLONE && i === 0 ? fuzzU64(r) & CLONE_NS_FLAGS : fuzzU64(r)));
     else if (kind === 's') parts.push(fuzzStr(r));
     else if (kind === 'b') {
       const n = r.chance(0.3) ? 8 * r.int(8) : r.int(300);
@@ -667,7 +673,10 @@ function fuzzPayload(r: Rng, code: number): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Cuts, extends or flips the payload (never the RLIMIT resource: see HARMLESS_RLIMITS). */
+/**
+ * Cuts, extends or flips the payload (never the RLIMIT resource: see HARMLESS_RLIMITS; never
+ * CLONE's flags: see CLONE_NS_FLAGS).
+ */
 function damage(r: Rng, code: number, p: Buffer): Buffer {
   switch (r.int(5)) {
     case 0:
@@ -677,7 +686,9 @@ function damage(r: Rng, code: number, p: Buffer): Buffer {
     case 2: {
       if (p.length === 0 || code === Op.RLIMIT) return p;
       const b = Buffer.from(p);
-      for (let i = 1 + r.int(4); i > 0; i--) b[r.int(b.length)] ^= 1 << r.int(8);
+      const from = code === Op.CLONE ? 8 : 0;
+      if (b.length <= from) return p;
+      for (let i = 1 + r.int(4); i > 0; i--) b[from + r.int(b.length - from)] ^= 1 << r.int(8);
       return b;
     }
     case 3: {
@@ -765,7 +776,8 @@ function judge(c: SandboxCase, run: SandboxRun): string[] {
   // for anywhere, not only last. Tags come from berth, not from images.)
   // (Some ops give no detail: "error 1 22 " has an empty message, which is still the format; a
   // message may hold any byte but a newline, e.g. a fuzzed path's \r.)
-  if (run.status === 1 && !/^error -?\d+ \d+ [^\n]*$/.test(last) && !(c.codes.includes(Op.SYNC) && /^sync /m.test(run.results)) && !seccomp)
+  // An EXEC that worked ends with its program's status (/bin/false: 1, no line).
+  if (run.status === 1 && !/^error -?\d+ \d+ [^\n]*$/.test(last) && !(c.codes.includes(Op.SYNC) && /^sync /m.test(run.results)) && !seccomp && !c.codes.includes(Op.EXEC))
     problems.push(`exit status 1 without an error line (last line ${JSON.stringify(last)})`);
   if (run.status === 0 && c.family === 'fs' && last !== 'done' && !own) problems.push(`exit status 0 without "done" (last line ${JSON.stringify(last)})`);
   if (run.status !== null && run.status > 1 && run.status <= 128 && !own && c.family !== 'clone') problems.push(`exit status ${run.status}`);
@@ -808,8 +820,10 @@ describe('berth-helper op decoders, fuzzed inside a sandbox', { skip: sandboxUna
  * so flags whose low byte is set choose the child's exit signal (0x1f → SIGSYS, 0x08 → SIGXFSZ,
  * 0x02 → SIGSTOP). Then the supervisor's waitpid (no __WCLONE) does not see the child: it reports
  * "exit 255" at once although the child still runs, or, when the child ends first, the helper is
- * killed by that signal (SIGSYS: "Bad system call"). Other flags (CLONE_VM, CLONE_THREAD, ...) are
- * not refused either. Left to native/ (reported, not fixed here); a todo until it is.
+ * killed by that signal (SIGSYS: "Bad system call"). Other flags are not refused either: with
+ * CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND (0xf00) parent and child run on one stack (clone
+ * with no stack of its own) and the helper ends with status 1 and not a line on its result fd.
+ * Left to native/ (reported, not fixed here); todo cases until it is.
  */
 describe('berth-helper CLONE flags, known defect', { skip: sandboxUnavailable() }, () => {
   for (const [flags, sig] of [[0x1f, 'SIGSYS'], [0x08, 'SIGXFSZ']] as const) {
@@ -820,4 +834,10 @@ describe('berth-helper CLONE flags, known defect', { skip: sandboxUnavailable() 
       assert.match(run.results, /^exit 1( .*)?$/m, 'the supervisor reports the child\'s exit');
     });
   }
+  test('CLONE flags 0xf00 (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND, one stack for both): refused with an error line', { todo: 'native/ns.c op_clone: refuse flags other than the namespace flags' }, async () => {
+    const run = await runSandboxed(encodePlan([{ op: 'CLONE', fields: [0xf00, 1, '', ''], what: '' }]));
+    assert.equal(run.timedOut, false);
+    assert.ok(run.status !== null && run.status <= 128, `helper ended with status ${run.status}`);
+    assert.match(run.results, /^error 0 22 /m, `results ${JSON.stringify(run.results)}`);
+  });
 });
