@@ -38,6 +38,10 @@ const skip = !isRoot
 
 const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
 const links = () => sh('ip -o link show').stdout;
+/** The names of the host's links that match `re` (ip -o link: "N: NAME[@PEER]: ..."). */
+const linkNames = (re: RegExp) => new Set(links().split('\n').map((l) => / ([^ :@]+)[@:]/.exec(l)?.[1] ?? '').filter((n) => re.test(n)));
+/** Links matching `re` that are there now and were not in `before`: what a command left behind. */
+const newLinks = (before: Set<string>, re: RegExp) => [...linkNames(re)].filter((n) => !before.has(n));
 const nftTable = () => sh('nft list table ip berth 2>/dev/null').stdout;
 
 /** An HTTP GET over a plain socket (busybox httpd answers HTTP/1.0). */
@@ -379,13 +383,15 @@ describe('berth networking', { skip }, () => {
     await new Promise<void>((res) => server.listen(0, '0.0.0.0', () => res()));
     const hp = (server.address() as { port: number }).port;
     try {
-      const before = links();
+      // Links of earlier containers may still be going (the kernel tears a network namespace
+      // down asynchronously): only a link that was not there before counts.
+      const before = linkNames(/^bv/);
       const r = berth('run', '-d', '--name', `busy-${tag}`, '-p', `${hp}:80`, 'busybox', 'sleep', '30');
       assert.equal(r.status, 125);
       assert.match(r.stderr, new RegExp(`Bind for 0\\.0\\.0\\.0:${hp} failed: port is already allocated`));
       assert.equal(r.stderr.split('\n').filter(Boolean).length, 1);
       assert.equal(berth('ps', '-aq').stdout, '');
-      assert.equal(links().split('\n').filter((l) => / bv/.test(l)).length, before.split('\n').filter((l) => / bv/.test(l)).length);
+      assert.deepEqual(newLinks(before, /^bv/), [], 'no veth left by the refused container');
       assert.doesNotMatch(nftTable(), new RegExp(`${hp} : `));
       // Its address went back: the default network has no endpoint left.
       assert.deepEqual(JSON.parse(berth('network', 'inspect', 'bridge').stdout)[0].Containers, {});
@@ -537,7 +543,7 @@ describe('berth networking', { skip }, () => {
 
   it('rejects bad input with one clear line and exit 125, leaving nothing half-made', () => {
     network(`ov-${tag}`, '--subnet', `10.250.${third}.0/24`);
-    const bridgesBefore = links().split('\n').filter((l) => / berth/.test(l)).length;
+    const bridgesBefore = linkNames(/^berth/);
     const netsBefore = berth('network', 'ls', '-q').stdout;
     const cases: [string[], RegExp][] = [
       [['network', 'create', '--subnet', `10.250.${third}.128/25`, `bad1-${tag}`], /Pool overlaps with other one on this address space \(network ov-/],
@@ -576,7 +582,7 @@ describe('berth networking', { skip }, () => {
     berth('rm', '-f', `cn-${tag}`);
     assert.equal(berth('ps', '-aq').stdout, '', berth('ps', '-a').stdout);
     assert.equal(berth('network', 'ls', '-q').stdout, netsBefore);
-    assert.equal(links().split('\n').filter((l) => / berth/.test(l)).length, bridgesBefore);
+    assert.deepEqual(newLinks(bridgesBefore, /^berth/), [], 'no bridge left by the refused commands');
     assert.deepEqual(JSON.parse(berth('network', 'inspect', `ov-${tag}`).stdout)[0].Containers, {});
   });
 
