@@ -202,9 +202,15 @@ test('a failing source stream rejects with its own error and cleans up', async (
   await assert.rejects(store.write(failing()), (e) => e === boom);
   assertEmpty(store);
 
-  const r = new Readable({ read() {} });
-  r.push(Buffer.alloc(1000));
-  setTimeout(() => r.destroy(boom), 10);
+  // Fails on the store's second read: by then the store is reading it (a timer could fire before
+  // the store listened, on a loaded machine, and make the error an uncaught one).
+  let reads = 0;
+  const r = new Readable({
+    read() {
+      if (reads++ === 0) this.push(Buffer.alloc(1000));
+      else this.destroy(boom);
+    },
+  });
   await assert.rejects(store.write(r, { digest: sha256('x') }), (e) => e === boom);
   assertEmpty(store);
 
