@@ -251,23 +251,26 @@ describe('container lifecycle commands and run options', { skip }, () => {
   });
 
   it('--init reaps zombies and forwards the stop signal', () => {
-    berth('run', '-d', '--name', 'noinit', 'busybox', 'sh', '-c', '(sleep 0.1 &); exec sleep 30');
-    berth('run', '-d', '--init', '--name', 'withinit', 'busybox', 'sh', '-c', '(sleep 0.1 &); exec sleep 30');
-    // The orphan's end is waited for (a zombie without init; gone, reaped, with it), not timed.
-    waitUntil('the orphan to end as a zombie', () => /Z\s+sleep/.test(berth('exec', 'noinit', 'ps', '-o', 'stat,comm').stdout));
-    const sleeps = (ps: string) => ps.split('\n').filter((l) => /\ssleep$/.test(l)).length;
-    waitUntil('init to reap the orphan', () => {
-      // sh has exec'd sleep 30 and no other sleep (running or a zombie) is left.
+    try {
+      berth('run', '-d', '--name', 'noinit', 'busybox', 'sh', '-c', '(sleep 0.1 &); exec sleep 30');
+      berth('run', '-d', '--init', '--name', 'withinit', 'busybox', 'sh', '-c', '(sleep 0.1 &); exec sleep 30');
+      // The orphan's end is waited for (a zombie without init; gone, reaped, with it), not timed.
+      waitUntil('the orphan to end as a zombie', () => /Z\s+sleep/.test(berth('exec', 'noinit', 'ps', '-o', 'stat,comm').stdout));
+      const sleeps = (ps: string) => ps.split('\n').filter((l) => /\ssleep$/.test(l)).length;
+      waitUntil('init to reap the orphan', () => {
+        // sh has exec'd sleep 30 and no other sleep (running or a zombie) is left.
+        const ps = berth('exec', 'withinit', 'ps', '-o', 'pid,stat,comm').stdout;
+        return sleeps(ps) === 1 && !/\ssh$/m.test(ps);
+      });
       const ps = berth('exec', 'withinit', 'ps', '-o', 'pid,stat,comm').stdout;
-      return sleeps(ps) === 1 && !/\ssh$/m.test(ps);
-    });
-    const ps = berth('exec', 'withinit', 'ps', '-o', 'pid,stat,comm').stdout;
-    assert.match(ps, /^\s*PID\s+STAT\s+COMMAND\n\s+1\s+S\s+init\n/);
-    assert.doesNotMatch(ps, /Z/);
-    // Exit 143 is death by SIGTERM: init passed it on (a timeout would have ended in SIGKILL, 137).
-    assert.equal(berth('stop', '-t', '5', 'withinit').status, 0);
-    assert.match(berth('ps', '-a').stdout, /Exited \(143\).*withinit/);
-    berth('rm', '-f', 'noinit', 'withinit');
+      assert.match(ps, /^\s*PID\s+STAT\s+COMMAND\n\s+1\s+S\s+init\n/);
+      assert.doesNotMatch(ps, /Z/);
+      // Exit 143 is death by SIGTERM: init passed it on (a timeout would have ended in SIGKILL, 137).
+      assert.equal(berth('stop', '-t', '5', 'withinit').status, 0);
+      assert.match(berth('ps', '-a').stdout, /Exited \(143\).*withinit/);
+    } finally {
+      berth('rm', '-f', 'noinit', 'withinit');
+    }
   });
 
   it('bind mounts, tmpfs, capabilities, ulimits and no-new-privileges', () => {
