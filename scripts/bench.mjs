@@ -1,5 +1,5 @@
 // `npm run bench -- NAME`: compiles (tsc → build/) and runs bench/NAME.ts side by side with the
-// reference tools. Names: the files in bench/ (runtime, images, containers, build).
+// reference tools. Names: the files in bench/ (runtime, images, containers, network, build, snapshot).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -2,6 +2,7 @@
  * Shared helpers for integration tests: a fresh runtime root and busybox bundles in a temporary
  * directory, containers whose output goes to a file, and cleanup that runs also on failure.
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,3 +124,25 @@ export function statusField(pid: number, field: string): string {
 
 export const isRoot = process.getuid?.() === 0;
 export const haveBusybox = ['/usr/bin/busybox', '/bin/busybox'].some((p) => existsSync(p));
+
+/**
+ * Polls `cond` (every 10 ms) until it holds; fails naming `what` once `deadlineMs` passed. The
+ * deadline bounds a hang and is generous on purpose: it is no speed limit, and no test asserts
+ * how fast anything is.
+ */
+export async function waitFor(what: string, cond: () => boolean, deadlineMs = 60_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** waitFor for synchronous tests (CLI calls): polls every 50 ms, same deadline rule. */
+export function waitUntil(what: string, cond: () => boolean, deadlineMs = 60_000): void {
+  const end = Date.now() + deadlineMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs / 1000} s waiting for ${what}`);
+    spawnSync('sleep', ['0.05']);
+  }
+}

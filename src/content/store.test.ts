@@ -202,9 +202,15 @@ test('a failing source stream rejects with its own error and cleans up', async (
   await assert.rejects(store.write(failing()), (e) => e === boom);
   assertEmpty(store);
 
-  const r = new Readable({ read() {} });
-  r.push(Buffer.alloc(1000));
-  setTimeout(() => r.destroy(boom), 10);
+  // Fails on the store's second read: by then the store is reading it (a timer could fire before
+  // the store listened, on a loaded machine, and make the error an uncaught one).
+  let reads = 0;
+  const r = new Readable({
+    read() {
+      if (reads++ === 0) this.push(Buffer.alloc(1000));
+      else this.destroy(boom);
+    },
+  });
   await assert.rejects(store.write(r, { digest: sha256('x') }), (e) => e === boom);
   assertEmpty(store);
 
@@ -262,7 +268,11 @@ async function* chunks() {
 }
 const store = new ContentStore(root);
 console.log('ready');
-while (!existsSync(join(root, 'go'))) await new Promise((r) => setTimeout(r, 2));
+const until = Date.now() + 120_000; // a deadline for a hang (no go from the parent), not a speed limit
+while (!existsSync(join(root, 'go'))) {
+  if (Date.now() > until) throw new Error('no go file within 120 s');
+  await new Promise((r) => setTimeout(r, 2));
+}
 const expect = process.env.EXPECT === '1' ? { size } : {};
 const info = await store.write(chunks(), expect);
 console.log(JSON.stringify(info));
@@ -353,13 +363,16 @@ for (let i = 0; ; i++) {
   data.writeUInt32LE(i ^ process.pid, 0);
   if (i % 2) store.writeSync(data);
   else await store.write((async function* () { for (let o = 0; o < size; o += 100000) yield data.subarray(o, o + 100000); })());
+  if (i === 0) console.log('first blob written');
 }
 `;
   let killed = 0;
   for (let round = 0; round < 6; round++) {
     const k = child(code, { ROOT: root, DURABLE: round % 2 ? '1' : '0' });
     t.after(() => k.exitCode === null && k.kill('SIGKILL'));
-    await waitForLine(k, 'started');
+    // The first writer gets one blob written for sure (waited for, not timed), so that the
+    // check below has something to verify however loaded the machine is.
+    await waitForLine(k, round === 0 ? 'first blob written' : 'started');
     await sleep(30 + Math.random() * 150);
     k.kill('SIGKILL');
     const r = await k.out;

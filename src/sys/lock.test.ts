@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +9,18 @@ import { withLock } from './lock.js';
 
 const mod = pathToFileURL(join(import.meta.dirname, 'lock.js')).href;
 
-function node(script: string) {
+type Child = ChildProcess & { done: Promise<number | null> };
+const started: Child[] = [];
+
+function node(script: string): Child {
   const p = spawn(process.execPath, ['--input-type=module', '-e', `import { withLock } from ${JSON.stringify(mod)}; import { readFileSync, writeFileSync } from 'node:fs';\n${script}`], { stdio: 'inherit' });
-  return Object.assign(p, { done: new Promise<number | null>((res) => p.on('exit', (c) => res(c))) });
+  const r = Object.assign(p, { done: new Promise<number | null>((res) => p.on('exit', (c) => res(c))) });
+  started.push(r);
+  return r;
 }
 
-test('withLock: processes incrementing one counter under the lock lose no update, while owners die holding it; a dead owner\'s lock is taken over', async () => {
+// The timeout is a deadline for a hang (a worker stuck on the lock), not a speed limit.
+test('withLock: processes incrementing one counter under the lock lose no update, while owners die holding it; a dead owner\'s lock is taken over', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-lock-'));
   try {
     const counter = join(dir, 'n');
@@ -24,9 +30,14 @@ test('withLock: processes incrementing one counter under the lock lose no update
     const workers = Array.from({ length: 6 }, () => node(`for (let i = 0; i < 60; i++) withLock(${JSON.stringify(lock)}, ${inc});`));
     // Processes that take the lock and are killed holding it: the others must take it over.
     const victims = Array.from({ length: 3 }, () => node(`withLock(${JSON.stringify(lock)}, () => { writeFileSync(${JSON.stringify(lock + '.held')}, String(process.pid)); setInterval(() => {}, 1000); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); });`));
-    // Whichever victim holds the lock is killed, until all three are.
+    // Whichever victim holds the lock is killed, until all three are; with a deadline for a hang
+    // (no victim ever taking the lock), not a speed limit.
     const killed = new Set<number>();
+    const deadline = Date.now() + 120_000;
     while (killed.size < victims.length) {
+      if (Date.now() > deadline) {
+        assert.fail(`only ${killed.size} of ${victims.length} victims were seen holding the lock within 120 s`);
+      }
       const held = existsSync(lock + '.held') ? Number(readFileSync(lock + '.held', 'utf8')) : 0;
       const v = victims.find((p) => p.pid === held);
       if (v && !killed.has(held)) {
@@ -49,6 +60,7 @@ test('withLock: processes incrementing one counter under the lock lose no update
     rmSync(lock + '.held');
     assert.deepEqual(readdirSync(dir).sort(), ['n'], 'no lock, marker or temporary file is left');
   } finally {
+    for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -26,7 +26,8 @@ describe('berth containers: terminals, attach, names, user namespaces', { skip }
     const exited = new Promise<number | null>((r) => p.on('exit', (c) => r((o.code = c))));
     return { o, exited };
   }
-  async function until(f: () => boolean, what: string, ms = 10_000) {
+  // A deadline for a hang, generous on purpose: no speed limit.
+  async function until(f: () => boolean, what: string, ms = 60_000) {
     const end = Date.now() + ms;
     while (!f()) {
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream, existsSync, readFileSync } from 'n
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ImageService, loadArchive, saveArchive } from '../../src/engine/index.js';
-import { cleanupTmp, isRoot, tmp } from '../helpers.js';
+import { cleanupTmp, isRoot, tmp, waitFor } from '../helpers.js';
 
 const podman = ['/usr/bin/podman'].find((p) => existsSync(p));
 const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
@@ -50,7 +50,7 @@ describe('image archives with podman, docker and skopeo', { skip: !isRoot ? 'nee
     const daemon = spawn(dockerd!, ['--iptables=false', '--ip-masq=false', '--bridge=none', '--data-root', join(d, 'data'), '--exec-root', join(d, 'exec'), '-H', `unix://${sock}`, '--pidfile', join(d, 'docker.pid')], { stdio: 'ignore' });
     const docker = (...args: string[]) => spawnSync(dockerCli!, ['-H', `unix://${sock}`, ...args], { encoding: 'utf8', timeout: 120_000 });
     try {
-      for (let i = 0; i < 150 && docker('version').status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await waitFor('dockerd to answer', () => docker('version').status === 0);
       const svc = new ImageService({ root: tmp() });
       const rec = await svc.starter('busybox:docker');
       const file = join(dir, 'berth-for-docker.tar');

@@ -15,7 +15,16 @@ import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { answer, parseQuestion } from '../../src/network/dns-server.js';
 import { berthPackageRoot } from '../../src/sys/paths.js';
-import { cleanupTmp, isRoot, tmp } from '../helpers.js';
+import { cleanupTmp, isRoot, tmp, waitUntil } from '../helpers.js';
+
+/** Whether process `pid` has ended (gone, or a zombie its parent has not reaped yet). */
+function ended(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
+  } catch {
+    return true;
+  }
+}
 
 const bin = join(berthPackageRoot(), 'bin', 'berth');
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -29,6 +38,10 @@ const skip = !isRoot
 
 const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
 const links = () => sh('ip -o link show').stdout;
+/** The names of the host's links that match `re` (ip -o link: "N: NAME[@PEER]: ..."). */
+const linkNames = (re: RegExp) => new Set(links().split('\n').map((l) => / ([^ :@]+)[@:]/.exec(l)?.[1] ?? '').filter((n) => re.test(n)));
+/** Links matching `re` that are there now and were not in `before`: what a command left behind. */
+const newLinks = (before: Set<string>, re: RegExp) => [...linkNames(re)].filter((n) => !before.has(n));
 const nftTable = () => sh('nft list table ip berth 2>/dev/null').stdout;
 
 /** An HTTP GET over a plain socket (busybox httpd answers HTTP/1.0). */
@@ -148,7 +161,7 @@ describe('berth networking', { skip }, () => {
     assert.equal(mk.status, 0, mk.stderr);
     // A listener in the outside namespace that writes the peer address of each connection.
     outListener = spawn('nsenter', [`--net=${outNs}`, process.execPath, '-e', `require('net').createServer((s)=>{require('fs').appendFileSync(${JSON.stringify(outLog)}, s.remoteAddress+'\\n'); s.end('outside\\n')}).listen(9000, '${outIp}')`], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && !sh(`nsenter --net=${outNs} cat /proc/net/tcp`).stdout.includes(':2328 '); i++) await new Promise((r) => setTimeout(r, 20));
+    waitUntil('the outside listener on port 9000', () => sh(`nsenter --net=${outNs} cat /proc/net/tcp`).stdout.includes(':2328 '));
   });
 
   after(() => {
@@ -370,13 +383,15 @@ describe('berth networking', { skip }, () => {
     await new Promise<void>((res) => server.listen(0, '0.0.0.0', () => res()));
     const hp = (server.address() as { port: number }).port;
     try {
-      const before = links();
+      // Links of earlier containers may still be going (the kernel tears a network namespace
+      // down asynchronously): only a link that was not there before counts.
+      const before = linkNames(/^bv/);
       const r = berth('run', '-d', '--name', `busy-${tag}`, '-p', `${hp}:80`, 'busybox', 'sleep', '30');
       assert.equal(r.status, 125);
       assert.match(r.stderr, new RegExp(`Bind for 0\\.0\\.0\\.0:${hp} failed: port is already allocated`));
       assert.equal(r.stderr.split('\n').filter(Boolean).length, 1);
       assert.equal(berth('ps', '-aq').stdout, '');
-      assert.equal(links().split('\n').filter((l) => / bv/.test(l)).length, before.split('\n').filter((l) => / bv/.test(l)).length);
+      assert.deepEqual(newLinks(before, /^bv/), [], 'no veth left by the refused container');
       assert.doesNotMatch(nftTable(), new RegExp(`${hp} : `));
       // Its address went back: the default network has no endpoint left.
       assert.deepEqual(JSON.parse(berth('network', 'inspect', 'bridge').stdout)[0].Containers, {});
@@ -481,7 +496,7 @@ describe('berth networking', { skip }, () => {
     assert.ok(links().includes(`bv${id.slice(0, 11)}`));
     assert.equal(berth('stop', `st-${tag}`).status, 0);
     // The monitor runs the cleanup when the container has ended: wait for it (bounded).
-    for (let i = 0; i < 200 && existsSync(join(runroot, 'net', `${id}.json`)); i++) spawnSync('sleep', ['0.05']);
+    waitUntil('the monitor\'s network cleanup', () => !existsSync(join(runroot, 'net', `${id}.json`)));
     assert.ok(!existsSync(join(runroot, 'net', `${id}.json`)));
     assert.ok(!links().includes(`bv${id.slice(0, 11)}`));
     assert.equal(berth('port', `st-${tag}`).stdout, '');
@@ -491,7 +506,7 @@ describe('berth networking', { skip }, () => {
     assert.equal(berth('restart', `st-${tag}`).status, 0);
     assert.equal(berth('exec', `st-${tag}`, 'true').status, 0);
     // A late cleanup of the run before must not take the new run's network away.
-    spawnSync('sleep', ['1']);
+    spawnSync('sleep', ['1']); // a window for a late cleanup to show; the check holds for any length
     assert.ok(links().includes(`bv${id.slice(0, 11)}`));
     assert.equal(berth('rm', '-f', `st-${tag}`).status, 0);
     assert.ok(!links().includes(`bv${id.slice(0, 11)}`));
@@ -505,7 +520,7 @@ describe('berth networking', { skip }, () => {
     const monitor = Number(sh(`ps -o ppid= -p ${rec.State.Pid}`).stdout.trim());
     if (monitor > 1) process.kill(monitor, 'SIGKILL');
     process.kill(rec.State.Pid, 'SIGKILL');
-    for (let i = 0; i < 100 && existsSync(`/proc/${rec.State.Pid}/stat`) && !readFileSync(`/proc/${rec.State.Pid}/stat`, 'utf8').includes(') Z'); i++) spawnSync('sleep', ['0.02']);
+    waitUntil('the killed process to end', () => ended(rec.State.Pid));
     assert.ok(links().includes(`bv${id.slice(0, 11)}`), 'the crash left its veth');
     // The next start cleans first and works.
     assert.equal(berth('start', `k-${tag}`).status, 0);
@@ -517,7 +532,7 @@ describe('berth networking', { skip }, () => {
     const mon2 = Number(sh(`ps -o ppid= -p ${pid2}`).stdout.trim());
     if (mon2 > 1) process.kill(mon2, 'SIGKILL');
     process.kill(pid2, 'SIGKILL');
-    for (let i = 0; i < 100 && existsSync(`/proc/${pid2}/stat`) && !readFileSync(`/proc/${pid2}/stat`, 'utf8').includes(') Z'); i++) spawnSync('sleep', ['0.02']);
+    waitUntil('the second killed process to end', () => ended(pid2));
     assert.equal(berth('network', 'prune', '-f').status, 0);
     assert.ok(!links().includes(`bv${id.slice(0, 11)}`));
     assert.ok(!readFileSync('/proc/mounts', 'utf8').includes(id));
@@ -528,7 +543,7 @@ describe('berth networking', { skip }, () => {
 
   it('rejects bad input with one clear line and exit 125, leaving nothing half-made', () => {
     network(`ov-${tag}`, '--subnet', `10.250.${third}.0/24`);
-    const bridgesBefore = links().split('\n').filter((l) => / berth/.test(l)).length;
+    const bridgesBefore = linkNames(/^berth/);
     const netsBefore = berth('network', 'ls', '-q').stdout;
     const cases: [string[], RegExp][] = [
       [['network', 'create', '--subnet', `10.250.${third}.128/25`, `bad1-${tag}`], /Pool overlaps with other one on this address space \(network ov-/],
@@ -567,7 +582,7 @@ describe('berth networking', { skip }, () => {
     berth('rm', '-f', `cn-${tag}`);
     assert.equal(berth('ps', '-aq').stdout, '', berth('ps', '-a').stdout);
     assert.equal(berth('network', 'ls', '-q').stdout, netsBefore);
-    assert.equal(links().split('\n').filter((l) => / berth/.test(l)).length, bridgesBefore);
+    assert.deepEqual(newLinks(bridgesBefore, /^berth/), [], 'no bridge left by the refused commands');
     assert.deepEqual(JSON.parse(berth('network', 'inspect', `ov-${tag}`).stdout)[0].Containers, {});
   });
 

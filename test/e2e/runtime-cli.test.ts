@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { berthPackageRoot } from '../../src/sys/paths.js';
-import { bundle, cleanupTmp, isRoot, tmp, uniqueId } from '../helpers.js';
+import { bundle, cleanupTmp, isRoot, tmp, uniqueId, waitUntil } from '../helpers.js';
 
 const bin = join(berthPackageRoot(), 'bin', 'berth-runtime');
 const berth = join(berthPackageRoot(), 'bin', 'berth');
@@ -61,7 +61,7 @@ describe('berth-runtime CLI', { skip }, () => {
     assert.equal(ex.status, 4);
     assert.ok(Number(ex.stdout.trim()) > 1);
     assert.equal(rt('kill', id, 'KILL').status, 0);
-    for (let i = 0; i < 100 && JSON.parse(rt('state', id).stdout).status !== 'stopped'; i++) spawnSync('sleep', ['0.02']);
+    waitUntil('the container to stop', () => JSON.parse(rt('state', id).stdout).status === 'stopped');
     assert.equal(JSON.parse(rt('state', id).stdout).status, 'stopped');
     assert.equal(rt('delete', id).status, 0);
     const gone = rt('state', id);

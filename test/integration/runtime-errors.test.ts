@@ -7,7 +7,7 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { detectCgroups, resolveCgroupPath } from '../../src/runtime/cgroups/index.js';
-import { TestRuntime, bundle, cleanupTmp, isRoot, uniqueId } from '../helpers.js';
+import { TestRuntime, bundle, cleanupTmp, isRoot, uniqueId, waitFor } from '../helpers.js';
 
 const skip = !isRoot ? 'needs root' : false;
 
@@ -88,7 +88,7 @@ describe('runtime: bad input', { skip }, () => {
     const id = uniqueId();
     await t.rt.create(id, { bundle: b.dir, stdio: ['ignore', 'ignore', 'ignore'] });
     await t.rt.start(id);
-    for (let i = 0; i < 100 && t.rt.state(id).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor('the container to stop', () => t.rt.state(id).status === 'stopped');
     assert.throws(() => t.rt.kill(id, 'SIGTERM'), /cannot kill container ".*": it is stopped/);
     await t.rt.delete(id);
     assert.throws(() => t.rt.kill(id, 'SIGTERM'), /does not exist/);

@@ -1,10 +1,12 @@
 /**
  * Fuzzes berth-helper's plan decoder: random bytes, valid length prefixes with random records,
- * and mutations of valid plans. Each run must end quickly, exit non-zero, and report an
+ * and mutations of valid plans. Each run must end (within a deadline for a hang), exit non-zero, and report an
  * `error IDX ERRNO MESSAGE` line on the result fd; never a crash signal, never a hang. A model
  * of the C decoder (decode() below) predicts which error each case gets.
  *
- * Safety: the helper runs as whoever runs the tests (root in CI). No case may reach OP_CLONE or
+ * The op decoders behind the framing are fuzzed at the end of this file, inside a sandbox.
+ *
+ * Safety: the helper runs as whoever runs the tests (root in CI). No case of the framing fuzz may reach OP_CLONE or
  * any parent-stage op (SETNS, CGROUP_TASKS, CGROUP_INTO, CONSOLE_CONNECT, OPEN_FIFO) with fuzzed data: every
  * case is checked with the model before it is run, and only plans that fail to decode, or that
  * decode with no CLONE record and a first op the helper refuses before the clone, are fed to it.
@@ -35,7 +37,7 @@ function packageRoot(): string {
 const ROOT = packageRoot();
 const HELPER = join(ROOT, 'native', 'out', 'berth-helper');
 const SEED = Number(process.env.BERTH_FUZZ_SEED ?? 0x6265727468) >>> 0;
-const TIMEOUT_MS = 2000;
+const TIMEOUT_MS = 10_000; // per case: a bound on a hang, not a speed limit
 const CONCURRENCY = 8;
 const MAX_PLAN = 64 << 20;
 const OP_MAX = Math.max(...Object.values(Op));
@@ -464,5 +466,378 @@ describe('berth-helper plan decoder', () => {
     const decoded = cases.filter((c) => decode(c.plan).decoded).length;
     assert.ok(decoded >= 20, `only ${decoded} mutated plans decode`);
     await check(cases);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The op decoders, in a throwaway sandbox.
+//
+// The cases above never let fuzzed data reach an op's decoder. These do: each case runs the
+// helper as nobody (setpriv) inside new user, mount, pid, network, IPC and UTS namespaces
+// (unshare -Urmnpfiu, root there being nobody outside), with fresh tmpfs over every directory
+// nobody may write to, so a decoded op (a mount, a write, a hook, an exec) can harm nothing of the
+// host's; the whole namespace dies with the case or at its deadline. Three families: FS_MODE plans
+// (every op run in place, one after the other: the child-stage and BPF decoders), parent-stage ops
+// before a missing CLONE, and CLONE itself (with child ops after it). The check: the helper never
+// crashes (no SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGTRAP; in the clone family not in the
+// child either), it does not hang on an op that cannot block, and a failing run ends with a clean
+// `error IDX ERRNO MESSAGE` line.
+
+const SANDBOX_DEADLINE_MS = 10_000; // per case: a bound on a hang, not a speed limit
+const SANDBOX_CONCURRENCY = 4;
+/** Directories nobody may write to on this host; each gets a fresh tmpfs in the sandbox. */
+const WRITABLE_DIRS = ['/tmp', '/var/tmp', '/run/lock', '/dev/shm', '/dev/mqueue'];
+const SANDBOX_SCRIPT = [
+  ...WRITABLE_DIRS.map((d) => `if [ -d ${d} ]; then mount -t tmpfs -o size=8m berth-fuzz ${d} || exit 90; fi`),
+  'cd /tmp || exit 91',
+  // The helper is a child of this shell (pid 1 here), so that its end (a signal: 128+N) is seen.
+  '"$0" 3 4',
+  'echo "sandbox-status $?" >&2',
+].join('\n');
+/** Signals that mean the helper (or its child) crashed. */
+const CRASH_SIGNALS = new Set([4, 5, 6, 7, 8, 11]); // ILL TRAP ABRT BUS FPE SEGV
+const SIGSYS = 31;
+
+interface SandboxRun {
+  status: number | null; // the helper's $? as the shell saw it (128+N for signal N)
+  timedOut: boolean;
+  results: string;
+  stderr: string;
+}
+
+function runSandboxed(plan: Buffer): Promise<SandboxRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-Urmnpfiu', '--kill-child', '--mount-proc', 'sh', '-c', SANDBOX_SCRIPT, HELPER], {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      cwd: '/',
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL'); // unshare's child (pid 1 of the namespace) dies with it: --kill-child
+    }, SANDBOX_DEADLINE_MS);
+    let results = '';
+    let stderr = '';
+    (child.stdio[4] as Readable).setEncoding('utf8').on('data', (s: string) => (results += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const planIn = child.stdio[3] as Writable;
+    planIn.on('error', () => {});
+    planIn.end(plan);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', () => {
+      clearTimeout(timer);
+      const m = /^sandbox-status (\d+)$/m.exec(stderr);
+      resolve({ status: m ? Number(m[1]) : null, timedOut, results, stderr });
+    });
+  });
+}
+
+/** Why the sandbox cannot be used here, or false. */
+function sandboxUnavailable(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root (to drop to nobody before unsharing)';
+  for (const tool of ['setpriv', 'unshare']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `no ${tool} on this host`;
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-Urmnpfiu', '--kill-child', '--mount-proc', 'sh', '-c', 'mount -t tmpfs x /tmp && test -x "$0" && echo ok', HELPER], { encoding: 'utf8', timeout: 30_000 });
+  if (r.stdout.trim() !== 'ok') return `cannot make the sandbox here: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
+  return false;
+}
+
+// The payload of each op, as ops.h lists it: u = u64, s = string, b = u64 length + bytes,
+// n* = u64 count then that many of the next kind.
+type FieldKind = 'u' | 's' | 'b' | 'nu' | 'ns';
+const SCHEMA: Record<number, FieldKind[]> = {
+  [Op.SETNS]: ['u', 's'],
+  [Op.CLONE]: ['u', 'u', 's', 's'],
+  [Op.MOUNT]: ['u', 's', 's', 's', 's'],
+  [Op.MKDIR]: ['u', 's'],
+  [Op.MKNOD]: ['u', 'u', 'u', 'u', 's'],
+  [Op.TOUCH]: ['u', 's'],
+  [Op.SYMLINK]: ['s', 's'],
+  [Op.CHDIR]: ['s'],
+  [Op.PIVOT_ROOT]: ['s'],
+  [Op.MOVE_ROOT]: ['s'],
+  [Op.MASK]: ['s'],
+  [Op.READONLY]: ['s'],
+  [Op.WRITE_FILE]: ['s', 's'],
+  [Op.SETHOSTNAME]: ['s'],
+  [Op.SETDOMAINNAME]: ['s'],
+  [Op.RLIMIT]: ['u', 'u', 'u'],
+  [Op.UMASK]: ['u'],
+  [Op.SETSID]: [],
+  [Op.CONSOLE_CONNECT]: ['s'],
+  [Op.CONSOLE_SETUP]: ['u', 'u', 'u', 'u'],
+  [Op.IDENTITY]: ['u', 'u', 'nu'],
+  [Op.CAPS]: ['u', 'u', 'u', 'u', 'u'],
+  [Op.NO_NEW_PRIVS]: [],
+  [Op.SECCOMP]: ['u', 'b'],
+  [Op.RESOLVE_EXEC]: ['s', 's'],
+  [Op.READY]: [],
+  [Op.OPEN_FIFO]: ['s'],
+  [Op.WAIT_FIFO]: [],
+  [Op.EXEC]: [], // argc, envc, strings: made by hand below
+  [Op.SYNC]: ['s'],
+  [Op.RUN_HOOK]: [], // by hand below
+  [Op.PRESERVE_FDS]: ['u'],
+  [Op.PERSONALITY]: ['u'],
+  [Op.UNSHARE]: ['u'],
+  [Op.CGROUP_TASKS]: ['s'],
+  [Op.CHROOT]: ['s'],
+  [Op.SETXATTR]: ['s', 's', 'b'],
+  [Op.UMOUNT]: ['u', 's'],
+  [Op.LCHOWN]: ['u', 'u', 's'],
+  [Op.UTIMES]: ['u', 'u', 's'],
+  [Op.LOG]: ['u', 's', 's'],
+  [Op.EXIT_COMMAND]: ['ns'],
+  [Op.HEALTH]: ['u', 'ns'],
+  [Op.PTY]: [],
+  [Op.ATTACH]: ['u', 's'],
+  [Op.LO_UP]: [],
+  [Op.CGROUP_INTO]: ['u', 's'],
+  [Op.BPF_MAP]: ['u', 'u', 'u', 'u', 'u', 's', 's', 'u', 's'],
+  [Op.BPF_PROG]: ['u', 'u', 's', 's', 's', 'b'],
+  [Op.BPF_UPDATE]: ['u', 'u', 'b', 'b'],
+  [Op.BPF_DETACH]: ['u', 'u', 's', 's'],
+};
+/** Ops that may block for good on their own (a fifo nobody opens, a program run): a deadline is no failure there. */
+const MAY_BLOCK = new Set<number>([Op.WAIT_FIFO, Op.OPEN_FIFO, Op.RUN_HOOK, Op.EXEC, Op.CLONE, Op.SYNC, Op.CONSOLE_CONNECT, Op.HEALTH, Op.LOG, Op.ATTACH]);
+/** Ops that may end the helper in ways of their own: an exec'd program's status, a seccomp filter's kill. */
+const OWN_ENDING = new Set<number>([Op.EXEC, Op.RUN_HOOK, Op.SECCOMP, Op.SYNC]);
+/** Parent-stage ops (run before the clone in normal mode; refused in FS_MODE). */
+const PARENT_OPS: number[] = [Op.SETNS, Op.CGROUP_TASKS, Op.CGROUP_INTO, Op.CONSOLE_CONNECT, Op.OPEN_FIFO, Op.LOG, Op.EXIT_COMMAND, Op.HEALTH, Op.PTY, Op.ATTACH];
+
+const U64S = [0n, 1n, 2n, 3n, 7n, 8n, 63n, 64n, 255n, 256n, 257n, 4095n, 4096n, 4097n, 32768n, 32769n, 65535n, 100000n, 100001n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 0x100000001n, 1n << 63n, (1n << 64n) - 1n];
+const STRINGS = ['', 'x', 'fuzz', '/tmp/fuzz', '/tmp/fuzz/a/b', '/tmp', '/', '.', '..', '../../../../tmp/x', '/proc/self/fd', '/proc/self/ns/net', '/dev/null', '/nonexistent-berth-fuzz', '/bin/true', '/bin/false', 'sh', '%s%s%s%n%n', 'a\nb', 'é', 'a'.repeat(255), 'a'.repeat(256), '/tmp/' + 'b'.repeat(4200), 'c'.repeat(20000)];
+/**
+ * CLONE's flags as berth gives them: namespace flags only (NEWNS, NEWCGROUP, NEWUTS, NEWIPC,
+ * NEWUSER, NEWPID, NEWNET). Others are taken as they are by the helper: a known defect (see the
+ * todo cases at the end) whose outcome is a race, so the fuzzer keeps to these.
+ */
+const CLONE_NS_FLAGS = 0x7e020000n;
+/** RLIMIT resources the helper may set on itself without a signal of the kernel's (no CPU, FSIZE, STACK, AS, DATA, NOFILE, NPROC) or that are invalid. */
+const HARMLESS_RLIMITS = [4n, 8n, 10n, 11n, 12n, 13n, 14n, 15n, 16n, 99n, 0x7fffffffn, (1n << 64n) - 1n];
+
+function u64(v: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt.asUintN(64, v));
+  return b;
+}
+
+function fuzzU64(r: Rng): bigint {
+  return r.chance(0.8) ? r.pick(U64S) : (BigInt(r.u32()) << 32n) | BigInt(r.u32());
+}
+
+function fuzzStr(r: Rng): Buffer {
+  if (r.chance(0.15)) {
+    const b = r.bytes(1 + r.int(64));
+    for (let i = 0; i < b.length; i++) if (b[i] === 0) b[i] = 1;
+    return Buffer.concat([b, Buffer.alloc(1)]);
+  }
+  return Buffer.from(r.pick(STRINGS) + '\0');
+}
+
+/** A count, mostly matching what follows, sometimes not (too many, too few, huge). */
+function fuzzCount(r: Rng, real: number): bigint {
+  return r.chance(0.7) ? BigInt(real) : r.chance(0.5) ? BigInt(Math.max(0, real + r.int(5) - 2)) : r.pick(U64S);
+}
+
+function fuzzPayload(r: Rng, code: number): Buffer {
+  const parts: Buffer[] = [];
+  if (code === Op.EXEC || code === Op.RUN_HOOK) {
+    const argc = r.int(4);
+    const envc = r.int(3);
+    if (code === Op.RUN_HOOK) parts.push(u64(r.pick([0n, 1n, 2n, 0xffffffffn, (1n << 64n) - 1n])));
+    parts.push(u64(fuzzCount(r, argc)), u64(fuzzCount(r, envc)));
+    if (code === Op.RUN_HOOK) parts.push(Buffer.from(r.pick(['/bin/true', '/bin/false', '/nonexistent-berth-fuzz', '', 'true']) + '\0'));
+    for (let i = 0; i < argc + envc; i++) parts.push(fuzzStr(r));
+    if (code === Op.RUN_HOOK) parts.push(fuzzStr(r));
+    return Buffer.concat(parts);
+  }
+  const schema = SCHEMA[code];
+  if (!schema) return r.bytes(r.int(64)); // an op newer than this table: raw bytes
+  for (const [i, kind] of schema.entries()) {
+    if (kind === 'u') parts.push(u64(code === Op.RLIMIT && i === 0 ? r.pick(HARMLESS_RLIMITS) : code === Op.CLONE && i === 0 ? fuzzU64(r) & CLONE_NS_FLAGS : fuzzU64(r)));
+    else if (kind === 's') parts.push(fuzzStr(r));
+    else if (kind === 'b') {
+      const n = r.chance(0.3) ? 8 * r.int(8) : r.int(300);
+      const body = r.bytes(n);
+      parts.push(u64(r.chance(0.75) ? BigInt(n) : r.pick(U64S)), body);
+    } else {
+      const n = r.int(code === Op.IDENTITY ? 300 : 70);
+      parts.push(u64(fuzzCount(r, n)));
+      for (let k = 0; k < n; k++) parts.push(kind === 'nu' ? u64(fuzzU64(r)) : fuzzStr(r));
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * Cuts, extends or flips the payload (never the RLIMIT resource: see HARMLESS_RLIMITS; never
+ * CLONE's flags: see CLONE_NS_FLAGS).
+ */
+function damage(r: Rng, code: number, p: Buffer): Buffer {
+  switch (r.int(5)) {
+    case 0:
+      return p.subarray(0, r.int(p.length + 1)); // truncated, often inside a number or before a NUL
+    case 1:
+      return Buffer.concat([p, r.bytes(1 + r.int(16))]);
+    case 2: {
+      if (p.length === 0 || code === Op.RLIMIT) return p;
+      const b = Buffer.from(p);
+      const from = code === Op.CLONE ? 8 : 0;
+      if (b.length <= from) return p;
+      for (let i = 1 + r.int(4); i > 0; i--) b[from + r.int(b.length - from)] ^= 1 << r.int(8);
+      return b;
+    }
+    case 3: {
+      // Every NUL gone from the end: the last string runs to the end of the record.
+      let end = p.length;
+      while (end > 0 && p[end - 1] === 0) end--;
+      return p.subarray(0, end);
+    }
+    default:
+      return p;
+  }
+}
+
+function fuzzRecord(r: Rng, code: number): Buffer {
+  let p = fuzzPayload(r, code);
+  if (r.chance(0.5)) p = damage(r, code, p);
+  return record(code, p);
+}
+
+interface SandboxCase {
+  name: string;
+  plan: Buffer;
+  /** The op codes of its records (END left out). */
+  codes: number[];
+  family: 'fs' | 'parent' | 'clone';
+}
+
+const FS_OPS: number[] = Object.values(Op).filter((c) => c !== Op.END && c !== Op.FS_MODE);
+
+function sandboxCases(perOp: number, seed: number): SandboxCase[] {
+  const r = prng(seed);
+  const out: SandboxCase[] = [];
+  const add = (family: SandboxCase['family'], name: string, codes: number[], recs: Buffer[]) =>
+    out.push({ family, name, codes, plan: withLength(Buffer.concat([...recs, record(Op.END, Buffer.alloc(0))])) });
+  // FS_MODE: one fuzzed op per case for every op (the child-stage and BPF decoders; the rest are
+  // refused there, which is checked too), and mixes of several.
+  for (const code of FS_OPS)
+    for (let i = 0; i < perOp; i++) add('fs', `fs ${opName(code)} #${i}`, [Op.FS_MODE, code], [record(Op.FS_MODE, Buffer.alloc(0)), fuzzRecord(r, code)]);
+  for (let i = 0; i < perOp * 4; i++) {
+    const codes = Array.from({ length: 2 + r.int(4) }, () => r.pick(FS_OPS));
+    add('fs', `fs mix ${codes.map(opName).join(',')} #${i}`, [Op.FS_MODE, ...codes], [record(Op.FS_MODE, Buffer.alloc(0)), ...codes.map((c) => fuzzRecord(r, c))]);
+  }
+  // Parent stage: one or more parent-stage ops, no CLONE after them.
+  for (const code of PARENT_OPS) for (let i = 0; i < perOp; i++) add('parent', `parent ${opName(code)} #${i}`, [code], [fuzzRecord(r, code)]);
+  for (let i = 0; i < perOp; i++) {
+    const codes = Array.from({ length: 2 + r.int(3) }, () => r.pick(PARENT_OPS));
+    add('parent', `parent mix ${codes.map(opName).join(',')} #${i}`, codes, codes.map((c) => fuzzRecord(r, c)));
+  }
+  // CLONE, fuzzed, then child ops (no EXEC: the plan ends without one, or an op fails first).
+  const childOps = FS_OPS.filter((c) => c !== Op.EXEC && c !== Op.CLONE && !PARENT_OPS.includes(c));
+  for (let i = 0; i < perOp * 2; i++) {
+    const codes = Array.from({ length: r.int(3) }, () => r.pick(childOps));
+    add('clone', `clone + ${codes.map(opName).join(',') || 'nothing'} #${i}`, [Op.CLONE, ...codes], [fuzzRecord(r, Op.CLONE), ...codes.map((c) => fuzzRecord(r, c))]);
+  }
+  return out;
+}
+
+const OP_NAMES = new Map<number, string>(Object.entries(Op).map(([k, v]) => [v, k]));
+const opName = (c: number) => OP_NAMES.get(c) ?? String(c);
+
+/** What is wrong with one sandboxed run, or nothing. */
+function judge(c: SandboxCase, run: SandboxRun): string[] {
+  const problems: string[] = [];
+  const own = c.codes.some((x) => OWN_ENDING.has(x));
+  const seccomp = c.codes.includes(Op.SECCOMP);
+  if (run.timedOut) {
+    if (!c.codes.some((x) => MAY_BLOCK.has(x))) problems.push(`hung: no end within ${SANDBOX_DEADLINE_MS / 1000} s, and no op of the plan may block`);
+    return problems;
+  }
+  if (run.status === null) return [`the sandbox did not run the helper: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`];
+  if (run.status > 128) {
+    const sig = run.status - 128;
+    if (CRASH_SIGNALS.has(sig) || (sig === SIGSYS && !seccomp)) problems.push(`crashed: killed by signal ${sig}`);
+    else if (!own && sig !== SIGSYS) problems.push(`killed by signal ${sig}`);
+  }
+  // A child of CLONE that crashed is reported by the helper's supervisor as "signal N CORE" (and
+  // maybe more fields after).
+  for (const m of run.results.matchAll(/^signal (\d+) \d( .*)?$/gm)) {
+    const sig = Number(m[1]);
+    if (CRASH_SIGNALS.has(sig) || (sig === SIGSYS && !seccomp)) problems.push(`the cloned child crashed: signal ${sig}`);
+  }
+  const last = run.results.replace(/\n$/, '').split('\n').pop() ?? '';
+  // SYNC ends with exit 1 after its "sync TAG" line when the plan fd is closed, as here, by design.
+  // (Its tag is printed as it is: a tag holding a newline splits that line, so the line is looked
+  // for anywhere, not only last. Tags come from berth, not from images.)
+  // (Some ops give no detail: "error 1 22 " has an empty message, which is still the format; a
+  // message may hold any byte but a newline, e.g. a fuzzed path's \r.)
+  // An EXEC that worked ends with its program's status (/bin/false: 1, no line).
+  if (run.status === 1 && !/^error -?\d+ \d+ [^\n]*$/.test(last) && !(c.codes.includes(Op.SYNC) && /^sync /m.test(run.results)) && !seccomp && !c.codes.includes(Op.EXEC))
+    problems.push(`exit status 1 without an error line (last line ${JSON.stringify(last)})`);
+  if (run.status === 0 && c.family === 'fs' && last !== 'done' && !own) problems.push(`exit status 0 without "done" (last line ${JSON.stringify(last)})`);
+  if (run.status !== null && run.status > 1 && run.status <= 128 && !own && c.family !== 'clone') problems.push(`exit status ${run.status}`);
+  return problems;
+}
+
+describe('berth-helper op decoders, fuzzed inside a sandbox', { skip: sandboxUnavailable() }, () => {
+  test('the sandbox holds: root in it is nobody outside, the host\'s directories are not writable, /tmp is its own', async () => {
+    const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-Urmnpfiu', '--kill-child', '--mount-proc', 'sh', '-c', `${SANDBOX_SCRIPT.split('\n').slice(0, -2).join('\n')}\ncat /proc/self/uid_map; touch /etc/berth-fuzz-probe 2>/dev/null && echo wrote-etc; touch /tmp/p && echo tmp-ok; ls /tmp`, HELPER], { encoding: 'utf8', timeout: 30_000 });
+    assert.match(probe.stdout, /^\s*0\s+65534\s+1\n/);
+    assert.doesNotMatch(probe.stdout, /wrote-etc/);
+    assert.ok(!existsSync('/etc/berth-fuzz-probe'));
+    assert.match(probe.stdout, /tmp-ok\np\n$/, 'a fresh, empty /tmp');
+    // The known-good run: an empty FS_MODE plan reports "done".
+    const ok = await runSandboxed(encodePlan([{ op: 'FS_MODE', fields: [], what: '' }]));
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.results, 'done\n');
+  });
+
+  test('every op decoder: FS_MODE ops, parent-stage ops and CLONE with fuzzed payloads never crash the helper', async (t) => {
+    const perOp = Number(process.env.BERTH_FUZZ_PER_OP ?? 6);
+    const cases = sandboxCases(perOp, SEED + 3);
+    const failures: string[] = [];
+    const tally = new Map<string, number>();
+    await pool(cases, SANDBOX_CONCURRENCY, async (c) => {
+      const run = await runSandboxed(c.plan);
+      const key = run.timedOut ? 'deadline' : run.status === null ? 'no status' : run.status > 128 ? `signal ${run.status - 128}` : `exit ${run.status}`;
+      tally.set(key, (tally.get(key) ?? 0) + 1);
+      const problems = judge(c, run);
+      if (problems.length) failures.push(`${c.name} [seed ${SEED}]: ${problems.join('; ')}\n    plan ${hex(c.plan)}\n    results ${JSON.stringify(run.results.slice(-300))}${run.stderr ? `\n    stderr ${run.stderr.trim().slice(-300)}` : ''}`);
+    });
+    t.diagnostic(`${cases.length} sandboxed cases: ${[...tally].map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+    assert.deepEqual(failures, [], `${failures.length} of ${cases.length} cases failed:\n  ${failures.slice(0, 20).join('\n  ')}`);
+  });
+});
+
+/**
+ * Found by the sandboxed fuzzer (seed 999, BERTH_FUZZ_PER_OP=30): op_clone passes the plan's flags
+ * to clone(2) as `flags | SIGCHLD` (native/ns.c, clone_process) without clearing the CSIGNAL byte,
+ * so flags whose low byte is set choose the child's exit signal (0x1f → SIGSYS, 0x08 → SIGXFSZ,
+ * 0x02 → SIGSTOP). Then the supervisor's waitpid (no __WCLONE) does not see the child: it reports
+ * "exit 255" at once although the child still runs, or, when the child ends first, the helper is
+ * killed by that signal (SIGSYS: "Bad system call"). Other flags are not refused either: with
+ * CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND (0xf00) parent and child run on one stack (clone
+ * with no stack of its own) and the helper ends with status 1 and not a line on its result fd.
+ * Left to native/ (reported, not fixed here); todo cases until it is.
+ */
+describe('berth-helper CLONE flags, known defect', { skip: sandboxUnavailable() }, () => {
+  for (const [flags, sig] of [[0x1f, 'SIGSYS'], [0x08, 'SIGXFSZ']] as const) {
+    test(`CLONE flags 0x${flags.toString(16)} (low byte = exit signal ${sig}): the helper reports the child's end and is not killed`, { todo: 'native/ns.c clone_process: flags & ~CSIGNAL' }, async () => {
+      const run = await runSandboxed(encodePlan([{ op: 'CLONE', fields: [flags, 0, '', ''], what: '' }]));
+      assert.equal(run.timedOut, false);
+      assert.ok(run.status !== null && run.status <= 128, `helper ended with status ${run.status} (${run.status !== null && run.status > 128 ? `signal ${run.status - 128}` : ''}); results ${JSON.stringify(run.results)}`);
+      assert.match(run.results, /^exit 1( .*)?$/m, 'the supervisor reports the child\'s exit');
+    });
+  }
+  test('CLONE flags 0xf00 (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND, one stack for both): refused with an error line', { todo: 'native/ns.c op_clone: refuse flags other than the namespace flags' }, async () => {
+    const run = await runSandboxed(encodePlan([{ op: 'CLONE', fields: [0xf00, 1, '', ''], what: '' }]));
+    assert.equal(run.timedOut, false);
+    assert.ok(run.status !== null && run.status <= 128, `helper ended with status ${run.status}`);
+    assert.match(run.results, /^error 0 22 /m, `results ${JSON.stringify(run.results)}`);
   });
 });
