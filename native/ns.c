@@ -197,6 +197,10 @@ op_clone (int idx, struct cur *c)
 
   if (c->bad)
     fail (idx, EINVAL, "malformed record");
+  /* Only namespace flags: the low byte would pick the child's exit signal (which the supervisor's
+     waitpid would then not see), and CLONE_VM and its like would share this process's stack. */
+  if (flags & ~(uint64_t) (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP))
+    fail (idx, EINVAL, "clone flags other than namespace flags");
   if (pipe2 (sync_pipe, O_CLOEXEC) < 0)
     fail (idx, errno, "pipe");
 
