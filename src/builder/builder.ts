@@ -71,6 +71,12 @@ export interface BuildBackend {
   storeImage(config: ImageConfig, layers: LayerRecord[], tags: string[]): string;
   /** Joins a path inside a root file system onto its host directory, symlinks kept inside. */
   secureJoin(root: string, path: string): string;
+  /**
+   * ADD of a local archive: unpacks the context's file `archive` (tar, gzip, bzip2, xz or zstd)
+   * into `dest` of the root file system at `root`, each path resolved inside that root (a link
+   * a RUN step planted cannot lead an entry out of it), owners kept.
+   */
+  extractArchive(root: string, dest: string, archive: string, what: string): Promise<void>;
   executor: Executor;
   /** Where the build cache lives (records, cache mounts, file digests). */
   cacheDir: string;
@@ -1047,8 +1053,11 @@ export class Builder {
               }
             } else if (isAdd && s.st.isFile() && isArchive(s.abs)) {
               this.mkdirp(root, dest, own.uid, own.gid);
-              const r = spawnSync('tar', ['-x', '-f', s.abs, '-C', this.be.secureJoin(root, dest), '--same-owner', '-p'], { encoding: 'utf8' });
-              if (r.status !== 0) throw this.err(inst, `ADD ${s.rel}: extracting the archive: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]}`);
+              try {
+                await this.be.extractArchive(root, dest, s.abs, `ADD ${s.rel}`);
+              } catch (e) {
+                throw this.err(inst, `ADD ${s.rel}: extracting the archive: ${reason(e)}`);
+              }
             } else {
               const target = destIsDir ? posix.join(dest, basename(s.rel || s.abs)) : dest;
               this.mkdirp(root, posix.dirname(target), own.uid, own.gid);

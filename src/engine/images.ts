@@ -14,7 +14,8 @@ import { applyChanges, copyImage, familiarName, ImageStore, parseReference, reco
 import { conflict, invalidArgument, notFound } from '../lib/errors.js';
 
 import { MediaType, parseImageConfig, type ImageConfig } from '../oci/image-spec.js';
-import { chainId, Snapshotter, type Driver } from '../snapshot/index.js';
+import { chainId, copyTree, packFrom, Snapshotter, type Driver } from '../snapshot/index.js';
+import { withRooted } from '../sys/rooted.js';
 import { runFsOps } from '../sys/fsops.js';
 import { holdShared, withExclusive } from '../sys/lock.js';
 
@@ -391,14 +392,20 @@ export class ImageService {
     if (!this.snapshots.mounts(key)[0]) throw notFound(`snapshot ${key}: not found`);
     const out = new PassThrough();
     // Mounted while the tar is read; unmounted when it ended or failed.
+    // Read through a rooted session: a container's tree is its own, links in it archived as links.
     this.withSnapshot(key, false, (dir) =>
-      new Promise<void>((resolve, reject) => {
-        const tarStream = packDir(dir);
-        tarStream.on('error', reject);
-        tarStream.on('end', resolve);
-        tarStream.pipe(out);
-      }),
-    ).catch((e: Error) => out.destroy(e));
+      withRooted(dir, (rfs) =>
+        new Promise<void>((resolve, reject) => {
+          const tarStream = packFrom(rfs, '/', { name: '', xattrs: true, what: `export ${key}` });
+          tarStream.on('error', reject);
+          tarStream.on('end', resolve);
+          tarStream.pipe(out, { end: false });
+        }),
+      ),
+    ).then(
+      () => out.end(),
+      (e: Error) => out.destroy(e),
+    );
     return out;
   }
 
@@ -454,16 +461,15 @@ export class ImageService {
    * of an empty volume first mounted there. Nothing happens when the path is missing or empty.
    */
   async copyFromSnapshot(key: string, path: string, dest: string): Promise<void> {
-    await this.withSnapshot(key, false, (dir) => {
-      const src = join(dir, path);
-      let st: fs.Stats | undefined;
-      try {
-        st = fs.lstatSync(src);
-      } catch {
-        st = undefined;
-      }
-      if (st?.isDirectory() && fs.readdirSync(src).length > 0) execFileSync('cp', ['-a', `${src}/.`, dest]);
-    });
+    // Both trees through rooted sessions: the image's path resolved inside the image, its links
+    // copied as links into the volume, nothing followed out of either.
+    await this.withSnapshot(key, false, (dir) =>
+      withRooted(dir, async (img) => {
+        const st = await img.lstatIfExists(path);
+        if (st?.type !== 'dir' || (await img.readdir(path)).length === 0) return;
+        await withRooted(dest, (vol) => copyTree(img, path, vol, '/', { name: '', xattrs: true, what: `seed the volume at ${path}` }));
+      }),
+    );
   }
 
   /** `import`: a root filesystem tar (file or stream) as a one-layer image, like docker import (through the copy pipeline). */

@@ -572,8 +572,8 @@ class Applier {
   }
 }
 
-/** The layer's bytes, gunzipped when they start with gzip's magic. */
-async function* decompress(src: Readable, what: string): AsyncGenerator<Buffer> {
+/** The layer's bytes, gunzipped when they start with gzip's magic (zstd: fzstd). */
+export async function* decompress(src: Readable, what: string): AsyncGenerator<Buffer> {
   const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer | string | Uint8Array>;
   const readNext = async (): Promise<IteratorResult<Buffer | string | Uint8Array>> => {
     try {
