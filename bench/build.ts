@@ -154,6 +154,8 @@ try {
   }
 } finally {
   for (const t of tools) await Promise.resolve(t.teardown?.()).catch(() => {});
+  // Everything of berth's root goes, and nothing of it stays on the host.
+  spawnSync(berth[0]!, [...berth.slice(1), 'system', 'reset', '-f'], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
 }
 

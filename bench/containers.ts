@@ -182,6 +182,8 @@ function cleanup(): void {
   // Whatever a failed round left running goes first (reset alone can leave containers behind).
   for (const id of spawnSync(berthBin, [...berth, 'ps', '-aq'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)) spawnSync(berthBin, [...berth, 'rm', '-f', id], { stdio: 'ignore' });
   spawnSync(berthBin, [...berth, 'network', 'prune', '-f'], { stdio: 'ignore' });
+  // Everything of berth's root goes, and nothing of it stays on the host.
+  spawnSync(berthBin, [...berth, 'system', 'reset', '-f'], { stdio: 'ignore' });
   if (podman) {
     spawnSync(podman, [...pm, 'rm', '-a', '-f', '-t', '0'], { stdio: 'ignore' });
     spawnSync(podman, [...pm, 'system', 'reset', '-f'], { stdio: 'ignore' });

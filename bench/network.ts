@@ -296,6 +296,8 @@ console.log('(kernel: two namespaces joined by a veth pair, and the host → a n
 console.log(' docker: dockerd in a network namespace of its own, 127.0.0.1 ports through its docker-proxy)');
 
 ok(berthBin, [...berth, 'network', 'prune', '-f']);
+// Everything of berth's root goes, and nothing of it stays on the host.
+spawnSync(berthBin, [...berth, 'system', 'reset', '-f'], { stdio: 'ignore' });
 if (podman) {
   // rm first: it tears down each container's network (netavark); reset alone can leave that behind.
   spawnSync(podman, [...pm, 'rm', '-a', '-f', '-t', '0'], { stdio: 'ignore' });

@@ -4,6 +4,7 @@
  */
 import { processStdio } from './attach.js';
 import type { Command } from 'commander';
+import type { api } from '../engine/index.js';
 import { engine, type GlobalOptions } from './context.js';
 import { collect, ExitCode, forwardSignals, runDefined } from './program.js';
 
@@ -26,7 +27,8 @@ export const execCommand = (cmd: Command, g: GlobalOptions) =>
       const tty = o.tty === true && o.detach !== true;
       const io = processStdio({ stdin: o.interactive === true || tty, tty });
       try {
-        const code = await containers.exec(name, { command, env: o.env as string[], workdir: o.workdir, user: o.user, detach: o.detach === true, tty: o.tty === true, stdio: io.stdio, onStart: (p) => (pid = p) });
+        const config: api.ExecConfig = { Cmd: command, Env: o.env as string[], WorkingDir: o.workdir, User: o.user, Tty: o.tty === true, AttachStdin: o.interactive === true, AttachStdout: o.detach !== true, AttachStderr: o.detach !== true };
+        const code = await containers.exec(name, config, { detach: o.detach === true, stdio: io.stdio, onStart: (p) => (pid = p) });
         throw new ExitCode(code);
       } finally {
         io.restore();

@@ -1,10 +1,23 @@
 /** `network create|ls|inspect|rm|connect|disconnect|prune`. */
 import type { Command } from 'commander';
+import type { api } from '../engine/index.js';
+import { invalidArgument } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
 import { renderFormatted, renderInspect, renderTable } from './output.js';
 import { collect, eachName, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
+
+/** `--label k=v` and `-o k=v` lists as Docker's CLI sends them (a key alone: the empty value). */
+function keyValues(list: string[], what: string): Record<string, string> {
+  const r: Record<string, string> = {};
+  for (const l of list) {
+    const i = l.indexOf('=');
+    if (i === 0) throw invalidArgument(`invalid ${what} ${JSON.stringify(l)}: use key=value`);
+    r[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
+  }
+  return r;
+}
 
 const network = (network: Command, g: GlobalOptions) => {
   const networks = async () => (await engine(g)).networks;
@@ -20,7 +33,15 @@ const network = (network: Command, g: GlobalOptions) => {
     .option('--label <key=value>', 'label', collect, [])
     .option('-o, --opt <key=value>', 'com.docker.network.driver.mtu, com.docker.network.bridge.name', collect, [])
     .action(async (name: string, o) => {
-      out((await (await networks()).create(name, { subnet: o.subnet, gateway: o.gateway, internal: o.internal === true, labels: o.label, options: o.opt, driver: o.driver })).Id + '\n');
+      const req: api.NetworkCreateRequest = {
+        Name: name,
+        Driver: o.driver,
+        Internal: o.internal === true,
+        Labels: keyValues(o.label, 'label'),
+        Options: keyValues(o.opt, 'option'),
+        ...(o.subnet !== undefined || o.gateway !== undefined ? { IPAM: { Driver: 'default', Config: [{ Subnet: o.subnet, Gateway: o.gateway }] } } : {}),
+      };
+      out((await (await networks()).create(req)).Id + '\n');
     });
   network
     .command('ls')

@@ -15,9 +15,10 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .option('--name <name>', 'name of the volume')
     .option('-l, --label <key=value>', 'label', collect, [])
     .option('-d, --driver <driver>', 'local (the only one)', 'local')
+    .option('-o, --opt <key=value>', 'driver options (the local driver takes none)', collect, [])
     .action(async (name: string | undefined, o) => {
-      const labels = Object.fromEntries((o.label as string[]).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
-      out((await engine(g)).volumes.create(name ?? o.name, { labels, driver: o.driver }).Name + '\n');
+      const kv = (list: string[]) => Object.fromEntries(list.map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+      out((await engine(g)).volumes.create({ Name: name ?? o.name, Driver: o.driver, Labels: kv(o.label as string[]), DriverOpts: kv(o.opt as string[]) }).Name + '\n');
     });
   volume
     .command('ls')

@@ -34,7 +34,8 @@ import { connect, disconnect } from './containers/networking.js';
 import { cleanup } from './containers/restart.js';
 import { createOptionsOf } from './containers/request.js';
 import type { ContainerRecord, ContainerStdio } from './containers/types.js';
-import type { ContainerCreateRequest } from './models.js';
+import type { ContainerCreateRequest, ExecConfig } from './models.js';
+import { invalidArgument } from '../lib/errors.js';
 
 /** How `run` starts what it created: detached, or attached to the caller's streams and told its pid. */
 export interface ContainerRunOptions {
@@ -145,8 +146,13 @@ export class ContainerService {
   }
 
   // Processes and cgroup
-  exec(nameOrId: string, o: ExecRequest): Promise<number> {
-    return exec(this.c, nameOrId, o);
+  /**
+   * `exec`: Docker's ExecConfig (Cmd, Env, WorkingDir, User, Tty), started attached to the caller's
+   * streams, or detached (ExecStartConfig's Detach); the process's exit code.
+   */
+  exec(nameOrId: string, config: ExecConfig, o: { detach?: boolean; stdio?: ContainerStdio; onStart?: (pid: number) => void } = {}): Promise<number> {
+    if (config.Privileged) throw invalidArgument('exec --privileged is not supported');
+    return exec(this.c, nameOrId, { command: config.Cmd ?? [], env: config.Env ?? undefined, workdir: config.WorkingDir || undefined, user: config.User || undefined, tty: config.Tty === true, detach: o.detach === true, stdio: o.stdio, onStart: o.onStart });
   }
   top(nameOrId: string): { pid: number; user: string; command: string }[] {
     return top(this.c, nameOrId);

@@ -4,6 +4,7 @@
  * NetworkService, ImageService) with the queries written beside them (container-query.ts,
  * stats.ts, network-query.ts, build-context.ts), and loads what a call needs only when it is made.
  */
+import type { NetworkCreateRequest } from './models.js';
 import type { BuildOptions, BuildOutput, BuildResult } from './build.js';
 import type { BuildContextRequest, BuildSecret } from './build-context.js';
 import { listContainers, type ContainerListQuery, type ContainerSummary } from './container-query.js';
@@ -126,8 +127,9 @@ export class Networks {
     return this.containers.networks();
   }
 
-  async create(name: string, o: Parameters<NetworkService['create']>[1]): Promise<NetworkRecord> {
-    return (await this.service()).create(name, o);
+  /** `network create`: Docker's NetworkCreateRequest (Name, Driver, Internal, IPAM, Options, Labels). */
+  async create(req: NetworkCreateRequest): Promise<NetworkRecord> {
+    return (await this.service()).create(req);
   }
   async list(q: { filters?: Filters } = {}): Promise<NetworkSummary[]> {
     const { listNetworks } = await import('./network-query.js');

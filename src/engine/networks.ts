@@ -6,6 +6,7 @@
  * under one host-wide lock, so concurrent berth processes never hand out an address twice.
  * Loaded only by containers that use a network (and the network commands).
  */
+import type { NetworkCreateRequest } from './models.js';
 import { randomBytes } from '../lib/builtins.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -270,20 +271,17 @@ export class NetworkService {
   }
 
   /** `network create` */
-  create(name: string, o: { subnet?: string; gateway?: string; internal?: boolean; labels?: string[]; options?: string[]; driver?: string }): NetworkRecord {
+  /** `network create`, as the Engine API's POST /networks/create asks (one IPAM config: a subnet and its gateway). */
+  create(req: NetworkCreateRequest): NetworkRecord {
+    const name = req.Name;
+    const ipam = req.IPAM?.Config?.[0];
+    const o = { subnet: ipam?.Subnet, gateway: ipam?.Gateway, internal: req.Internal === true, driver: req.Driver };
+    if ((req.IPAM?.Config?.length ?? 0) > 1) throw invalidArgument('only one IPAM config (a subnet and its gateway) per network');
     if (!validName(name)) throw invalidArgument(`invalid network name ${JSON.stringify(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (['host', 'none', DEFAULT_NETWORK].includes(name)) throw conflict(`network with name ${name} already exists (it is predefined)`);
     if (o.driver && o.driver !== 'bridge') throw invalidArgument(`network driver ${JSON.stringify(o.driver)} is not supported (bridge only)`);
-    const kv = (list: string[] | undefined, what: string) =>
-      Object.fromEntries(
-        (list ?? []).map((l) => {
-          const i = l.indexOf('=');
-          if (i === 0) throw invalidArgument(`invalid ${what} ${JSON.stringify(l)}: use key=value`);
-          return i < 0 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
-        }),
-      );
-    const labels = kv(o.labels, 'label');
-    const options = kv(o.options, 'option');
+    const labels = { ...(req.Labels ?? {}) };
+    const options = { ...(req.Options ?? {}) };
     if (options[DNS_UPSTREAM_OPT] === undefined && process.env.BERTH_DNS_UPSTREAM !== undefined) options[DNS_UPSTREAM_OPT] = process.env.BERTH_DNS_UPSTREAM;
     const subnet = o.subnet !== undefined ? parseCidr(o.subnet) : undefined;
     let gateway: number | undefined;

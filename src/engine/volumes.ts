@@ -2,6 +2,7 @@
  * Volumes as the front ends see them: create (the local driver only), list, inspect, remove (not
  * while a container mounts one) and prune (the unused anonymous ones, or all unused with `all`).
  */
+import type { VolumeCreateRequest } from './models.js';
 import { invalidArgument } from '../lib/errors.js';
 import type { ContainerService } from './containers.js';
 
@@ -24,10 +25,13 @@ export class Volumes {
     return this.containers.volumes;
   }
 
-  create(name: string | undefined, o: { labels?: Record<string, string>; driver?: string } = {}): Volume {
-    const driver = o.driver ?? 'local';
+  /** `volume create`, as the Engine API's POST /volumes/create asks (local driver only, no driver options). */
+  create(req: VolumeCreateRequest = {}): Volume {
+    const driver = req.Driver || 'local';
     if (driver !== 'local') throw invalidArgument(`volume driver ${JSON.stringify(driver)} is not there (local only)`);
-    return this.store.create(name, { labels: o.labels ?? {} });
+    const opts = Object.keys(req.DriverOpts ?? {});
+    if (opts.length) throw invalidArgument(`volume driver options are not supported by the local driver of berth: ${opts.join(', ')}`);
+    return this.store.create(req.Name || undefined, { labels: req.Labels ?? {} });
   }
 
   list(): Volume[] {

@@ -174,6 +174,8 @@ describe('a default container of dockerd and one of berth, side by side', { skip
   after(() => {
     dockerd?.stop();
     berth('network', 'prune', '-f');
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 

@@ -46,6 +46,8 @@ describe('berth containers: terminals, attach, names, user namespaces', { skip }
     for (const id of berth('ps', '-aq').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
     // The default network's bridge goes with the last container (and what a crash left).
     berth('network', 'prune', '-f');
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 

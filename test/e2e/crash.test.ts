@@ -88,6 +88,8 @@ describe('crash safety: kill -9 at 20 instants of each command', { skip }, () =>
   after(() => {
     for (const id of berth('ps', '-aq').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
     berth('network', 'prune', '-f');
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 

@@ -66,6 +66,8 @@ describe('gc beside load, import, commit and build', { skip }, () => {
   });
   after(() => {
     for (const id of berth('ps', '-aq').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 

@@ -172,6 +172,8 @@ describe('berth networking', { skip }, () => {
     sh(`ip link del ${outVeth} 2>/dev/null; umount ${outNs} 2>/dev/null`);
     dnsServer?.close();
     dnsTcp?.close();
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 
@@ -633,6 +635,8 @@ describe('berth networking with the iptables backend (BERTH_FIREWALL=iptables)',
         ].map((c) => `${c} 2>/dev/null`).join('; '),
       );
     }
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 
@@ -671,6 +675,8 @@ describe('berth networking without a firewall (BERTH_FIREWALL=none): published p
   after(() => {
     for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
     berth('network', 'prune', '-f');
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 

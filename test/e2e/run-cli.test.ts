@@ -19,6 +19,8 @@ describe('berth run', { skip }, () => {
     for (const id of berth('ps', '-aq').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
     // The default network's bridge goes with the last container (and what a crash left).
     berth('network', 'prune', '-f');
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 
@@ -120,6 +122,8 @@ describe('berth run -d: detached containers under their monitor', { skip }, () =
     for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
     // The default network's bridge goes with the last container (and what a crash left).
     berth('network', 'prune', '-f');
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 
@@ -219,6 +223,8 @@ describe('container lifecycle commands and run options', { skip }, () => {
     for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', id);
     // The default network's bridge goes with the last container (and what a crash left).
     berth('network', 'prune', '-f');
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 
@@ -329,6 +335,8 @@ describe('volumes', { skip }, () => {
     for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', '-v', id);
     // The default network's bridge goes with the last container (and what a crash left).
     berth('network', 'prune', '-f');
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 
@@ -376,6 +384,8 @@ describe('devices, block I/O limits, update and ps filters', { skip }, () => {
     for (const id of berth('ps', '-aq', '--no-trunc').stdout.split('\n').filter(Boolean)) berth('rm', '-f', '-v', id);
     // The default network's bridge goes with the last container (and what a crash left).
     berth('network', 'prune', '-f');
+    // Everything of the root goes, and the host keeps nothing of it (bridges, rules, cgroups).
+    berth('system', 'reset', '-f');
     cleanupTmp();
   });
 

@@ -151,14 +151,14 @@ describe('container stdio as the caller\'s streams', { skip }, () => {
     try {
       const plain = memoryStdio();
       plain.stdin.end('line one\nline two\n');
-      const code = await containers.exec(id, { command: ['sh', '-c', 'wc -l; echo oops >&2; exit 7'], stdio: plain.stdio });
+      const code = await containers.exec(id, { Cmd: ['sh', '-c', 'wc -l; echo oops >&2; exit 7'] }, { stdio: plain.stdio });
       assert.equal(code, 7);
       assert.equal(plain.out().trim(), '2');
       assert.equal(plain.err(), 'oops\n');
 
       const size = terminal(33, 77);
       const tty = memoryStdio(size);
-      const running = containers.exec(id, { command: ['sh', '-c', 'stty size; read line; stty size; echo got:$line'], tty: true, stdio: tty.stdio });
+      const running = containers.exec(id, { Cmd: ['sh', '-c', 'stty size; read line; stty size; echo got:$line'], Tty: true }, { stdio: tty.stdio });
       await tty.until(/33 77\r\n/);
       size.set(50, 160);
       tty.stdin.write('exec-input\n');
@@ -167,7 +167,7 @@ describe('container stdio as the caller\'s streams', { skip }, () => {
 
       // Detached, it outlives the call: in-memory streams are not relayed to it (it gets /dev/null).
       const detached = memoryStdio();
-      assert.equal(await containers.exec(id, { command: ['sh', '-c', 'echo lost; echo lost >&2'], detach: true, stdio: detached.stdio }), 0);
+      assert.equal(await containers.exec(id, { Cmd: ['sh', '-c', 'echo lost; echo lost >&2'] }, { detach: true, stdio: detached.stdio }), 0);
       assert.equal(detached.out() + detached.err(), '');
     } finally {
       await containers.remove(id, true, true);
