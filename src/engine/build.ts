@@ -4,6 +4,7 @@
  * the step's snapshot, with Docker's container defaults and the stage's env/user/workdir. Also the
  * outputs (an OCI or Docker archive, a local directory) and `builder prune`.
  */
+import { processAlive } from '../sys/proc.js';
 import { randomBytes } from '../lib/builtins.js';
 import { spawn } from 'node:child_process';
 import { closeSync, createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
@@ -200,14 +201,6 @@ function ownerPid(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * What builds killed before they cleaned up left behind: their steps' containers (processes,
@@ -217,7 +210,7 @@ function alive(pid: number): boolean {
 export async function cleanStaleBuilds(images: ImageService, o: { root: string; runroot: string }): Promise<void> {
   const stale = (name: string) => {
     const pid = ownerPid(name);
-    return pid !== undefined && pid !== process.pid && !alive(pid);
+    return pid !== undefined && pid !== process.pid && !processAlive(pid);
   };
   const runtime = new Runtime({ root: join(o.runroot, 'runtime') });
   const steps = runtime.list().map((c) => c.id).filter(stale);

@@ -2,6 +2,7 @@
  * Image use cases: import, list, inspect, history, tag, remove, prune, disk usage, the starter
  * image, and garbage collection of blobs and layers no image uses.
  */
+import { processAlive } from '../sys/proc.js';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -445,7 +446,7 @@ export class ImageService {
     }
     for (const n of names) {
       const pid = Number(n.split('-')[0]);
-      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
       const dir = join(base, n);
       await runFsOps([{ op: 'umount', target: dir, flags: 2 /* MNT_DETACH */ }]).catch(() => {});
       try {
@@ -559,11 +560,3 @@ export function packDir(dir: string, opts: { mtime?: Date } = {}): Readable {
 }
 
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
