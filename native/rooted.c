@@ -9,7 +9,7 @@
  * NUL-terminated strings, then raw bytes), codes RQ_* of ops.h. Answer (on the result fd), one
  * per request and in order: u32 errno (0: done), u32 len, payload. The first answer is the one
  * for opening the root. */
-#include "helper.h"
+#include "rooted.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,18 +24,15 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-#define MAX_REQUEST (16u << 20)
-#define MAX_HANDLES 64
-#define MAX_READ (1u << 20)
 
-static int root_fd = -1;
-static int handles[MAX_HANDLES];
+int root_fd = -1;
+int handles[MAX_HANDLES];
 
 /* The answer being built. */
-static unsigned char *ans;
-static size_t ans_len, ans_cap;
+unsigned char *ans;
+size_t ans_len, ans_cap;
 
-static int
+int
 ans_put (const void *p, size_t n)
 {
   if (ans_len + n > ans_cap)
@@ -55,7 +52,7 @@ ans_put (const void *p, size_t n)
   return 0;
 }
 
-static int
+int
 ans_u64 (uint64_t v)
 {
   unsigned char b[8];
@@ -64,7 +61,7 @@ ans_u64 (uint64_t v)
   return ans_put (b, 8);
 }
 
-static int
+int
 full_write (int fd, const unsigned char *p, size_t n)
 {
   while (n > 0)
@@ -80,7 +77,7 @@ full_write (int fd, const unsigned char *p, size_t n)
   return 0;
 }
 
-static int
+int
 full_read (int fd, unsigned char *p, size_t n)
 {
   while (n > 0)
@@ -96,7 +93,7 @@ full_read (int fd, unsigned char *p, size_t n)
   return 0;
 }
 
-static int
+int
 send_answer (uint32_t err)
 {
   unsigned char h[8];
@@ -112,7 +109,7 @@ send_answer (uint32_t err)
 }
 
 /* openat2 inside the root. */
-static int
+int
 rooted_open (const char *path, int flags, int follow)
 {
   struct open_how how;
@@ -130,7 +127,7 @@ rooted_open (const char *path, int flags, int follow)
 }
 
 /* The parent directory of an entry, resolved inside the root; `name` is one component. */
-static int
+int
 open_parent (const char *parent, const char *name)
 {
   if (name == NULL || strchr (name, '/') != NULL || strcmp (name, "..") == 0)
@@ -141,7 +138,7 @@ open_parent (const char *parent, const char *name)
   return rooted_open (parent, O_PATH | O_DIRECTORY, 1);
 }
 
-static int
+int
 put_stat (const struct stat *st)
 {
   uint64_t v[10] = { st->st_mode, st->st_uid, st->st_gid, (uint64_t) st->st_size,
@@ -155,7 +152,7 @@ put_stat (const struct stat *st)
 }
 
 /* "/proc/self/fd/N" of an O_PATH fd: reopens that very inode (the helper's own procfs). */
-static const char *
+const char *
 fd_path (int fd)
 {
   static char buf[64];
@@ -163,7 +160,7 @@ fd_path (int fd)
   return buf;
 }
 
-static int
+int
 new_handle (int fd)
 {
   for (int i = 0; i < MAX_HANDLES; i++)
@@ -177,7 +174,7 @@ new_handle (int fd)
   return -1;
 }
 
-static int
+int
 handle_fd (uint64_t h)
 {
   if (h >= MAX_HANDLES || handles[h] < 0)
@@ -189,386 +186,13 @@ handle_fd (uint64_t h)
 }
 
 /* Keeps errno across a close. */
-static void
+void
 close_keep (int fd)
 {
   int e = errno;
   if (fd >= 0)
     close (fd);
   errno = e;
-}
-
-static int
-rq_stat (struct cur *c)
-{
-  int follow = (int) get_u64 (c);
-  const char *path = get_str (c);
-  struct stat st;
-  int fd, r;
-  if (c->bad)
-    return -1;
-  fd = rooted_open (path, O_PATH, follow);
-  if (fd < 0)
-    return -1;
-  r = fstat (fd, &st);
-  close_keep (fd);
-  if (r < 0)
-    return -1;
-  return put_stat (&st);
-}
-
-static int
-rq_readlink (struct cur *c)
-{
-  const char *path = get_str (c);
-  char buf[PATH_MAX];
-  ssize_t n;
-  int fd;
-  if (c->bad)
-    return -1;
-  fd = rooted_open (path, O_PATH, 0);
-  if (fd < 0)
-    return -1;
-  n = readlinkat (fd, "", buf, sizeof buf);
-  close_keep (fd);
-  if (n < 0)
-    return -1;
-  return ans_put (buf, (size_t) n);
-}
-
-static int
-rq_readdir (struct cur *c)
-{
-  int follow = (int) get_u64 (c);
-  const char *path = get_str (c);
-  struct dirent *de;
-  DIR *d;
-  int fd;
-  if (c->bad)
-    return -1;
-  fd = rooted_open (path, O_RDONLY | O_DIRECTORY, follow);
-  if (fd < 0)
-    return -1;
-  d = fdopendir (fd);
-  if (d == NULL)
-    {
-      close_keep (fd);
-      return -1;
-    }
-  for (;;)
-    {
-      unsigned char t;
-      errno = 0;
-      de = readdir (d);
-      if (de == NULL)
-        break;
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      t = de->d_type;
-      if (ans_put (&t, 1) < 0 || ans_put (de->d_name, strlen (de->d_name) + 1) < 0)
-        break;
-    }
-  if (errno)
-    {
-      int e = errno;
-      closedir (d);
-      errno = e;
-      return -1;
-    }
-  closedir (d);
-  return 0;
-}
-
-/* Opens a regular file for reading: the entry is checked before it is opened for real, so that
- * no device or fifo a container planted is ever opened. */
-static int
-rq_open (struct cur *c)
-{
-  int follow = (int) get_u64 (c);
-  const char *path = get_str (c);
-  struct stat st;
-  int pfd, fd, h;
-  if (c->bad)
-    return -1;
-  pfd = rooted_open (path, O_PATH, follow);
-  if (pfd < 0)
-    return -1;
-  if (fstat (pfd, &st) < 0)
-    {
-      close_keep (pfd);
-      return -1;
-    }
-  if (!S_ISREG (st.st_mode))
-    {
-      close (pfd);
-      errno = S_ISDIR (st.st_mode) ? EISDIR : S_ISLNK (st.st_mode) ? ELOOP : EINVAL;
-      return -1;
-    }
-  fd = open (fd_path (pfd), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  close_keep (pfd);
-  if (fd < 0)
-    return -1;
-  h = new_handle (fd);
-  if (h < 0)
-    return -1;
-  if (ans_u64 ((uint64_t) h) < 0)
-    return -1;
-  return put_stat (&st);
-}
-
-static int
-rq_read (struct cur *c)
-{
-  uint64_t h = get_u64 (c);
-  uint64_t max = get_u64 (c);
-  unsigned char buf[65536];
-  size_t want, got = 0;
-  int fd;
-  if (c->bad)
-    return -1;
-  fd = handle_fd (h);
-  if (fd < 0)
-    return -1;
-  want = max > MAX_READ ? MAX_READ : (size_t) max;
-  while (got < want)
-    {
-      size_t n = want - got > sizeof buf ? sizeof buf : want - got;
-      ssize_t r = read (fd, buf, n);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r < 0)
-        return -1;
-      if (r == 0)
-        break;
-      if (ans_put (buf, (size_t) r) < 0)
-        return -1;
-      got += (size_t) r;
-    }
-  return 0;
-}
-
-static int
-rq_create (struct cur *c)
-{
-  mode_t mode = (mode_t) get_u64 (c);
-  const char *parent = get_str (c);
-  const char *name = get_str (c);
-  int dfd, fd, h;
-  if (c->bad)
-    return -1;
-  dfd = open_parent (parent, name);
-  if (dfd < 0)
-    return -1;
-  fd = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode & 07777);
-  close_keep (dfd);
-  if (fd < 0)
-    return -1;
-  h = new_handle (fd);
-  if (h < 0)
-    return -1;
-  return ans_u64 ((uint64_t) h);
-}
-
-static int
-rq_write (struct cur *c)
-{
-  uint64_t h = get_u64 (c);
-  size_t n;
-  int fd;
-  if (c->bad)
-    return -1;
-  fd = handle_fd (h);
-  if (fd < 0)
-    return -1;
-  n = (size_t) (c->end - c->p);
-  errno = EIO;
-  return full_write (fd, c->p, n);
-}
-
-static int
-rq_close (struct cur *c)
-{
-  uint64_t h = get_u64 (c);
-  int fd;
-  if (c->bad)
-    return -1;
-  fd = handle_fd (h);
-  if (fd < 0)
-    return -1;
-  handles[h] = -1;
-  return close (fd);
-}
-
-/* The requests on one entry named by (parent, name): the parent resolved inside the root, the
- * name never followed. */
-static int
-rq_entry (uint32_t code, struct cur *c)
-{
-  uint64_t a = 0, b = 0;
-  const char *s = NULL, *parent, *name;
-  int dfd, r = -1;
-  switch (code)
-    {
-    case RQ_MKDIR: a = get_u64 (c); break;
-    case RQ_SYMLINK: s = get_str (c); break;
-    case RQ_LINK: s = get_str (c); break;
-    case RQ_MKNOD:
-    case RQ_LCHOWN:
-    case RQ_UTIMES:
-      a = get_u64 (c);
-      b = get_u64 (c);
-      break;
-    }
-  parent = get_str (c);
-  name = get_str (c);
-  if (c->bad)
-    return -1;
-  if (s == NULL && (code == RQ_SYMLINK || code == RQ_LINK))
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  dfd = open_parent (parent, name);
-  if (dfd < 0)
-    return -1;
-  switch (code)
-    {
-    case RQ_MKDIR: r = mkdirat (dfd, name, (mode_t) a & 07777); break;
-    case RQ_SYMLINK: r = symlinkat (s, dfd, name); break;
-    case RQ_LINK:
-      {
-        /* The existing end resolved inside the root too (never following its last component). */
-        int ofd = rooted_open (s, O_PATH, 0);
-        if (ofd < 0)
-          break;
-        r = linkat (ofd, "", dfd, name, AT_EMPTY_PATH);
-        close_keep (ofd);
-      }
-      break;
-    case RQ_MKNOD: r = mknodat (dfd, name, (mode_t) a, (dev_t) b); break;
-    case RQ_LCHOWN: r = fchownat (dfd, name, (uid_t) a, (gid_t) b, AT_SYMLINK_NOFOLLOW); break;
-    case RQ_UTIMES:
-      {
-        struct timespec ts[2] = { { (time_t) (a / 1000000000u), (long) (a % 1000000000u) },
-                                  { (time_t) (b / 1000000000u), (long) (b % 1000000000u) } };
-        r = utimensat (dfd, name, ts, AT_SYMLINK_NOFOLLOW);
-      }
-      break;
-    case RQ_UNLINK: r = unlinkat (dfd, name, 0); break;
-    case RQ_RMDIR: r = unlinkat (dfd, name, AT_REMOVEDIR); break;
-    }
-  close_keep (dfd);
-  return r;
-}
-
-/* Requests on an entry that is not a symlink (chmod, xattrs): the entry is opened without
- * following it, and its inode reached through the helper's own /proc/self/fd. */
-static int
-rq_inode (uint32_t code, struct cur *c)
-{
-  uint64_t mode = 0;
-  const char *path, *name = NULL;
-  struct stat st;
-  int fd, r = -1;
-  if (code == RQ_CHMOD)
-    mode = get_u64 (c);
-  path = get_str (c);
-  if (code == RQ_SETXATTR || code == RQ_GETXATTR)
-    name = get_str (c);
-  if (c->bad || ((code == RQ_SETXATTR || code == RQ_GETXATTR) && name == NULL))
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  fd = rooted_open (path, O_PATH, 0);
-  if (fd < 0)
-    return -1;
-  if (fstat (fd, &st) < 0)
-    goto out;
-  if (S_ISLNK (st.st_mode))
-    {
-      /* Never through a symlink; a symlink's own mode is fixed and its xattrs are not kept. */
-      errno = code == RQ_CHMOD ? ELOOP : ENOTSUP;
-      goto out;
-    }
-  switch (code)
-    {
-    case RQ_CHMOD: r = chmod (fd_path (fd), (mode_t) mode & 07777); break;
-    case RQ_SETXATTR: r = setxattr (fd_path (fd), name, c->p, (size_t) (c->end - c->p), 0); break;
-    case RQ_LISTXATTR:
-    case RQ_GETXATTR:
-      {
-        char *buf = NULL;
-        ssize_t n;
-        for (size_t cap = 4096; cap <= (64u << 10) * 16; cap *= 2)
-          {
-            free (buf);
-            buf = malloc (cap);
-            if (buf == NULL)
-              {
-                errno = ENOMEM;
-                break;
-              }
-            n = code == RQ_LISTXATTR ? listxattr (fd_path (fd), buf, cap) : getxattr (fd_path (fd), name, buf, cap);
-            if (n >= 0)
-              {
-                r = ans_put (buf, (size_t) n);
-                break;
-              }
-            if (errno != ERANGE)
-              break;
-          }
-        free (buf);
-      }
-      break;
-    }
-out:
-  close_keep (fd);
-  return r;
-}
-
-/* Owner, mode, times and xattrs of a file created in this session, on its open fd: whatever its
- * path names meanwhile. */
-static int
-rq_fmeta (uint32_t code, struct cur *c)
-{
-  uint64_t h = get_u64 (c);
-  uint64_t what = 0, uid = 0, gid = 0, mode = 0, at = 0, mt = 0;
-  const char *name = NULL;
-  int fd;
-  if (code == RQ_FSETMETA)
-    {
-      what = get_u64 (c);
-      uid = get_u64 (c);
-      gid = get_u64 (c);
-      mode = get_u64 (c);
-      at = get_u64 (c);
-      mt = get_u64 (c);
-    }
-  else
-    name = get_str (c);
-  if (c->bad || (code == RQ_FSETXATTR && name == NULL))
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  fd = handle_fd (h);
-  if (fd < 0)
-    return -1;
-  if (code == RQ_FSETXATTR)
-    return fsetxattr (fd, name, c->p, (size_t) (c->end - c->p), 0);
-  if ((what & 1) && fchown (fd, (uid_t) uid, (gid_t) gid) < 0)
-    return -1;
-  if ((what & 2) && fchmod (fd, (mode_t) mode & 07777) < 0)
-    return -1;
-  if (what & 4)
-    {
-      struct timespec ts[2] = { { (time_t) (at / 1000000000u), (long) (at % 1000000000u) },
-                                { (time_t) (mt / 1000000000u), (long) (mt % 1000000000u) } };
-      if (futimens (fd, ts) < 0)
-        return -1;
-    }
-  return 0;
 }
 
 static int

@@ -2,6 +2,7 @@
  * `berth build` (Docker's flags; progress on stderr as BuildKit's plain output) and
  * `berth builder prune`.
  */
+import type { api } from '../engine/index.js';
 import type { Command } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -99,13 +100,6 @@ async function doBuild(g: GlobalOptions, context: string, o: Record<string, unkn
     labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
   }
   const secrets = Object.fromEntries((o.secret as string[]).map(parseSecret));
-  let network: 'bridge' | 'host' | 'none' | undefined;
-  const net = o.network as string | undefined;
-  if (net !== undefined) {
-    if (net === 'default' || net === 'bridge') network = 'bridge';
-    else if (net === 'host' || net === 'none') network = net;
-    else throw invalidArgument(`--network ${JSON.stringify(net)}: builds use default (the bridge), host or none`);
-  }
   const progress = String(o.progress);
   if (!['auto', 'plain', 'tty', 'quiet'].includes(progress)) throw invalidArgument(`--progress ${JSON.stringify(progress)}: auto, plain, tty or quiet`);
   const output = o.output !== undefined ? parseOutput(o.output as string) : undefined;
@@ -123,20 +117,9 @@ async function doBuild(g: GlobalOptions, context: string, o: Record<string, unkn
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
   });
   try {
-    result = await builds.build({
-      context,
-      file: o.file as string | undefined,
-      input: readStdin,
-      buildArgs,
-      target: o.target as string | undefined,
-      noCache: o.cache === false,
-      labels,
-      network,
-      secrets,
-      tags,
-      onProgress: render,
-      signal: abort.signal,
-    });
+    // Docker's POST /build query, as the docker CLI sends it.
+    const query: api.BuildRequest = { dockerfile: o.file as string | undefined, t: tags, buildargs: buildArgs, target: o.target as string | undefined, nocache: o.cache === false, labels, networkmode: o.network as string | undefined };
+    result = await builds.build({ context, input: readStdin, query, secrets, onProgress: render, signal: abort.signal });
   } catch (e) {
     // Quiet: the failing step's output was not shown as it came; show it now (a RunFailedError's).
     const output = (e as { output?: unknown } | null)?.output;

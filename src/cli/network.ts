@@ -65,7 +65,7 @@ const network = (network: Command, g: GlobalOptions) => {
     .option('-f, --format <format>', 'a {{.Field}} template')
     .action(async (names: string[], o) => {
       const n = await networks();
-      const items: Record<string, unknown>[] = [];
+      const items: object[] = [];
       for (const name of names) items.push(await n.inspect(name));
       out(renderInspect(items, o.format));
     });

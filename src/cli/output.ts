@@ -11,13 +11,13 @@ export function renderTable(header: string[], rows: string[][]): string {
  * A docker --format value: `json` (one JSON object per line), `table` (the default), `table TEMPLATE`
  * or a Go-like template where {{.Field}} is replaced and {{json .}} / {{json .Field}} print JSON.
  */
-export function renderFormatted(format: string, items: Record<string, unknown>[]): string {
+export function renderFormatted(format: string, items: readonly object[]): string {
   if (format === 'json') return items.map((i) => JSON.stringify(i) + '\n').join('');
   return items.map((i) => applyTemplate(format, i) + '\n').join('');
 }
 
 /** Items as `inspect` commands print them: a JSON array, or the template once per item. */
-export function renderInspect(items: Record<string, unknown>[], format: string | undefined): string {
+export function renderInspect(items: readonly object[], format: string | undefined): string {
   return format ? renderFormatted(format, items) : JSON.stringify(items, null, 4) + '\n';
 }
 

@@ -34,7 +34,7 @@ import { connect, disconnect } from './containers/networking.js';
 import { cleanup } from './containers/restart.js';
 import { createOptionsOf } from './containers/request.js';
 import type { ContainerRecord, ContainerStdio } from './containers/types.js';
-import type { ContainerCreateRequest, ExecConfig } from './models.js';
+import type { ContainerCreateRequest, ContainerInspect, ExecConfig } from './models.js';
 import { invalidArgument } from '../lib/errors.js';
 
 /** How `run` starts what it created: detached, or attached to the caller's streams and told its pid. */
@@ -173,7 +173,8 @@ export class ContainerService {
   }
 
   // Details, networks, files
-  inspect(nameOrId: string): Record<string, unknown> {
+  /** `inspect`: the record in Docker's shape (models.ts' ContainerInspect). */
+  inspect(nameOrId: string): ContainerInspect {
     return inspect(this.c, nameOrId);
   }
   ports(nameOrId: string): { hostIp: string; hostPort: number; containerPort: number; proto: 'tcp' | 'udp' }[] {

@@ -4,7 +4,7 @@
  * NetworkService, ImageService) with the queries written beside them (container-query.ts,
  * stats.ts, network-query.ts, build-context.ts), and loads what a call needs only when it is made.
  */
-import type { NetworkCreateRequest } from './models.js';
+import type { BuildRequest as ApiBuildRequest, NetworkCreateRequest, NetworkInspect } from './models.js';
 import type { BuildOptions, BuildOutput, BuildResult } from './build.js';
 import type { BuildContextRequest, BuildSecret } from './build-context.js';
 import { listContainers, type ContainerListQuery, type ContainerSummary } from './container-query.js';
@@ -135,7 +135,7 @@ export class Networks {
     const { listNetworks } = await import('./network-query.js');
     return listNetworks(await this.service(), q);
   }
-  async inspect(nameOrId: string): Promise<Record<string, unknown>> {
+  async inspect(nameOrId: string): Promise<NetworkInspect> {
     const { inspectNetwork } = await import('./network-query.js');
     return inspectNetwork(await this.service(), this.containers, nameOrId);
   }
@@ -159,8 +159,16 @@ export class Networks {
   }
 }
 
-/** A build: where its context comes from, the Dockerfile, its secrets, and the rest of BuildOptions. */
-export type BuildRequest = BuildContextRequest & Omit<BuildOptions, 'contextDir' | 'dockerfile' | 'dockerfileName' | 'secrets'> & { secrets?: Record<string, BuildSecret> };
+/**
+ * A build: where its context comes from, Docker's POST /build query (the Dockerfile's path, tags,
+ * build args, target, labels, RUN's network, ...), its secrets, and how it reports progress.
+ */
+export type BuildRequest = Omit<BuildContextRequest, 'file'> & {
+  query: ApiBuildRequest;
+  secrets?: Record<string, BuildSecret>;
+  onProgress?: BuildOptions['onProgress'];
+  signal?: BuildOptions['signal'];
+};
 
 /** Dockerfile builds, their outputs and the build cache. */
 export class Builds {
@@ -174,9 +182,10 @@ export class Builds {
     const [{ buildImage }, { Scratch, prepareContext, secretFiles }] = await Promise.all([import('./build.js'), import('./build-context.js')]);
     const scratch = new Scratch(this.o.root);
     try {
-      const { context: _c, file: _f, input: _i, secrets, ...rest } = req;
-      const ctx = await prepareContext(scratch, req);
-      return await buildImage(this.images, this.o, { ...rest, ...ctx, secrets: secretFiles(scratch, secrets ?? {}) });
+      const { buildOptionsOf } = await import('./build-request.js');
+      const opts = buildOptionsOf(req.query);
+      const ctx = await prepareContext(scratch, { context: req.context, input: req.input, file: req.query.dockerfile || undefined });
+      return await buildImage(this.images, this.o, { ...opts, onProgress: req.onProgress, signal: req.signal, ...ctx, secrets: secretFiles(scratch, req.secrets ?? {}) });
     } finally {
       scratch.cleanup();
     }

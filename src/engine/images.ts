@@ -2,6 +2,7 @@
  * Image use cases: import, list, inspect, history, tag, remove, prune, disk usage, the starter
  * image, and garbage collection of blobs and layers no image uses.
  */
+import type { ImageInspect } from './models.js';
 import { processAlive } from '../sys/proc.js';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -145,7 +146,8 @@ export class ImageService {
     return true;
   }
 
-  inspect(nameOrId: string): Record<string, unknown> {
+  /** `image inspect`: the record in Docker's shape (models.ts' ImageInspect). */
+  inspect(nameOrId: string): ImageInspect {
     const rec = this.resolve(nameOrId);
     const cfg = this.config(rec);
     return {
@@ -156,14 +158,16 @@ export class ImageService {
       Comment: cfg.history?.[cfg.history.length - 1]?.comment ?? '',
       Created: cfg.created ?? rec.created,
       Author: cfg.author ?? '',
-      Config: cfg.config ?? {},
+      // The OCI config's ExposedPorts/Volumes hold empty objects, as Docker's do.
+      Config: (cfg.config ?? {}) as ImageInspect['Config'],
       Architecture: cfg.architecture,
       Os: cfg.os,
       Size: this.size(rec),
       RootFS: { Type: 'layers', Layers: rec.layers.map((l) => l.diffId) },
       Metadata: { LastTagTime: rec.added },
       Manifest: { Digest: rec.manifestDigest, MediaType: rec.manifestMediaType },
-      GraphDriver: { Name: this.snapshots.driver, Data: { Layers: rec.layers.map((l) => l.chainId) } },
+      // Docker's GraphDriver.Data is strings: the layers' directories, the top one first.
+      GraphDriver: { Name: this.snapshots.driver, Data: rec.layers.length ? { LowerDir: [...rec.layers].reverse().map((l) => this.snapshots.layerPath(l.chainId)).join(':') } : {} },
     };
   }
 

@@ -4,6 +4,7 @@
  * Docker's fixed id; `network ls` filters (name=, id=, label=, driver=, scope=, type=, dangling=)
  * and `network prune`'s label= filters.
  */
+import type { NetworkInspect } from './models.js';
 import { invalidArgument } from '../lib/errors.js';
 import type { ContainerService } from './containers.js';
 import { filterPairs, labelMatches, matchAll, type Filters } from './filters.js';
@@ -50,7 +51,7 @@ export function listNetworks(net: NetworkService, q: { filters?: Filters } = {})
 }
 
 /** A network as Docker's inspect shows it, with the containers on it. */
-export function inspectNetwork(net: NetworkService, containers: ContainerService, nameOrId: string): Record<string, unknown> {
+export function inspectNetwork(net: NetworkService, containers: ContainerService, nameOrId: string): NetworkInspect {
   const r = net.find(nameOrId);
   const s = r.Subnet.split('/')[1];
   return {

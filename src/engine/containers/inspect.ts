@@ -1,4 +1,5 @@
 /** `inspect` in Docker's shape, and `port`. */
+import type { ContainerInspect, NetworkSettings } from '../models.js';
 import { join } from 'node:path';
 import type { Spec } from '../../oci/runtime-spec.js';
 import type { ContainerContext } from './context.js';
@@ -12,7 +13,7 @@ function portMap(ports: { hostIp: string; hostPort: number; containerPort: numbe
 }
 
 /** Docker-shaped details of a container. */
-export function inspect(c: ContainerContext, nameOrId: string): Record<string, unknown> {
+export function inspect(c: ContainerContext, nameOrId: string): ContainerInspect {
   const rec = c.store.find(nameOrId);
   let spec: Spec | undefined;
   try {
@@ -41,7 +42,7 @@ export function inspect(c: ContainerContext, nameOrId: string): Record<string, u
 }
 
 /** inspect's NetworkSettings, shaped as Docker's (top-level IPAddress for the default bridge). */
-function networkSettingsOf(c: ContainerContext, rec: ContainerRecord): Record<string, unknown> {
+function networkSettingsOf(c: ContainerContext, rec: ContainerRecord): NetworkSettings {
   const nets = rec.NetworkSettings?.Networks ?? {};
   const running = rec.State.Status === 'running';
   const def = nets['bridge'];
