@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 berth() { ./bin/berth --root "$work/root" --runroot "$work/run" "$@"; }
-# The default network's bridge and rules go with the temporary root.
-trap 'berth network prune -f >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# Everything of the temporary root goes, its default bridge and rules too.
+trap 'berth system reset -f >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 run() { echo "+ berth $*"; berth "$@"; }
 run starter
 run images
