@@ -227,6 +227,8 @@ describe('crash safety: kill -9 at 20 instants of each command', { skip }, () =>
 
   it('with everything removed, nothing of the root is left on the host', () => {
     for (const id of berth('ps', '-aq').stdout.split('\n').filter(Boolean)) ok('rm', '-f', id);
+    // The next commands: they clean what the kills left.
+    ok('container', 'prune', '-f');
     ok('network', 'prune', '-f');
     ok('volume', 'prune', '-a', '-f');
     assert.equal(ok('ps', '-aq'), '');

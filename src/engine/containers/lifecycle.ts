@@ -208,7 +208,12 @@ export async function remove(c: ContainerContext, nameOrId: string, force = fals
     for (let i = 0; i < 500 && processAlive(rec.State.Pid); i++) await sleep(10);
   }
   for (let i = 0; i < 100 && c.runtime.exists(rec.Id) && processAlive(rec.State.Pid); i++) await sleep(10);
-  if (c.runtime.exists(rec.Id)) await c.runtime.delete(rec.Id, true).catch(() => {});
+  // Processes killed a moment ago may still be leaving the cgroup (a loaded host): tried again a
+  // few times; what still stands then is an orphan the next rm or prune sweeps.
+  for (let i = 0; i < 5 && c.runtime.exists(rec.Id); i++) {
+    if (i > 0) await sleep(100 * i);
+    await c.runtime.delete(rec.Id, true).catch(() => {});
+  }
   if (rec.NetworkSettings) {
     const net = await c.networks();
     net.down(rec.Id);
@@ -246,5 +251,7 @@ export async function prune(c: ContainerContext): Promise<string[]> {
     await remove(c, r.Id);
     gone.push(r.Id);
   }
+  // What killed commands left (a run or rm killed half-way), also when no container is removed.
+  await sweepOrphans(c);
   return gone;
 }
