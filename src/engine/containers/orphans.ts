@@ -16,7 +16,11 @@ export async function sweepOrphans(c: ContainerContext): Promise<string[]> {
   const recorded = new Set(list(c.store.records.dir, /^([0-9a-f]{64})\.json$/));
   for (const id of list(c.runtime.store.root, /^([0-9a-f]{64})$/)) {
     if (recorded.has(id) || c.store.exists(id)) continue;
-    await c.runtime.delete(id, true).catch(() => {});
+    // Its processes, killed now, may take a moment to leave the cgroup on a loaded host.
+    for (let i = 0; i < 5 && c.runtime.exists(id); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 200 * i));
+      await c.runtime.delete(id, true).catch(() => {});
+    }
     gone.push(id);
   }
   // Network state of containers that have no record (the namespace and veths of a killed start).
