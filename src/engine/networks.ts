@@ -255,11 +255,14 @@ export class NetworkService {
       MTU: mtu,
       Endpoints: {},
     };
-    this.bridgeUp(rec);
+    // The record first: a berth killed before the bridge is up leaves a record (its bridge made
+    // when a container joins, removed by network rm), never a bridge that no record names.
+    this.save(rec);
     try {
-      this.save(rec);
+      this.bridgeUp(rec);
     } catch (e) {
       removeBridge({ name: bridge, subnet: rec.Subnet, gateway: rec.Gateway, internal: rec.Internal });
+      this.store.delete(id);
       throw e;
     }
     return rec;

@@ -74,7 +74,10 @@ describe('crash safety: kill -9 at 20 instants of each command', { skip }, () =>
     }
   };
 
+  /** The host's berth bridges before the test (other roots' may come and go: only new ones count). */
+  let bridgesBefore: Set<string> | undefined;
   before(() => {
+    bridgesBefore = new Set(spawnSync('ip', ['-br', 'link'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(/\s+/)[0]!).filter((n) => n.startsWith('berth')));
     ok('starter');
     // A second image with a larger layer, so that a load takes a while.
     const ctx = join(dir, 'bigctx');
@@ -235,6 +238,9 @@ describe('crash safety: kill -9 at 20 instants of each command', { skip }, () =>
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(root) || l.includes(runroot));
     assert.deepEqual(mounts, [], 'mounts of the root left');
     const links = spawnSync('ip', ['-br', 'link'], { encoding: 'utf8' }).stdout;
+    // no bridge that none of the root's networks names (a network create killed half-way)
+    const newBridges = links.split('\n').map((l) => l.split(/\s+/)[0]!).filter((n) => n.startsWith('berth') && !(bridgesBefore ?? new Set()).has(n));
+    assert.deepEqual(newBridges, [], 'bridges of the root left');
     const netnsDir = join(runroot, 'netns');
     assert.deepEqual(existsSync(netnsDir) ? readdirSync(netnsDir) : [], [], 'network namespaces left');
     // no container's runtime state, network state or namespace, and of every container id seen
