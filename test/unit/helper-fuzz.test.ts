@@ -17,7 +17,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -507,7 +507,7 @@ interface SandboxRun {
 
 function runSandboxed(plan: Buffer): Promise<SandboxRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-Urmnpfiu', '--kill-child', '--mount-proc', 'sh', '-c', SANDBOX_SCRIPT, HELPER], {
+    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-Urmnpfiu', '--kill-child', '--mount-proc', 'sh', '-c', SANDBOX_SCRIPT, sandboxHelper()], {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
       cwd: '/',
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
@@ -537,10 +537,27 @@ function runSandboxed(plan: Buffer): Promise<SandboxRun> {
 }
 
 /** Why the sandbox cannot be used here, or false. */
+/**
+ * The helper as the sandbox runs it: a copy under /run, since the sandbox lays fresh tmpfs over
+ * /tmp (and the checkout may be under /tmp, as a CI clone can be). Removed at exit.
+ */
+let sandboxCopy: string | undefined;
+function sandboxHelper(): string {
+  if (sandboxCopy) return sandboxCopy;
+  if (!existsSync(HELPER) || process.getuid?.() !== 0) return HELPER;
+  const dir = mkdtempSync('/run/berth-fuzz-');
+  chmodSync(dir, 0o755);
+  sandboxCopy = join(dir, 'berth-helper');
+  copyFileSync(HELPER, sandboxCopy);
+  chmodSync(sandboxCopy, 0o755);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return sandboxCopy;
+}
+
 function sandboxUnavailable(): string | false {
   if (process.getuid?.() !== 0) return 'needs root (to drop to nobody before unsharing)';
   for (const tool of ['setpriv', 'unshare']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `no ${tool} on this host`;
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-Urmnpfiu', '--kill-child', '--mount-proc', 'sh', '-c', 'mount -t tmpfs x /tmp && test -x "$0" && echo ok', HELPER], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-Urmnpfiu', '--kill-child', '--mount-proc', 'sh', '-c', 'mount -t tmpfs x /tmp && test -x "$0" && echo ok', sandboxHelper()], { encoding: 'utf8', timeout: 30_000 });
   if (r.stdout.trim() !== 'ok') return `cannot make the sandbox here: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
   return false;
 }
@@ -789,7 +806,7 @@ function judge(c: SandboxCase, run: SandboxRun): string[] {
 
 describe('berth-helper op decoders, fuzzed inside a sandbox', { skip: sandboxUnavailable() }, () => {
   test('the sandbox holds: root in it is nobody outside, the host\'s directories are not writable, /tmp is its own', async () => {
-    const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-Urmnpfiu', '--kill-child', '--mount-proc', 'sh', '-c', `${SANDBOX_SCRIPT.split('\n').slice(0, -2).join('\n')}\ncat /proc/self/uid_map; touch /etc/berth-fuzz-probe 2>/dev/null && echo wrote-etc; touch /tmp/p && echo tmp-ok; ls /tmp`, HELPER], { encoding: 'utf8', timeout: 30_000 });
+    const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-Urmnpfiu', '--kill-child', '--mount-proc', 'sh', '-c', `${SANDBOX_SCRIPT.split('\n').slice(0, -2).join('\n')}\ncat /proc/self/uid_map; touch /etc/berth-fuzz-probe 2>/dev/null && echo wrote-etc; touch /tmp/p && echo tmp-ok; ls /tmp`, sandboxHelper()], { encoding: 'utf8', timeout: 30_000 });
     assert.match(probe.stdout, /^\s*0\s+65534\s+1\n/);
     assert.doesNotMatch(probe.stdout, /wrote-etc/);
     assert.ok(!existsSync('/etc/berth-fuzz-probe'));
