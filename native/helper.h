@@ -29,6 +29,7 @@ const char *get_str (struct cur *c);  /* NULL for an empty string */
 const unsigned char *get_bytes (struct cur *c, size_t n);
 /* 0 when all n bytes went out (retrying after EINTR and short writes), else -1. */
 int write_all (int fd, const void *buf, size_t n);
+int read_full (int fd, void *buf, size_t n);
 void report (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /* Report an error for op `idx` with errno `err` and exit(1). */
 void fail (int idx, int err, const char *detail) __attribute__ ((noreturn));

@@ -103,7 +103,7 @@ fail (int idx, int err, const char *detail)
   _exit (1);
 }
 
-static int
+int
 read_full (int fd, void *buf, size_t n)
 {
   unsigned char *p = buf;

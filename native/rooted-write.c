@@ -51,7 +51,7 @@ rq_write (struct cur *c)
     return -1;
   n = (size_t) (c->end - c->p);
   errno = EIO;
-  return full_write (fd, c->p, n);
+  return write_all (fd, c->p, n);
 }
 
 int

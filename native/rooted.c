@@ -62,38 +62,6 @@ ans_u64 (uint64_t v)
 }
 
 int
-full_write (int fd, const unsigned char *p, size_t n)
-{
-  while (n > 0)
-    {
-      ssize_t w = write (fd, p, n);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return -1;
-      p += w;
-      n -= w;
-    }
-  return 0;
-}
-
-int
-full_read (int fd, unsigned char *p, size_t n)
-{
-  while (n > 0)
-    {
-      ssize_t r = read (fd, p, n);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r <= 0)
-        return -1;
-      p += r;
-      n -= r;
-    }
-  return 0;
-}
-
-int
 send_answer (uint32_t err)
 {
   unsigned char h[8];
@@ -103,9 +71,9 @@ send_answer (uint32_t err)
       h[i] = (unsigned char) (err >> (8 * i));
       h[4 + i] = (unsigned char) (len >> (8 * i));
     }
-  if (full_write (result_fd, h, 8) < 0)
+  if (write_all (result_fd, h, 8) < 0)
     return -1;
-  return len ? full_write (result_fd, ans, len) : 0;
+  return len ? write_all (result_fd, ans, len) : 0;
 }
 
 /* openat2 inside the root. */
@@ -268,7 +236,7 @@ rooted_serve (struct cur *c)
       uint32_t code, len;
       struct cur rc;
       int r;
-      if (full_read (plan_fd, h, 8) < 0)
+      if (read_full (plan_fd, h, 8) < 0)
         _exit (0); /* the client closed the session */
       code = h[0] | h[1] << 8 | h[2] << 16 | (uint32_t) h[3] << 24;
       len = h[4] | h[5] << 8 | h[6] << 16 | (uint32_t) h[7] << 24;
@@ -276,7 +244,7 @@ rooted_serve (struct cur *c)
         _exit (1);
       free (req);
       req = malloc (len ? len : 1);
-      if (req == NULL || full_read (plan_fd, req, len) < 0)
+      if (req == NULL || read_full (plan_fd, req, len) < 0)
         _exit (1);
       rc.p = req;
       rc.end = req + len;

@@ -18,8 +18,6 @@ extern size_t ans_len, ans_cap;
 
 int ans_put (const void *p, size_t n);
 int ans_u64 (uint64_t v);
-int full_write (int fd, const unsigned char *p, size_t n);
-int full_read (int fd, unsigned char *p, size_t n);
 int send_answer (uint32_t err);
 int rooted_open (const char *path, int flags, int follow);
 int open_parent (const char *parent, const char *name);
