@@ -7,6 +7,7 @@
  * sentinel directory, compared before and after) or read (the secret never appears in a packed
  * stream or a read). Real files, as root; everything is removed in `after`.
  */
+import { tarOf, type TarIn } from '../tar-of.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -109,28 +110,6 @@ async function withFs<T>(w: World, fn: (fs: RootedFs) => Promise<T>): Promise<T>
   }
 }
 
-interface In {
-  name: string;
-  type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo';
-  body?: string | Buffer;
-  linkname?: string;
-  mode?: number;
-}
-
-async function tarOf(entries: In[]): Promise<Buffer> {
-  const p = tarStream.pack();
-  for (const e of entries) {
-    const { body, ...h } = e;
-    const type = h.type ?? 'file';
-    const header = { mtime: new Date(1_600_000_000_000), ...h, type } as tarStream.Header;
-    if (type === 'file') p.entry(header, body ?? '');
-    else p.entry(header);
-  }
-  p.finalize();
-  const out: Buffer[] = [];
-  for await (const c of p) out.push(c as Buffer);
-  return Buffer.concat(out);
-}
 
 interface Out {
   name: string;
@@ -544,7 +523,7 @@ describe('rooted tar', { skip: isRoot ? false : 'needs root' }, () => {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (s: string) => (flips += s));
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    const entries: In[] = [];
+    const entries: TarIn[] = [];
     for (let i = 0; i < 300; i++) entries.push({ name: `d/n${i}`, body: `new ${i}\n` });
     entries.push({ name: 'd/sentinel/keep', body: 'overwritten' });
     entries.push({ name: 'd/secret', body: 'overwritten' });

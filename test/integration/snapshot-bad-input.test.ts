@@ -4,6 +4,7 @@
  * (a canary directory, the target of the hostile links, stays empty), no layer is stored and no
  * temporary directory is left. Everything made here is removed in `after`, also on failure.
  */
+import { tarOf, type TarIn } from '../tar-of.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
@@ -18,28 +19,6 @@ import { Snapshotter, chainId, type Driver } from '../../src/snapshot/index.js';
 
 const isRoot = process.getuid?.() === 0;
 
-interface In {
-  name: string;
-  type?: 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'fifo';
-  body?: string | Buffer;
-  linkname?: string;
-  mode?: number;
-}
-
-async function tarOf(entries: In[]): Promise<Buffer> {
-  const p = tarStream.pack();
-  for (const e of entries) {
-    const { body, ...h } = e;
-    const type = h.type ?? 'file';
-    const header = { mtime: new Date(1_600_000_000_000), ...h, type } as tarStream.Header;
-    if (type === 'file') p.entry(header, body ?? '');
-    else p.entry(header);
-  }
-  p.finalize();
-  const out: Buffer[] = [];
-  for await (const c of p) out.push(c as Buffer);
-  return Buffer.concat(out);
-}
 
 /** A ustar header block for `name` with the right checksum (tar-stream refuses names like "/abs" or "../x" only sometimes). */
 function rawEntry(name: string, body = Buffer.alloc(0), flag = '0', linkname = ''): Buffer {
