@@ -213,7 +213,9 @@ export async function cleanStaleBuilds(images: ImageService, o: { root: string; 
     return pid !== undefined && pid !== process.pid && !processAlive(pid);
   };
   const runtime = new Runtime({ root: join(o.runroot, 'runtime') });
-  const steps = runtime.list().map((c) => c.id).filter(stale);
+  // Names only (every build starts with this): the state of a step is read only when it is stale.
+  const rtDir = join(o.runroot, 'runtime');
+  const steps = (existsSync(rtDir) ? readdirSync(rtDir) : []).filter(stale);
   const bundles = join(o.runroot, 'build');
   for (const n of existsSync(bundles) ? readdirSync(bundles) : []) if (stale(n) && !steps.includes(n)) steps.push(n);
   let net: NetworkService | undefined;
