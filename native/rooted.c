@@ -2,6 +2,9 @@
  * stage, a volume) and then serves primitive file requests on it: every path is resolved with
  * openat2 (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so that no symlink or ".." leads outside
  * the root, and the last component of an entry created, removed or changed is never followed.
+ * Where the caller asks for it (a kernel without openat2, before 5.6), the session chroots into
+ * the root instead and resolves with plain openat: the kernel then keeps absolute links and ".."
+ * inside, as it does for a process chrooted there (Podman's chrootarchive does the same).
  * What to do with the files is decided by berth's TypeScript (src/sys/rooted.ts); nothing here
  * chooses a default.
  *
@@ -26,6 +29,8 @@
 
 
 int root_fd = -1;
+/* 1: chrooted into the root (no openat2); 0: openat2 with RESOLVE_IN_ROOT. */
+static int chrooted;
 int handles[MAX_HANDLES];
 
 /* The answer being built. */
@@ -84,6 +89,8 @@ rooted_open (const char *path, int flags, int follow)
   memset (&how, 0, sizeof how);
   how.flags = flags | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  if (chrooted)
+    return openat (root_fd, path ? path : ".", (int) how.flags);
   /* EAGAIN: a rename or mount anywhere on the system raced a ".." step, and the kernel could not
      make sure that it stayed inside the root. The answer is to try again. */
   for (int tries = 0;; tries++)
@@ -119,12 +126,13 @@ put_stat (const struct stat *st)
   return 0;
 }
 
-/* "/proc/self/fd/N" of an O_PATH fd: reopens that very inode (the helper's own procfs). */
+/* "/proc/self/fd/N" of an O_PATH fd: reopens that very inode (the helper's own procfs). A
+   chrooted session has its working directory there, opened before the chroot: then just "N". */
 const char *
 fd_path (int fd)
 {
   static char buf[64];
-  snprintf (buf, sizeof buf, "/proc/self/fd/%d", fd);
+  snprintf (buf, sizeof buf, chrooted ? "%d" : "/proc/self/fd/%d", fd);
   return buf;
 }
 
@@ -195,11 +203,13 @@ serve_one (uint32_t code, struct cur *c)
   return -1;
 }
 
-/* OP_ROOTED: str root. Serves requests until the plan fd ends; exits the helper. */
+/* OP_ROOTED: str root, [u64 mode: 0 openat2, 1 chroot]. Serves requests until the plan fd ends;
+   exits the helper. */
 int
 rooted_serve (struct cur *c)
 {
   const char *root = get_str (c);
+  int mode = c->p < c->end ? (int) get_u64 (c) : 0;
   unsigned char *req = NULL;
   struct open_how how;
   int err = 0;
@@ -210,8 +220,16 @@ rooted_serve (struct cur *c)
   ans_len = 0;
   memset (&how, 0, sizeof how);
   how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-  if (c->bad || root == NULL)
+  if (c->bad || root == NULL || (mode != 0 && mode != 1))
     err = EINVAL;
+  else if (mode == 1)
+    {
+      int proc_fd = open ("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      chrooted = 1;
+      if (proc_fd < 0 || chdir (root) < 0 || chroot (".") < 0
+          || (root_fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 || fchdir (proc_fd) < 0)
+        err = errno;
+    }
   else
     {
       root_fd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -2,7 +2,7 @@
  * Rooted file access: a tree a container controls (its rootfs, a build stage, a volume) touched
  * from the host without following any symlink out of it. One berth-helper session per root
  * (OP_ROOTED, native/rooted.c) resolves every path with openat2(RESOLVE_IN_ROOT |
- * RESOLVE_NO_MAGICLINKS): a symlink or `..` in a path resolves inside the root, as it would for a
+ * RESOLVE_NO_MAGICLINKS), or chrooted into the root on a kernel without openat2: a symlink or `..` in a path resolves inside the root, as it would for a
  * process chrooted there, and the last component of an entry that is created, removed or changed
  * is never followed. Nothing here touches the root's paths with the host's own `fs` calls.
  *
@@ -187,21 +187,38 @@ export class RootedFs {
     });
   }
 
-  /** Opens a session on `root` (a host directory, opened once, by the helper). */
+  /**
+   * Opens a session on `root` (a host directory, opened once, by the helper). Paths resolve with
+   * openat2 where the kernel has it (5.6+); without it (or with BERTH_ROOTED_RESOLVE=chroot, which
+   * the tests use to run the same checks on this fallback) the session chroots into the root.
+   */
   static async open(root: string): Promise<RootedFs> {
+    if (process.env.BERTH_ROOTED_RESOLVE === 'chroot') return RootedFs.openMode(root, 1);
+    try {
+      return await RootedFs.openMode(root, 0);
+    } catch (e) {
+      if (e instanceof RootedError && e.code === 'ENOSYS') return RootedFs.openMode(root, 1);
+      throw e;
+    }
+  }
+
+  private static async openMode(root: string, mode: 0 | 1): Promise<RootedFs> {
     const child = spawn(helperPath(), ['3', '4'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: {} });
     const fs = new RootedFs(root, child, child.stdio[3] as Socket, child.stdio[4] as Socket);
     const opened = new Promise<Buffer>((resolve, reject) => fs.pending.push({ resolve, reject, what: 'open the root', path: '' }));
-    fs.req.write(encodePlan([{ op: 'FS_MODE', fields: [], what: 'file system operations' }, { op: 'ROOTED', fields: [root], what: `open ${JSON.stringify(root)}` }]));
+    fs.req.write(encodePlan([{ op: 'FS_MODE', fields: [], what: 'file system operations' }, { op: 'ROOTED', fields: [root, mode], what: `open ${JSON.stringify(root)}` }]));
     try {
       await opened;
     } catch (e) {
       await fs.close();
-      if (e instanceof RootedError && e.code === 'ENOSYS')
-        throw new RootedError('Unavailable', `rooted file access to ${JSON.stringify(root)}: the kernel has no openat2 (Linux 5.6 or later is needed)`, e.code, e.errno, '');
       throw e;
     }
     return fs;
+  }
+
+  /** The serving helper's pid (its /proc/PID/root shows how it resolves). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   private onData(chunk: Buffer): void {

@@ -15,7 +15,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import tarStream from 'tar-stream';
 import { BerthError } from '../../src/lib/errors.js';
 import { copyTree, extractInto, packFrom, packNames } from '../../src/snapshot/index.js';
@@ -25,6 +25,16 @@ import { openRooted, RootedError, type RootedFs } from '../../src/sys/rooted.js'
 
 const isRoot = process.getuid?.() === 0;
 const dirs: string[] = [];
+
+/**
+ * Each suite below runs twice: with openat2 (RESOLVE_IN_ROOT), and with the session chrooted into
+ * the root, the fallback for kernels without openat2 (BERTH_ROOTED_RESOLVE=chroot forces it).
+ */
+const RESOLVE_MODES = ['openat2', 'chroot'] as const;
+function setMode(mode: (typeof RESOLVE_MODES)[number] | undefined): void {
+  if (mode === 'chroot') process.env.BERTH_ROOTED_RESOLVE = 'chroot';
+  else delete process.env.BERTH_ROOTED_RESOLVE;
+}
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -146,7 +156,10 @@ async function collect(r: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-describe('rooted file access', { skip: isRoot ? false : 'needs root' }, () => {
+for (const mode of RESOLVE_MODES) {
+describe(`rooted file access (${mode})`, { skip: isRoot ? false : 'needs root' }, () => {
+  before(() => setMode(mode));
+  after(() => setMode(undefined));
   it('resolves every path inside the root: planted links, chains and .. parents never reach the host', async () => {
     const w = world();
     await withFs(w, async (fs) => {
@@ -263,14 +276,26 @@ describe('rooted file access', { skip: isRoot ? false : 'needs root' }, () => {
     assertHostUntouched(w);
   });
 
+  it(`resolves ${mode === 'chroot' ? 'chrooted into the root' : 'with openat2 from outside it'}`, async () => {
+    const w = world();
+    await withFs(w, async (fs) => {
+      const root = readlinkSync(`/proc/${fs.pid}/root`);
+      assert.equal(root, mode === 'chroot' ? w.root : '/');
+    });
+  });
+
   it('refuses a root that does not exist or is not a directory', async () => {
     const w = world();
     await assert.rejects(openRooted(join(w.root, 'missing')), (e: unknown) => e instanceof RootedError && e.code === 'ENOENT' && e.kind === 'NotFound');
     await assert.rejects(openRooted(join(w.root, 'etc', 'passwd')), (e: unknown) => e instanceof RootedError && e.code === 'ENOTDIR');
   });
 });
+}
 
-describe('rooted tar', { skip: isRoot ? false : 'needs root' }, () => {
+for (const mode of RESOLVE_MODES) {
+describe(`rooted tar (${mode})`, { skip: isRoot ? false : 'needs root' }, () => {
+  before(() => setMode(mode));
+  after(() => setMode(undefined));
   it('extractInto: absolute names and .. stay below the destination', async () => {
     const w = world();
     const tar = await tarOf([
@@ -572,6 +597,7 @@ describe('rooted tar', { skip: isRoot ? false : 'needs root' }, () => {
     assertHostUntouched(w);
   });
 });
+}
 
 /**
  * A rooted session spoken to byte for byte, as the TypeScript client never would: the answers
