@@ -5,10 +5,10 @@
  * tar, or `-` for the input); and secrets (a file, or a value written to a private file for the
  * build). Scratch copies live under ROOT/tmp and go with `cleanup`.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { invalidArgument } from '../lib/errors.js';
+import { invalidArgument, reason } from '../lib/errors.js';
+import { extractArchiveFile } from './archive-file.js';
 
 export interface BuildContextRequest {
   /** A directory, or '-': `input` is the context (a tar) or the Dockerfile. */
@@ -72,8 +72,11 @@ export async function prepareContext(scratch: Scratch, r: BuildContextRequest): 
       const tarFile = join(contextDir, '..', `${contextDir.split('/').pop()}.tar`);
       writeFileSync(tarFile, data);
       scratch.onCleanup(() => rmSync(tarFile, { force: true }));
-      const t = spawnSync('tar', ['-x', '-f', tarFile, '-C', contextDir, '--no-same-owner'], { encoding: 'utf8' });
-      if (t.status !== 0) throw invalidArgument(`build -: the context tar on stdin: ${(t.stderr || '').trim().split('\n')[0]}`);
+      try {
+        await extractArchiveFile(tarFile, contextDir, '/', 'build -: the context tar on stdin', { sameOwner: false });
+      } catch (e) {
+        throw invalidArgument(reason(e), { cause: e });
+      }
     } else {
       if (file !== undefined) throw invalidArgument('build -: a Dockerfile on stdin has no context, so -f makes no sense with it');
       dockerfile = data.toString('utf8');

@@ -6,8 +6,7 @@
  */
 import { processAlive } from '../sys/proc.js';
 import { randomBytes } from '../lib/builtins.js';
-import { spawn } from 'node:child_process';
-import { closeSync, createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,8 +16,9 @@ import { invalidArgument } from '../lib/errors.js';
 import type { ImageConfig } from '../oci/image-spec.js';
 import type { Mount } from '../oci/runtime-spec.js';
 import { Runtime } from '../runtime/index.js';
-import { copyTree, decompressTar, extractInto } from '../snapshot/index.js';
+import { copyTree } from '../snapshot/index.js';
 import { withRooted } from '../sys/rooted.js';
+import { extractArchiveFile } from './archive-file.js';
 import { hostResolvText, resolvConf } from '../network/index.js';
 import type { NetworkService } from './networks.js';
 import { secureJoin } from '../sys/securejoin.js';
@@ -170,25 +170,7 @@ function backend(images: ImageService, o: { root: string; runroot: string }): Bu
       return rec.id;
     },
     secureJoin,
-    extractArchive: async (root, dest, archive, what) => {
-      // The context's file is the user's own: bzip2 and xz are undone by the host's tools,
-      // reading that file; the entries go into the stage only through the rooted session.
-      const head = Buffer.alloc(6);
-      const fd = openSync(archive, 'r');
-      try {
-        readSync(fd, head, 0, 6, 0);
-      } finally {
-        closeSync(fd);
-      }
-      const tool = head.toString('latin1', 0, 3) === 'BZh' ? 'bzip2' : head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) ? 'xz' : undefined;
-      const child = tool ? spawn(tool, ['-dc', archive], { stdio: ['ignore', 'pipe', 'pipe'] }) : undefined;
-      const src = child ? child.stdout! : createReadStream(archive);
-      try {
-        await withRooted(root, (fs) => extractInto(fs, dest, decompressTar(src, what), { sameOwner: true, what }));
-      } finally {
-        child?.kill();
-      }
-    },
+    extractArchive: (root, dest, archive, what) => extractArchiveFile(archive, root, dest, what, { sameOwner: true }),
     executor: new RuntimeExecutor(images, runtime, o.root, o.runroot),
     cacheDir: join(o.root, 'buildcache'),
     defaultArch: goArch(),

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berthPackageRoot } from '../../src/sys/paths.js';
 import { cleanupTmp, isRoot, tmp } from '../helpers.js';
+import { tarOf } from '../tar-of.js';
 
 const bin = join(berthPackageRoot(), 'bin', 'berth');
 const skip = !isRoot ? 'needs root' : !existsSync(join(berthPackageRoot(), 'dist', 'berth.cjs')) ? 'not built (npm run build)' : false;
@@ -383,6 +384,31 @@ describe('berth build', { skip }, () => {
     assert.equal(runIn(id2, 'cat /s'), 'stdin\n');
     const id3 = ok(['build', '-q', '-f', join(dir, 'other.Dockerfile'), dir]).trim();
     assert.equal(runIn(id3, 'cat /f.txt'), 'from tar\n');
+    assertNothingLeft();
+  });
+
+  it('unpacks a hostile context tar on stdin only inside the context: a link to the host and .. names reach nothing outside', async () => {
+    const outside = tmp('berth-ctx-outside-');
+    writeFileSync(join(outside, 'sentinel'), 'sentinel\n');
+    // An entry under a link to the host: the link resolves inside the context, where there is no
+    // such directory, and the build stops naming the entry (Docker refuses it as a breakout).
+    const hostile = await tarOf([
+      { name: 'Dockerfile', body: 'FROM busybox\nCOPY . /ctx/\n' },
+      { name: 'out', type: 'symlink', linkname: outside },
+      { name: 'out/evil', body: 'through the link\n' },
+    ]);
+    const r = berth(['build', '-q', '-'], hostile);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /^berth: build -: the context tar on stdin: entry "out\/evil": .*no such file or directory\n$/);
+    // A name climbing above the context is kept below it.
+    const climbing = await tarOf([
+      { name: 'Dockerfile', body: 'FROM busybox\nCOPY . /ctx/\n' },
+      { name: '../climb', body: 'above the context\n' },
+    ]);
+    const id = ok(['build', '-q', '-'], climbing).trim();
+    assert.equal(runIn(id, 'cat /ctx/climb'), 'above the context\n');
+    assert.deepEqual(readdirSync(outside), ['sentinel']);
+    assert.equal(readFileSync(join(outside, 'sentinel'), 'utf8'), 'sentinel\n');
     assertNothingLeft();
   });
 
