@@ -61,7 +61,7 @@ export function inspectNetwork(net: NetworkService, containers: ContainerService
     Scope: 'local',
     Driver: r.Driver,
     EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: r.Subnet, Gateway: r.Gateway }] },
+    IPAM: { Driver: 'default', Options: {}, Config: [r.GatewayImplied ? { Subnet: r.Subnet } : { Subnet: r.Subnet, Gateway: r.Gateway }] },
     Internal: r.Internal,
     Attachable: false,
     Ingress: false,

@@ -72,6 +72,8 @@ export interface NetworkRecord {
   Driver: 'bridge';
   Subnet: string;
   Gateway: string;
+  /** A subnet was given without a gateway: inspect's IPAM config shows only the subnet, as Docker's. */
+  GatewayImplied?: boolean;
   Internal: boolean;
   Labels: Record<string, string>;
   Options: Record<string, string>;
@@ -232,7 +234,7 @@ export class NetworkService {
   }
 
   /** Makes the record and the bridge (the caller holds the lock). */
-  private make(o: { name: string; subnet: Subnet; gateway?: number; labels: Record<string, string>; options: Record<string, string>; internal: boolean }): NetworkRecord {
+  private make(o: { name: string; subnet: Subnet; gateway?: number; subnetGiven?: boolean; labels: Record<string, string>; options: Record<string, string>; internal: boolean }): NetworkRecord {
     const id = randomBytes(32).toString('hex');
     const gw = o.gateway ?? (o.subnet.base + 1) >>> 0;
     const mtuOpt = o.options['com.docker.network.driver.mtu'] ?? o.options.mtu;
@@ -248,6 +250,7 @@ export class NetworkService {
       Driver: 'bridge',
       Subnet: formatCidr(o.subnet),
       Gateway: formatIPv4(gw),
+      ...(o.subnetGiven && o.gateway === undefined ? { GatewayImplied: true } : {}),
       Internal: o.internal,
       Labels: o.labels,
       Options: o.options,
@@ -299,7 +302,11 @@ export class NetworkService {
       if (this.list().some((n) => n.Name === name)) throw conflict(`network with name ${name} already exists`);
       let s = subnet;
       if (s) {
-        const hit = this.usedSubnets().find((u) => overlaps(u.subnet, s!));
+        // As Docker: a subnet given by hand must not overlap this engine's networks; a route of
+        // the host's own (another engine's bridge, a VPN) is the user's call. Picked subnets avoid both.
+        const hit = this.list()
+          .map((n) => ({ subnet: parseCidr(n.Subnet), what: `network ${n.Name}` }))
+          .find((u) => overlaps(u.subnet, s!));
         if (hit) throw invalidArgument(`invalid subnet ${o.subnet}: Pool overlaps with other one on this address space (${hit.what})`);
       } else {
         s = this.pickSubnet(
@@ -308,7 +315,7 @@ export class NetworkService {
           })(),
         );
       }
-      return this.make({ name, subnet: s, gateway, labels, options, internal: o.internal === true });
+      return this.make({ name, subnet: s, gateway, subnetGiven: subnet !== undefined, labels, options, internal: o.internal === true });
     });
   }
 

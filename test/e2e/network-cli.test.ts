@@ -549,7 +549,6 @@ describe('berth networking', { skip }, () => {
     const netsBefore = berth('network', 'ls', '-q').stdout;
     const cases: [string[], RegExp][] = [
       [['network', 'create', '--subnet', `10.250.${third}.128/25`, `bad1-${tag}`], /Pool overlaps with other one on this address space \(network ov-/],
-      [['network', 'create', '--subnet', sh("ip -o -4 route | awk '$1 != \"default\" && $1 ~ /\\// {print $1; exit}'").stdout.trim() || '127.0.0.0/8', `bad2-${tag}`], /Pool overlaps/],
       [['network', 'create', '--subnet', '10.0.0.0/33', `bad3-${tag}`], /invalid subnet "10\.0\.0\.0\/33"/],
       [['network', 'create', '--subnet', '10.249.0.5/24', `bad4-${tag}`], /bits outside the prefix/],
       [['network', 'create', '--subnet', '10.249.0.0/24', '--gateway', '10.248.0.1', `bad5-${tag}`], /not a host address of subnet/],

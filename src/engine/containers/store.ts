@@ -143,7 +143,7 @@ export class ContainerStore {
   rename(nameOrId: string, name: string): void {
     const rec = this.find(nameOrId);
     if (!validName(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    if (name === rec.Name) return;
+    if (name === rec.Name) throw invalidArgument('Renaming a container with the same name as its current name');
     const taken = this.list().find((c) => c.Name === name);
     if (taken) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${taken.Id}".`);
     this.names.claim(name, rec.Id, 'rename');
