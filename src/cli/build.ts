@@ -146,7 +146,7 @@ const builder = (cmd: Command, g: GlobalOptions) => {
     .option('-f, --force', 'do not ask (berth does not ask)')
     .action(async () => {
       const r = await (await engine(g)).builds.prune();
-      process.stdout.write(`Deleted build cache records: ${r.records}\nTotal reclaimed space: ${humanSize(r.reclaimed)}\n`);
+      process.stdout.write(`Deleted build cache records: ${r.records}\nTotal reclaimed space: ${humanSize(r.reclaimed, 4)}\n`);
     });
 };
 

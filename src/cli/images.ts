@@ -140,7 +140,7 @@ const prune = (cmd: Command, g: GlobalOptions) =>
       const svc = (await engine(g)).images;
       const r = svc.prune({ all: o.all === true });
       if (r.deleted.length) out('Deleted Images:\n' + r.deleted.map((d) => `deleted: ${d}\n`).join('') + '\n');
-      out(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
+      out(`Total reclaimed space: ${humanSize(r.reclaimed, 4)}\n`);
     });
 
 const tag = (cmd: Command, g: GlobalOptions) =>

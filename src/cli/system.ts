@@ -20,7 +20,7 @@ const system = (cmd: Command, g: GlobalOptions) => {
       if (r.containers.length) out(`Deleted Containers:\n${r.containers.map((id) => id + '\n').join('')}\n`);
       if (r.networks.length) out(`Deleted Networks:\n${r.networks.map((n) => n + '\n').join('')}\n`);
       if (r.images.length) out(`Deleted Images:\n${r.images.map((id) => `deleted: ${id}\n`).join('')}\n`);
-      out(`Deleted build cache records: ${r.buildCacheRecords}\nTotal reclaimed space: ${humanSize(r.reclaimed)}\n`);
+      out(`Deleted build cache records: ${r.buildCacheRecords}\nTotal reclaimed space: ${humanSize(r.reclaimed, 4)}\n`);
     });
   cmd
     .command('reset')
@@ -36,8 +36,16 @@ const system = (cmd: Command, g: GlobalOptions) => {
     .description('show disk usage')
     .option('--format <format>', 'json or a {{.Field}} template')
     .action(async (o) => {
-      const d = (await engine(g)).system.df();
-      const rows = [{ Type: 'Images', TotalCount: String(d.images.count), Active: String(d.images.active), Size: humanSize(d.images.size), Reclaimable: `${humanSize(d.images.reclaimable)} (${d.images.size ? Math.round((100 * d.images.reclaimable) / d.images.size) : 0}%)` }];
+      const d = await (await engine(g)).system.df();
+      const row = (Type: string, u: { count: number; active: number; size: number; reclaimable: number }) => ({
+        Type,
+        TotalCount: String(u.count),
+        Active: String(u.active),
+        Size: humanSize(u.size, 4),
+        Reclaimable: `${humanSize(u.reclaimable, 4)} (${u.size ? Math.round((100 * u.reclaimable) / u.size) : 0}%)`,
+      });
+      // Docker prints the build cache's reclaimable bytes without a percentage.
+      const rows = [row('Images', d.images), row('Containers', d.containers), row('Local Volumes', d.volumes), { ...row('Build Cache', d.buildCache), Reclaimable: humanSize(d.buildCache.reclaimable, 4) }];
       if (o.format) return out(renderFormatted(o.format, rows));
       out(renderTable(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows.map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable])));
     });

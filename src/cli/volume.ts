@@ -15,7 +15,7 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .option('--name <name>', 'name of the volume')
     .option('-l, --label <key=value>', 'label', collect, [])
     .option('-d, --driver <driver>', 'local (the only one)', 'local')
-    .option('-o, --opt <key=value>', 'driver options (the local driver takes none)', collect, [])
+    .option('-o, --opt <key=value>', 'driver options: type, device and o, as mount(8) takes them', collect, [])
     .action(async (name: string | undefined, o) => {
       const kv = (list: string[]) => Object.fromEntries(list.map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
       out((await engine(g)).volumes.create({ Name: name ?? o.name, Driver: o.driver, Labels: kv(o.label as string[]), DriverOpts: kv(o.opt as string[]) }).Name + '\n');
@@ -61,7 +61,7 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .option('-f, --force', 'do not ask for confirmation (the only mode yet)')
     .action(async (o) => {
       const r = (await engine(g)).volumes.prune({ all: o.all === true });
-      out((r.deleted.length ? 'Deleted Volumes:\n' + r.deleted.map((n) => n + '\n').join('') + '\n' : '') + `Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
+      out((r.deleted.length ? 'Deleted Volumes:\n' + r.deleted.map((n) => n + '\n').join('') + '\n' : '') + `Total reclaimed space: ${humanSize(r.reclaimed, 4)}\n`);
     });
 };
 

@@ -43,6 +43,14 @@ export function goArch(): string {
   return a === 'x64' ? 'amd64' : a === 'ia32' ? '386' : a;
 }
 
+/** A row of `system df`: how many, how many in use, their bytes, and the bytes a prune frees. */
+export interface Usage {
+  count: number;
+  active: number;
+  size: number;
+  reclaimable: number;
+}
+
 export class ImageService {
   readonly content: ContentStore;
   readonly images: ImageStore;
@@ -176,7 +184,8 @@ export class ImageService {
     const cfg = this.config(rec);
     const layers = [...rec.layers];
     const rows = (cfg.history ?? []).map((h) => {
-      const size = h.empty_layer ? 0 : (layers.shift()?.size ?? 0);
+      const l = h.empty_layer ? undefined : layers.shift();
+      const size = !l ? 0 : this.snapshots.hasLayer(l.chainId) ? this.snapshots.layerSize(l.chainId) : l.size;
       return { Id: '<missing>', Created: Math.floor(Date.parse(h.created ?? '') / 1000) || 0, CreatedBy: h.created_by ?? '', Size: size, Comment: h.comment ?? '', Tags: [] as string[] };
     });
     if (rows.length === 0) rows.push({ Id: rec.id, Created: 0, CreatedBy: '', Size: this.size(rec), Comment: '', Tags: [] });
@@ -321,11 +330,34 @@ export class ImageService {
     return out;
   }
 
-  df(): { images: { count: number; active: number; size: number; reclaimable: number } } {
+  /** `system df`'s images row: all images, those a container uses, their sizes. */
+  df(): { images: Usage; buildCache: Usage } {
     const list = this.list();
-    const size = list.reduce((n, i) => n + i.Size, 0);
+    // Docker's figure: each layer once, however many images share it.
+    const layerSizes = (ids: Set<string>) => {
+      const seen = new Map<string, number>();
+      for (const rec of this.images.list()) if (ids.has(rec.id)) for (const l of rec.layers) seen.set(l.chainId, this.snapshots.hasLayer(l.chainId) ? this.snapshots.layerSize(l.chainId) : l.size);
+      return [...seen.values()].reduce((a, b) => a + b, 0);
+    };
+    const size = layerSizes(new Set(list.map((i) => i.Id)));
     const active = list.filter((i) => i.Containers > 0);
-    return { images: { count: list.length, active: active.length, size, reclaimable: size - active.reduce((n, i) => n + i.Size, 0) } };
+    const activeSize = layerSizes(new Set(active.map((i) => i.Id)));
+    // The build cache: its records, and the layers only it keeps (what `builder prune` frees).
+    const inImages = new Set(this.images.list().flatMap((r) => r.layers.map((l) => l.chainId)));
+    const cacheLayers = new Map(this.buildCacheLayers().map((l) => [l.chainId, l]));
+    let cacheSize = 0;
+    for (const [chainId] of cacheLayers) {
+      if (inImages.has(chainId)) continue;
+      try {
+        cacheSize += this.snapshots.layerSize(chainId);
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    return {
+      images: { count: list.length, active: active.length, size, reclaimable: size - activeSize },
+      buildCache: { count: cacheLayers.size, active: 0, size: cacheSize, reclaimable: cacheSize },
+    };
   }
 
   /**
@@ -489,7 +521,8 @@ export class ImageService {
         created: now,
         config: cfgChanges as ImageConfig['config'],
         rootfs: { type: 'layers', diff_ids: [diffId] },
-        history: [{ created: now, created_by: `Imported from ${opts.source ?? '-'}`, ...(opts.message ? { comment: opts.message } : {}) }],
+        // As Docker: no created-by, and the message or where it came from (a file is sent as `-`) as the comment.
+        history: [{ created: now, comment: opts.message || 'Imported from -' }],
       });
       const [copied] = await copyImage(tarballSource(src, { names, config }), storeDestination(this), { onEvent: opts.onEvent });
       return this.images.require(copied!.id);

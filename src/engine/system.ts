@@ -8,7 +8,9 @@ import { failedPrecondition } from '../lib/errors.js';
 import { runFsOps } from '../sys/fsops.js';
 import type { ContainerService } from './containers.js';
 import { cgroupSummary, hostLacks } from './host-check.js';
-import type { ImageService } from './images.js';
+import type { ImageService, Usage } from './images.js';
+import { treeSize } from '../snapshot/index.js';
+import { withRooted } from '../sys/rooted.js';
 
 export interface SystemPruneResult {
   containers: string[];
@@ -103,8 +105,27 @@ export class System {
     return { containers: all.length, networks };
   }
 
-  df(): ReturnType<ImageService['df']> {
-    return this.images.df();
+  /** `system df`: images, containers (their writable layers), local volumes and the build cache. */
+  async df(): Promise<{ images: Usage; containers: Usage; volumes: Usage; buildCache: Usage }> {
+    const { images, buildCache } = this.images.df();
+    const all = this.containers.list();
+    const containers: Usage = { count: all.length, active: 0, size: 0, reclaimable: 0 };
+    for (const c of all) {
+      const running = c.State.Status === 'running';
+      const size = await this.images.snapshots.writableSize(c.Id).catch(() => 0);
+      containers.size += size;
+      if (running) containers.active++;
+      else containers.reclaimable += size;
+    }
+    const vols = this.containers.volumes.list();
+    const volumes: Usage = { count: vols.length, active: 0, size: 0, reclaimable: 0 };
+    for (const v of vols) {
+      const size = await withRooted(v.Mountpoint, (fs) => treeSize(fs)).catch(() => 0);
+      volumes.size += size;
+      if (this.containers.volumeUsers(v.Name).length) volumes.active++;
+      else volumes.reclaimable += size;
+    }
+    return { images, containers, volumes, buildCache };
   }
 
   async info(): Promise<SystemInfo> {

@@ -12,7 +12,8 @@ export interface Volume {
   Driver: 'local';
   Mountpoint: string;
   CreatedAt: string;
-  Labels: Record<string, string>;
+  Labels: Record<string, string> | null;
+  Options: Record<string, string> | null;
   Scope: 'local';
   /** Made for one container (an unnamed -v or an image's VOLUME): `rm -v` removes it. */
   Anonymous: boolean;
@@ -25,13 +26,11 @@ export class Volumes {
     return this.containers.volumes;
   }
 
-  /** `volume create`, as the Engine API's POST /volumes/create asks (local driver only, no driver options). */
+  /** `volume create`, as the Engine API's POST /volumes/create asks (the local driver: its type/device/o options). */
   create(req: VolumeCreateRequest = {}): Volume {
     const driver = req.Driver || 'local';
     if (driver !== 'local') throw invalidArgument(`volume driver ${JSON.stringify(driver)} is not there (local only)`);
-    const opts = Object.keys(req.DriverOpts ?? {});
-    if (opts.length) throw invalidArgument(`volume driver options are not supported by the local driver of berth: ${opts.join(', ')}`);
-    return this.store.create(req.Name || undefined, { labels: req.Labels ?? {} });
+    return this.store.create(req.Name || undefined, { labels: req.Labels ?? {}, options: req.DriverOpts ?? null });
   }
 
   list(): Volume[] {

@@ -1,8 +1,12 @@
 /** Sizes and durations as Docker prints them, and the sizes Docker accepts. */
 import { invalidArgument } from './errors.js';
 
-/** 4.26MB, 125kB, 1.2GB: decimal units with three significant digits (docker's HumanSize). */
-export function humanSize(bytes: number): string {
+/**
+ * 4.26MB, 125kB, 1.2GB: decimal units with `precision` significant digits — three as the docker
+ * CLI's listings print sizes (HumanSizeWithPrecision(size, 3)), four for its `system df` and
+ * "Total reclaimed space" lines (HumanSize).
+ */
+export function humanSize(bytes: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let v = bytes;
   let i = 0;
@@ -10,7 +14,7 @@ export function humanSize(bytes: number): string {
     v /= 1000;
     i++;
   }
-  return `${Number(v.toPrecision(3))}${units[i]}`;
+  return `${Number(v.toPrecision(precision))}${units[i]}`;
 }
 
 /** "Less than a second", "5 seconds", "About a minute", "2 hours", "3 weeks", ... (docker's HumanDuration). */

@@ -32,23 +32,25 @@ export function randomId(n = 12): string {
   return s;
 }
 
-/** Bytes a tree takes on disk (allocated blocks, each inode once), like `du -s --bytes` of blocks. */
+/**
+ * A layer's size as Docker counts it (moby's directory.Size): the sizes of everything that is not
+ * a directory, a hard-linked inode once. Only for berth's own unpacked layers.
+ */
 export function diskUsage(dir: string): number {
   const seen = new Set<number>();
   let total = 0;
   const visit = (p: string, st: Stats) => {
-    if (st.nlink > 1 && !st.isDirectory()) {
-      if (seen.has(st.ino)) return;
-      seen.add(st.ino);
-    }
-    total += st.blocks * 512;
     if (st.isDirectory()) {
       for (const name of readdirSync(p)) {
         const c = `${p}/${name}`;
         const cst = lstatOrNull(c);
         if (cst) visit(c, cst);
       }
+      return;
     }
+    if (st.size === 0 || seen.has(st.ino)) return;
+    seen.add(st.ino);
+    total += st.size;
   };
   const st = lstatOrNull(dir);
   if (st) visit(dir, st);

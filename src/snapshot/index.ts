@@ -7,4 +7,5 @@ export { Snapshotter, chainId, OVERLAY_OPTIONS } from './snapshotter.js';
 export type { Driver, Mount, ApplyResult, CommitResult, Change, IdShift } from './snapshotter.js';
 export { copyTree, extractInto, packFrom, packNames } from './rooted-tar.js';
 export { decompress as decompressTar } from './apply.js';
+export { treeSize } from './usage.js';
 export type { ExtractOptions, ExtractResult, PackOptions } from './rooted-tar.js';

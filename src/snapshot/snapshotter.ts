@@ -23,6 +23,8 @@ import { runFsOpsSync, copyTree, diskUsage, mountTable, randomId, shiftTree } fr
 import { unpackLayer, type Driver } from './apply.js';
 import { diffTarStream, overlayChanges, vfsChanges, type Change, type DiffResult } from './diff.js';
 import type { LowerLayer } from './lower.js';
+import { treeSize } from './usage.js';
+import { withRooted } from '../sys/rooted.js';
 
 export type { Driver } from './apply.js';
 export type { Change } from './diff.js';
@@ -480,6 +482,16 @@ export class Snapshotter {
     return vfsChanges(this.source(s.key), parentDir);
   }
 
+  /**
+   * The bytes a writable snapshot holds of its own (Docker's SizeRw): its regular files (overlay:
+   * the upper directory; vfs: the whole tree), read through a rooted session (the container
+   * controls that tree).
+   */
+  async writableSize(key: string): Promise<number> {
+    this.snapshot(key, 'snapshot size');
+    return withRooted(this.source(key), (fs) => treeSize(fs));
+  }
+
   /** The snapshot's changes against its parent, as `docker diff` lists them. */
   async changes(key: string): Promise<Change[]> {
     const what = `changes of snapshot ${JSON.stringify(key)}`;
@@ -569,11 +581,5 @@ export class Snapshotter {
     const trash = join(this.base, 'tmp', `${process.pid}-rm-${randomId(8)}`);
     renameSync(dir, trash);
     rmSync(trash, { recursive: true, force: true });
-  }
-
-  /** Bytes the snapshot's own files take on disk. */
-  usage(key: string): number {
-    this.snapshot(key, 'snapshot usage');
-    return diskUsage(this.source(key));
   }
 }

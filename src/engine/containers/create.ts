@@ -176,7 +176,8 @@ async function createContainer(c: ContainerContext, o: CreateOptions): Promise<C
     await writeEtcFiles(c, { rec, spec, bundle, o, settings, net, links });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
     // A new, empty volume takes what the image has where it is mounted, as Docker does.
-    for (const m of fresh) if (c.volumes.isEmpty(m.Name!) && !m.NoCopy) await c.images.copyFromSnapshot(id, m.Destination, m.Source);
+    // (A volume with a file system of its own is mounted only while used: nothing is seeded under it.)
+    for (const m of fresh) if (c.volumes.isEmpty(m.Name!) && !m.NoCopy && !c.volumes.hasMount(m.Name!)) await c.images.copyFromSnapshot(id, m.Destination, m.Source);
     // A new volume of a remapped container belongs to its root.
     if (rec.IdShift) for (const m of fresh) chownSync(m.Source, rec.IdShift.uid, rec.IdShift.gid);
     return rec;

@@ -13,6 +13,7 @@ import { connectAttach } from '../../sys/attach.js';
 import { berthCli } from '../../sys/paths.js';
 import { processAlive } from '../../sys/proc.js';
 import type { ContainerContext, RootfsMount } from './context.js';
+import { mountVolumes, releaseVolumes } from './volume-mounts.js';
 import { create } from './create.js';
 import { restartPolicyOf } from './restart.js';
 import { helperStdio } from './stdio.js';
@@ -73,6 +74,7 @@ export async function start(c: ContainerContext, nameOrId: string, opts: { attac
   rec.ManuallyStopped = false;
   if (c.runtime.exists(rec.Id)) await c.runtime.delete(rec.Id, true).catch(() => {});
   rmSync(c.statusFile(rec.Id), { force: true });
+  await mountVolumes(c, rec);
   const rootfsMount = await c.rootfsMount(rec);
   const bundle = c.bundleDir(rec.Id);
   // Its network namespace, veths, published ports and DNS names, before its process.
@@ -92,6 +94,7 @@ export async function start(c: ContainerContext, nameOrId: string, opts: { attac
     } catch (e) {
       netDown();
       c.store.patch(rec, { ManuallyStopped: false, PortsUp: undefined, LogPath: rec.LogPath, Detached: rec.Detached, Health: rec.Health });
+      await releaseVolumes(c, rec);
       throw e;
     }
     return { code: 0, oomKilled: false };
@@ -121,6 +124,7 @@ export async function start(c: ContainerContext, nameOrId: string, opts: { attac
     netDown();
   }
   c.store.patch(rec, { PortsUp: undefined, State: { ...rec.State, Status: 'exited', ExitCode: res.code, FinishedAt: new Date().toISOString(), OOMKilled: res.oomKilled } });
+  await releaseVolumes(c, rec);
   if (rec.IdShift) await c.unmountRootfs(rec.Id);
   return res;
 }
@@ -228,6 +232,7 @@ export async function remove(c: ContainerContext, nameOrId: string, force = fals
   rmSync(c.bundleDir(rec.Id), { recursive: true, force: true });
   rmSync(c.logDir(rec.Id), { recursive: true, force: true });
   c.store.remove(rec);
+  await releaseVolumes(c, rec);
   await sweepOrphans(c);
   if (removeVolumes) {
     for (const m of rec.Mounts ?? []) {

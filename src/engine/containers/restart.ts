@@ -1,6 +1,7 @@
 /** Restart policies (`--restart`) and what the monitor runs when a detached container ended. */
 import { invalidArgument } from '../../lib/errors.js';
 import type { ContainerContext } from './context.js';
+import { releaseVolumes } from './volume-mounts.js';
 import { remove, start } from './lifecycle.js';
 import type { RestartPolicy } from '../models.js';
 import type { ContainerRecord } from './types.js';
@@ -34,6 +35,7 @@ export async function cleanup(c: ContainerContext, nameOrId: string, netToken?: 
   // (Not saved: rm may be removing the record right now; PortsUp counts only while running.)
   if (rec.NetworkSettings) (await c.networks()).down(rec.Id, netToken ?? rec.NetToken ?? '');
   if (rec.IdShift) await c.unmountRootfs(rec.Id);
+  await releaseVolumes(c, rec);
   if (rec.AutoRemove) {
     await remove(c, rec.Id, true, true);
     return;
