@@ -1,6 +1,6 @@
 /** Processes in a running container: `exec`, `top`, and new limits for its cgroup (`update`). */
 import { readFileSync } from 'node:fs';
-import { invalidArgument } from '../../lib/errors.js';
+import { conflict, invalidArgument } from '../../lib/errors.js';
 import { parseBytes } from '../../lib/units.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { resolveUserIn } from '../container-spec.js';
@@ -23,6 +23,7 @@ export interface ExecRequest {
 /** `exec`: a process in a running container, with the container's settings. */
 export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest): Promise<number> {
   const rec = c.store.running(nameOrId);
+  if (rec.State.Paused) throw conflict(`Container ${nameOrId} is paused, unpause the container before exec`);
   if (o.command.length === 0) throw invalidArgument('exec: a command is required');
   const spec = c.spec(rec.Id);
   const p = spec.process!;

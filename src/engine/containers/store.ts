@@ -7,6 +7,7 @@
 import { parseExitStatus } from '../../sys/exit-status.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatRfc3339Nano, nowRfc3339Nano, parseRfc3339Ns } from '../../lib/duration.js';
 import { conflict, invalidArgument, notFound } from '../../lib/errors.js';
 import { processAlive } from '../../sys/proc.js';
 import { RecordStore } from '../../sys/store.js';
@@ -14,6 +15,12 @@ import { NameIndex, validName } from '../names.js';
 import type { ContainerRecord } from './types.js';
 
 type State = ContainerRecord['State'];
+
+/** An RFC 3339 time (the monitor's, nine digits) as Go's RFC3339Nano writes it; undefined for none. */
+export function goTime(t: string | undefined): string | undefined {
+  const ns = t ? parseRfc3339Ns(t, false) : undefined;
+  return ns === undefined ? undefined : formatRfc3339Nano(ns);
+}
 
 /**
  * How a container recorded as running ended, if it did: its monitor wrote how (the last line of
@@ -28,10 +35,10 @@ export function endedState(statusFile: string, st: State): State | undefined {
     ended = undefined;
   }
   const end = ended ? parseExitStatus(ended) : undefined;
-  if (end) return { ...st, Status: 'exited', ExitCode: end.code, FinishedAt: end.finishedAt ?? new Date().toISOString() };
+  if (end) return { ...st, Status: 'exited', Paused: false, ExitCode: end.code, FinishedAt: goTime(end.finishedAt) ?? nowRfc3339Nano() };
   if (!processAlive(st.Pid) && !(st.MonitorPid && processAlive(st.MonitorPid))) {
     // Neither the process nor its monitor (which would have said how it ended) is there.
-    return { ...st, Status: 'exited', ExitCode: st.ExitCode || 255, FinishedAt: st.FinishedAt || new Date().toISOString() };
+    return { ...st, Status: 'exited', Paused: false, ExitCode: st.ExitCode || 255, FinishedAt: st.FinishedAt || nowRfc3339Nano() };
   }
   return undefined;
 }
@@ -105,7 +112,7 @@ export class ContainerStore {
 
   running(nameOrId: string): ContainerRecord {
     const rec = this.find(nameOrId);
-    if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id.slice(0, 12)} is not running`);
+    if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
     return rec;
   }
 
