@@ -1,5 +1,6 @@
 /** `update` (a running container's resources) and `rename`. */
 import type { Command } from 'commander';
+import { failedPrecondition, reason } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
 import { runDefined } from './program.js';
 
@@ -24,7 +25,16 @@ const renameCommand = (cmd: Command, g: GlobalOptions) =>
     .description('rename a container')
     .argument('<container>')
     .argument('<new-name>')
-    .action(async (c: string, n: string) => (await engine(g)).containers.rename(c, n));
+    .action(async (c: string, n: string) => {
+      const { containers } = await engine(g);
+      try {
+        containers.rename(c, n);
+      } catch (e) {
+        // The daemon's reason, then the docker CLI's own line.
+        process.stderr.write(`berth: ${reason(e)}\n`);
+        throw failedPrecondition(`failed to rename container named ${c}`);
+      }
+    });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {
   return runDefined(argv, g, { update: updateCommand, rename: renameCommand });

@@ -221,7 +221,13 @@ function setPaused(c: ContainerContext, rec: ContainerRecord, paused: boolean): 
 /** `kill`: a signal (a name or a number; SIGKILL by default) to a running container. */
 export function kill(c: ContainerContext, nameOrId: string, signal: string | number = 'SIGKILL'): ContainerRecord {
   const sig = dockerSignal(signal);
-  const rec = c.store.find(nameOrId);
+  let rec: ContainerRecord;
+  try {
+    rec = c.store.find(nameOrId);
+  } catch (e) {
+    if (e instanceof BerthError) throw new BerthError(e.kind, `Cannot kill container: ${nameOrId}: ${e.message}`, { cause: e });
+    throw e;
+  }
   if (rec.State.Status !== 'running') throw conflict(`Cannot kill container: ${nameOrId}: Container ${rec.Id} is not running`);
   c.store.patch(rec, { ManuallyStopped: true });
   signalContainer(c, rec, sig);

@@ -149,10 +149,12 @@ export class ContainerStore {
   /** `rename`: the new name taken, the record changed under its lock, then the old name given back. */
   rename(nameOrId: string, name: string): void {
     const rec = this.find(nameOrId);
-    if (!validName(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    if (name === rec.Name) return;
+    // Docker's words (its daemon's rename).
+    if (name === '') throw invalidArgument('Neither old nor new names may be empty');
+    if (name.replace(/^\//, '') === rec.Name) throw invalidArgument('Renaming a container with the same name as its current name');
+    if (!validName(name)) throw invalidArgument(`Error when allocating new name: Invalid container name (/${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const taken = this.list().find((c) => c.Name === name);
-    if (taken) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${taken.Id}".`);
+    if (taken) throw conflict(`Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${taken.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     this.names.claim(name, rec.Id, 'rename');
     let old: string | undefined;
     const now = this.update(rec.Id, (cur) => {
