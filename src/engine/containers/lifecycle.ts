@@ -297,7 +297,7 @@ export async function remove(c: ContainerContext, nameOrId: string, force = fals
   const rec = c.store.find(nameOrId);
   if (rec.State.Status === 'running') {
     if (!force && rec.State.Paused) throw conflict(`You cannot remove a paused container ${rec.Id}. Unpause and then stop the container before attempting removal or force remove`);
-    if (!force) throw conflict(`cannot remove container "/${rec.Name}": container is running: stop the container before removing or force remove`);
+    if (!force) throw conflict(`You cannot remove a running container ${rec.Id}. Stop the container before attempting removal or force remove`);
     signalContainer(c, rec, 9);
     for (let i = 0; i < 500 && processAlive(rec.State.Pid); i++) await sleep(10);
   }
