@@ -1,8 +1,9 @@
 /** `update` (a running container's resources) and `rename`. */
 import type { Command } from 'commander';
-import { failedPrecondition, reason } from '../lib/errors.js';
+import { parseRestartPolicy } from '../engine/index.js';
+import { failedPrecondition, invalidArgument, reason } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
-import { runDefined } from './program.js';
+import { eachName, runDefined } from './program.js';
 
 const updateCommand = (cmd: Command, g: GlobalOptions) =>
   cmd
@@ -12,12 +13,13 @@ const updateCommand = (cmd: Command, g: GlobalOptions) =>
     .option('--cpus <n>', 'number of CPUs')
     .option('--cpu-shares <n>', 'relative CPU weight')
     .option('--pids-limit <n>', 'pids limit')
+    .option('--restart <policy>', 'restart policy: no, always, unless-stopped, on-failure[:max-retries]')
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
-      for (const n of names) {
-        containers.update(n, { memory: o.memory, cpus: o.cpus, cpuShares: o.cpuShares !== undefined ? Number(o.cpuShares) : undefined, pidsLimit: o.pidsLimit !== undefined ? Number(o.pidsLimit) : undefined });
-        process.stdout.write(n + '\n');
-      }
+      const restart = o.restart !== undefined ? parseRestartPolicy(o.restart) : undefined;
+      const req = { memory: o.memory, cpus: o.cpus, cpuShares: o.cpuShares !== undefined ? Number(o.cpuShares) : undefined, pidsLimit: o.pidsLimit !== undefined ? Number(o.pidsLimit) : undefined, restart };
+      if (Object.values(req).every((v) => v === undefined)) throw invalidArgument('you must provide one or more flags when using this command');
+      await eachName(names, (n) => containers.update(n, req));
     });
 
 const renameCommand = (cmd: Command, g: GlobalOptions) =>

@@ -34,7 +34,7 @@ import { connect, disconnect } from './containers/networking.js';
 import { cleanup } from './containers/restart.js';
 import { createOptionsOf } from './containers/request.js';
 import type { ContainerRecord, ContainerStdio } from './containers/types.js';
-import type { ContainerCreateRequest, ContainerInspect, ExecConfig } from './models.js';
+import type { ContainerCreateRequest, ContainerInspect, ExecConfig, RestartPolicy } from './models.js';
 import { invalidArgument } from '../lib/errors.js';
 
 /** How `run` starts what it created: detached, or attached to the caller's streams and told its pid. */
@@ -167,7 +167,7 @@ export class ContainerService {
     const rec = this.c.store.running(nameOrId);
     return { rec, stats: this.c.runtime.stats(rec.Id) };
   }
-  update(nameOrId: string, o: { memory?: string; cpus?: string; cpuShares?: number; pidsLimit?: number }): void {
+  update(nameOrId: string, o: { memory?: string; cpus?: string; cpuShares?: number; pidsLimit?: number; restart?: RestartPolicy }): void {
     updateResources(this.c, nameOrId, o);
   }
   pause(nameOrId: string): void {

@@ -17,9 +17,13 @@ import { dockerdSkip, normalizeIds, sideBySide, type Result, type SideBySide } f
 /** A shell that says which of USR1, TERM and HUP it got (and exits 0, 3, 4), else loops. */
 const TRAPS = "trap 'echo got USR1; exit 0' USR1; trap 'echo got TERM; exit 3' TERM; trap 'echo got HUP; exit 4' HUP; echo ready; while true; do sleep 0.1; done";
 
-/** stderr without the CLI's prefixes, ids and times normalised. */
+/**
+ * stderr without the CLI's prefixes, ids and times normalised; the harness's docker CLI (20.10)
+ * names stop's flag "-t, --time", docker 28's (which berth follows) "-t, --timeout".
+ */
 const message = (s: string) =>
   normalizeIds(s)
+    .replaceAll('"-t, --time" flag', '"-t, --timeout" flag')
     .split('\n')
     .map((l) => l.replace(/^((Error response from daemon|docker|berth|Error): )+/, '').replace(/\.$/, ''))
     .filter((l) => l !== '' && !/^(Run|See) 'docker/.test(l))
@@ -271,6 +275,19 @@ describe('side by side: container lifecycle and logs', { skip: !isRoot ? 'needs 
     sbs.same(['start', 'flaky']);
     untilBoth('flaky ran three more times', ['logs', 'flaky'], (r) => r.stdout === 'run\n'.repeat(6));
     untilBoth('flaky restarted twice again', ['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'flaky'], (r) => r.stdout === '2 exited\n');
+  });
+
+  it('update --restart: a running container follows its new policy; not one with --rm; no flags', () => {
+    detached('upd', 'busybox', 'sh', '-c', 'echo ready; sleep 1; exit 2');
+    sbs.same(['update', '--restart', 'on-failure:1', 'upd']);
+    untilBoth('upd restarted once', ['inspect', '-f', '{{.RestartCount}} {{.State.Status}}', 'upd'], (r) => r.stdout === '1 exited\n');
+    sbs.same(['inspect', '-f', '{{.RestartCount}} {{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'upd']);
+    sbs.same(['logs', 'upd']);
+    detached('upd-rm', '--rm', 'busybox', 'sleep', '1000');
+    fails(['update', '--restart', 'always', 'upd-rm']);
+    fails(['update', 'upd']);
+    fails(['update', '--restart', 'no', 'no-such-container']);
+    sbs.same(['rm', '-f', 'upd-rm']);
   });
 
   describe('logs', () => {

@@ -29,6 +29,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function attach(c: ContainerContext, nameOrId: string): Promise<{ id: string; socket: Socket; tty: boolean; openStdin: boolean }> {
   const rec = c.store.find(nameOrId);
   if (rec.State.Status !== 'running') throw failedPrecondition(`You cannot attach to a stopped container, start it first`);
+  if (rec.State.Paused) throw conflict(`You cannot attach to a paused container, unpause it first`);
   if (!rec.Detached) throw failedPrecondition(`container ${rec.Name} runs in the foreground of another berth process: attach to it there`);
   let socket: Socket;
   try {
@@ -45,9 +46,9 @@ async function runDetached(c: ContainerContext, rec: ContainerRecord, bundle: st
   mkdirSync(c.logDir(rec.Id), { recursive: true });
   rec.LogPath = join(c.logDir(rec.Id), 'json.log');
   rec.Detached = true;
-  const policy = rec.RestartPolicy?.Name ?? 'no';
-  // The monitor runs berth's cleanup when the container ends: the restart policy, --rm.
-  const exitCommand = policy === 'no' && !rec.AutoRemove && !rec.IdShift && !rec.NetworkSettings ? undefined : [...berthCli(), '--root', root, '--runroot', runroot, 'container', 'cleanup', rec.Id, ...(rec.NetToken ? [rec.NetToken] : [])];
+  // The monitor runs berth's cleanup when the container ends: the restart policy (also one that
+  // `update --restart` gives it while it runs), --rm.
+  const exitCommand = [...berthCli(), '--root', root, '--runroot', runroot, 'container', 'cleanup', rec.Id, ...(rec.NetToken ? [rec.NetToken] : [])];
   // The monitor joined the container's network namespace (given by path) before it started the
   // container; it runs its exit command back in its own (the host's), which the cleanup needs.
   const self = [...berthCli(), '--root', root, '--runroot', runroot];

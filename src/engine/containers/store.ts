@@ -28,15 +28,22 @@ export function goTime(t: string | undefined): string | undefined {
  * restarted): exited. Undefined while it runs.
  */
 export function endedState(statusFile: string, st: State): State | undefined {
-  let ended: string | undefined;
-  try {
-    ended = readFileSync(statusFile, 'utf8').trim().split('\n').pop();
-  } catch {
-    ended = undefined;
-  }
-  const end = ended ? parseExitStatus(ended) : undefined;
-  if (end) return { ...st, Status: 'exited', Paused: false, ExitCode: end.code, FinishedAt: goTime(end.finishedAt) ?? nowRfc3339Nano() };
+  const told = (): State | undefined => {
+    let ended: string | undefined;
+    try {
+      ended = readFileSync(statusFile, 'utf8').trim().split('\n').pop();
+    } catch {
+      ended = undefined;
+    }
+    const end = ended ? parseExitStatus(ended) : undefined;
+    return end && { ...st, Status: 'exited', Paused: false, ExitCode: end.code, FinishedAt: goTime(end.finishedAt) ?? nowRfc3339Nano() };
+  };
+  const end = told();
+  if (end) return end;
   if (!processAlive(st.Pid) && !(st.MonitorPid && processAlive(st.MonitorPid))) {
+    // The monitor may have written how it ended and gone since the file was read.
+    const late = told();
+    if (late) return late;
     // Neither the process nor its monitor (which would have said how it ended) is there.
     return { ...st, Status: 'exited', Paused: false, ExitCode: st.ExitCode || 255, FinishedAt: st.FinishedAt || nowRfc3339Nano() };
   }
