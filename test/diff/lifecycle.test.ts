@@ -153,6 +153,7 @@ describe('side by side: container lifecycle and logs', { skip: !isRoot ? 'needs 
     sbs.same(['inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.Paused}}', 'p1']);
     fails(['pause', 'p1']);
     fails(['exec', 'p1', 'true']);
+    fails(['attach', 'p1']);
     fails(['rm', 'p1']);
     fails(['start', 'p1']);
     sbs.same(['unpause', 'p1']);
