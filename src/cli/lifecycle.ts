@@ -4,13 +4,32 @@
  * `container`).
  */
 import { processStdio } from './attach.js';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Containers } from '../engine/index.js';
-import { invalidArgument } from '../lib/errors.js';
+import { failedPrecondition, invalidArgument } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
-import { ExitCode, forwardSignals, runDefined } from './program.js';
+import { eachName, ExitCode, forwardSignals, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
+
+/** Docker's int flag: a whole number, or `invalid argument "X" for "-t, --timeout" flag`. */
+function intFlag(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[-+]?\d+$/.test(v)) throw invalidArgument(`invalid argument ${JSON.stringify(v)} for "${flag}" flag: strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  return Number(v);
+}
+
+/** -s/--signal and -t/--timeout (docker 28's; --time as its deprecated spelling) of stop and restart. */
+const stopFlags = (cmd: Command) =>
+  cmd
+    .option('-s, --signal <signal>', 'signal to send to the container (default: its stop signal)')
+    .option('-t, --timeout <seconds>', 'seconds to wait before killing the container (default: its stop timeout, 10)')
+    .addOption(new Option('--time <seconds>').hideHelp());
+
+const stopOptionsOf = (o: { signal?: string; timeout?: string; time?: string }) => ({
+  signal: o.signal,
+  timeout: o.timeout !== undefined ? intFlag(o.timeout, '-t, --timeout') : intFlag(o.time, '--time'),
+});
 
 export const startCommand = (cmd: Command, g: GlobalOptions) =>
   cmd
@@ -21,10 +40,12 @@ export const startCommand = (cmd: Command, g: GlobalOptions) =>
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
       if (!o.attach && !o.interactive) {
-        for (const n of names) {
-          await containers.start(n);
-          out(n + '\n');
-        }
+        // Each one, going on past those that fail (as docker start), which are named at the end.
+        const failed: string[] = [];
+        await eachName(names, (n) => containers.start(n).then(() => {}, (e: unknown) => (failed.push(n), Promise.reject(e)))).catch((e: unknown) => {
+          if (!(e instanceof ExitCode)) throw e;
+          throw failedPrecondition(`failed to start containers: ${failed.join(', ')}`);
+        });
         return;
       }
       if (names.length > 1) throw invalidArgument('you cannot start and attach multiple containers at once');
@@ -43,30 +64,20 @@ export const startCommand = (cmd: Command, g: GlobalOptions) =>
     });
 
 export const stopCommand = (cmd: Command, g: GlobalOptions) =>
-  cmd
-    .description('stop running containers: the stop signal, then SIGKILL after the timeout')
-    .argument('<container...>')
-    .option('-t, --time <seconds>', 'seconds to wait before killing', '10')
-    .action(async (names: string[], o) => {
-      const { containers } = await engine(g);
-      for (const n of names) {
-        await containers.stop(n, Number(o.time));
-        out(n + '\n');
-      }
-    });
+  stopFlags(cmd.description('stop running containers: the stop signal, then SIGKILL after the timeout').argument('<container...>')).action(async (names: string[], o) => {
+    const { containers } = await engine(g);
+    const so = stopOptionsOf(o);
+    await eachName(names, (n) => containers.stop(n, so));
+  });
 
 export const killCommand = (cmd: Command, g: GlobalOptions) =>
   cmd
     .description('send a signal to running containers')
     .argument('<container...>')
-    .option('-s, --signal <signal>', 'signal', 'KILL')
+    .option('-s, --signal <signal>', 'signal (a name or a number)', 'KILL')
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
-      const { parseSignal } = await import('./signals.js');
-      for (const n of names) {
-        containers.kill(n, parseSignal(o.signal));
-        out(n + '\n');
-      }
+      await eachName(names, (n) => containers.kill(n, o.signal as string));
     });
 
 export const waitCommand = (cmd: Command, g: GlobalOptions) =>
@@ -75,35 +86,29 @@ export const waitCommand = (cmd: Command, g: GlobalOptions) =>
     .argument('<container...>')
     .action(async (names: string[]) => {
       const { containers } = await engine(g);
-      for (const n of names) out(`${await containers.wait(n)}\n`);
+      const codes = new Map<string, number>();
+      await eachName(
+        names,
+        async (n) => codes.set(n, await containers.wait(n)),
+        (n) => out(`${codes.get(n)}\n`),
+      );
     });
 
 const restartCommand = (cmd: Command, g: GlobalOptions) =>
-  cmd
-    .description('restart containers: stop (the stop signal, then SIGKILL after the timeout), then start')
-    .argument('<container...>')
-    .option('-t, --time <seconds>', 'seconds to wait before killing')
-    .action(async (names: string[], o) => {
-      const { containers } = await engine(g);
-      const time = o.time === undefined ? undefined : Number(o.time);
-      if (time !== undefined && !Number.isInteger(time)) throw invalidArgument(`invalid argument ${JSON.stringify(o.time)} for "-t, --time" flag: not a whole number of seconds`);
-      for (const n of names) {
-        await containers.restart(n, time);
-        out(n + '\n');
-      }
-    });
+  stopFlags(cmd.description('restart containers: stop (the stop signal, then SIGKILL after the timeout), then start').argument('<container...>')).action(async (names: string[], o) => {
+    const { containers } = await engine(g);
+    const so = stopOptionsOf(o);
+    await eachName(names, (n) => containers.restart(n, so));
+  });
 
-/** A command that does one thing to each container named, printing its name. */
+/** A command that does one thing to each container named, printing its name (going on past failures). */
 const each = (desc: string, f: (c: Containers, n: string) => unknown) => (cmd: Command, g: GlobalOptions) =>
   cmd
     .description(desc)
     .argument('<container...>')
     .action(async (names: string[]) => {
       const { containers } = await engine(g);
-      for (const n of names) {
-        await f(containers, n);
-        out(n + '\n');
-      }
+      await eachName(names, (n) => f(containers, n));
     });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {

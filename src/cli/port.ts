@@ -16,7 +16,7 @@ const port = (cmd: Command, g: GlobalOptions) =>
         const m = /^(\d+)(?:\/(tcp|udp))?$/.exec(priv);
         if (!m) throw invalidArgument(`invalid port ${JSON.stringify(priv)}: use PORT[/tcp|udp]`);
         ports = ports.filter((p) => p.containerPort === Number(m[1]) && p.proto === (m[2] ?? 'tcp'));
-        if (ports.length === 0) throw invalidArgument(`no public port '${priv}' published for ${c}`);
+        if (ports.length === 0) throw invalidArgument(`No public port '${priv}' published for ${c}`);
         return out(ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}\n`).join(''));
       }
       out(ports.map((p) => `${p.containerPort}/${p.proto} -> ${p.hostIp || '0.0.0.0'}:${p.hostPort}\n`).join(''));

@@ -24,11 +24,10 @@ export const runCommand = (cmd: Command, g: GlobalOptions) =>
           detach: o.detach === true,
           stdio: io?.stdio,
           onStart: (p) => (pid = p),
+          // Detached, the id is printed once it is created, also when its start fails (as docker run -d).
+          onCreate: o.detach ? (id) => void process.stdout.write(id + '\n') : undefined,
         });
-        if (o.detach) {
-          process.stdout.write(r.id + '\n');
-          return;
-        }
+        if (o.detach) return;
         throw new ExitCode(r.code);
       } finally {
         io?.restore();

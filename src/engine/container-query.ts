@@ -5,7 +5,7 @@
  */
 import { invalidArgument } from '../lib/errors.js';
 import { ago } from '../lib/units.js';
-import type { ContainerRecord, ContainerService } from './containers.js';
+import { dockerStatus, type ContainerRecord, type ContainerService } from './containers.js';
 import { filterPairs, labelMatches, type Filters } from './filters.js';
 
 export interface ContainerListQuery {
@@ -25,7 +25,7 @@ export interface ContainerSummary {
   Command: string[];
   /** RFC 3339, as the record holds it. */
   Created: string;
-  State: ContainerRecord['State']['Status'];
+  State: ReturnType<typeof dockerStatus>;
   /** Docker's words: "Up 5 minutes (healthy)", "Exited (0) 2 hours ago", "Created". */
   Status: string;
   /** The published ports, as taken at start (none unless running). */
@@ -47,7 +47,7 @@ export function listContainers(svc: ContainerService, q: ContainerListQuery = {}
   // Each filter must hold (berth's rule so far; Docker takes values of one key as alternatives).
   const match = (c: ContainerRecord) =>
     pairs.every(([k, v]) => {
-      if (k === 'status') return c.State.Status === v;
+      if (k === 'status') return dockerStatus(c.State) === v;
       if (k === 'name') return c.Name.includes(v);
       if (k === 'id') return c.Id.startsWith(v);
       if (k === 'exited') return c.State.Status === 'exited' && String(c.State.ExitCode) === v;
@@ -63,6 +63,14 @@ export function listContainers(svc: ContainerService, q: ContainerListQuery = {}
 function summary(c: ContainerRecord): ContainerSummary {
   const st = c.State;
   const health = c.Health ? (c.Health.Status === 'starting' ? ' (health: starting)' : ` (${c.Health.Status})`) : '';
-  const status = st.Status === 'running' ? `Up ${ago(st.StartedAt).replace(/ ago$/, '')}${health}` : st.Status === 'exited' ? `Exited (${st.ExitCode}) ${ago(st.FinishedAt || c.Created)}` : 'Created';
-  return { Id: c.Id, Name: c.Name, Image: c.Image, ImageID: c.ImageID, Command: c.Command, Created: c.Created, State: st.Status, Status: status, Ports: st.Status === 'running' ? (c.PortsUp ?? []) : [] };
+  const state = dockerStatus(st);
+  const status =
+    st.Status === 'running'
+      ? `Up ${ago(st.StartedAt).replace(/ ago$/, '')}${state === 'paused' ? ' (Paused)' : health}`
+      : state === 'restarting'
+        ? `Restarting (${st.ExitCode}) ${ago(st.FinishedAt || c.Created)}`
+        : st.Status === 'exited'
+          ? `Exited (${st.ExitCode}) ${ago(st.FinishedAt || c.Created)}`
+          : 'Created';
+  return { Id: c.Id, Name: c.Name, Image: c.Image, ImageID: c.ImageID, Command: c.Command, Created: c.Created, State: state, Status: status, Ports: st.Status === 'running' ? (c.PortsUp ?? []) : [] };
 }

@@ -29,12 +29,12 @@ import { commit, copyIn, copyOut, diff, exportFs } from './containers/files.js';
 import { healthcheck } from './containers/health.js';
 import { exec, top, updateResources, type ExecRequest } from './containers/exec.js';
 import { inspect, ports } from './containers/inspect.js';
-import { attach, kill, prune, remove, restart, run, start, stop, wait } from './containers/lifecycle.js';
+import { attach, kill, pause, prune, remove, restart, run, start, stop, unpause, wait, type StopOptions } from './containers/lifecycle.js';
 import { connect, disconnect } from './containers/networking.js';
 import { cleanup } from './containers/restart.js';
 import { createOptionsOf } from './containers/request.js';
 import type { ContainerRecord, ContainerStdio } from './containers/types.js';
-import type { ContainerCreateRequest, ContainerInspect, ExecConfig } from './models.js';
+import type { ContainerCreateRequest, ContainerInspect, ExecConfig, RestartPolicy } from './models.js';
 import { invalidArgument } from '../lib/errors.js';
 
 /** How `run` starts what it created: detached, or attached to the caller's streams and told its pid. */
@@ -42,10 +42,13 @@ export interface ContainerRunOptions {
   detach?: boolean;
   stdio?: ContainerStdio;
   onStart?: (pid: number) => void;
+  /** Told the container's id once it is created, before it starts (docker run -d prints it then). */
+  onCreate?: (id: string) => void;
 }
 
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
-export type { ContainerRecord, ContainerStdio, CreateOptions, LogRecord, MountRecord, RunOptions, TerminalSize } from './containers/types.js';
+export type { ContainerRecord, ContainerState, ContainerStdio, CreateOptions, LogRecord, MountRecord, RunOptions, TerminalSize } from './containers/types.js';
+export { dockerStatus } from './containers/types.js';
 export { createOptionsOf } from './containers/request.js';
 export { readLogs, type LogsOptions } from './containers/logs.js';
 export { restartPolicyOf } from './containers/restart.js';
@@ -113,19 +116,21 @@ export class ContainerService {
    * with HostConfig.AutoRemove), or detached under its monitor.
    */
   run(req: ContainerCreateRequest, o: ContainerRunOptions = {}): Promise<{ id: string; code: number; oomKilled: boolean }> {
-    return run(this.c, { ...createOptionsOf(req), rm: req.HostConfig?.AutoRemove === true, detach: o.detach === true, stdio: o.stdio, onStart: o.onStart });
+    return run(this.c, { ...createOptionsOf(req), rm: req.HostConfig?.AutoRemove === true, detach: o.detach === true, stdio: o.stdio, onStart: o.onStart, onCreate: o.onCreate });
   }
-  stop(nameOrId: string, timeoutArg?: number): Promise<void> {
-    return stop(this.c, nameOrId, timeoutArg);
+  /** `stop`: the signal (the container's stop signal), then SIGKILL after the timeout (its stop timeout, 10 s). */
+  stop(nameOrId: string, o: StopOptions = {}): Promise<void> {
+    return stop(this.c, nameOrId, o);
   }
-  kill(nameOrId: string, signal: NodeJS.Signals | number = 'SIGKILL'): ContainerRecord {
+  /** `kill`: a signal, by name ("USR1", "SIGUSR1") or number; SIGKILL by default. */
+  kill(nameOrId: string, signal: string | number = 'SIGKILL'): ContainerRecord {
     return kill(this.c, nameOrId, signal);
   }
   wait(nameOrId: string): Promise<number> {
     return wait(this.c, nameOrId);
   }
-  restart(nameOrId: string, timeout?: number): Promise<void> {
-    return restart(this.c, nameOrId, timeout);
+  restart(nameOrId: string, o: StopOptions = {}): Promise<void> {
+    return restart(this.c, nameOrId, o);
   }
   attach(nameOrId: string): Promise<{ id: string; socket: Socket; tty: boolean; openStdin: boolean }> {
     return attach(this.c, nameOrId);
@@ -162,14 +167,14 @@ export class ContainerService {
     const rec = this.c.store.running(nameOrId);
     return { rec, stats: this.c.runtime.stats(rec.Id) };
   }
-  update(nameOrId: string, o: { memory?: string; cpus?: string; cpuShares?: number; pidsLimit?: number }): void {
+  update(nameOrId: string, o: { memory?: string; cpus?: string; cpuShares?: number; pidsLimit?: number; restart?: RestartPolicy }): void {
     updateResources(this.c, nameOrId, o);
   }
   pause(nameOrId: string): void {
-    this.c.runtime.pause(this.c.store.running(nameOrId).Id);
+    pause(this.c, nameOrId);
   }
   unpause(nameOrId: string): void {
-    this.c.runtime.resume(this.c.store.running(nameOrId).Id);
+    unpause(this.c, nameOrId);
   }
 
   // Details, networks, files

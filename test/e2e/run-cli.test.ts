@@ -209,7 +209,7 @@ describe('berth run -d: detached containers under their monitor', { skip }, () =
     assert.equal(rmRunning.status, 0);
     const refused = berth('rm', 'busy');
     assert.equal(refused.status, 125);
-    assert.match(refused.stderr, /container is running/);
+    assert.match(refused.stderr, /You cannot remove a running container [0-9a-f]{64}\. Stop the container before attempting removal or force remove/);
     assert.equal(berth('rm', '-f', 'busy').status, 0);
   });
 });

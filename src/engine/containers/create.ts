@@ -7,6 +7,7 @@ import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from '../../lib/builtins.js';
 import { invalidArgument } from '../../lib/errors.js';
+import { dockerSignal } from '../../lib/signal.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { helperPath } from '../../sys/paths.js';
 import { bindMount, buildSpec, resolveUserIn } from '../container-spec.js';
@@ -118,6 +119,8 @@ async function createContainer(c: ContainerContext, o: CreateOptions): Promise<C
   const image = c.images.resolve(o.image);
   const cfg = (c.images.config(image).config ?? {}) as Record<string, unknown>;
   if (o.name !== undefined && !validName(o.name)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  // The stop signal is checked here, as Docker's create does ("Invalid signal: X").
+  if (o.stopSignal !== undefined) dockerSignal(o.stopSignal);
   const id = randomBytes(32).toString('hex');
   const name = o.name ?? `${ADJ[randomBytes(1)[0]! % ADJ.length]}_${NOUN[randomBytes(1)[0]! % NOUN.length]}_${id.slice(0, 4)}`;
   const mode = o.network ?? 'bridge';

@@ -1,10 +1,12 @@
 /** Processes in a running container: `exec`, `top`, and new limits for its cgroup (`update`). */
 import { readFileSync } from 'node:fs';
-import { invalidArgument } from '../../lib/errors.js';
+import { conflict, invalidArgument } from '../../lib/errors.js';
 import { parseBytes } from '../../lib/units.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { resolveUserIn } from '../container-spec.js';
+import type { RestartPolicy } from '../models.js';
 import type { ContainerContext } from './context.js';
+import { restartPolicyOf } from './restart.js';
 import { helperStdio } from './stdio.js';
 import type { ContainerStdio } from './types.js';
 
@@ -23,6 +25,7 @@ export interface ExecRequest {
 /** `exec`: a process in a running container, with the container's settings. */
 export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest): Promise<number> {
   const rec = c.store.running(nameOrId);
+  if (rec.State.Paused) throw conflict(`Container ${nameOrId} is paused, unpause the container before exec`);
   if (o.command.length === 0) throw invalidArgument('exec: a command is required');
   const spec = c.spec(rec.Id);
   const p = spec.process!;
@@ -58,8 +61,18 @@ export function top(c: ContainerContext, nameOrId: string): { pid: number; user:
   });
 }
 
-/** `update`: new resource limits for a running container (its cgroup). */
-export function updateResources(c: ContainerContext, nameOrId: string, o: { memory?: string; cpus?: string; cpuShares?: number; pidsLimit?: number }): void {
+/**
+ * `update`: a new restart policy (any container; a running one's monitor follows it when it
+ * ends) and new resource limits (a running container's cgroup).
+ */
+export function updateResources(c: ContainerContext, nameOrId: string, o: { memory?: string; cpus?: string; cpuShares?: number; pidsLimit?: number; restart?: RestartPolicy }): void {
+  if (o.restart !== undefined) {
+    const policy = restartPolicyOf(o.restart);
+    const found = c.store.find(nameOrId);
+    if (found.AutoRemove && policy.Name !== 'no') throw conflict(`Cannot update container ${found.Id}: Restart policy cannot be updated because AutoRemove is enabled for the container`);
+    c.store.patch(found, { RestartPolicy: policy });
+    if (o.memory === undefined && o.cpus === undefined && o.cpuShares === undefined && o.pidsLimit === undefined) return;
+  }
   const rec = c.store.running(nameOrId);
   const res: NonNullable<NonNullable<Spec['linux']>['resources']> = {};
   if (o.memory) res.memory = { limit: parseBytes(o.memory, 'memory') };

@@ -3,7 +3,9 @@ import type { ContainerInspect, NetworkSettings } from '../models.js';
 import { join } from 'node:path';
 import type { Spec } from '../../oci/runtime-spec.js';
 import type { ContainerContext } from './context.js';
-import type { ContainerRecord } from './types.js';
+import { GO_ZERO_TIME } from '../../lib/duration.js';
+import { goTime } from './store.js';
+import { dockerStatus, type ContainerRecord } from './types.js';
 
 /** Docker's port map: {"80/tcp": [{HostIp, HostPort}]}. */
 function portMap(ports: { hostIp: string; hostPort: number; containerPort: number; proto: string }[]): Record<string, { HostIp: string; HostPort: string }[]> {
@@ -27,7 +29,7 @@ export function inspect(c: ContainerContext, nameOrId: string): ContainerInspect
     Created: rec.Created,
     Path: rec.Command[0],
     Args: rec.Command.slice(1),
-    State: { Status: st.Status, Running: st.Status === 'running', Paused: false, OOMKilled: st.OOMKilled, Dead: false, Pid: st.Status === 'running' ? st.Pid : 0, ExitCode: st.ExitCode, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, ...(rec.Health ? { Health: rec.Health } : {}) },
+    State: stateOf(rec),
     Image: rec.ImageID,
     Name: '/' + rec.Name,
     LogPath: rec.LogPath ?? '',
@@ -38,6 +40,27 @@ export function inspect(c: ContainerContext, nameOrId: string): ContainerInspect
     NetworkSettings: networkSettingsOf(c, rec),
     HostConfig: { NetworkMode: rec.NetworkMode ?? 'none', Links: rec.Links ?? null, PortBindings: portMap(rec.NetworkSettings?.Ports ?? []), Dns: rec.NetworkSettings?.Dns ?? [], DnsSearch: rec.NetworkSettings?.DnsSearch ?? [], ExtraHosts: rec.NetworkSettings?.ExtraHosts ?? [], RestartPolicy: rec.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: rec.AutoRemove, ReadonlyRootfs: spec?.root?.readonly === true, Memory: spec?.linux?.resources?.memory?.limit ?? 0, PidsLimit: spec?.linux?.resources?.pids?.limit ?? 0 },
     Mounts: (rec.Mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, RW: m.RW })),
+  };
+}
+
+/** inspect's State, as Docker's: a restarting container counts as running, times in Go's form. */
+function stateOf(rec: ContainerRecord): ContainerInspect['State'] {
+  const st = rec.State;
+  const status = dockerStatus(st);
+  const running = st.Status === 'running';
+  return {
+    Status: status,
+    Running: running || status === 'restarting',
+    Paused: status === 'paused',
+    Restarting: status === 'restarting',
+    OOMKilled: st.OOMKilled,
+    Dead: false,
+    Pid: running ? st.Pid : 0,
+    ExitCode: st.ExitCode,
+    Error: st.Error ?? '',
+    StartedAt: goTime(st.StartedAt) ?? GO_ZERO_TIME,
+    FinishedAt: goTime(st.FinishedAt) ?? GO_ZERO_TIME,
+    ...(rec.Health ? { Health: rec.Health } : {}),
   };
 }
 

@@ -44,6 +44,10 @@ export async function cleanup(c: ContainerContext, nameOrId: string, netToken?: 
   if (p.Name === 'no' || rec.ManuallyStopped) return;
   const count = rec.RestartCount ?? 0;
   if (p.Name === 'on-failure' && (rec.State.ExitCode === 0 || (p.MaximumRetryCount > 0 && count >= p.MaximumRetryCount))) return;
+  // Between two runs it is "restarting" (Docker's State.Restarting), until started or stopped.
+  c.store.update(rec.Id, (cur) => {
+    if (!cur.ManuallyStopped && cur.State.Status !== 'running') cur.State.Restarting = true;
+  });
   await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** count, 2000)));
   const again = c.store.find(rec.Id);
   if (again.ManuallyStopped || again.State.Status === 'running') return;
@@ -54,5 +58,5 @@ export async function cleanup(c: ContainerContext, nameOrId: string, netToken?: 
     cur.RestartCount = count + 1;
     go = true;
   });
-  if (go) await start(c, again.Id);
+  if (go) await start(c, again.Id, { byPolicy: true });
 }

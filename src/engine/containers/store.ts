@@ -7,6 +7,7 @@
 import { parseExitStatus } from '../../sys/exit-status.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatRfc3339Nano, nowRfc3339Nano, parseRfc3339Ns } from '../../lib/duration.js';
 import { conflict, invalidArgument, notFound } from '../../lib/errors.js';
 import { processAlive } from '../../sys/proc.js';
 import { RecordStore } from '../../sys/store.js';
@@ -15,23 +16,36 @@ import type { ContainerRecord } from './types.js';
 
 type State = ContainerRecord['State'];
 
+/** An RFC 3339 time (the monitor's, nine digits) as Go's RFC3339Nano writes it; undefined for none. */
+export function goTime(t: string | undefined): string | undefined {
+  const ns = t ? parseRfc3339Ns(t, false) : undefined;
+  return ns === undefined ? undefined : formatRfc3339Nano(ns);
+}
+
 /**
  * How a container recorded as running ended, if it did: its monitor wrote how (the last line of
  * its status file), or its process is gone without a word (the monitor was killed, the host
  * restarted): exited. Undefined while it runs.
  */
 export function endedState(statusFile: string, st: State): State | undefined {
-  let ended: string | undefined;
-  try {
-    ended = readFileSync(statusFile, 'utf8').trim().split('\n').pop();
-  } catch {
-    ended = undefined;
-  }
-  const end = ended ? parseExitStatus(ended) : undefined;
-  if (end) return { ...st, Status: 'exited', ExitCode: end.code, FinishedAt: end.finishedAt ?? new Date().toISOString() };
+  const told = (): State | undefined => {
+    let ended: string | undefined;
+    try {
+      ended = readFileSync(statusFile, 'utf8').trim().split('\n').pop();
+    } catch {
+      ended = undefined;
+    }
+    const end = ended ? parseExitStatus(ended) : undefined;
+    return end && { ...st, Status: 'exited', Paused: false, ExitCode: end.code, FinishedAt: goTime(end.finishedAt) ?? nowRfc3339Nano() };
+  };
+  const end = told();
+  if (end) return end;
   if (!processAlive(st.Pid) && !(st.MonitorPid && processAlive(st.MonitorPid))) {
+    // The monitor may have written how it ended and gone since the file was read.
+    const late = told();
+    if (late) return late;
     // Neither the process nor its monitor (which would have said how it ended) is there.
-    return { ...st, Status: 'exited', ExitCode: st.ExitCode || 255, FinishedAt: st.FinishedAt || new Date().toISOString() };
+    return { ...st, Status: 'exited', Paused: false, ExitCode: st.ExitCode || 255, FinishedAt: st.FinishedAt || nowRfc3339Nano() };
   }
   return undefined;
 }
@@ -105,7 +119,7 @@ export class ContainerStore {
 
   running(nameOrId: string): ContainerRecord {
     const rec = this.find(nameOrId);
-    if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id.slice(0, 12)} is not running`);
+    if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
     return rec;
   }
 
@@ -142,10 +156,12 @@ export class ContainerStore {
   /** `rename`: the new name taken, the record changed under its lock, then the old name given back. */
   rename(nameOrId: string, name: string): void {
     const rec = this.find(nameOrId);
-    if (!validName(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    if (name === rec.Name) throw invalidArgument('Renaming a container with the same name as its current name');
+    // Docker's words (its daemon's rename).
+    if (name === '') throw invalidArgument('Neither old nor new names may be empty');
+    if (name.replace(/^\//, '') === rec.Name) throw invalidArgument('Renaming a container with the same name as its current name');
+    if (!validName(name)) throw invalidArgument(`Error when allocating new name: Invalid container name (/${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const taken = this.list().find((c) => c.Name === name);
-    if (taken) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${taken.Id}".`);
+    if (taken) throw conflict(`Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${taken.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     this.names.claim(name, rec.Id, 'rename');
     let old: string | undefined;
     const now = this.update(rec.Id, (cur) => {

@@ -12,7 +12,7 @@ export interface ContainerRecord {
   ImageID: string;
   Command: string[];
   Created: string;
-  State: { Status: 'created' | 'running' | 'exited'; ExitCode: number; Pid: number; StartedAt: string; FinishedAt: string; OOMKilled: boolean; MonitorPid?: number };
+  State: ContainerState;
   AutoRemove: boolean;
   Detached?: boolean;
   LogPath?: string;
@@ -40,6 +40,34 @@ export interface ContainerRecord {
   Links?: string[];
   /** --userns=remap: the host ids the container's 0.. are (its layers are owned so). */
   IdShift?: { uid: number; gid: number; size: number };
+}
+
+/**
+ * Where a container is in its life, as Docker's State keeps it: Status is created, running or
+ * exited; a running one may be Paused (its cgroup frozen) and an exited one Restarting (its
+ * restart policy is about to start it again). Docker's State.Status says "paused" and
+ * "restarting" for those (`dockerStatus`).
+ */
+export interface ContainerState {
+  Status: 'created' | 'running' | 'exited';
+  Paused?: boolean;
+  Restarting?: boolean;
+  ExitCode: number;
+  /** Why its last start failed (Docker's State.Error); cleared by a start that succeeds. */
+  Error?: string;
+  Pid: number;
+  /** Go's RFC 3339 (nanoseconds); empty: never. */
+  StartedAt: string;
+  FinishedAt: string;
+  OOMKilled: boolean;
+  MonitorPid?: number;
+}
+
+/** Docker's State.Status of a container: created, running, paused, restarting or exited. */
+export function dockerStatus(st: ContainerState): 'created' | 'running' | 'paused' | 'restarting' | 'exited' {
+  if (st.Status === 'running' && st.Paused) return 'paused';
+  if (st.Status !== 'running' && st.Restarting) return 'restarting';
+  return st.Status;
 }
 
 export interface MountRecord {
@@ -125,5 +153,7 @@ export interface RunOptions extends CreateOptions {
   /** Not detached: the container's stdio (none: all /dev/null). */
   stdio?: ContainerStdio;
   onStart?: (pid: number) => void;
+  /** Told the id once it is created, before it starts. */
+  onCreate?: (id: string) => void;
 }
 
