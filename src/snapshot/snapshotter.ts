@@ -477,7 +477,7 @@ export class Snapshotter {
       return overlayChanges(this.source(s.key), lowers, what);
     }
     const parentDir = s.parent === null ? undefined : this.layerPath(s.parent);
-    return vfsChanges(this.source(s.key), parentDir);
+    return vfsChanges(this.source(s.key), parentDir, what);
   }
 
   /** The snapshot's changes against its parent, as `docker diff` lists them. */
