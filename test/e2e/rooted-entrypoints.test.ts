@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berthPackageRoot } from '../../src/sys/paths.js';
@@ -35,7 +35,7 @@ function treeState(dir: string): string {
 describe('system reset refuses a directory that is not a berth root', { skip }, () => {
   const dir = tmp('berth-resetguard-');
   const reset = (root: string, runroot = join(dir, 'run')) => spawnSync(bin, ['--root', root, '--runroot', runroot, 'system', 'reset', '-f'], { encoding: 'utf8', timeout: 60_000 });
-  after(() => cleanupTmp());
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('an empty directory, one with unrelated files, a file: refused, nothing in them removed', () => {
     const empty = join(dir, 'empty');
@@ -83,5 +83,86 @@ describe('system reset refuses a directory that is not a berth root', { skip }, 
     assert.equal(r2.status, 0, r2.stderr);
     assert.ok(!existsSync(root));
     assert.ok(existsSync(join(runroot, 'other-tool', 'pid')));
+  });
+});
+
+describe('commit, diff, COPY --from and --volumes-from against containers and stages that plant links to the host', { skip }, () => {
+  const dir = tmp('berth-entry-');
+  const hostDir = join(dir, 'host-sentinel');
+  const secret = join(dir, 'host-secret.txt');
+  const berth = (args: string[], input?: Buffer | string) => spawnSync(bin, ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), ...args], { encoding: 'buffer', timeout: 180_000, input, maxBuffer: 1 << 28 });
+  const ok = (args: string[], input?: Buffer | string) => {
+    const r = berth(args, input);
+    assert.equal(r.status, 0, `berth ${args.join(' ')}: ${r.stderr.toString()}`);
+    return r.stdout;
+  };
+  const hostState = () => `${treeState(hostDir)}\n${treeState(secret)}`;
+  /** The entries of every layer of an image, listed by the host's tar from `save`. */
+  const layerListing = (image: string) => {
+    const saved = ok(['save', image]);
+    assert.ok(!saved.includes(Buffer.from(SECRET)), `the secret is in ${image}'s layers`);
+    const x = join(dir, `saved-${image.replace(/[^a-z0-9]/g, '_')}`);
+    mkdirSync(x, { recursive: true });
+    spawnSync('tar', ['-C', x, '-xf', '-'], { input: saved });
+    const index = JSON.parse(readFileSync(join(x, 'manifest.json'), 'utf8')) as { Layers: string[] }[];
+    return index[0]!.Layers.map((l) => spawnSync('tar', ['-tvf', join(x, l)], { encoding: 'utf8' }).stdout).join('');
+  };
+  let state0 = '';
+  const PLANT = [
+    'mkdir -p /evil/sub',
+    `ln -s ${hostDir} /evil/abs`,
+    `ln -s ../../../../../../../..${hostDir} /evil/rel`,
+    'ln -s /evil/abs /evil/chain',
+    `ln -s ${secret} /evil/secret-abs`,
+    `ln -s ../../../../../../..${secret} /evil/sub/secret-rel`,
+    'echo inside > /evil/plain',
+  ].join(' && ');
+
+  before(() => {
+    mkdirSync(hostDir);
+    writeFileSync(join(hostDir, 'keep-77d0e4'), `${SECRET} in the directory\n`);
+    writeFileSync(secret, `${SECRET}\n`);
+    state0 = hostState();
+    ok(['starter']);
+    ok(['run', '-d', '--network', 'none', '--name', 'box', 'busybox', 'sh', '-c', `${PLANT} && sleep 600`]);
+    for (let i = 0; i < 100 && berth(['exec', 'box', 'test', '-f', '/evil/plain']).status !== 0; i++) spawnSync('sleep', ['0.1']);
+  });
+  after(() => {
+    berth(['rm', '-f', 'box', 'flipper', 'vols', 'reader']);
+    berth(['system', 'reset', '-f']);
+    cleanupTmp();
+  });
+
+  it('diff lists the planted links as added, nothing of the host directory', () => {
+    const out = ok(['diff', 'box']).toString();
+    for (const p of ['/evil', '/evil/abs', '/evil/rel', '/evil/chain', '/evil/secret-abs', '/evil/sub/secret-rel', '/evil/plain']) assert.match(out, new RegExp(`^A ${p}$`, 'm'), out);
+    assert.doesNotMatch(out, /keep-77d0e4/);
+    assert.equal(hostState(), state0);
+  });
+
+  it('commit: the layer holds the links as links, never the host files they name', () => {
+    ok(['commit', 'box', 'committed:1']);
+    const list = layerListing('committed:1');
+    assert.match(list, new RegExp(`evil/abs -> ${hostDir}`));
+    assert.match(list, /evil\/chain -> \/evil\/abs/);
+    assert.match(list, new RegExp(`evil/sub/secret-rel -> \\.\\./.*${secret.replace(/[.]/g, '\\.')}`));
+    assert.doesNotMatch(list, /keep-77d0e4/);
+    assert.equal(hostState(), state0);
+  });
+
+  it('diff and commit while the container swaps a directory for a link to the host: nothing of the host is read', () => {
+    // /race/d flips between a directory (holding one file) and a link to the host directory.
+    ok(['run', '-d', '--network', 'none', '--name', 'flipper', 'busybox', 'sh', '-c', `mkdir -p /race/d; echo mine > /race/d/own; while :; do mv /race/d /race/d.dir; ln -s ${hostDir} /race/d; rm /race/d; mv /race/d.dir /race/d; done`]);
+    for (let i = 0; i < 30; i++) {
+      const r = berth(['diff', 'flipper']);
+      // A live container's changes: read without failing (GNU tar gave up on a vanished name here).
+      assert.equal(r.status, 0, r.stderr.toString());
+      assert.doesNotMatch(r.stdout.toString(), /keep-77d0e4/, 'diff listed the host directory');
+    }
+    for (let i = 0; i < 5; i++) {
+      const r = berth(['commit', 'flipper', `raced:${i}`]);
+      if (r.status === 0) assert.doesNotMatch(layerListing(`raced:${i}`), /keep-77d0e4/, 'the host directory is in the layer');
+    }
+    assert.equal(hostState(), state0, 'the race changed the host');
   });
 });
