@@ -165,4 +165,63 @@ describe('commit, diff, COPY --from and --volumes-from against containers and st
     }
     assert.equal(hostState(), state0, 'the race changed the host');
   });
+
+  it('COPY --from a stage whose RUN planted links: links copied as links, paths through them resolved inside the stage', () => {
+    const ctx = join(dir, 'copyctx');
+    mkdirSync(ctx);
+    // Stage 0 plants links to the host sentinel; the same path inside the stage holds its own file.
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      [
+        'FROM busybox',
+        `RUN mkdir -p /data ${hostDir} && echo stage-own > ${hostDir}/keep-77d0e4 && ln -s ${hostDir} /x && ln -s ${hostDir} /data/abs && ln -s ../../../../..${secret} /data/secret-rel && echo plain > /data/plain`,
+        'FROM busybox',
+        // The destination stage plants a link too: COPY writes through it inside the stage only.
+        `RUN ln -s ${hostDir} /dst`,
+        'COPY --from=0 /x /y',
+        'COPY --from=0 /x/keep-77d0e4 /z',
+        'COPY --from=0 /data /d',
+        'COPY --from=0 /data/plain /dst/',
+      ].join('\n') + '\n',
+    );
+    ok(['build', '-q', '--network', 'none', '-t', 'copied:1', ctx]);
+    assert.equal(hostState(), state0, 'COPY changed the host');
+    const out = ok(['run', '--rm', '--network', 'none', 'copied:1', 'sh', '-c', `cat /y/keep-77d0e4 /z; readlink /d/abs; readlink /d/secret-rel; cat /d/plain ${hostDir}/plain; test -L /dst && echo dst-is-a-link`]).toString();
+    assert.equal(out, `stage-own\nstage-own\n${hostDir}\n../../../../..${secret}\nplain\nplain\ndst-is-a-link\n`);
+    // The secret's text is in no layer (layerListing checks); the links are there as links.
+    const list = layerListing('copied:1');
+    assert.match(list, new RegExp(`^l.* d/abs -> ${hostDir}$`, 'm'));
+  });
+
+  it('COPY --from a path through a planted link that the stage lacks: not found, the host file is not read', () => {
+    const ctx = join(dir, 'copyctx2');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM busybox\nRUN ln -s ${hostDir} /x && ln -s ${secret} /sec\nFROM busybox\nCOPY --from=0 /x/keep-77d0e4 /z\n`);
+    const r = berth(['build', '-q', '--network', 'none', '-t', 'copied:2', ctx]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr.toString(), /COPY --from=0 "\/x\/keep-77d0e4": file not found in stage or image "0"/);
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM busybox\nRUN ln -s ${hostDir} /x && ln -s ${secret} /sec\nFROM busybox\nCOPY --from=0 /sec /z\n`);
+    const r2 = berth(['build', '-q', '--network', 'none', '-t', 'copied:3', ctx]);
+    assert.notEqual(r2.status, 0);
+    assert.match(r2.stderr.toString(), /COPY --from=0 "\/sec": file not found in stage or image "0"/);
+    assert.ok(!r.stderr.includes(Buffer.from(SECRET)) && !r2.stderr.includes(Buffer.from(SECRET)));
+    assert.equal(hostState(), state0);
+  });
+
+  it('--volumes-from a container whose volume holds planted links: the links stay links, nothing reaches the host', () => {
+    // The volume is seeded from the image's /evil (links to the host) and planted into further.
+    ok(['run', '-d', '--network', 'none', '--name', 'vols', '-v', '/evil', 'committed:1', 'sh', '-c', `ln -s ${hostDir} /evil/more && sleep 600`]);
+    for (let i = 0; i < 100 && berth(['exec', 'vols', 'test', '-L', '/evil/more']).status !== 0; i++) spawnSync('sleep', ['0.1']);
+    ok(['run', '-d', '--network', 'none', '--name', 'reader', '--volumes-from', 'vols', 'busybox', 'sh', '-c', 'echo written > /evil/abs/dropped 2>/dev/null; echo via > /evil/more/dropped 2>/dev/null; sleep 600']);
+    const ls = ok(['exec', 'reader', 'sh', '-c', 'ls -la /evil; cat /evil/secret-abs 2>&1; true']).toString();
+    assert.match(ls, new RegExp(`abs -> ${hostDir}`));
+    assert.match(ls, new RegExp(`more -> ${hostDir}`));
+    assert.ok(!ls.includes(SECRET), ls);
+    // cp out of the shared volume (berth's cp reads the container's root file system, not its
+    // volumes: the volume's mount point comes out empty) and commit of the reader: nothing of the host.
+    assert.ok(!ok(['cp', 'reader:/evil', '-']).includes(Buffer.from(SECRET)));
+    ok(['commit', 'reader', 'reader:1']);
+    layerListing('reader:1');
+    assert.equal(hostState(), state0, 'a write through the shared volume reached the host');
+  });
 });
