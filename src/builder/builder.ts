@@ -10,7 +10,6 @@
  * BuildBackend. Nothing here prints: progress is reported through `onProgress`.
  */
 import { nodeCrypto, nodeFsPromises, randomBytes } from '../lib/builtins.js';
-import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, mkdirSync, openSync, readlinkSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import type { LayerRecord } from '../image/index.js';
@@ -18,7 +17,7 @@ import { parseGoDuration } from '../lib/duration.js';
 import { BerthError, invalidArgument, isBerthError, reason } from '../lib/errors.js';
 import type { ContainerConfig, History, ImageConfig } from '../oci/image-spec.js';
 import { resolveUser } from '../oci/user.js';
-import { StageTree, withStageTree, type Mount, type Snapshotter, type StageStat } from '../snapshot/index.js';
+import { copyPreserving, StageTree, withStageTree, type Mount, type Snapshotter, type StageStat } from '../snapshot/index.js';
 import { BuildCache, type CacheEntry } from './cache.js';
 import { BuildContext, ContextError, FileHashCache, matchComponent, type Entry } from './context.js';
 import { dockerfileError, instructionText, jsonForm, makeInstruction, parseDockerfile, type Dockerfile, type Instruction } from './dockerfile.js';
@@ -801,10 +800,14 @@ export class Builder {
             // Writable: a copy the step may change; its writes are thrown away (as Docker does).
             const tmpDir = join(this.be.cacheDir, 'tmp');
             mkdirSync(tmpDir, { recursive: true });
-            const copy = join(tmpDir, `bind-${randomBytes(8).toString('hex')}`);
-            const r = spawnSync('cp', ['-a', src, copy], { encoding: 'utf8' });
-            if (r.status !== 0) throw this.err(inst, `RUN --mount=type=bind,source=${source},rw: copying it: ${(r.stderr || '').trim()}`);
+            const name = `bind-${randomBytes(8).toString('hex')}`;
+            const copy = join(tmpDir, name);
             cleanups.push(async () => rmSync(copy, { recursive: true, force: true }));
+            try {
+              await copyPreserving(src, tmpDir, name, 'copy');
+            } catch (e) {
+              throw this.err(inst, `RUN --mount=type=bind,source=${source},rw: copying it: ${reason(e)}`);
+            }
             src = copy;
           }
           mounts.push({ type: 'bind', source: src, destination: dest, readonly: !rw });

@@ -8,5 +8,5 @@ export type { Driver, Mount, ApplyResult, CommitResult, Change, IdShift } from '
 export { copyTree, extractInto, packFrom, packNames } from './rooted-tar.js';
 export { decompress as decompressTar } from './apply.js';
 export type { ExtractOptions, ExtractResult, PackOptions } from './rooted-tar.js';
-export { StageTree, withStageTree } from './stage-tree.js';
+export { copyPreserving, StageTree, withStageTree } from './stage-tree.js';
 export type { PlaceMeta, StageStat } from './stage-tree.js';

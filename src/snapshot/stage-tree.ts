@@ -6,9 +6,11 @@
  * process chrooted there), and an entry that is created, replaced or changed is never followed.
  * What to copy and with which owner and mode is the builder's decision.
  */
-import { Readable } from 'node:stream';
+import { basename, dirname, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { BerthError, reason } from '../lib/errors.js';
-import { cleanRootedPath, openRooted, RootedError, type RootedFs, type RootedStat } from '../sys/rooted.js';
+import { cleanRootedPath, openRooted, RootedError, withRooted, type RootedFs, type RootedStat } from '../sys/rooted.js';
+import { copyTree } from './rooted-tar.js';
 
 export type StageFileType = RootedStat['type'];
 
@@ -200,5 +202,19 @@ export async function withStageTree<T>(dir: string, what: string, fn: (t: StageT
     return await fn(t);
   } finally {
     await t.close();
+  }
+}
+
+/**
+ * `cp -a` of a host file or directory to the new entry `destDir/name`, through rooted sessions
+ * and berth's own tar code (never the host's cp): links copied as links, owners, modes, times and
+ * xattrs kept. For the copy a step may change (RUN --mount=type=bind,rw).
+ */
+export async function copyPreserving(src: string, destDir: string, name: string, what: string): Promise<void> {
+  const from = resolve(src);
+  try {
+    await withRooted(dirname(from), (host) => withRooted(destDir, (to) => copyTree(host, basename(from), to, '/', { name, xattrs: true, what })));
+  } catch (e) {
+    throw new BerthError(e instanceof BerthError ? e.kind : 'Internal', `${what}: ${reason(e)}`, { cause: e });
   }
 }
