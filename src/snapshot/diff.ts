@@ -37,6 +37,8 @@ export interface DiffResult {
   changes: Change[];
   /** overlay: upper directories that are opaque over a lower directory (emitted as .wh..wh..opq). */
   opaque: Set<string>;
+  /** The directories listed as C only because something below them changed ('/etc'). */
+  implied: Set<string>;
 }
 
 const joinRel = (a: string, b: string) => (a === '' ? b : `${a}/${b}`);
@@ -54,16 +56,29 @@ export function comparePaths(a: string, b: string): number {
 }
 
 /** Adds a C for every directory above a change that is not listed yet, and sorts. */
-function finish(raw: Map<string, 'A' | 'C' | 'D'>): Change[] {
+function finish(raw: Map<string, 'A' | 'C' | 'D'>, opaque: Set<string>): DiffResult {
+  const implied = new Set<string>();
   for (const rel of [...raw.keys()]) {
     let p = rel;
     for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/')) {
       p = p.slice(0, i);
       if (raw.has(p)) break;
       raw.set(p, 'C');
+      implied.add(`/${p}`);
     }
   }
-  return [...raw.entries()].sort((a, b) => comparePaths(a[0], b[0])).map(([rel, kind]) => ({ kind, path: `/${rel}` }));
+  const changes = [...raw.entries()].sort((a, b) => comparePaths(a[0], b[0])).map(([rel, kind]) => ({ kind, path: `/${rel}` }));
+  return { changes, opaque, implied };
+}
+
+/**
+ * The changes without these paths (added or changed: files berth itself put there, such as a
+ * container's mount points), and without the directories listed only because of them.
+ */
+export function hideChanges(changes: readonly Change[], implied: ReadonlySet<string>, hide: ReadonlySet<string>): Change[] {
+  const kept = changes.filter((c) => !(hide.has(c.path) && c.kind !== 'D'));
+  const below = (dir: string) => kept.some((c) => c.path.startsWith(`${dir}/`));
+  return kept.filter((c) => !implied.has(c.path) || below(c.path));
 }
 
 /** Names in one of berth's own layer directories, sorted ([] where there is none). */
@@ -200,7 +215,7 @@ export function overlayChanges(upper: string, lowers: readonly LowerLayer[], wha
       }
     };
     await visit('', lowers.length ? rootOf(lowers) : undefined);
-    return { changes: finish(raw), opaque: opaqueOverLower };
+    return finish(raw, opaqueOverLower);
   });
 }
 
@@ -242,7 +257,7 @@ export function vfsChanges(newRoot: string, oldRoot: string | undefined, what = 
     };
     if (oldRoot === undefined) await addAll('');
     else await cmp('');
-    return { changes: finish(raw), opaque: new Set() };
+    return finish(raw, new Set());
   });
 }
 

@@ -21,7 +21,7 @@ import { FsOpError } from '../sys/fsops.js';
 import { createFileExclusive } from '../sys/fs.js';
 import { runFsOpsSync, copyTree, diskUsage, mountTable, randomId, shiftTree } from './fsutil.js';
 import { unpackLayer, type Driver } from './apply.js';
-import { diffTarStream, overlayChanges, vfsChanges, type Change, type DiffResult } from './diff.js';
+import { diffTarStream, hideChanges, overlayChanges, vfsChanges, type Change, type DiffResult } from './diff.js';
 import type { LowerLayer } from './lower.js';
 
 export type { Driver } from './apply.js';
@@ -480,11 +480,16 @@ export class Snapshotter {
     return vfsChanges(this.source(s.key), parentDir, what);
   }
 
-  /** The snapshot's changes against its parent, as `docker diff` lists them. */
-  async changes(key: string): Promise<Change[]> {
+  /**
+   * The snapshot's changes against its parent, as `docker diff` lists them. `hide`: paths left
+   * out where added or changed (mount points the caller made), with the directories listed only
+   * because of them.
+   */
+  async changes(key: string, opts: { hide?: ReadonlySet<string> } = {}): Promise<Change[]> {
     const what = `changes of snapshot ${JSON.stringify(key)}`;
     const s = this.snapshot(key, 'snapshot changes');
-    return (await this.diff(s, what)).changes;
+    const d = await this.diff(s, what);
+    return opts.hide ? hideChanges(d.changes, d.implied, opts.hide) : d.changes;
   }
 
   /**
