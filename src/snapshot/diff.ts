@@ -148,14 +148,16 @@ const sameMeta = (a: RootedStat, b: Stats | BigIntStats) => a.mode === (Number(b
 /** An overlay whiteout: a character device 0/0. */
 const isWhiteoutEntry = (st: RootedStat) => st.type === 'char' && st.rdevMajor === 0 && st.rdevMinor === 0;
 
+/** A rooted session on the snapshot's tree; a failure to open it says what was being done. */
+function openTree(dir: string, what: string): Promise<RootedFs> {
+  return openRooted(dir).catch((e: unknown) => {
+    throw rootedFailure(e, what);
+  });
+}
+
 /** Runs `fn` with a rooted session on the snapshot's tree; failures say what was being done. */
 async function inTree<T>(dir: string, what: string, fn: (fs: RootedFs) => Promise<T>): Promise<T> {
-  let fs: RootedFs;
-  try {
-    fs = await openRooted(dir);
-  } catch (e) {
-    throw rootedFailure(e, what);
-  }
+  const fs = await openTree(dir, what);
   try {
     return await fn(fs);
   } catch (e) {
@@ -306,12 +308,7 @@ export async function* diffTarStream(source: string, diff: DiffResult, what: str
 
   const entries = items.map((it) => (it.kind === 'path' ? it.rel : encodeHeader({ name: it.rel, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtimeSec: 0 })));
   const ids = unshift ? (uid: number, gid: number) => ({ uid: back(uid, unshift.uid, unshift.size), gid: back(gid, unshift.gid, unshift.size) }) : undefined;
-  let fs: RootedFs;
-  try {
-    fs = await openRooted(source);
-  } catch (e) {
-    throw rootedFailure(e, what);
-  }
+  const fs = await openTree(source, what);
   try {
     yield* packNamesBlocks(fs, entries, { xattrs: (n) => !n.startsWith('trusted.overlay.'), ids, what });
   } finally {

@@ -11,9 +11,9 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berthPackageRoot } from '../../src/sys/paths.js';
+import { berthBin as bin, berthOn, plantLinks } from '../planted-links.js';
 import { cleanupTmp, isRoot, tmp } from '../helpers.js';
 
-const bin = join(berthPackageRoot(), 'bin', 'berth');
 const skip = !isRoot ? 'needs root' : !existsSync(join(berthPackageRoot(), 'dist', 'berth.cjs')) ? 'not built (npm run build)' : false;
 const SECRET = 'host-secret-77d0e4';
 
@@ -90,12 +90,7 @@ describe('commit, diff, COPY --from and --volumes-from against containers and st
   const dir = tmp('berth-entry-');
   const hostDir = join(dir, 'host-sentinel');
   const secret = join(dir, 'host-secret.txt');
-  const berth = (args: string[], input?: Buffer | string) => spawnSync(bin, ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), ...args], { encoding: 'buffer', timeout: 180_000, input, maxBuffer: 1 << 28 });
-  const ok = (args: string[], input?: Buffer | string) => {
-    const r = berth(args, input);
-    assert.equal(r.status, 0, `berth ${args.join(' ')}: ${r.stderr.toString()}`);
-    return r.stdout;
-  };
+  const { berth, ok } = berthOn(dir, 180_000);
   const hostState = () => `${treeState(hostDir)}\n${treeState(secret)}`;
   /** The entries of every layer of an image, listed by the host's tar from `save`. */
   const layerListing = (image: string) => {
@@ -108,15 +103,7 @@ describe('commit, diff, COPY --from and --volumes-from against containers and st
     return index[0]!.Layers.map((l) => spawnSync('tar', ['-tvf', join(x, l)], { encoding: 'utf8' }).stdout).join('');
   };
   let state0 = '';
-  const PLANT = [
-    'mkdir -p /evil/sub',
-    `ln -s ${hostDir} /evil/abs`,
-    `ln -s ../../../../../../../..${hostDir} /evil/rel`,
-    'ln -s /evil/abs /evil/chain',
-    `ln -s ${secret} /evil/secret-abs`,
-    `ln -s ../../../../../../..${secret} /evil/sub/secret-rel`,
-    'echo inside > /evil/plain',
-  ].join(' && ');
+  const PLANT = plantLinks(hostDir, secret);
 
   before(() => {
     mkdirSync(hostDir);
