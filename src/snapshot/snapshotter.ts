@@ -480,16 +480,21 @@ export class Snapshotter {
     return vfsChanges(this.source(s.key), parentDir, what);
   }
 
-  /**
-   * The snapshot's changes against its parent, as `docker diff` lists them. `hide`: paths left
-   * out where added or changed (mount points the caller made), with the directories listed only
-   * because of them.
-   */
-  async changes(key: string, opts: { hide?: ReadonlySet<string> } = {}): Promise<Change[]> {
+  /** The snapshot's changes against its parent, as `docker diff` lists them. */
+  async changes(key: string): Promise<Change[]> {
     const what = `changes of snapshot ${JSON.stringify(key)}`;
     const s = this.snapshot(key, 'snapshot changes');
-    const d = await this.diff(s, what);
-    return opts.hide ? hideChanges(d.changes, d.implied, opts.hide) : d.changes;
+    return (await this.diff(s, what)).changes;
+  }
+
+  /**
+   * changes() without these paths where added or changed (mount points the caller made), and
+   * without the directories listed only because of them.
+   */
+  async changesHiding(key: string, hide: ReadonlySet<string>): Promise<Change[]> {
+    const what = `changes of snapshot ${JSON.stringify(key)}`;
+    const d = await this.diff(this.snapshot(key, 'snapshot changes'), what);
+    return hideChanges(d.changes, d.implied, hide);
   }
 
   /**
