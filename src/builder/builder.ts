@@ -10,17 +10,16 @@
  * BuildBackend. Nothing here prints: progress is reported through `onProgress`.
  */
 import { nodeCrypto, nodeFsPromises, randomBytes } from '../lib/builtins.js';
-import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, rmdirSync, rmSync, symlinkSync, chmodSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, openSync, readlinkSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import type { LayerRecord } from '../image/index.js';
 import { parseGoDuration } from '../lib/duration.js';
 import { BerthError, invalidArgument, isBerthError, reason } from '../lib/errors.js';
 import type { ContainerConfig, History, ImageConfig } from '../oci/image-spec.js';
 import { resolveUser } from '../oci/user.js';
-import type { Mount, Snapshotter } from '../snapshot/index.js';
+import { copyPreserving, StageTree, withStageTree, type Mount, type Snapshotter, type StageStat } from '../snapshot/index.js';
 import { BuildCache, type CacheEntry } from './cache.js';
-import { BuildContext, ContextError, FileHashCache, type Entry } from './context.js';
+import { BuildContext, ContextError, FileHashCache, matchComponent, type Entry } from './context.js';
 import { dockerfileError, instructionText, jsonForm, makeInstruction, parseDockerfile, type Dockerfile, type Instruction } from './dockerfile.js';
 import { expandVariables, LexError, processWord, processWords, splitRaw, type Lookup } from './shell-lex.js';
 
@@ -714,9 +713,7 @@ export class Builder {
     st.config.WorkingDir = dir;
     // The directory is made (a layer only when it was missing).
     await this.layerStep(st, inst, label, `WORKDIR ${dir}`, `WORKDIR ${dir}`, async (snap) => {
-      await this.be.mount(snap, true, (root) => {
-        this.mkdirp(root, dir, 0, 0);
-      });
+      await this.be.mount(snap, true, (root) => withStageTree(root, `WORKDIR ${dir}`, (t) => t.mkdirp(dir, { mode: 0o755, uid: 0, gid: 0 })));
     });
   }
 
@@ -803,10 +800,14 @@ export class Builder {
             // Writable: a copy the step may change; its writes are thrown away (as Docker does).
             const tmpDir = join(this.be.cacheDir, 'tmp');
             mkdirSync(tmpDir, { recursive: true });
-            const copy = join(tmpDir, `bind-${randomBytes(8).toString('hex')}`);
-            const r = spawnSync('cp', ['-a', src, copy], { encoding: 'utf8' });
-            if (r.status !== 0) throw this.err(inst, `RUN --mount=type=bind,source=${source},rw: copying it: ${(r.stderr || '').trim()}`);
+            const name = `bind-${randomBytes(8).toString('hex')}`;
+            const copy = join(tmpDir, name);
             cleanups.push(async () => rmSync(copy, { recursive: true, force: true }));
+            try {
+              await copyPreserving(src, tmpDir, name, 'copy');
+            } catch (e) {
+              throw this.err(inst, `RUN --mount=type=bind,source=${source},rw: copying it: ${reason(e)}`);
+            }
             src = copy;
           }
           mounts.push({ type: 'bind', source: src, destination: dest, readonly: !rw });
@@ -829,7 +830,7 @@ export class Builder {
         for (const p of prepared) await p();
         // Mount points the container needs but the image lacks are made for the run only: they
         // are not part of the layer (as in Docker).
-        const stubs = mounts.length ? await this.be.mount(snap, false, (root) => this.missingPaths(root, mounts.map((m) => m.destination))) : [];
+        const stubs = mounts.length ? await this.be.mount(snap, false, (root) => withStageTree(root, 'RUN', (t) => this.missingPaths(t, mounts.map((m) => m.destination)))) : [];
         const code = await this.be.executor.run({
           snapshot: snap,
           args,
@@ -845,7 +846,7 @@ export class Builder {
             this.progress({ type: 'output', id, data: s });
           },
         });
-        if (code === 0 && stubs.length) await this.be.mount(snap, true, (root) => this.removeStubs(root, stubs));
+        if (code === 0 && stubs.length) await this.be.mount(snap, true, (root) => withStageTree(root, 'RUN', (t) => this.removeStubs(t, stubs)));
         if (this.cancel.signal.aborted) throw new BerthError('Unavailable', `${inst.file}:${inst.line}: RUN ${rest.split('\n')[0]}: the build was canceled`, { exitCode: 130 });
         if (code !== 0) throw new RunFailedError(`${inst.file}:${inst.line}: RUN ${rest.split('\n')[0]}: the command ${JSON.stringify(args.join(' '))} returned a non-zero code: ${code}`, code, tail);
       } catch (e) {
@@ -857,37 +858,16 @@ export class Builder {
     });
   }
 
-  /** The paths (each missing component, top first) of these destinations that the root lacks. */
-  private missingPaths(root: string, dests: string[]): string[] {
+  /** The paths (each missing component, top first) of these destinations that the stage lacks. */
+  private async missingPaths(t: StageTree, dests: string[]): Promise<string[]> {
     const out: string[] = [];
-    for (const d of dests) {
-      let cur = '/';
-      for (const p of d.split('/').filter(Boolean)) {
-        cur = posix.join(cur, p);
-        let there = true;
-        try {
-          lstatSync(this.be.secureJoin(root, cur));
-        } catch {
-          there = false;
-        }
-        if (!there && !out.includes(cur)) out.push(cur);
-      }
-    }
+    for (const d of dests) for (const p of await t.missing(d)) if (!out.includes(p)) out.push(p);
     return out;
   }
 
   /** Removes mount points made for a RUN (deepest first), if they are still empty. */
-  private removeStubs(root: string, paths: string[]): void {
-    for (const p of [...paths].sort((a, b) => b.length - a.length)) {
-      const host = this.be.secureJoin(root, p);
-      try {
-        const st = lstatSync(host);
-        if (st.isDirectory()) rmdirSync(host);
-        else if (st.isFile() && st.size === 0) rmSync(host);
-      } catch {
-        /* not empty, or gone: left as the step made it */
-      }
-    }
+  private async removeStubs(t: StageTree, paths: string[]): Promise<void> {
+    for (const p of [...paths].sort((a, b) => b.length - a.length)) await t.removeIfEmpty(p);
   }
 
   /**
@@ -1016,58 +996,77 @@ export class Builder {
       this.reuse = reuseKey ? this.openReuse(reuseKey, snap) : undefined;
       this.written = written;
       try {
+        let stageSrc: StageTree | undefined;
+        const stageSources: StageSource[] = [];
         if (fromSrc) {
+          // The source stage through a rooted session: a link a RUN step planted in it resolves
+          // inside it (a path through it too), never on the host.
           const h = await fromSrc.open();
           closeFrom = h.close;
-          srcCtx = new BuildContext(h.dir, undefined, new FileHashCache(undefined));
-          sources = [];
+          const t = await StageTree.open(h.dir);
+          stageSrc = t;
+          closeFrom = async () => {
+            await t.close();
+            await h.close();
+          };
           for (const s of fileSrcs) {
-            try {
-              sources.push(...srcCtx.resolve(s));
-            } catch (e) {
-              if (e instanceof ContextError) throw this.err(inst, `${inst.cmd} --from=${from} ${e.message.replace('build context', `stage or image ${JSON.stringify(from)}`)}`);
-              throw e;
-            }
+            const found = await resolveInStage(stageSrc, s);
+            if (typeof found === 'string') throw this.err(inst, `${inst.cmd} --from=${from} ${JSON.stringify(s)}: ${found} in stage or image ${JSON.stringify(from)}`);
+            stageSources.push(...found);
           }
         }
-        await this.be.mount(snap, true, async (root) => {
-          const own = this.owner(root, inst, chownRaw);
-          const jobs: (() => Promise<void>)[] = [];
-          const destIsDir = destIsDirSyntax || multi || isDir(this.be.secureJoin(root, dest));
-          for (const h of inline) {
-            const target = destIsDir ? posix.join(dest, h.name) : dest;
-            this.mkdirp(root, posix.dirname(target), own.uid, own.gid);
-            const p = this.be.secureJoin(root, target);
-            rmSync(p, { force: true });
-            writeFileSync(p, h.content, { mode: chmod ?? 0o644 });
-            chmodSync(p, chmod ?? 0o644);
-            lchownSync(p, own.uid, own.gid);
-          }
-          for (const s of sources) {
-            if (s.st.isDirectory()) {
-              this.mkdirp(root, dest, own.uid, own.gid);
-              for (const e of srcCtx!.walk(s)) {
-                const rel = s.rel === '' ? e.rel : e.rel.slice(s.rel.length + 1);
-                const job = this.place(root, posix.join(dest, rel), e, own, chmod, fromSrc ? undefined : srcCtx);
+        await this.be.mount(snap, true, (root) =>
+          withStageTree(root, inst.cmd, async (dst) => {
+            const own = await this.owner(dst, inst, chownRaw);
+            const dirMeta = { mode: 0o755, ...own };
+            const jobs: (() => Promise<void>)[] = [];
+            const destIsDir = destIsDirSyntax || multi || (await dst.isDir(dest));
+            for (const h of inline) {
+              const target = destIsDir ? posix.join(dest, h.name) : dest;
+              await dst.mkdirp(posix.dirname(target), dirMeta);
+              await dst.placeFile(target, Buffer.from(h.content), { mode: chmod ?? 0o644, ...own }, `<<${h.name}`);
+            }
+            for (const s of stageSources) {
+              if (s.st.type === 'dir') {
+                await dst.mkdirp(dest, dirMeta);
+                for (const e of await walkStage(stageSrc!, s.path)) {
+                  const job = await placeFromStage(stageSrc!, dst, posix.join(dest, e.rel), e, own, chmod);
+                  if (job) jobs.push(job);
+                }
+              } else {
+                const target = destIsDir ? posix.join(dest, posix.basename(s.rel)) : dest;
+                await dst.mkdirp(posix.dirname(target), dirMeta);
+                const job = await placeFromStage(stageSrc!, dst, target, s, own, chmod);
                 if (job) jobs.push(job);
               }
-            } else if (isAdd && s.st.isFile() && isArchive(s.abs)) {
-              this.mkdirp(root, dest, own.uid, own.gid);
-              try {
-                await this.be.extractArchive(root, dest, s.abs, `ADD ${s.rel}`);
-              } catch (e) {
-                throw this.err(inst, `ADD ${s.rel}: extracting the archive: ${reason(e)}`);
-              }
-            } else {
-              const target = destIsDir ? posix.join(dest, basename(s.rel || s.abs)) : dest;
-              this.mkdirp(root, posix.dirname(target), own.uid, own.gid);
-              const job = this.place(root, target, s, own, chmod, fromSrc ? undefined : srcCtx);
-              if (job) jobs.push(job);
+              await pool(jobs.splice(0), 16);
             }
-            // Each source's files are written before the next source can overwrite them.
-            await pool(jobs.splice(0), 16);
-          }
-        });
+            for (const s of sources) {
+              if (s.st.isDirectory()) {
+                await dst.mkdirp(dest, dirMeta);
+                for (const e of srcCtx!.walk(s)) {
+                  const rel = s.rel === '' ? e.rel : e.rel.slice(s.rel.length + 1);
+                  const job = await this.place(root, dst, posix.join(dest, rel), e, own, chmod, srcCtx!);
+                  if (job) jobs.push(job);
+                }
+              } else if (isAdd && s.st.isFile() && isArchive(s.abs)) {
+                await dst.mkdirp(dest, dirMeta);
+                try {
+                  await this.be.extractArchive(root, dest, s.abs, `ADD ${s.rel}`);
+                } catch (e) {
+                  throw this.err(inst, `ADD ${s.rel}: extracting the archive: ${reason(e)}`);
+                }
+              } else {
+                const target = destIsDir ? posix.join(dest, basename(s.rel || s.abs)) : dest;
+                await dst.mkdirp(posix.dirname(target), dirMeta);
+                const job = await this.place(root, dst, target, s, own, chmod, srcCtx!);
+                if (job) jobs.push(job);
+              }
+              // Each source's files are written before the next source can overwrite them.
+              await pool(jobs.splice(0), 16);
+            }
+          }),
+        );
       } catch (e) {
         if (isBerthError(e) && e.message.startsWith(`${inst.file}:`)) throw e;
         throw this.err(inst, `${inst.cmd}: ${reason(e)}`);
@@ -1099,127 +1098,172 @@ export class Builder {
    * --chown=USER[:GROUP]: numeric ids, or names looked up in the image's /etc/passwd and
    * /etc/group (oci/user.ts, with COPY --chown's rule: an id alone is both uid and gid).
    */
-  private owner(root: string, inst: Instruction, spec: string | undefined): { uid: number; gid: number } {
+  private async owner(t: StageTree, inst: Instruction, spec: string | undefined): Promise<{ uid: number; gid: number }> {
     if (spec === undefined || spec === '') return { uid: 0, gid: 0 };
-    const read = (f: string) => {
-      try {
-        return readFileSync(this.be.secureJoin(root, f), 'utf8');
-      } catch {
-        return '';
-      }
-    };
+    const read = async (f: string) => (await t.readFile(f))?.toString('utf8') ?? '';
     const file = { user: '/etc/passwd', group: '/etc/group' } as const;
-    const { uid, gid } = resolveUser(spec, read(file.user), read(file.group), {
+    const { uid, gid } = resolveUser(spec, await read(file.user), await read(file.group), {
       chown: true,
       missing: (what, name) => this.err(inst, `${inst.cmd} --chown=${spec}: no ${what} ${JSON.stringify(name)} in the image's ${file[what]}`),
     });
     return { uid, gid };
   }
 
-  /** mkdir -p inside a root file system, new directories 0755 and owned as given. */
-  private mkdirp(root: string, path: string, uid: number, gid: number): void {
-    const parts = path.split('/').filter(Boolean);
-    let cur = '/';
-    for (const p of parts) {
-      cur = posix.join(cur, p);
-      const host = this.be.secureJoin(root, cur);
-      let st: Stats | undefined;
-      try {
-        st = lstatSync(host);
-      } catch {
-        st = undefined;
-      }
-      if (st?.isDirectory()) continue;
-      if (st) throw new Error(`${cur} exists in the image and is not a directory`);
-      mkdirSync(host, { mode: 0o755 });
-      chmodSync(host, 0o755);
-      lchownSync(host, uid, gid);
-    }
-  }
-
   /**
-   * One file, link or directory at `target` (a path inside root), as COPY makes it. Directories
-   * and links are made at once; a small file is returned as a job to run with others in
-   * parallel (file creation waits on the disk: overlapping the waits is most of a COPY's speed).
+   * One file, link or directory of the build context at `target` (a path inside the stage), as
+   * COPY makes it, written through the stage's rooted session. Directories and links are made at
+   * once; a file is returned as a job to run with others in parallel (file creation waits on the
+   * disk: overlapping the waits is most of a COPY's speed).
    */
-  private place(root: string, target: string, e: Entry, own: { uid: number; gid: number }, chmodTo: number | undefined, srcCtx?: BuildContext): (() => Promise<void>) | undefined {
-    const dir = this.be.secureJoin(root, posix.dirname(target));
-    const p = join(dir, posix.basename(target));
-    let cur: Stats | undefined;
-    try {
-      cur = lstatSync(p);
-    } catch {
-      cur = undefined;
-    }
+  private async place(root: string, dst: StageTree, target: string, e: Entry, own: { uid: number; gid: number }, chmodTo: number | undefined, srcCtx: BuildContext): Promise<(() => Promise<void>) | undefined> {
     const mode = chmodTo ?? e.st.mode & 0o7777;
+    const what = e.rel || e.abs;
+    // Node's Stats times, as the context's file has them (to the millisecond).
+    const times = { atimeNs: BigInt(Math.floor(e.st.atimeMs)) * 1_000_000n, mtimeNs: BigInt(Math.floor(e.st.mtimeMs)) * 1_000_000n };
     if (e.st.isDirectory()) {
-      if (cur && !cur.isDirectory()) rmSync(p, { force: true });
-      if (!cur || !cur.isDirectory()) mkdirSync(p);
-      chmodSync(p, mode);
-      lchownSync(p, own.uid, own.gid);
+      await dst.placeDir(target, { mode, ...own });
       return undefined;
     }
-    if (cur?.isDirectory()) throw new Error(`cannot copy ${e.rel || e.abs} onto the directory ${target}`);
-    if (cur) rmSync(p, { force: true });
     if (e.st.isSymbolicLink()) {
-      symlinkSync(readlinkSync(e.abs), p);
-      lchownSync(p, own.uid, own.gid);
-      lutimesSync(p, e.st.atime, e.st.mtime);
+      await dst.placeSymlink(target, readlinkSync(e.abs), { mode, ...own, ...times }, what);
       return undefined;
     }
     if (!e.st.isFile()) return undefined; // sockets, fifos and devices are not copied
+    const meta = { mode, ...own, ...times };
+    const write = async () => {
+      if (e.st.size > 1 << 20) {
+        const stream = createReadStream(e.abs);
+        try {
+          await dst.placeFile(target, stream, meta, what);
+        } finally {
+          stream.destroy();
+        }
+        return;
+      }
+      const data = this.hashes.take(e.abs, e.st) ?? (await nodeFsPromises().readFile(e.abs));
+      await dst.placeFile(target, data, meta, what);
+    };
     const reuse = this.reuse;
-    if (reuse && srcCtx) {
+    if (reuse) {
       // What the file will be: its content and the metadata COPY gives it.
       const sig = `${srcCtx.fileDigest(e)} ${mode.toString(8)} ${own.uid}:${own.gid} ${e.st.mtimeMs}`;
       this.written[target] = sig;
-      // Linked only where the path has no symlink in it (the upper directory mirrors it then).
-      if (reuse.files[target] === sig && dir === join(root, posix.dirname(target))) {
+      // Linked (layer to upper directory: both berth's own paths) only where the path has no
+      // symlink in it, so that the upper directory mirrors it; what is there is removed first.
+      if (reuse.files[target] === sig && this.be.secureJoin(root, posix.dirname(target)) === join(root, posix.dirname(target))) {
         const from = join(reuse.dir, target);
         const to = join(reuse.upper, target);
         return async () => {
           try {
+            await dst.remove(target, what);
             await nodeFsPromises().link(from, to);
             this.stats.linked++;
           } catch {
-            await this.writeFile(e, p, mode, own);
+            await write();
           }
         };
       }
     }
-    if (e.st.size > 1 << 20) {
-      copyFileSync(e.abs, p);
-      chmodSync(p, mode);
-      lchownSync(p, own.uid, own.gid);
-      lutimesSync(p, e.st.atime, e.st.mtime);
-      return undefined;
-    }
-    return () => this.writeFile(e, p, mode, own);
+    return write;
   }
+}
 
-  /**
-   * A small file read and written whole through one descriptor (copyFile costs ~10 times more
-   * per file here, trying in-kernel copies first); a big one copied.
-   */
-  private async writeFile(e: Entry, p: string, mode: number, own: { uid: number; gid: number }): Promise<void> {
-    if (e.st.size > 1 << 20) {
-      await nodeFsPromises().copyFile(e.abs, p);
-      await nodeFsPromises().chmod(p, mode);
-      await nodeFsPromises().lchown(p, own.uid, own.gid);
-      await nodeFsPromises().lutimes(p, e.st.atime, e.st.mtime);
+/** A COPY --from source found in the source stage: its path there and what it is. */
+interface StageSource {
+  /** Its path inside the stage (a link in it resolved inside the stage). */
+  path: string;
+  /** Relative to the source directory being copied (or its own name). */
+  rel: string;
+  st: StageStat;
+  /** The path itself is a link, followed (inside the stage) to what it names. */
+  follow: boolean;
+}
+
+const GLOB = /[*?[]/;
+
+/**
+ * The entries a COPY --from source names in the stage, as Docker resolves them: a path, or each
+ * match of a glob, is followed inside the stage when it is a link (a link on the way too); links
+ * below a copied directory are copied as links. A string: why nothing was found.
+ */
+async function resolveInStage(t: StageTree, src: string): Promise<StageSource[] | string> {
+  const norm = posix.normalize(`/${src}`).slice(1).replace(/\/$/, '');
+  if (!GLOB.test(norm)) {
+    const st = await t.stat(norm, true);
+    if (!st) return 'file not found';
+    return [{ path: norm, rel: norm === '' ? '' : posix.basename(norm), st, follow: true }];
+  }
+  const out: StageSource[] = [];
+  const parts = norm.split('/');
+  const visit = async (i: number, base: string): Promise<void> => {
+    const head = parts[i]!;
+    const last = i === parts.length - 1;
+    const rel = (n: string) => (base === '' ? n : `${base}/${n}`);
+    if (!GLOB.test(head)) {
+      if (!last) return visit(i + 1, rel(head));
+      const st = await t.stat(rel(head), true);
+      if (st) out.push({ path: rel(head), rel: head, st, follow: true });
       return;
     }
-    const data = this.hashes.take(e.abs, e.st) ?? (await nodeFsPromises().readFile(e.abs));
-    const fh = await nodeFsPromises().open(p, 'wx', 0o600);
+    let names: string[];
     try {
-      await fh.write(data);
-      await fh.chmod(mode);
-      await fh.chown(own.uid, own.gid);
-      await fh.utimes(e.st.atime, e.st.mtime);
-    } finally {
-      await fh.close();
+      names = await t.names(base, true);
+    } catch {
+      return;
     }
+    for (const n of names) {
+      if (!matchComponent(head, n)) continue;
+      if (!last) {
+        await visit(i + 1, rel(n));
+        continue;
+      }
+      // A match that is a link is followed inside the stage too (as Docker does).
+      const st = await t.stat(rel(n), true);
+      if (st) out.push({ path: rel(n), rel: n, st, follow: true });
+    }
+  };
+  await visit(0, '');
+  return out.length ? out : 'no source files were specified (no match)';
+}
+
+/** Every entry below a stage directory (not the directory itself), parents before children, sorted. */
+async function walkStage(t: StageTree, dir: string): Promise<StageSource[]> {
+  const out: StageSource[] = [];
+  const rec = async (path: string, rel: string, follow: boolean) => {
+    for (const n of await t.names(path, follow)) {
+      const p = path === '' ? n : `${path}/${n}`;
+      const r = rel === '' ? n : `${rel}/${n}`;
+      const st = await t.stat(p);
+      if (!st) continue;
+      out.push({ path: p, rel: r, st, follow: false });
+      if (st.type === 'dir') await rec(p, r, false);
+    }
+  };
+  await rec(dir, '', true);
+  return out;
+}
+
+/** One entry of a source stage at `target` of the stage being built; a file as a job (see Builder.place). */
+async function placeFromStage(src: StageTree, dst: StageTree, target: string, e: StageSource, own: { uid: number; gid: number }, chmodTo: number | undefined): Promise<(() => Promise<void>) | undefined> {
+  const meta = { mode: chmodTo ?? e.st.mode, ...own, atimeNs: e.st.atimeNs, mtimeNs: e.st.mtimeNs };
+  const what = `/${e.path}`;
+  if (e.st.type === 'dir') {
+    await dst.placeDir(target, meta);
+    return undefined;
   }
+  if (e.st.type === 'symlink') {
+    await dst.placeSymlink(target, await src.readlink(e.path), meta, what);
+    return undefined;
+  }
+  if (e.st.type !== 'file') return undefined; // sockets, fifos and devices are not copied
+  return async () => {
+    const { stream } = await src.openStream(e.path, e.follow);
+    try {
+      await dst.placeFile(target, stream, meta, what);
+    } finally {
+      stream.destroy();
+    }
+  };
 }
 
 /** Runs jobs, `n` at a time; the first failure is thrown once all have stopped. */
@@ -1238,14 +1282,6 @@ async function pool(jobs: (() => Promise<void>)[], n: number): Promise<void> {
   };
   await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, worker));
   if (failure !== undefined) throw failure;
-}
-
-function isDir(p: string): boolean {
-  try {
-    return lstatSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** A local tar, possibly gzip, bzip2, xz or zstd compressed (ADD extracts these). */

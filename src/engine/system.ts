@@ -2,9 +2,9 @@
  * `system prune`, `system df` and `info`: what spans the services (containers, networks, images,
  * the build cache), as the API's /system/df, /info and the prune endpoints need it too.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { failedPrecondition } from '../lib/errors.js';
+import { errnoCode, failedPrecondition, reason } from '../lib/errors.js';
 import { runFsOps } from '../sys/fsops.js';
 import type { ContainerService } from './containers.js';
 import { cgroupSummary, hostLacks } from './host-check.js';
@@ -38,6 +38,37 @@ export interface SystemInfo {
   HostLacks: string[];
 }
 
+/** What berth makes at the top of a root and of a run root (and nothing else is there). */
+const ROOT_ENTRIES = ['content', 'metadata', 'snapshots', 'volumes', 'buildcache', 'containers', 'mnt'] as const;
+const RUNROOT_ENTRIES = ['runtime', 'containers', 'net', 'netns', 'dns', 'build', 'mnt'] as const;
+/** The root's gc lock and its shared half (and their temporary names). */
+const ROOT_LOCK = /^gc\.lock(\..*)?$/;
+
+/**
+ * `system reset` removes a directory only where it is berth's: absent, or holding at least one of
+ * berth's entries and nothing else. `/`, an empty directory, a file or a directory with anything
+ * berth does not make (a typo'd `--root`) are refused before anything is done, and nothing in
+ * them is removed.
+ */
+function checkResettable(what: string, dir: string, own: readonly string[], opts: { emptyOk?: boolean } = {}): boolean {
+  const refuse = (why: string) => failedPrecondition(`system reset: the ${what} ${JSON.stringify(dir)} is not one berth would remove: ${why}`);
+  if (!isAbsolute(dir) || dir === '/') throw refuse('it is the file system root');
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return false;
+    throw refuse(reason(e));
+  }
+  if (!st.isDirectory()) throw refuse(st.isSymbolicLink() ? 'it is a symbolic link' : 'it is not a directory');
+  const names = readdirSync(dir);
+  const foreign = names.filter((n) => !own.includes(n) && !(what === 'root' && ROOT_LOCK.test(n))).sort();
+  if (foreign.length) throw refuse(`it holds ${foreign.slice(0, 3).map((n) => JSON.stringify(n)).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}, which berth did not make`);
+  if (names.some((n) => own.includes(n))) return true;
+  if (names.length === 0 && opts.emptyOk) return false;
+  throw refuse(names.length ? "it holds none of berth's directories" : 'it is empty');
+}
+
 export class System {
   constructor(
     private readonly o: { root: string; runroot: string },
@@ -68,9 +99,10 @@ export class System {
   async reset(): Promise<{ containers: number; networks: number }> {
     const root = resolve(this.o.root);
     const runroot = resolve(this.o.runroot);
-    for (const [what, dir] of [['root', root], ['run root', runroot]] as const) {
-      if (!isAbsolute(dir) || dir === '/' || dir.split('/').length < 3 && !dir.includes('berth')) throw failedPrecondition(`system reset: the ${what} ${JSON.stringify(dir)} is not one berth would remove`);
-    }
+    // Before anything is touched: both directories must be berth's own (or not there at all).
+    checkResettable('root', root, ROOT_ENTRIES);
+    // An empty run root is left as it is (it may be a directory of the host's, such as a tmpfs).
+    const ownRunroot = checkResettable('run root', runroot, RUNROOT_ENTRIES, { emptyOk: true });
     const all = this.containers.list();
     for (const c of all) await this.containers.remove(c.Id, true, true).catch(() => {});
     const { cleanStaleBuilds } = await import('./build.js');
@@ -99,9 +131,9 @@ export class System {
       .reverse();
     for (const m of mounts) await runFsOps([{ op: 'umount', target: m, flags: 2 /* MNT_DETACH */ }]).catch(() => {});
     rmSync(root, { recursive: true, force: true });
-    // The run root may be shared with other tools (/run): only berth's own directories in it.
-    for (const d of ['runtime', 'containers', 'net', 'netns', 'dns', 'build', 'mnt']) rmSync(join(runroot, d), { recursive: true, force: true });
-    if (existsSync(runroot) && readdirSync(runroot).length === 0) rmSync(runroot, { recursive: true, force: true });
+    // Only berth's own directories of the run root (checked above: nothing else is in it).
+    for (const d of RUNROOT_ENTRIES) rmSync(join(runroot, d), { recursive: true, force: true });
+    if (ownRunroot && existsSync(runroot) && readdirSync(runroot).length === 0) rmSync(runroot, { recursive: true, force: true });
     return { containers: all.length, networks };
   }
 

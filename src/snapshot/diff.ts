@@ -14,14 +14,19 @@
  * overlay reads the upper directory: a char device 0/0 is a deletion, and a directory with
  * trusted.overlay.opaque=y hides everything below it (its lower children are deletions).
  * vfs compares the snapshot's tree with its parent layer's tree.
+ *
+ * The snapshot's own tree (overlay's upper directory, vfs's whole tree) is the container's: it is
+ * read only through a rooted session (sys/rooted.ts), so that a link the container planted, or a
+ * directory it swaps for one while berth reads, never leads a read outside it; the layer tar is
+ * written by berth's own tar code (rooted-tar.ts), never the host's tar. The parent layers are
+ * berth's own unpacked directories, read with lstat.
  */
 import { lstatSync, readdirSync, type BigIntStats, type Stats } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { internal } from '../lib/errors.js';
-import { isWhiteout, lstatOrNull, tarNames } from './fsutil.js';
+import { BerthError, reason } from '../lib/errors.js';
+import { openRooted, RootedError, type RootedFs, type RootedStat } from '../sys/rooted.js';
 import { childOf, childrenOf, rootOf, type LowerLayer, type MergedDir } from './lower.js';
-import { dataPadding, encodeHeader, END_OF_ARCHIVE, TarParser, type TarEntry, type TarEvent } from './tar.js';
-import { cleanPath } from './apply.js';
+import { packNamesBlocks } from './rooted-tar.js';
+import { encodeHeader } from './tar.js';
 
 export interface Change {
   kind: 'A' | 'C' | 'D';
@@ -32,6 +37,8 @@ export interface DiffResult {
   changes: Change[];
   /** overlay: upper directories that are opaque over a lower directory (emitted as .wh..wh..opq). */
   opaque: Set<string>;
+  /** The directories listed as C only because something below them changed ('/etc'). */
+  implied: Set<string>;
 }
 
 const joinRel = (a: string, b: string) => (a === '' ? b : `${a}/${b}`);
@@ -49,18 +56,32 @@ export function comparePaths(a: string, b: string): number {
 }
 
 /** Adds a C for every directory above a change that is not listed yet, and sorts. */
-function finish(raw: Map<string, 'A' | 'C' | 'D'>): Change[] {
+function finish(raw: Map<string, 'A' | 'C' | 'D'>, opaque: Set<string>): DiffResult {
+  const implied = new Set<string>();
   for (const rel of [...raw.keys()]) {
     let p = rel;
     for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/')) {
       p = p.slice(0, i);
       if (raw.has(p)) break;
       raw.set(p, 'C');
+      implied.add(`/${p}`);
     }
   }
-  return [...raw.entries()].sort((a, b) => comparePaths(a[0], b[0])).map(([rel, kind]) => ({ kind, path: `/${rel}` }));
+  const changes = [...raw.entries()].sort((a, b) => comparePaths(a[0], b[0])).map(([rel, kind]) => ({ kind, path: `/${rel}` }));
+  return { changes, opaque, implied };
 }
 
+/**
+ * The changes without these paths (added or changed: files berth itself put there, such as a
+ * container's mount points), and without the directories listed only because of them.
+ */
+export function hideChanges(changes: readonly Change[], implied: ReadonlySet<string>, hide: ReadonlySet<string>): Change[] {
+  const kept = changes.filter((c) => !(hide.has(c.path) && c.kind !== 'D'));
+  const below = (dir: string) => kept.some((c) => c.path.startsWith(`${dir}/`));
+  return kept.filter((c) => !implied.has(c.path) || below(c.path));
+}
+
+/** Names in one of berth's own layer directories, sorted ([] where there is none). */
 function sortedNames(dir: string): string[] {
   try {
     return readdirSync(dir).sort();
@@ -68,8 +89,6 @@ function sortedNames(dir: string): string[] {
     return [];
   }
 }
-
-const sameMeta = (a: Stats | BigIntStats, b: Stats | BigIntStats) => a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.rdev === b.rdev;
 
 function lstatBig(p: string): BigIntStats | null {
   try {
@@ -79,120 +98,169 @@ function lstatBig(p: string): BigIntStats | null {
   }
 }
 
-/** The directories of `upper` whose trusted.overlay.opaque is "y" (read by GNU tar). */
-async function opaqueDirs(upper: string, dirs: string[], what: string): Promise<Set<string>> {
-  const out = new Set<string>();
-  if (dirs.length === 0) return out;
-  const { stream, done } = tarNames(upper, dirs, 'trusted.overlay.opaque', what);
-  const parser = new TarParser();
-  for await (const chunk of stream) {
-    if (parser.ended) continue;
-    parser.write(chunk as Buffer);
-    for (let ev = parser.next(); ev; ev = parser.next()) {
-      if (ev.kind === 'entry' && ev.entry.xattrs?.get('trusted.overlay.opaque')?.toString() === 'y') out.add(cleanPath(ev.entry.name));
-    }
+const isErrno = (e: unknown, ...codes: string[]) => e instanceof RootedError && codes.includes(e.code);
+
+/** An entry of the snapshot's own tree, read through the rooted session. */
+interface Child {
+  name: string;
+  st: RootedStat;
+}
+
+/**
+ * The entries of a directory of the snapshot's tree, sorted by name, each lstat'ed (the requests
+ * sent at once: the helper answers them in order). A directory that is gone, or is no directory
+ * any more (a container swapping it meanwhile), has none; an entry gone meanwhile is left out.
+ */
+async function childrenIn(fs: RootedFs, rel: string): Promise<Child[]> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(rel)).map((e) => e.name).sort();
+  } catch (e) {
+    if (isErrno(e, 'ENOENT', 'ENOTDIR', 'ELOOP')) return [];
+    throw e;
   }
-  await done;
+  const sts = await Promise.all(
+    names.map((n) =>
+      fs.lstatIfExists(joinRel(rel, n)).catch((e: unknown) => {
+        if (isErrno(e, 'ENOTDIR', 'ELOOP')) return undefined;
+        throw e;
+      }),
+    ),
+  );
+  const out: Child[] = [];
+  for (let i = 0; i < names.length; i++) if (sts[i]) out.push({ name: names[i]!, st: sts[i]! });
   return out;
 }
 
-export async function overlayChanges(upper: string, lowers: readonly LowerLayer[], what: string): Promise<DiffResult> {
-  // The upper directory's tree first (it is small: what the container wrote), then its opaque dirs.
-  const dirs: string[] = [];
-  const walk = (rel: string) => {
-    for (const name of sortedNames(rel === '' ? upper : `${upper}/${rel}`)) {
-      const c = joinRel(rel, name);
-      const st = lstatOrNull(`${upper}/${c}`);
-      if (st?.isDirectory()) {
-        dirs.push(c);
-        walk(c);
-      }
-    }
-  };
-  walk('');
-  const opaque = await opaqueDirs(upper, dirs, what);
-  const raw = new Map<string, 'A' | 'C' | 'D'>();
-  const opaqueOverLower = new Set<string>();
-
-  /** Compares upper dir `rel` with the merged lower directory `low` (undefined: nothing below shows). */
-  const visit = (rel: string, low: MergedDir | undefined) => {
-    const names = sortedNames(rel === '' ? upper : `${upper}/${rel}`);
-    const present = new Set<string>();
-    for (const name of names) {
-      const c = joinRel(rel, name);
-      const st = lstatOrNull(`${upper}/${c}`);
-      if (!st) continue;
-      const below = low ? childOf(low, name) : undefined;
-      if (isWhiteout(st)) {
-        if (below) raw.set(c, 'D');
-        continue;
-      }
-      present.add(name);
-      if (st.isDirectory()) {
-        const isOpaque = opaque.has(c);
-        if (below?.dir) {
-          if (!sameMeta(st, below.st)) raw.set(c, 'C');
-          if (isOpaque) {
-            opaqueOverLower.add(c);
-            const upperNames = new Set(sortedNames(`${upper}/${c}`));
-            for (const n of childrenOf(below.dir)) if (!upperNames.has(n)) raw.set(joinRel(c, n), 'D');
-          }
-          visit(c, isOpaque ? undefined : below.dir);
-        } else {
-          raw.set(c, below ? 'C' : 'A');
-          visit(c, undefined);
-        }
-      } else {
-        raw.set(c, below ? 'C' : 'A');
-      }
-    }
-  };
-  visit('', lowers.length ? rootOf(lowers) : undefined);
-  return { changes: finish(raw), opaque: opaqueOverLower };
+/** dev_t as glibc's makedev encodes it (what Node's Stats.rdev holds). */
+function rdevOf(st: RootedStat): bigint {
+  const ma = BigInt(st.rdevMajor);
+  const mi = BigInt(st.rdevMinor);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
 }
 
-export function vfsChanges(newRoot: string, oldRoot: string | undefined): DiffResult {
-  const raw = new Map<string, 'A' | 'C' | 'D'>();
-  const addAll = (rel: string) => {
-    for (const name of sortedNames(`${newRoot}/${rel}`)) {
-      const c = joinRel(rel, name);
-      raw.set(c, 'A');
-      if (lstatOrNull(`${newRoot}/${c}`)?.isDirectory()) addAll(c);
-    }
-  };
-  const cmp = (rel: string) => {
-    const nDir = rel === '' ? newRoot : `${newRoot}/${rel}`;
-    const oDir = rel === '' ? oldRoot! : `${oldRoot}/${rel}`;
-    const newNames = sortedNames(nDir);
-    const newSet = new Set(newNames);
-    for (const name of sortedNames(oDir)) if (!newSet.has(name)) raw.set(joinRel(rel, name), 'D');
-    for (const name of newNames) {
-      const c = joinRel(rel, name);
-      const n = lstatBig(`${nDir}/${name}`);
-      if (!n) continue;
-      const o = lstatBig(`${oDir}/${name}`);
-      if (!o) {
+const TYPE_OF_MODE: Record<number, RootedStat['type']> = { 0o100000: 'file', 0o040000: 'dir', 0o120000: 'symlink', 0o020000: 'char', 0o060000: 'block', 0o010000: 'fifo', 0o140000: 'socket' };
+const typeOf = (st: Stats | BigIntStats): RootedStat['type'] | undefined => TYPE_OF_MODE[Number(st.mode) & 0o170000];
+
+/** Same permission bits, owner and device numbers (the snapshot's entry against a layer's). */
+const sameMeta = (a: RootedStat, b: Stats | BigIntStats) => a.mode === (Number(b.mode) & 0o7777) && a.uid === Number(b.uid) && a.gid === Number(b.gid) && rdevOf(a) === BigInt(b.rdev);
+
+/** An overlay whiteout: a character device 0/0. */
+const isWhiteoutEntry = (st: RootedStat) => st.type === 'char' && st.rdevMajor === 0 && st.rdevMinor === 0;
+
+/** A rooted session on the snapshot's tree; a failure to open it says what was being done. */
+function openTree(dir: string, what: string): Promise<RootedFs> {
+  return openRooted(dir).catch((e: unknown) => {
+    throw rootedFailure(e, what);
+  });
+}
+
+/** Runs `fn` with a rooted session on the snapshot's tree; failures say what was being done. */
+async function inTree<T>(dir: string, what: string, fn: (fs: RootedFs) => Promise<T>): Promise<T> {
+  const fs = await openTree(dir, what);
+  try {
+    return await fn(fs);
+  } catch (e) {
+    throw rootedFailure(e, what);
+  } finally {
+    await fs.close();
+  }
+}
+
+function rootedFailure(e: unknown, what: string): BerthError {
+  if (e instanceof BerthError && !(e instanceof RootedError)) return e;
+  if (e instanceof RootedError) return new BerthError(e.kind, `${what}: ${e.message}`, { cause: e });
+  return new BerthError('Internal', `${what}: ${reason(e)}`, { cause: e });
+}
+
+/** Whether an upper directory hides what is below it (trusted.overlay.opaque=y). */
+async function isOpaqueDir(fs: RootedFs, rel: string): Promise<boolean> {
+  try {
+    return (await fs.getxattr(rel, 'trusted.overlay.opaque')).toString() === 'y';
+  } catch (e) {
+    if (isErrno(e, 'ENODATA', 'ENOENT', 'ENOTSUP', 'EOPNOTSUPP')) return false;
+    throw e;
+  }
+}
+
+export function overlayChanges(upper: string, lowers: readonly LowerLayer[], what: string): Promise<DiffResult> {
+  return inTree(upper, what, async (fs) => {
+    const raw = new Map<string, 'A' | 'C' | 'D'>();
+    const opaqueOverLower = new Set<string>();
+
+    /** Compares upper dir `rel` with the merged lower directory `low` (undefined: nothing below shows). */
+    const visit = async (rel: string, low: MergedDir | undefined): Promise<void> => {
+      for (const { name, st } of await childrenIn(fs, rel)) {
+        const c = joinRel(rel, name);
+        const below = low ? childOf(low, name) : undefined;
+        if (isWhiteoutEntry(st)) {
+          if (below) raw.set(c, 'D');
+          continue;
+        }
+        if (st.type === 'dir') {
+          if (below?.dir) {
+            if (!sameMeta(st, below.st)) raw.set(c, 'C');
+            const isOpaque = await isOpaqueDir(fs, c);
+            if (isOpaque) {
+              opaqueOverLower.add(c);
+              const upperNames = new Set((await childrenIn(fs, c)).map((x) => x.name));
+              for (const n of childrenOf(below.dir)) if (!upperNames.has(n)) raw.set(joinRel(c, n), 'D');
+            }
+            await visit(c, isOpaque ? undefined : below.dir);
+          } else {
+            raw.set(c, below ? 'C' : 'A');
+            await visit(c, undefined);
+          }
+        } else {
+          raw.set(c, below ? 'C' : 'A');
+        }
+      }
+    };
+    await visit('', lowers.length ? rootOf(lowers) : undefined);
+    return finish(raw, opaqueOverLower);
+  });
+}
+
+export function vfsChanges(newRoot: string, oldRoot: string | undefined, what = `changes of ${JSON.stringify(newRoot)}`): Promise<DiffResult> {
+  return inTree(newRoot, what, async (fs) => {
+    const raw = new Map<string, 'A' | 'C' | 'D'>();
+    const addAll = async (rel: string): Promise<void> => {
+      for (const { name, st } of await childrenIn(fs, rel)) {
+        const c = joinRel(rel, name);
         raw.set(c, 'A');
-        if (n.isDirectory()) addAll(c);
-        continue;
+        if (st.type === 'dir') await addAll(c);
       }
-      const typeChanged = (n.mode & 0o170000n) !== (o.mode & 0o170000n);
-      if (typeChanged) {
-        raw.set(c, 'C');
-        if (n.isDirectory()) addAll(c);
-        continue;
+    };
+    const cmp = async (rel: string): Promise<void> => {
+      const oDir = rel === '' ? oldRoot! : `${oldRoot}/${rel}`;
+      const news = await childrenIn(fs, rel);
+      const newSet = new Set(news.map((n) => n.name));
+      for (const name of sortedNames(oDir)) if (!newSet.has(name)) raw.set(joinRel(rel, name), 'D');
+      for (const { name, st: n } of news) {
+        const c = joinRel(rel, name);
+        const o = lstatBig(`${oDir}/${name}`);
+        if (!o) {
+          raw.set(c, 'A');
+          if (n.type === 'dir') await addAll(c);
+          continue;
+        }
+        if (n.type !== typeOf(o)) {
+          raw.set(c, 'C');
+          if (n.type === 'dir') await addAll(c);
+          continue;
+        }
+        if (n.type === 'dir') {
+          if (!sameMeta(n, o)) raw.set(c, 'C');
+          await cmp(c);
+          continue;
+        }
+        if (!sameMeta(n, o) || BigInt(n.size) !== o.size || n.mtimeNs !== o.mtimeNs) raw.set(c, 'C');
       }
-      if (n.isDirectory()) {
-        if (!sameMeta(n, o)) raw.set(c, 'C');
-        cmp(c);
-        continue;
-      }
-      if (!sameMeta(n, o) || n.size !== o.size || n.mtimeNs !== o.mtimeNs) raw.set(c, 'C');
-    }
-  };
-  if (oldRoot === undefined) addAll('');
-  else cmp('');
-  return { changes: finish(raw), opaque: new Set() };
+    };
+    if (oldRoot === undefined) await addAll('');
+    else await cmp('');
+    return finish(raw, new Set());
+  });
 }
 
 type Item = { kind: 'path' | 'whiteout' | 'opaque'; rel: string; key: string[] };
@@ -209,10 +277,11 @@ function compareKeys(a: string[], b: string[]): number {
 }
 
 /**
- * The changes as an OCI layer tar: entries for added and changed paths read from `source` (by GNU
- * tar, which also reads their xattrs and finds hardlinks among them), `.wh.NAME` for deletions,
- * `.wh..wh..opq` for opaque directories; sorted, with fixed whiteout metadata and whole-second
- * mtimes, so the same tree gives the same bytes. overlay's own xattrs are left out.
+ * The changes as an OCI layer tar: entries for added and changed paths read from `source` through
+ * a rooted session (none followed; xattrs kept, hard links among them archived as links),
+ * `.wh.NAME` for deletions, `.wh..wh..opq` for opaque directories; sorted, with fixed whiteout
+ * metadata and whole-second mtimes, so the same tree gives the same bytes. overlay's own xattrs
+ * are left out. `unshift`: the owners mapped back through a user namespace's mapping.
  */
 export async function* diffTarStream(source: string, diff: DiffResult, what: string, unshift?: { uid: number; gid: number; size: number }): AsyncGenerator<Buffer> {
   const items: Item[] = [];
@@ -237,89 +306,15 @@ export async function* diffTarStream(source: string, diff: DiffResult, what: str
   }
   items.sort((a, b) => compareKeys(a.key, b.key));
 
-  const names = items.filter((it) => it.kind === 'path').map((it) => it.rel);
-  const tar = names.length ? tarNames(source, names, '*', what) : undefined;
-  const events = tar ? tarEvents(tar.stream) : undefined;
-  let peeked: TarEvent | undefined;
-  const nextEvent = async (): Promise<TarEvent | undefined> => {
-    if (peeked) {
-      const p = peeked;
-      peeked = undefined;
-      return p;
-    }
-    const r = await events!.next();
-    return r.done ? undefined : r.value;
-  };
+  const entries = items.map((it) => (it.kind === 'path' ? it.rel : encodeHeader({ name: it.rel, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtimeSec: 0 })));
+  const ids = unshift ? (uid: number, gid: number) => ({ uid: back(uid, unshift.uid, unshift.size), gid: back(gid, unshift.gid, unshift.size) }) : undefined;
+  const fs = await openTree(source, what);
   try {
-    for (const it of items) {
-      if (it.kind !== 'path') {
-        yield encodeHeader({ name: it.rel, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtimeSec: 0 });
-        continue;
-      }
-      // The next entry from tar; a path that vanished meanwhile is simply missing from its output.
-      const ev = await nextEvent();
-      if (!ev) continue;
-      if (ev.kind !== 'entry') throw internal(`${what}: tar output out of step`);
-      const e = ev.entry;
-      let rel: string;
-      try {
-        rel = cleanPath(e.name);
-      } catch {
-        throw internal(`${what}: tar gave an unexpected name ${JSON.stringify(e.name)}`);
-      }
-      if (rel !== it.rel) {
-        peeked = ev;
-        continue;
-      }
-      yield header(e, rel, unshift);
-      for (;;) {
-        const d = await nextEvent();
-        if (!d || d.kind === 'end-entry') break;
-        if (d.kind === 'entry') throw internal(`${what}: tar output out of step`);
-        yield d.data;
-      }
-      if (e.type === 'file' && e.size % 512) yield dataPadding(e.size);
-    }
-    yield END_OF_ARCHIVE;
-    if (events) for await (const _ of events) void _; // drain
-    await tar?.done;
+    yield* packNamesBlocks(fs, entries, { xattrs: (n) => !n.startsWith('trusted.overlay.'), ids, what });
   } finally {
-    if (tar) tar.stream.destroy();
+    await fs.close();
   }
 }
 
 /** An id as the image has it: the host's id back through a user namespace's mapping. */
 const back = (id: number, base: number, size: number) => (id >= base && id < base + size ? id - base : id);
-
-function header(e: TarEntry, rel: string, unshift?: { uid: number; gid: number; size: number }): Buffer {
-  let xattrs: Map<string, Buffer> | undefined;
-  if (e.xattrs) {
-    for (const [k, v] of e.xattrs) {
-      if (k.startsWith('trusted.overlay.')) continue;
-      (xattrs ??= new Map()).set(k, v);
-    }
-  }
-  return encodeHeader({
-    name: rel,
-    type: e.type,
-    mode: e.mode,
-    uid: unshift ? back(e.uid, unshift.uid, unshift.size) : e.uid,
-    gid: unshift ? back(e.gid, unshift.gid, unshift.size) : e.gid,
-    size: e.size,
-    mtimeSec: Number(e.mtimeNs / 1_000_000_000n),
-    linkname: e.type === 'link' ? cleanPath(e.linkname) : e.linkname,
-    devmajor: e.devmajor,
-    devminor: e.devminor,
-    xattrs,
-  });
-}
-
-async function* tarEvents(stream: Readable): AsyncGenerator<TarEvent> {
-  const parser = new TarParser();
-  for await (const chunk of stream) {
-    if (parser.ended) continue;
-    parser.write(chunk as Buffer);
-    for (let ev = parser.next(); ev; ev = parser.next()) yield ev;
-  }
-  parser.finish();
-}

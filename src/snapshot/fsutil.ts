@@ -1,13 +1,12 @@
 /**
  * File system pieces the snapshotter needs: lstat without throwing, disk usage, whole-tree copies
- * (cp), the helper's fs mode run synchronously, our mounts in /proc/self/mountinfo, and GNU tar as
- * the reader of extended attributes (Node has no getxattr; tar is Essential on Debian).
+ * of berth's own layer directories (cp), the helper's fs mode run synchronously and our mounts in
+ * /proc/self/mountinfo. A container's own tree is never read here: see diff.ts (rooted).
  */
 import { randomBytes } from '../lib/builtins.js';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, lchownSync, lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { errnoCode, internal, unavailable } from '../lib/errors.js';
 import { fsOpToPlan, runFsPlanSync, type FsOp } from '../sys/fsops.js';
 
@@ -134,51 +133,4 @@ export function mountTable(): MountEntry[] {
     out.push({ mountPoint: unescapeMount(f[4]!), fstype: f[dash + 1]!, superOptions: f[dash + 3] ?? '' });
   }
   return out;
-}
-
-/**
- * Runs GNU tar to archive `names` (relative to `dir`, no recursion, in this order) with all
- * xattrs, as PAX, and returns its output stream. The caller reads the stream to its end and
- * awaits `done`, which rejects on a tar failure (exit status 1, "file changed as we read it",
- * is accepted: a live container may be writing).
- */
-export function tarNames(dir: string, names: readonly string[], xattrInclude: string, what: string): { stream: Readable; done: Promise<void> } {
-  const child = spawn(
-    'tar',
-    [
-      '-C',
-      dir,
-      '-c',
-      '-f',
-      '-',
-      '-b',
-      '512',
-      '--format=pax',
-      '--xattrs',
-      `--xattrs-include=${xattrInclude}`,
-      '--numeric-owner',
-      '--no-recursion',
-      '--null',
-      '--verbatim-files-from',
-      '-T',
-      '-',
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } },
-  );
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (s: string) => {
-    if (stderr.length < 4096) stderr += s;
-  });
-  child.stdin.on('error', () => {});
-  child.stdin.end(names.length ? Buffer.from(names.join('\0') + '\0') : Buffer.alloc(0));
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('error', (e) => reject(unavailable(`${what}: run tar: ${e.message}`)));
-    child.on('close', (code, sig) => {
-      if (code === 0 || code === 1) resolve();
-      else reject(internal(`${what}: tar: ${stderr.trim() || (sig ? `killed by ${sig}` : `exit status ${code}`)}`));
-    });
-  });
-  done.catch(() => {});
-  return { stream: child.stdout, done };
 }

@@ -9,3 +9,5 @@ export { copyTree, extractInto, packFrom, packNames } from './rooted-tar.js';
 export { decompress as decompressTar } from './apply.js';
 export { treeSize } from './usage.js';
 export type { ExtractOptions, ExtractResult, PackOptions } from './rooted-tar.js';
+export { copyPreserving, StageTree, withStageTree } from './stage-tree.js';
+export type { PlaceMeta, StageStat } from './stage-tree.js';

@@ -226,6 +226,8 @@ export interface PackOptions {
   xattrs?: boolean | ((name: string) => boolean);
   /** Leaves out an entry (and, for a directory, all below it): its path inside the root. */
   exclude?: (path: string) => boolean;
+  /** The owners the archive gives (e.g. a user namespace's ids mapped back); default: the tree's. */
+  ids?: (uid: number, gid: number) => { uid: number; gid: number };
   what?: string;
 }
 
@@ -234,6 +236,7 @@ const TAR_TYPE: Partial<Record<RootedStat['type'], EntryType>> = { file: 'file',
 /** The entries of one archive: `entry` yields an entry's blocks (and, with `recurse`, those below it). */
 function packer(fs: RootedFs, opts: PackOptions, what: string) {
   const links = new Map<string, string>();
+  const owners = (st: RootedStat) => (opts.ids ? opts.ids(st.uid, st.gid) : { uid: st.uid, gid: st.gid });
 
   const xattrsOf = async (path: string, st: RootedStat): Promise<Map<string, Buffer> | undefined> => {
     if (!opts.xattrs || st.type === 'symlink') return undefined;
@@ -254,7 +257,7 @@ function packer(fs: RootedFs, opts: PackOptions, what: string) {
     if (opts.exclude?.(path)) return;
     const type = TAR_TYPE[st.type];
     if (!type) return; // a socket
-    const base = { name, uid: st.uid, gid: st.gid, mode: st.mode, mtimeSec: Number(st.mtimeNs / 1_000_000_000n) };
+    const base = { name, ...owners(st), mode: st.mode, mtimeSec: Number(st.mtimeNs / 1_000_000_000n) };
     if (type === 'dir' && !recurse) {
       yield encodeHeader({ ...base, type, size: 0, xattrs: await xattrsOf(path, st) });
       return;
@@ -318,7 +321,7 @@ function packer(fs: RootedFs, opts: PackOptions, what: string) {
     try {
       // The header describes the file that was opened, whatever the path names meanwhile.
       const fst = h.stat;
-      const base = { name, uid: fst.uid, gid: fst.gid, mode: fst.mode, mtimeSec: Number(fst.mtimeNs / 1_000_000_000n) };
+      const base = { name, ...owners(fst), mode: fst.mode, mtimeSec: Number(fst.mtimeNs / 1_000_000_000n) };
       const key = `${fst.dev}:${fst.ino}`;
       if (fst.nlink > 1) {
         const first = links.get(key);
@@ -391,27 +394,35 @@ export function packFrom(fs: RootedFs, srcPath: string, opts: PackOptions = {}):
 }
 
 /**
- * A tar stream of exactly these entries (paths inside the root, named as given without the
+ * The blocks of a tar of exactly these entries (paths inside the root, named as given without the
  * leading '/'), in this order, without recursion, none of them followed: what a layer diff
- * archives. An entry that is missing by now is left out.
+ * archives. A Buffer among them is a header of the caller's (a whiteout), put there as it is. An
+ * entry that is missing by now is left out; hard links among the entries are archived as links
+ * to the first of them.
  */
-export function packNames(fs: RootedFs, paths: readonly string[], opts: Omit<PackOptions, 'name' | 'followLink'> = {}): Readable {
+export async function* packNamesBlocks(fs: RootedFs, paths: Iterable<string | Buffer>, opts: Omit<PackOptions, 'name' | 'followLink'> = {}): AsyncGenerator<Buffer> {
   const what = opts.what ?? 'archive the changes';
   const entry = packer(fs, opts, what);
-  async function* archive(): AsyncGenerator<Buffer> {
-    try {
-      for (const p of paths) {
-        const clean = cleanRootedPath(p);
-        if (clean === '') continue;
-        const st = await fs.lstatIfExists(clean);
-        if (st) yield* entry(clean, clean, st, false, false);
+  try {
+    for (const p of paths) {
+      if (Buffer.isBuffer(p)) {
+        yield p;
+        continue;
       }
-      yield END_OF_ARCHIVE;
-    } catch (e) {
-      throw packError(e, what);
+      const clean = cleanRootedPath(p);
+      if (clean === '') continue;
+      const st = await fs.lstatIfExists(clean);
+      if (st) yield* entry(clean, clean, st, false, false);
     }
+    yield END_OF_ARCHIVE;
+  } catch (e) {
+    throw packError(e, what);
   }
-  return Readable.from(archive(), { objectMode: false, highWaterMark: 1 << 20 });
+}
+
+/** packNamesBlocks as a stream. */
+export function packNames(fs: RootedFs, paths: readonly (string | Buffer)[], opts: Omit<PackOptions, 'name' | 'followLink'> = {}): Readable {
+  return Readable.from(packNamesBlocks(fs, paths, opts), { objectMode: false, highWaterMark: 1 << 20 });
 }
 
 /**

@@ -21,7 +21,7 @@ import { FsOpError } from '../sys/fsops.js';
 import { createFileExclusive } from '../sys/fs.js';
 import { runFsOpsSync, copyTree, diskUsage, mountTable, randomId, shiftTree } from './fsutil.js';
 import { unpackLayer, type Driver } from './apply.js';
-import { diffTarStream, overlayChanges, vfsChanges, type Change, type DiffResult } from './diff.js';
+import { diffTarStream, hideChanges, overlayChanges, vfsChanges, type Change, type DiffResult } from './diff.js';
 import type { LowerLayer } from './lower.js';
 import { treeSize } from './usage.js';
 import { withRooted } from '../sys/rooted.js';
@@ -479,7 +479,7 @@ export class Snapshotter {
       return overlayChanges(this.source(s.key), lowers, what);
     }
     const parentDir = s.parent === null ? undefined : this.layerPath(s.parent);
-    return vfsChanges(this.source(s.key), parentDir);
+    return vfsChanges(this.source(s.key), parentDir, what);
   }
 
   /**
@@ -497,6 +497,16 @@ export class Snapshotter {
     const what = `changes of snapshot ${JSON.stringify(key)}`;
     const s = this.snapshot(key, 'snapshot changes');
     return (await this.diff(s, what)).changes;
+  }
+
+  /**
+   * changes() without these paths where added or changed (mount points the caller made), and
+   * without the directories listed only because of them.
+   */
+  async changesHiding(key: string, hide: ReadonlySet<string>): Promise<Change[]> {
+    const what = `changes of snapshot ${JSON.stringify(key)}`;
+    const d = await this.diff(this.snapshot(key, 'snapshot changes'), what);
+    return hideChanges(d.changes, d.implied, hide);
   }
 
   /**

@@ -12,9 +12,9 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berthPackageRoot } from '../../src/sys/paths.js';
+import { berthOn, plantLinks } from '../planted-links.js';
 import { cleanupTmp, isRoot, tmp } from '../helpers.js';
 
-const bin = join(berthPackageRoot(), 'bin', 'berth');
 const skip = !isRoot ? 'needs root' : !existsSync(join(berthPackageRoot(), 'dist', 'berth.cjs')) ? 'not built (npm run build)' : false;
 const SECRET = 'host-secret-3f9c1b';
 
@@ -22,24 +22,11 @@ describe('cp, export, volume seeding and commit against a container that plants 
   const dir = tmp('berth-cpsafe-');
   const hostDir = join(dir, 'host-sentinel');
   const secret = join(dir, 'host-secret.txt');
-  const berth = (args: string[], input?: Buffer | string) => spawnSync(bin, ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), ...args], { encoding: 'buffer', timeout: 120_000, input, maxBuffer: 1 << 28 });
-  const ok = (args: string[], input?: Buffer | string) => {
-    const r = berth(args, input);
-    assert.equal(r.status, 0, `berth ${args.join(' ')}: ${r.stderr.toString()}`);
-    return r.stdout;
-  };
+  const { berth, ok } = berthOn(dir);
   const hostState = () => JSON.stringify({ dir: readdirSync(hostDir).sort(), secret: readFileSync(secret, 'utf8') });
   let before0 = '';
   // Every kind of link a container can plant, in /evil, all pointing at the host's files.
-  const PLANT = [
-    'mkdir -p /evil /evil/sub',
-    `ln -s ${hostDir} /evil/abs`,
-    `ln -s ../../../../../../../..${hostDir} /evil/rel`,
-    'ln -s /evil/abs /evil/chain',
-    `ln -s ${secret} /evil/secret-abs`,
-    `ln -s ../../../../../../..${secret} /evil/sub/secret-rel`,
-    'echo inside > /evil/plain',
-  ].join(' && ');
+  const PLANT = plantLinks(hostDir, secret);
 
   before(() => {
     mkdirSync(hostDir);

@@ -13,7 +13,7 @@ export async function diff(c: ContainerContext, nameOrId: string): Promise<{ kin
   // The mount points berth made for /etc/hostname, /etc/hosts and /etc/resolv.conf are not
   // the container's changes (Docker leaves them out too).
   const own = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
-  return (await c.images.snapshots.changes(c.store.find(nameOrId).Id)).filter((x) => !(own.has(x.path) && x.kind !== 'D'));
+  return c.images.snapshots.changesHiding(c.store.find(nameOrId).Id, own);
 }
 
 /** `commit`: the container's changes as a new image. */
