@@ -5,6 +5,7 @@ import { containerFlags, containerRequestFromFlags, type ContainerFlags } from '
 import { engine, type GlobalOptions } from './context.js';
 import { ExitCode, forwardSignals, runDefined } from './program.js';
 import { processStdio } from './attach.js';
+import { progressPrinter } from './pull.js';
 
 /** `run` (also `container run`): in the foreground, its exit code ours; or detached (-d). */
 export const runCommand = (cmd: Command, g: GlobalOptions) =>
@@ -24,6 +25,7 @@ export const runCommand = (cmd: Command, g: GlobalOptions) =>
           detach: o.detach === true,
           stdio: io?.stdio,
           onStart: (p) => (pid = p),
+          onPull: progressPrinter(process.stderr, false),
         });
         if (o.detach) {
           process.stdout.write(r.id + '\n');
@@ -40,7 +42,7 @@ export const createCommand = (cmd: Command, g: GlobalOptions) =>
   containerFlags(cmd.description('create a container without starting it')).action(async (image: string, command: string[], o: ContainerFlags) => {
     const { containers } = await engine(g);
     const req = containerRequestFromFlags(image, command, o);
-    process.stdout.write((await containers.create(req)).Id + '\n');
+    process.stdout.write((await containers.create(req, { onPull: progressPrinter(process.stderr, false) })).Id + '\n');
   });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {
