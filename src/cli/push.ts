@@ -17,7 +17,7 @@ const push = (cmd: Command, g: GlobalOptions) =>
       if (!o.allTags && namesNoTag(name)) say?.({ status: 'Using default tag: latest' });
       const reg = await e.registry();
       const res = await reg.push({ ref: name, all: o.allTags === true, onMessage: say });
-      if (o.quiet && res.length) process.stdout.write(`${name}\n`);
+      if (o.quiet) for (const r of res) process.stdout.write(`${r.name}\n`);
     });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {

@@ -52,6 +52,8 @@ export interface PushRequest {
 }
 
 export interface PushResult {
+  /** The reference pushed, as Docker shows it ("host:5000/a/b:1"). */
+  name: string;
   tag: string | undefined;
   digest: string;
   size: number;
@@ -126,7 +128,11 @@ export class RegistryService {
         last = err;
       }
     }
-    if (!tags) throw pullError(last, ref);
+    if (!tags) {
+      const re = last instanceof RegistryError ? last : undefined;
+      if (re?.code === 'NAME_UNKNOWN') throw notFound(`repository ${familiarName(ref.name)} not found: ${re.message}`, { cause: re });
+      throw pullError(last, ref);
+    }
     const out: PullResult[] = [];
     for (const t of tags.sort()) out.push(await this.pullOne(parseReference(`${ref.name}:${t}`), { ...req, all: false }, true));
     const name = familiarName(ref.name);
@@ -180,17 +186,18 @@ export class RegistryService {
     const ref = parseReference(req.ref);
     if (ref.digest) throw invalidArgument(`cannot push a digest reference: ${JSON.stringify(req.ref)}`);
     const say = (m: ProgressMessage) => req.onMessage?.(m);
+    say({ status: `The push refers to repository [${ref.name}]` });
     const refs = req.all ? this.images.images.refs().filter((r) => r.ref.startsWith(`${ref.name}:`)).map((r) => parseReference(r.ref)) : [ref];
-    if (refs.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarName(ref.name)}`);
+    const missing = () => notFound(`An image does not exist locally with the tag: ${familiarName(ref.name)}`);
+    if (refs.length === 0) throw missing();
     const recs = refs.map((r): [Reference, ImageRecord] => {
       try {
         return [r, this.images.resolve(r.toString())];
       } catch (e) {
-        if (isBerthError(e, 'NotFound')) throw notFound(`An image does not exist locally with the tag: ${req.all ? familiarName(ref.name) : r.familiar}`);
+        if (isBerthError(e, 'NotFound')) throw missing();
         throw e;
       }
     });
-    say({ status: `The push refers to repository [${ref.name}]` });
     const regs = this.registries();
     const repo = regs.repository(regs.origin(ref.domain), ref.path);
     const out: PushResult[] = [];
@@ -222,7 +229,7 @@ export class RegistryService {
         if (!cur.repoDigests.includes(rd)) this.images.images.put({ ...cur, repoDigests: [...cur.repoDigests, rd] });
       }
       say({ status: `${r.tag}: digest: ${pushed.digest} size: ${pushed.size}` });
-      out.push({ tag: r.tag, digest: pushed.digest, size: pushed.size });
+      out.push({ name: r.familiar, tag: r.tag, digest: pushed.digest, size: pushed.size });
     }
     return out;
   }
