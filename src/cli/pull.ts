@@ -71,7 +71,7 @@ const pull = (cmd: Command, g: GlobalOptions) =>
     .option('--disable-content-trust', 'skip image verification (berth does not verify signatures)')
     .action(async (name: string, o: { allTags?: boolean; platform?: string; quiet?: boolean }) => {
       const e = await engine(g);
-      const say = o.quiet ? undefined : progressPrinter(process.stdout, false);
+      const say = o.quiet ? undefined : progressPrinter(process.stdout);
       if (!o.allTags && namesNoTag(name)) say?.({ status: 'Using default tag: latest' });
       const res = await e.images.pull({ ref: name, all: o.allTags === true, platform: o.platform, onMessage: say });
       if (o.allTags) {

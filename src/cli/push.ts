@@ -13,7 +13,7 @@ const push = (cmd: Command, g: GlobalOptions) =>
     .option('--disable-content-trust', 'skip image signing (berth does not sign)')
     .action(async (name: string, o: { allTags?: boolean; quiet?: boolean }) => {
       const e = await engine(g);
-      const say = o.quiet ? undefined : progressPrinter(process.stdout, false);
+      const say = o.quiet ? undefined : progressPrinter(process.stdout);
       if (!o.allTags && namesNoTag(name)) say?.({ status: 'Using default tag: latest' });
       const reg = await e.registry();
       const res = await reg.push({ ref: name, all: o.allTags === true, onMessage: say });

@@ -25,7 +25,7 @@ export const runCommand = (cmd: Command, g: GlobalOptions) =>
           detach: o.detach === true,
           stdio: io?.stdio,
           onStart: (p) => (pid = p),
-          onPull: progressPrinter(process.stderr, false),
+          onPull: progressPrinter(process.stderr),
         });
         if (o.detach) {
           process.stdout.write(r.id + '\n');
@@ -42,7 +42,7 @@ export const createCommand = (cmd: Command, g: GlobalOptions) =>
   containerFlags(cmd.description('create a container without starting it')).action(async (image: string, command: string[], o: ContainerFlags) => {
     const { containers } = await engine(g);
     const req = containerRequestFromFlags(image, command, o);
-    process.stdout.write((await containers.create(req, { onPull: progressPrinter(process.stderr, false) })).Id + '\n');
+    process.stdout.write((await containers.create(req, { onPull: progressPrinter(process.stderr) })).Id + '\n');
   });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {

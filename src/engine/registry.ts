@@ -12,7 +12,7 @@ import { copyImage, familiarName, parseReference, storeDestination, storeSource,
 import { shortId } from '../lib/digest.js';
 import { BerthError, invalidArgument, isBerthError, notFound, unavailable } from '../lib/errors.js';
 import { parsePlatform } from '../oci/image-spec.js';
-import { ClientConfig, Registries, RegistryError, berthErrorOf, registryDestination, registrySource, resolveRemote, type RemoteImage } from '../registry/index.js';
+import { ClientConfig, DOCKER_IO_REGISTRY, Registries, RegistryError, berthErrorOf, registryDestination, registrySource, resolveRemote, type RemoteImage } from '../registry/index.js';
 import type { ImageService } from './images.js';
 
 /** One message of a pull's or push's progress, as Docker's API streams them. */
@@ -69,8 +69,10 @@ export function serverDomain(server: string | undefined): string {
   if (server === undefined || server === '') return 'docker.io';
   let s = server.trim().replace(/^[a-z]+:\/\//i, '');
   s = s.replace(/\/.*$/, '');
-  if (s === '' || /^(index|registry-1)\.docker\.io$/.test(s)) return 'docker.io';
-  return s.toLowerCase();
+  s = s.toLowerCase();
+  if (s === '' || s === DOCKER_IO_REGISTRY) return 'docker.io';
+  // The reference grammar's own normalisation (its old spelling of docker.io included).
+  return parseReference(`${s}/x`).domain;
 }
 
 /** Docker's text for a failed pull of `ref`. */
