@@ -209,7 +209,7 @@ export class RegistryService {
       for (const l of [...rec.layers].reverse()) say({ id: label(l.digest), status: 'Preparing' });
       // Repositories of this registry the image came from or went to: blobs are mounted from them.
       const mountFrom = [...new Set(rec.repoDigests.map((d) => parseReference(d)).filter((x) => x.domain === ref.domain && x.path !== ref.path).map((x) => x.path))];
-      const dest = registryDestination(repo, { tag: r.tag, manifestDigest: rec.manifestDigest, mountFrom });
+      const dest = registryDestination(repo, { tag: r.tag, manifestDigest: rec.manifestDigest, mountFrom, chunkSize: this.config.uploadChunkSize() });
       const onEvent = (e: CopyEvent) => {
         if (e.kind === 'blob-skipped' && layerSet.has(e.digest)) {
           const from = dest.mounted.get(e.digest);

@@ -108,7 +108,8 @@ export class Registries {
   origin(domain: string): Endpoint {
     const host = domain === 'docker.io' ? DOCKER_IO_REGISTRY : domain;
     const hostname = host.replace(/:\d+$/, '');
-    const plain = isLoopback(hostname) || this.o.config.registry(domain).insecure === true;
+    // Loopback and insecure registries speak plain HTTP, unless certs.d holds a CA for them.
+    const plain = (isLoopback(hostname) || this.o.config.registry(domain).insecure === true) && this.o.config.tlsFiles(host).ca.length === 0;
     return { base: `${plain ? 'http' : 'https'}://${host}`, domain, mirror: false };
   }
 

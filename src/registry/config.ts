@@ -48,6 +48,8 @@ export interface ConfigFileData {
   credHelpers?: Record<string, string>;
   registries?: Record<string, RegistryHostConfig>;
   maxConcurrentDownloads?: number;
+  /** Push blobs in PATCH chunks of this many bytes (default: one streamed PUT). */
+  uploadChunkSize?: number;
   [k: string]: unknown;
 }
 
@@ -112,6 +114,11 @@ export class ClientConfig {
   maxConcurrentDownloads(): number {
     const n = this.data.maxConcurrentDownloads;
     return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 3;
+  }
+
+  uploadChunkSize(): number | undefined {
+    const n = this.data.uploadChunkSize;
+    return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined;
   }
 
   private helperFor(domain: string): string | undefined {

@@ -71,13 +71,13 @@ interface Registry {
   stop(): Promise<void>;
 }
 
-/** Debian's docker-registry with its own config and root on 127.0.0.1:PORT; `auth` is the config's auth section (YAML). */
-async function startRegistry(dir: string, auth = ''): Promise<Registry> {
+/** Debian's docker-registry with its own config and root on 127.0.0.1:PORT; `extra` ends the config (YAML: more of `http`, then `auth`). */
+async function startRegistry(dir: string, extra = ''): Promise<Registry> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const root = join(dir, 'data');
   const cfg = join(dir, 'config.yml');
-  writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${root}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`);
+  writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${root}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${extra}`);
   const p: ChildProcess = spawn('docker-registry', ['serve', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   p.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
@@ -351,6 +351,44 @@ describe('berth pull, push, login against registries on 127.0.0.1', { skip }, ()
     const run = await other(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'mirrored']);
     assert.equal(run.stdout, 'mirrored\n', run.stderr);
     writeConfig({ ...cfg, registries: { 'docker.io': { mirrorsOnly: true } } });
+  });
+
+  it('speaks TLS to a registry whose CA is in certs.d/HOST:PORT, and pushes in PATCH chunks when asked', async () => {
+    const t = join(dir, 'tls');
+    mkdirSync(t, { recursive: true });
+    const ssl = (...a: string[]) => {
+      const r = spawnSync('openssl', a, { cwd: t, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=berth-test-ca');
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1');
+    writeFileSync(join(t, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
+    ssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.crt', '-days', '2', '-extfile', 'ext');
+    const reg = await startRegistry(join(dir, 'tlsreg'), `  tls:\n    certificate: ${join(t, 'srv.crt')}\n    key: ${join(t, 'srv.key')}\n`);
+    registries.push(reg);
+    const certs = join(config, 'certs.d', reg.host);
+    mkdirSync(certs, { recursive: true });
+    writeFileSync(join(certs, 'ca.crt'), readFileSync(join(t, 'ca.crt')));
+    const cfg = JSON.parse(readFileSync(join(config, 'config.json'), 'utf8'));
+    writeConfig({ ...cfg, uploadChunkSize: 65536 });
+    try {
+      const ref = `${reg.host}/secure/bb:1`;
+      await berth(['tag', 'busybox', ref]);
+      const p = await berth(['push', ref]);
+      assert.equal(p.status, 0, p.stderr);
+      const other = fresh();
+      const pl = await other(['pull', ref]);
+      assert.equal(pl.status, 0, pl.stderr);
+      const run = await other(['run', '--rm', '--network', 'none', ref, 'echo', 'over-tls']);
+      assert.equal(run.stdout, 'over-tls\n', run.stderr);
+      // The registry's own TLS listener, read by skopeo with the same CA.
+      if (have('skopeo')) {
+        const insp = await exec('skopeo', ['inspect', '--cert-dir', certs, `docker://${ref}`]);
+        assert.equal(insp.status, 0, insp.stderr);
+      }
+    } finally {
+      writeConfig(cfg);
+    }
   });
 
   describe('against a fake registry', () => {
