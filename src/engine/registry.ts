@@ -207,8 +207,18 @@ export class RegistryService {
       const label = (d: string) => shortId(rec.layers.find((l) => l.digest === d)?.diffId ?? d);
       const layerSet = new Set(rec.layers.map((l) => l.digest));
       for (const l of [...rec.layers].reverse()) say({ id: label(l.digest), status: 'Preparing' });
-      // Repositories of this registry the image came from or went to: blobs are mounted from them.
-      const mountFrom = [...new Set(rec.repoDigests.map((d) => parseReference(d)).filter((x) => x.domain === ref.domain && x.path !== ref.path).map((x) => x.path))];
+      // Repositories of this registry that images holding the blob came from or went to: it is mounted from them.
+      const mountFrom = (digest: string) => {
+        const repos = new Set<string>();
+        for (const img of [rec, ...this.images.images.list()]) {
+          if (img.configDigest !== digest && !img.layers.some((l) => l.digest === digest)) continue;
+          for (const d of img.repoDigests) {
+            const x = parseReference(d);
+            if (x.domain === ref.domain && x.path !== ref.path) repos.add(x.path);
+          }
+        }
+        return [...repos];
+      };
       const dest = registryDestination(repo, { tag: r.tag, manifestDigest: rec.manifestDigest, mountFrom, chunkSize: this.config.uploadChunkSize() });
       const onEvent = (e: CopyEvent) => {
         if (e.kind === 'blob-skipped' && layerSet.has(e.digest)) {

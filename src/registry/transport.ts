@@ -194,8 +194,8 @@ export interface RegistryDestinationOptions {
   tag?: string;
   /** The manifest's digest: never asked of the registry as a blob (it is pushed last, as a manifest). */
   manifestDigest: string;
-  /** Other repositories of the same registry that may hold the blobs (cross-repository mount). */
-  mountFrom?: string[];
+  /** Other repositories of the same registry that may hold a blob (cross-repository mount). */
+  mountFrom?: (digest: string) => string[];
   chunkSize?: number;
 }
 
@@ -218,7 +218,7 @@ export function registryDestination(repo: Repository, o: RegistryDestinationOpti
       if (d === o.manifestDigest) return false;
       try {
         if ((await repo.headBlob(d, [`repository:${repo.path}:pull,push`])) !== undefined) return true;
-        for (const from of o.mountFrom ?? []) {
+        for (const from of o.mountFrom?.(d) ?? []) {
           if (from === repo.path) continue;
           if (await repo.mountBlob(d, from)) {
             mounted.set(d, from);

@@ -194,6 +194,27 @@ describe('berth pull, push, login against registries on 127.0.0.1', { skip }, ()
     assert.match(all.stdout, new RegExp(`^a: Pulling from berth/all\\n[^]*b: Pulling from berth/all\\n[^]*Status: Downloaded newer image for ${open.host}/berth/all\\n${open.host}/berth/all\\n$`));
   });
 
+  it('pulls a many-layer image with layers fetched side by side, each unpacked on its parent in order', async () => {
+    const ctx = join(dir, 'ctx');
+    mkdirSync(ctx, { recursive: true });
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo 1 > /a\nRUN echo 2 > /a && echo b > /b\nRUN rm /b && echo c > /c\nRUN mkdir /d && echo d > /d/e\n');
+    const ref = `${open.host}/berth/layers:1`;
+    const b = await berth(['build', '-q', '--network', 'none', '-t', ref, ctx]);
+    assert.equal(b.status, 0, b.stderr);
+    const p = await berth(['push', ref]);
+    assert.equal(p.status, 0, p.stderr);
+    assert.equal((p.stdout.match(/: Pushed$/gm) ?? []).length, 4, p.stdout);
+    // The base layer went to berth/bb before: mounted from there.
+    assert.match(p.stdout, /^[0-9a-f]{12}: Mounted from berth\/bb$/m);
+    const other = fresh();
+    const pl = await other(['pull', ref]);
+    assert.equal(pl.status, 0, pl.stderr);
+    assert.equal((pl.stdout.match(/: Pull complete$/gm) ?? []).length, 5, pl.stdout);
+    assert.equal(JSON.parse((await other(['image', 'inspect', ref])).stdout)[0].Id, JSON.parse((await berth(['image', 'inspect', ref])).stdout)[0].Id);
+    const run = await other(['run', '--rm', '--network', 'none', ref, 'sh', '-c', 'cat /a /c /d/e; test -e /b || echo no-b']);
+    assert.equal(run.stdout, '2\nc\nd\nno-b\n', run.stderr);
+  });
+
   it('mounts a layer from another repository of the registry', async () => {
     const ref = `${open.host}/other/bb:2`;
     assert.equal((await berth(['tag', 'busybox', ref])).status, 0);
