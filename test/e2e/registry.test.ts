@@ -296,6 +296,50 @@ describe('berth pull, push, login against registries on 127.0.0.1', { skip }, ()
     assert.match(gone.stderr, /no basic auth credentials\n$/);
   });
 
+  it('keeps credentials in a credential helper (credsStore: docker-credential-NAME get/store/erase)', async () => {
+    const htpasswd = join(dir, 'htpasswd-helper');
+    writeFileSync(htpasswd, `carol:${bcrypt.hashSync('helperpw', 8)}\n`);
+    const reg = await startRegistry(join(dir, 'helper-reg'), `auth:\n  htpasswd:\n    realm: test\n    path: ${htpasswd}\n`);
+    registries.push(reg);
+    const bindir = join(dir, 'helper-bin');
+    const store = join(dir, 'helper-store');
+    mkdirSync(bindir, { recursive: true });
+    mkdirSync(store, { recursive: true });
+    // A helper as the docker CLI runs one: the action as argument, the server or the JSON on stdin.
+    writeFileSync(
+      join(bindir, 'docker-credential-berthtest'),
+      `#!/bin/sh\nin=$(cat)\ncase "$1" in\n` +
+        `store) key=$(printf '%s' "$in" | sed 's/.*"ServerURL":"\\([^"]*\\)".*/\\1/' | tr ':/' '__'); printf '%s' "$in" > "${store}/$key" ;;\n` +
+        `get) key=$(printf '%s' "$in" | tr ':/' '__'); [ -f "${store}/$key" ] || { echo "credentials not found in native keychain"; exit 1; }; cat "${store}/$key" ;;\n` +
+        `erase) key=$(printf '%s' "$in" | tr ':/' '__'); rm -f "${store}/$key" ;;\nesac\n`,
+      { mode: 0o755 },
+    );
+    const cfg = JSON.parse(readFileSync(join(config, 'config.json'), 'utf8'));
+    writeConfig({ ...cfg, credsStore: 'berthtest' });
+    const withHelper = (root: string) => (args: string[], input?: string) => exec(bin, ['--root', root, '--runroot', join(root, 'run'), ...args], { input, env: { ...env, PATH: `${bindir}:${process.env.PATH}` } });
+    try {
+      const b = withHelper(roots[0]!);
+      const ok = await b(['login', '-u', 'carol', '--password-stdin', reg.host], 'helperpw\n');
+      assert.equal(ok.stdout, 'Login Succeeded\n', ok.stderr);
+      assert.doesNotMatch(ok.stderr, /unencrypted/);
+      const saved = JSON.parse(readFileSync(join(config, 'config.json'), 'utf8'));
+      assert.deepEqual(saved.auths[reg.host], {}, 'no secret in config.json');
+      assert.deepEqual(JSON.parse(readFileSync(join(store, reg.host.replace(/:/g, '_')), 'utf8')), { ServerURL: reg.host, Username: 'carol', Secret: 'helperpw' });
+      const ref = `${reg.host}/helped/bb:1`;
+      await b(['tag', 'busybox', ref]);
+      const p = await b(['push', ref]);
+      assert.equal(p.status, 0, p.stderr);
+      const r = join(dir, `root-${roots.length}`);
+      roots.push(r);
+      const pl = await withHelper(r)(['pull', ref]);
+      assert.equal(pl.status, 0, pl.stderr);
+      assert.equal((await b(['logout', reg.host])).status, 0);
+      assert.equal(existsSync(join(store, reg.host.replace(/:/g, '_'))), false);
+    } finally {
+      writeConfig(cfg);
+    }
+  });
+
   it('follows the bearer token flow of a token server (RS256 JWTs), a token per scope', async () => {
     const key = join(dir, 'token.key');
     const cert = join(dir, 'token.crt');
