@@ -36,8 +36,15 @@ export function progressPrinter(out: NodeJS.WritableStream & { isTTY?: boolean }
     };
   }
   const lines = new Map<string, number>();
+  const drawn = new Map<string, number>();
   let count = 0;
   return (m) => {
+    // A bar is redrawn at most ten times a second (and when it is full).
+    if (m.id && m.progressDetail && m.progressDetail.current !== m.progressDetail.total) {
+      const now = Date.now();
+      if (now - (drawn.get(m.id) ?? 0) < 100) return;
+      drawn.set(m.id, now);
+    }
     const text = `${m.id ? `${m.id}: ` : ''}${m.status}${m.progressDetail ? ` ${progressText(m.progressDetail.current, m.progressDetail.total)}` : ''}`;
     if (!m.id) {
       out.write(`${text}\n`);
