@@ -418,7 +418,7 @@ describe('berth pull, push, login against registries on 127.0.0.1', { skip }, ()
     writeConfig({ ...cfg, registries: { 'docker.io': { mirrorsOnly: true } } });
   });
 
-  it('speaks TLS to a registry whose CA is in certs.d/HOST:PORT, and pushes in PATCH chunks when asked', async () => {
+  it('speaks TLS to a registry whose CA and client certificate are in certs.d/HOST:PORT, and pushes in PATCH chunks when asked', async () => {
     const t = join(dir, 'tls');
     mkdirSync(t, { recursive: true });
     const ssl = (...a: string[]) => {
@@ -429,11 +429,19 @@ describe('berth pull, push, login against registries on 127.0.0.1', { skip }, ()
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1');
     writeFileSync(join(t, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
     ssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.crt', '-days', '2', '-extfile', 'ext');
-    const reg = await startRegistry(join(dir, 'tlsreg'), `  tls:\n    certificate: ${join(t, 'srv.crt')}\n    key: ${join(t, 'srv.key')}\n`);
+    // The registry also wants a client certificate of that CA (certs.d's client.cert and client.key).
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=berth-client');
+    writeFileSync(join(t, 'cext'), 'extendedKeyUsage=clientAuth\n');
+    ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.cert', '-days', '2', '-extfile', 'cext');
+    const reg = await startRegistry(join(dir, 'tlsreg'), `  tls:\n    certificate: ${join(t, 'srv.crt')}\n    key: ${join(t, 'srv.key')}\n    clientcas:\n      - ${join(t, 'ca.crt')}\n`);
     registries.push(reg);
     const certs = join(config, 'certs.d', reg.host);
     mkdirSync(certs, { recursive: true });
     writeFileSync(join(certs, 'ca.crt'), readFileSync(join(t, 'ca.crt')));
+    const noClient = await berth(['pull', `${reg.host}/secure/none:1`]);
+    assert.notEqual(noClient.status, 0);
+    assert.doesNotMatch(noClient.stderr, /manifest unknown/, 'refused without a client certificate');
+    for (const f of ['client.cert', 'client.key']) writeFileSync(join(certs, f), readFileSync(join(t, f)));
     const cfg = JSON.parse(readFileSync(join(config, 'config.json'), 'utf8'));
     writeConfig({ ...cfg, uploadChunkSize: 65536 });
     try {
