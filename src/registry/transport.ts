@@ -175,16 +175,23 @@ export function registrySource(img: RemoteImage, o: RegistrySourceOptions): Imag
       const layers = m.parsed.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
       await w.images([{ names: o.names, repoDigests: o.repoDigests, manifest: { digest: m.digest, mediaType: m.mediaType, size: m.bytes.length }, config: { digest: img.config.digest, size: img.config.bytes.length, bytes: img.config.bytes, mediaType: img.config.mediaType }, layers }]);
       let next = 0;
+      let failed = false;
       const worker = async () => {
-        while (next < layers.length) {
+        // After one layer failed, the others take no new layer (the copy fails anyway).
+        while (next < layers.length && !failed) {
           const l = layers[next++]!;
-          await w.blob({ open: () => resumingBlob(img.repo, l.digest, l.size) }, { digest: l.digest, size: l.size, role: 'layer', mediaType: l.mediaType });
+          try {
+            await w.blob({ open: () => resumingBlob(img.repo, l.digest, l.size) }, { digest: l.digest, size: l.size, role: 'layer', mediaType: l.mediaType });
+          } catch (e) {
+            failed = true;
+            throw e;
+          }
         }
       };
       const n = Math.max(1, Math.min(o.concurrency ?? 3, layers.length));
       const results = await Promise.allSettled(Array.from({ length: n }, worker));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
+      const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (rejected) throw rejected.reason;
     },
   };
 }
