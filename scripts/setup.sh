@@ -31,8 +31,9 @@ BERTH_PKGS=(busybox-static iproute2 nftables iptables make gcc libc6-dev)
 # What its tests and benchmarks use besides: the anchors berth is measured and checked against
 # (crun, runc, podman with conmon, docker.io, skopeo), uidmap for podman's user namespaces, zstd for
 # test layers, hyperfine and iperf3 for the benchmarks, bpftool to look at the socket programs berth
-# attaches for published ports.
-TEST_PKGS=(zstd crun runc podman conmon skopeo uidmap hyperfine docker.io iperf3 bpftool)
+# attaches for published ports, docker-registry (distribution 2.8) for the registry client's tests
+# (they start their own on 127.0.0.1; the package's own service is not wanted running).
+TEST_PKGS=(zstd crun runc podman conmon skopeo uidmap hyperfine docker.io iperf3 bpftool docker-registry)
 
 packages() {
   case "$1" in
@@ -60,6 +61,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's docker-registry enables (and may start) a service on :5000: the tests start their own.
+  if printf '%s\n' "${missing[@]}" | grep -qx docker-registry && command -v systemctl >/dev/null; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
 fi
 
 # Docker's default seccomp profile, as the installed docker.io was built with it, for the test that

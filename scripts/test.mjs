@@ -1,7 +1,7 @@
 // Runs berth's whole test suite: type-check and compile (tsc → build/), then node's test runner
 // over the unit tests (beside the code), test/integration and test/e2e.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,10 +33,15 @@ if (files.length === 0) {
 console.log(`running ${files.length} test files: ${files.map((f) => relative(join(root, 'build'), f)).join(' ')}`);
 // The spec reporter for people, TAP into a file for the closing tally line.
 const tap = join(root, 'build', 'test-results.tap');
+// The registry client's config for the tests (BERTH_CONFIG): docker.io only through mirrors, of
+// which there are none, so that no test (an image not here is pulled) reaches a public registry.
+const registryConfig = join(root, 'build', 'berth-config');
+mkdirSync(registryConfig, { recursive: true });
+writeFileSync(join(registryConfig, 'config.json'), JSON.stringify({ registries: { 'docker.io': { mirrorsOnly: true } } }));
 const r = spawnSync(
   process.execPath,
   ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, BERTH_TEST: '1' } },
+  { stdio: 'inherit', cwd: root, env: { BERTH_CONFIG: registryConfig, ...process.env, BERTH_TEST: '1' } },
 );
 const text = readFileSync(tap, 'utf8');
 const count = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);

@@ -59,7 +59,8 @@ export interface Executor {
 
 /** What the builder needs of the image store and the snapshotter (the engine provides it). */
 export interface BuildBackend {
-  resolveImage(ref: string): BaseImage;
+  /** The image by reference or id; the engine pulls one that is not here (FROM pulls a missing base image). */
+  resolveImage(ref: string): BaseImage | Promise<BaseImage>;
   readonly snapshots: Snapshotter;
   /** Runs fn with the snapshot mounted on a private directory. */
   mount<T>(key: string, writable: boolean, fn: (dir: string) => Promise<T> | T): Promise<T>;
@@ -377,9 +378,8 @@ export class Builder {
     } else {
       let img: BaseImage;
       try {
-        img = this.be.resolveImage(def.base);
+        img = await this.be.resolveImage(def.base);
       } catch (e) {
-        if (isBerthError(e, 'NotFound')) throw this.err(inst, `FROM ${def.base}: no such image here (berth does not pull yet: load or import it first)`);
         throw this.err(inst, `FROM ${def.base}: ${reason(e)}`);
       }
       const c = img.config;
@@ -886,7 +886,7 @@ export class Builder {
     } else {
       let img: BaseImage;
       try {
-        img = this.be.resolveImage(from);
+        img = await this.be.resolveImage(from);
       } catch (e) {
         if (isBerthError(e, 'NotFound')) throw this.err(inst, `--from=${from}: no stage and no image by that name`);
         throw this.err(inst, `--from=${from}: ${reason(e)}`);

@@ -7,10 +7,10 @@ export interface GlobalOptions {
   storageDriver?: string;
 }
 
-/** The engine's options: the flags, else BERTH_ROOT, BERTH_RUNROOT, BERTH_STORAGE_DRIVER. */
+/** The engine's options: the flags, else BERTH_ROOT, BERTH_RUNROOT, BERTH_STORAGE_DRIVER; the registry config in BERTH_CONFIG (else ~/.config/berth). */
 export function engineOptions(g: GlobalOptions): EngineOptions {
   const env = process.env;
-  return { root: g.root ?? env.BERTH_ROOT, runroot: g.runroot ?? env.BERTH_RUNROOT, storageDriver: g.storageDriver ?? env.BERTH_STORAGE_DRIVER };
+  return { root: g.root ?? env.BERTH_ROOT, runroot: g.runroot ?? env.BERTH_RUNROOT, storageDriver: g.storageDriver ?? env.BERTH_STORAGE_DRIVER, ...(env.BERTH_CONFIG ? { configDir: env.BERTH_CONFIG } : {}) };
 }
 
 const engines = new WeakMap<GlobalOptions, Engine>();

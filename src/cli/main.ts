@@ -18,6 +18,10 @@ Images:
   image inspect, history, tag, rmi, image prune, import, save, load, system df
   starter                 make the busybox starter image from the host's busybox-static
 
+Registries (config.json, certs.d: in $BERTH_CONFIG, default ~/.config/berth):
+  pull [-a] [-q] [--platform P] NAME[:TAG|@DIGEST], push [-a] [-q] NAME[:TAG]
+  login [-u USER] [-p PW | --password-stdin] [SERVER], logout [SERVER], manifest inspect NAME
+
 Builds:
   build [OPTIONS] CONTEXT   build an image from a Dockerfile (-t, -f, --build-arg, --target, --no-cache,
                           --label, --iidfile, -q, --progress, --network, --secret, -o)
@@ -87,6 +91,11 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[], g: GlobalOpti
   builder: () => import('./build.js'),
   network: () => import('./network.js'),
   port: () => import('./port.js'),
+  pull: () => import('./pull.js'),
+  manifest: () => import('./pull.js'),
+  push: () => import('./push.js'),
+  login: () => import('./login.js'),
+  logout: () => import('./login.js'),
 };
 
 function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {

@@ -5,6 +5,7 @@ import { containerFlags, containerRequestFromFlags, type ContainerFlags } from '
 import { engine, type GlobalOptions } from './context.js';
 import { ExitCode, forwardSignals, runDefined } from './program.js';
 import { processStdio } from './attach.js';
+import { progressPrinter } from './pull.js';
 
 /** `run` (also `container run`): in the foreground, its exit code ours; or detached (-d). */
 export const runCommand = (cmd: Command, g: GlobalOptions) =>
@@ -26,6 +27,7 @@ export const runCommand = (cmd: Command, g: GlobalOptions) =>
           onStart: (p) => (pid = p),
           // Detached, the id is printed once it is created, also when its start fails (as docker run -d).
           onCreate: o.detach ? (id) => void process.stdout.write(id + '\n') : undefined,
+          onPull: progressPrinter(process.stderr),
         });
         if (o.detach) return;
         throw new ExitCode(r.code);
@@ -39,7 +41,7 @@ export const createCommand = (cmd: Command, g: GlobalOptions) =>
   containerFlags(cmd.description('create a container without starting it')).action(async (image: string, command: string[], o: ContainerFlags) => {
     const { containers } = await engine(g);
     const req = containerRequestFromFlags(image, command, o);
-    process.stdout.write((await containers.create(req)).Id + '\n');
+    process.stdout.write((await containers.create(req, { onPull: progressPrinter(process.stderr) })).Id + '\n');
   });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {

@@ -10,9 +10,9 @@ import { closeSync, createWriteStream, existsSync, lstatSync, mkdirSync, openSyn
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseReference } from '../image/index.js';
+import { parseReference, type ImageRecord } from '../image/index.js';
 import { Builder, BuildCache, type BuildBackend, type BuildOptions as BuilderOptions, type BuildResult as BuilderResult, type Executor, type ProgressEvent as BuilderProgress, type RunRequest } from '../builder/index.js';
-import { invalidArgument } from '../lib/errors.js';
+import { invalidArgument, isBerthError } from '../lib/errors.js';
 import type { ImageConfig } from '../oci/image-spec.js';
 import type { Mount } from '../oci/runtime-spec.js';
 import { Runtime } from '../runtime/index.js';
@@ -153,11 +153,22 @@ class RuntimeExecutor implements Executor {
   }
 }
 
+/** An image by reference or id; a reference that is not here is pulled (FROM of a missing base image). */
+async function imageOrPull(images: ImageService, ref: string): Promise<ImageRecord> {
+  try {
+    return images.resolve(ref);
+  } catch (e) {
+    if (!isBerthError(e, 'NotFound') || /^(sha256:)?[0-9a-f]{64}$/.test(ref)) throw e;
+  }
+  await images.pull({ ref });
+  return images.resolve(ref);
+}
+
 function backend(images: ImageService, o: { root: string; runroot: string }): BuildBackend {
   const runtime = new Runtime({ root: join(o.runroot, 'runtime') });
   return {
-    resolveImage: (ref) => {
-      const rec = images.resolve(ref);
+    resolveImage: async (ref) => {
+      const rec = await imageOrPull(images, ref);
       return { id: rec.id, config: images.config(rec), layers: rec.layers };
     },
     snapshots: images.snapshots,

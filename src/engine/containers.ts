@@ -35,15 +35,22 @@ import { cleanup } from './containers/restart.js';
 import { createOptionsOf } from './containers/request.js';
 import type { ContainerRecord, ContainerStdio } from './containers/types.js';
 import type { ContainerCreateRequest, ContainerInspect, ExecConfig, RestartPolicy } from './models.js';
-import { invalidArgument } from '../lib/errors.js';
+import { invalidArgument, isBerthError, notFound } from '../lib/errors.js';
+import { familiarName, parseReference } from '../image/index.js';
+import type { ProgressMessage } from './registry.js';
 
 /** How `run` starts what it created: detached, or attached to the caller's streams and told its pid. */
-export interface ContainerRunOptions {
+export interface ContainerRunOptions extends ContainerCreateOptions {
   detach?: boolean;
   stdio?: ContainerStdio;
   onStart?: (pid: number) => void;
   /** Told the container's id once it is created, before it starts (docker run -d prints it then). */
   onCreate?: (id: string) => void;
+}
+
+export interface ContainerCreateOptions {
+  /** The progress of pulling the image (when the request's pull policy pulls it). */
+  onPull?: (m: ProgressMessage) => void;
 }
 
 export { DOCKER_DEFAULT_CAPS } from './container-spec.js';
@@ -104,9 +111,36 @@ export class ContainerService {
   }
 
   // Life
+  /**
+   * The image of a create or run, pulled as its `pull` policy says: always, when it is not here
+   * (missing, the default), or never (then a missing image is `No such image`).
+   */
+  private async ensureImage(req: ContainerCreateRequest, o: ContainerCreateOptions): Promise<void> {
+    const image = req.Config?.Image;
+    if (!image) return;
+    const policy = req.pull ?? 'missing';
+    if (policy !== 'always' && policy !== 'missing' && policy !== 'never') throw invalidArgument(`invalid pull option: '${String(policy)}': must be one of "always", "missing" or "never"`);
+    if (policy !== 'always') {
+      try {
+        this.c.images.resolve(image);
+        return;
+      } catch (e) {
+        if (!isBerthError(e, 'NotFound')) throw e;
+      }
+      // An id (or an id prefix) that is not here is not something to pull.
+      if (/^(sha256:)?[0-9a-f]{64}$/.test(image)) throw notFound(`No such image: ${image}`);
+      const name = familiarName(parseReference(image));
+      if (policy === 'never') throw notFound(`No such image: ${name}`);
+      o.onPull?.({ status: `Unable to find image '${name}' locally` });
+    }
+    await this.c.images.pull({ ref: image, platform: req.platform, onMessage: o.onPull });
+  }
+
   /** `create`: a container as the request (Docker's Config, HostConfig, NetworkingConfig) asks. */
-  create(req: ContainerCreateRequest): Promise<ContainerRecord> {
-    return create(this.c, createOptionsOf(req));
+  async create(req: ContainerCreateRequest, o: ContainerCreateOptions = {}): Promise<ContainerRecord> {
+    const opts = createOptionsOf(req);
+    await this.ensureImage(req, o);
+    return create(this.c, opts);
   }
   start(nameOrId: string, opts: { attach?: boolean; tty?: boolean; stdio?: ContainerStdio; onStart?: (pid: number) => void } = {}): Promise<{ code: number; oomKilled: boolean }> {
     return start(this.c, nameOrId, opts);
@@ -115,8 +149,10 @@ export class ContainerService {
    * `run`: create as the request asks, and start; attached to `stdio` until it ends (removed then
    * with HostConfig.AutoRemove), or detached under its monitor.
    */
-  run(req: ContainerCreateRequest, o: ContainerRunOptions = {}): Promise<{ id: string; code: number; oomKilled: boolean }> {
-    return run(this.c, { ...createOptionsOf(req), rm: req.HostConfig?.AutoRemove === true, detach: o.detach === true, stdio: o.stdio, onStart: o.onStart, onCreate: o.onCreate });
+  async run(req: ContainerCreateRequest, o: ContainerRunOptions = {}): Promise<{ id: string; code: number; oomKilled: boolean }> {
+    const opts = createOptionsOf(req);
+    await this.ensureImage(req, o);
+    return run(this.c, { ...opts, rm: req.HostConfig?.AutoRemove === true, detach: o.detach === true, stdio: o.stdio, onStart: o.onStart, onCreate: o.onCreate });
   }
   /** `stop`: the signal (the container's stop signal), then SIGKILL after the timeout (its stop timeout, 10 s). */
   stop(nameOrId: string, o: StopOptions = {}): Promise<void> {

@@ -7,6 +7,7 @@
 import { ContainerService } from './containers.js';
 import { Builds, Containers, Networks } from './facade.js';
 import { ImageService } from './images.js';
+import type { RegistryService } from './registry.js';
 import { System } from './system.js';
 import { Volumes } from './volumes.js';
 
@@ -20,12 +21,15 @@ export interface EngineOptions {
   runroot?: string;
   /** overlay or vfs (default: overlay where the kernel has it). */
   storageDriver?: string;
+  /** The registry client's config directory: config.json (credentials, mirrors), certs.d (default ~/.config/berth). */
+  configDir?: string;
 }
 
 export class Engine {
   readonly root: string;
   readonly runroot: string;
   readonly storageDriver: string | undefined;
+  readonly configDir: string | undefined;
   private imageService: ImageService | undefined;
   private containerService: ContainerService | undefined;
   private made: { containers?: Containers; volumes?: Volumes; networks?: Networks; builds?: Builds; system?: System } = {};
@@ -34,12 +38,18 @@ export class Engine {
     this.root = o.root ?? DEFAULT_ROOT;
     this.runroot = o.runroot ?? DEFAULT_RUNROOT;
     this.storageDriver = o.storageDriver;
+    this.configDir = o.configDir;
   }
 
   /** Images: list, inspect, tag, remove, prune, import, history, disk use (save/load: archives). */
   get images(): ImageService {
     // rmi and prune know which images containers use.
-    return (this.imageService ??= new ImageService({ root: this.root, storageDriver: this.storageDriver, inUse: () => this.records.imagesInUse() }));
+    return (this.imageService ??= new ImageService({ root: this.root, storageDriver: this.storageDriver, configDir: this.configDir, inUse: () => this.records.imagesInUse() }));
+  }
+
+  /** Registries: pull, push, login, logout, remote manifests (loaded on first use). */
+  registry(): Promise<RegistryService> {
+    return this.images.registry();
   }
 
   /** The container records service the use cases share. */

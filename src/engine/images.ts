@@ -20,12 +20,15 @@ import { chainId, copyTree, packFrom, Snapshotter, type Driver } from '../snapsh
 import { withRooted } from '../sys/rooted.js';
 import { runFsOps } from '../sys/fsops.js';
 import { holdShared, withExclusive } from '../sys/lock.js';
+import type { PullRequest, PullResult, RegistryService } from './registry.js';
 
 export interface ImageServiceOptions {
   root: string;
   storageDriver?: string;
   /** Ids of images containers use (the containers layer supplies it). */
   inUse?: () => Set<string>;
+  /** The registry client's config directory (config.json, certs.d); default ~/.config/berth. */
+  configDir?: string;
 }
 
 export interface ImageSummary {
@@ -59,6 +62,22 @@ export class ImageService {
   constructor(private readonly opts: ImageServiceOptions) {
     this.content = new ContentStore(join(opts.root, 'content'));
     this.images = new ImageStore(join(opts.root, 'metadata'));
+  }
+
+  private registryService: RegistryService | undefined;
+
+  /** Pull, push, login (engine/registry.ts), loaded on first use. */
+  async registry(): Promise<RegistryService> {
+    if (!this.registryService) {
+      const { RegistryService } = await import('./registry.js');
+      this.registryService ??= new RegistryService(this, this.opts.configDir);
+    }
+    return this.registryService;
+  }
+
+  /** `pull` (engine/registry.ts). */
+  async pull(req: PullRequest): Promise<PullResult[]> {
+    return (await this.registry()).pull(req);
   }
 
   get snapshots(): Snapshotter {

@@ -55,6 +55,7 @@ export type { Volumes, Volume } from './volumes.js';
 export type { System, SystemInfo, SystemPruneResult } from './system.js';
 export type { ContainerListQuery, ContainerSummary, PortRecord } from './container-query.js';
 export type { ContainerStats, StatsQuery } from './stats.js';
+export type { ProgressMessage, PullRequest, PullResult, PushRequest, PushResult, RegistryService } from './registry.js';
 export type { NetworkSummary } from './network-query.js';
 export type { Filters } from './filters.js';
 export type { BuildContextRequest, BuildSecret } from './build-context.js';

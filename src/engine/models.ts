@@ -301,6 +301,8 @@ export interface ContainerCreateRequest {
   name?: string;
   /** os[/arch[/variant]] of the image to use. */
   platform?: string;
+  /** `--pull`: pull the image first (always), when it is not here (missing, the default), or never. */
+  pull?: 'always' | 'missing' | 'never';
   Config: ContainerConfig;
   HostConfig: HostConfig;
   NetworkingConfig: NetworkingConfig;

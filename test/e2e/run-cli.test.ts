@@ -101,9 +101,14 @@ describe('berth run', { skip }, () => {
     const nf = berth('run', '--rm', 'busybox', 'no-such-command');
     assert.equal(nf.status, 127);
     assert.equal(nf.stderr, 'berth: exec: "no-such-command": executable file not found in $PATH\n');
+    // An image not here is pulled first (--pull missing, Docker's default); the tests' config
+    // (scripts/test.mjs) lets docker.io be pulled from mirrors only, and names none.
     const ni = berth('run', '--rm', 'no-such-image', 'true');
     assert.equal(ni.status, 125);
-    assert.equal(ni.stderr, 'berth: No such image: no-such-image\n');
+    assert.match(ni.stderr, /^Unable to find image 'no-such-image:latest' locally\nberth: (pull access denied for no-such-image|no-such-image:latest: registry docker\.io is set to mirrors only)/);
+    const id = berth('run', '--rm', 'a'.repeat(64), 'true');
+    assert.equal(id.status, 125);
+    assert.equal(id.stderr, `berth: No such image: ${'a'.repeat(64)}\n`);
     const mem = berth('run', '--rm', '-m', 'lots', 'busybox', 'true');
     assert.equal(mem.status, 125);
     assert.match(mem.stderr, /invalid memory "lots"/);

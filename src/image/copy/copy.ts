@@ -136,6 +136,7 @@ class CopyRun implements SourceWriter {
         manifestWritten: !img.manifest,
         config: { digest: img.config.digest, size: img.config.bytes.length, mediaType: img.config.mediaType ?? MediaType.ociConfig, bytes: img.config.bytes, parsed },
         layers: img.layers.map((l, i) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, diffId: diffIds[i]! })),
+        ...(img.repoDigests?.length ? { repoDigests: [...img.repoDigests] } : {}),
       });
     }
     this.resolved = out;

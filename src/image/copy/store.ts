@@ -80,6 +80,8 @@ export function storeDestination(store: LocalStore, opts: StoreDestinationOption
   const layersMade: string[] = [];
   const recordsMade: string[] = [];
   const refsSet: { ref: string; prev: string | undefined }[] = [];
+  /** Layers being unpacked now (chain → settled when done), so that one fetched alongside its parent follows it. */
+  const unpacking = new Map<string, Promise<unknown>>();
 
   /** Stores a layer blob and unpacks it from the same read. */
   const storeAndApply = async (b: IncomingBlob, plan: Plan): Promise<BlobInfo> => {
@@ -110,13 +112,36 @@ export function storeDestination(store: LocalStore, opts: StoreDestinationOption
     async putBlob(b) {
       const h = b.hint;
       const plan = h.role === 'layer' && h.diffIds?.length ? planOf(h.diffIds) : undefined;
-      if (plan && !store.snapshots.hasLayer(plan.chain) && (plan.parent === undefined || store.snapshots.hasLayer(plan.parent))) return storeAndApply(b, plan);
+      if (plan && !store.snapshots.hasLayer(plan.chain) && !unpacking.has(plan.chain) && (plan.parent === undefined || store.snapshots.hasLayer(plan.parent))) {
+        const p = storeAndApply(b, plan);
+        unpacking.set(plan.chain, p.then(
+          () => unpacking.delete(plan.chain),
+          () => unpacking.delete(plan.chain),
+        ));
+        return p;
+      }
       const info = b.bytes ? store.content.writeSync(b.bytes) : await store.content.write(b.stream());
       added.add(info.digest);
+      // Fetched alongside its parent (concurrent pulls): unpacked from the store once the parent is.
+      if (plan && !store.snapshots.hasLayer(plan.chain) && !unpacking.has(plan.chain) && (plan.parent === undefined || unpacking.has(plan.parent) || store.snapshots.hasLayer(plan.parent))) {
+        const parentDone = (plan.parent !== undefined ? unpacking.get(plan.parent) : undefined) ?? Promise.resolve();
+        const p = parentDone.then(async () => {
+          if (store.snapshots.hasLayer(plan.chain) || (plan.parent !== undefined && !store.snapshots.hasLayer(plan.parent))) return; // left to commit
+          await store.snapshots.applyLayer(plan.chain, plan.parent, store.content.createReadStream(info.digest), { expectDiffId: plan.diffId, verified: info.digest === plan.diffId });
+          layersMade.push(plan.chain);
+        });
+        const settled = p.then(
+          () => unpacking.delete(plan.chain),
+          () => unpacking.delete(plan.chain),
+        );
+        unpacking.set(plan.chain, settled);
+        await p;
+      }
       return info;
     },
 
     async commit(images: readonly ResolvedImage[], what: string | undefined): Promise<CopiedImage[]> {
+      while (unpacking.size) await Promise.all([...unpacking.values()]);
       const out: CopiedImage[] = [];
       for (const img of images) {
         const layers: LayerRecord[] = [];
@@ -137,7 +162,7 @@ export function storeDestination(store: LocalStore, opts: StoreDestinationOption
           parent = chain;
         }
         const existed = store.images.has(img.config.digest);
-        const rec = recordImage(store, { config: { digest: img.config.digest }, layers, manifest: img.manifestWritten ? undefined : { digest: img.manifest.digest, mediaType: img.manifest.mediaType } });
+        const rec = recordImage(store, { config: { digest: img.config.digest }, layers, repoDigests: img.repoDigests, manifest: img.manifestWritten ? undefined : { digest: img.manifest.digest, mediaType: img.manifest.mediaType } });
         if (!existed) recordsMade.push(rec.id);
         const names: string[] = [];
         for (const n of img.names) {

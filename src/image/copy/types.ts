@@ -60,6 +60,8 @@ export interface SourceImage {
   config: { digest: string; size: number; bytes: Buffer; mediaType?: string };
   /** Its layers, bottom first; mediaType absent when the source does not say (docker-archive). */
   layers: { digest: string; size: number; mediaType?: string }[];
+  /** name@digest references it is known by (a registry's), recorded as its RepoDigests. */
+  repoDigests?: string[];
 }
 
 export interface SourceWriter {
@@ -84,6 +86,7 @@ export interface ResolvedImage {
   manifestWritten: boolean;
   config: { digest: string; size: number; mediaType: string; bytes: Buffer; parsed: ImageConfig };
   layers: { digest: string; size: number; mediaType: string | undefined; diffId: string }[];
+  repoDigests?: string[];
 }
 
 /** A blob as a destination receives it. */
