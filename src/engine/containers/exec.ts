@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { invalidArgument } from '../../lib/errors.js';
 import { parseBytes } from '../../lib/units.js';
 import type { Spec } from '../../oci/runtime-spec.js';
-import { resolveUserIn } from '../container-spec.js';
+import { processUserIn } from '../container-spec.js';
+import { replaceOrAppendEnv } from './config.js';
 import type { ContainerContext } from './context.js';
 import { helperStdio } from './stdio.js';
 import type { ContainerStdio } from './types.js';
@@ -27,12 +28,17 @@ export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest
   const spec = c.spec(rec.Id);
   const p = spec.process!;
   let user = p.user;
+  let env = [...(p.env ?? [])];
   if (o.user) {
-    // Names as the container's own /etc/passwd and /etc/group say, read through its root.
-    user = resolveUserIn(`/proc/${rec.State.Pid}/root`, o.user);
+    // Names as the container's own /etc/passwd and /etc/group say, read through its root; the
+    // container's --group-add too, and HOME that user's (unless the container's Env sets it).
+    const pu = processUserIn(`/proc/${rec.State.Pid}/root`, o.user, rec.HostConfig?.GroupAdd ?? undefined);
+    user = { uid: pu.uid, gid: pu.gid, additionalGids: pu.additionalGids };
+    if (rec.Config && !(rec.Config.Env ?? []).some((e) => e.startsWith('HOME='))) env = [...env.filter((e) => !e.startsWith('HOME=')), `HOME=${pu.home}`];
   }
+  if (o.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   const r = await c.runtime.exec(rec.Id, {
-    process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.tty && !(p.env ?? []).some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
+    process: { ...p, args: o.command, env: replaceOrAppendEnv(env, o.env ?? []), cwd: o.workdir ?? p.cwd, user, terminal: false },
     detach: o.detach,
     tty: o.tty === true && !o.detach,
     stdio: helperStdio(o.stdio, { detached: o.detach }),
