@@ -119,7 +119,8 @@ function networkSettingsOf(c: ContainerContext, rec: ContainerRecord): NetworkSe
   const up = (v: string | number | undefined, zero: string | number) => (running ? (v ?? zero) : zero);
   const endpoint = (name: string, e: EndpointSettings): EndpointSettings => {
     const aliases = [...(e.Aliases ?? [])];
-    if (started && name !== 'bridge' && !aliases.includes(rec.Id.slice(0, 12))) aliases.push(rec.Id.slice(0, 12));
+    // On a user-defined network, dockerd adds the short id to the aliases when it connects.
+    if (started && bridged && name !== 'bridge' && !aliases.includes(rec.Id.slice(0, 12))) aliases.push(rec.Id.slice(0, 12));
     return {
       IPAMConfig: e.IPAMConfig ?? null,
       Links: e.Links?.length ? e.Links : null,
