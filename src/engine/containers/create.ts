@@ -159,7 +159,8 @@ async function planNetwork(c: ContainerContext, o: CreateOptions, mode: string, 
 export async function create(c: ContainerContext, o: CreateOptions): Promise<ContainerRecord> {
   const image = c.images.resolve(o.image);
   const cfg = (c.images.config(image).config ?? {}) as Record<string, unknown>;
-  if (o.name !== undefined && !validName(o.name)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  // (Docker's container names have two characters at least.)
+  if (o.name !== undefined && !(validName(o.name) && o.name.length > 1)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   const id = randomBytes(32).toString('hex');
   const name = o.name ?? `${ADJ[randomBytes(1)[0]! % ADJ.length]}_${NOUN[randomBytes(1)[0]! % NOUN.length]}_${id.slice(0, 4)}`;
   const mode = o.network ?? 'bridge';
