@@ -139,8 +139,29 @@ describe('side by side: a container\'s configuration', { skip: !isRoot ? 'needs 
   it('inspect: -h with a domain, --group-add, no command (the image\'s Cmd)', () => sameRecord(['--network', 'none', '-h', 'a.b.c', '--group-add', '10'], []));
   // (berth has no records of the predefined none and host networks, so no NetworkID for them, and
   // a --network none container's namespace is its own, without a file: no sandbox to show.)
+  it('inspect: --health-*, --stop-signal, --entrypoint "" (no entrypoint, no Cmd of the image), --env-file', () => {
+    const envFile = join(sbs.dir, 'env');
+    writeFileSync(envFile, 'FROM_FILE=1\n# a comment\nB=2\n');
+    sameRecord(['--network', 'none', '--health-cmd', 'true', '--health-interval', '5s', '--health-retries', '2', '--stop-signal', 'SIGUSR1', '--entrypoint', '', '--env-file', envFile], ['echo', 'hi']);
+    sameRecord(['--network', 'none', '--no-healthcheck']);
+  });
+  it('inspect: --pid, --ipc, --uts host; --restart always', () =>
+    sameRecord(['--network', 'none', '--pid', 'host', '--ipc', 'host', '--uts', 'host', '--restart', 'always']));
+  // (No --ip: each engine's network has its own subnet, as both make bridges on this host.)
+  it('inspect: a user network with -p, --network-alias (as created: no address yet)', () => {
+    sbs.same(['network', 'create', 'cfgnet2']);
+    sameRecord(['--network', 'cfgnet2', '-p', '127.0.0.1:8080:80/tcp', '-p', '53/udp', '--network-alias', 'web']);
+    sbs.same(['network', 'rm', 'cfgnet2']);
+  });
   it('inspect: a started and exited container (State, paths of its /etc files, LogPath)', () =>
     sameRecord(['--network', 'none'], ['true'], { start: true, also: /^NetworkSettings\.(SandboxID|SandboxKey|Networks\.none\.NetworkID)$/ }));
+
+  it('create: a container name of one character is refused, as dockerd refuses it', () => {
+    // (The exit code is not compared: the 20.10 docker CLI's create exits 1 here, berth 125 as run.)
+    const r = sbs.both(['create', '--name', 'a', '--network', 'none', 'busybox', 'true']);
+    assert.notEqual(r.b.status, 0);
+    for (const out of [r.d.stderr, r.b.stderr]) assert.match(out, /Invalid container name \(a\), only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/);
+  });
 
   it('inspect: on a user network, the endpoint has no address until started, and none again once stopped', () => {
     sbs.same(['network', 'create', 'cfgnet']);

@@ -76,7 +76,9 @@ export function mergeConfig(user: ContainerConfig, image: ImageRunConfig, hostna
   if (Object.keys(exposed).length) c.ExposedPorts = exposed;
   c.Env = mergeEnv(user.Env, image.Env);
   c.Labels = { ...(image.Labels ?? {}), ...(user.Labels ?? {}) };
-  if (!some(user.Entrypoint)) {
+  // --entrypoint "": no entrypoint (dockerd keeps it as null), and no Cmd of the image.
+  if (user.Entrypoint?.length === 1 && user.Entrypoint[0] === '') c.Entrypoint = null;
+  else if (!some(user.Entrypoint)) {
     if (!some(user.Cmd)) {
       c.Cmd = image.Cmd ?? null;
       if (image.ArgsEscaped) c.ArgsEscaped = true;
@@ -118,8 +120,9 @@ export function hostConfigDefaults(h: HostConfig, x: { masked: readonly string[]
   if (out.Memory && out.Memory > 0 && !out.MemorySwap) out.MemorySwap = out.Memory * 2;
   if (out.MemorySwappiness === -1) out.MemorySwappiness = null;
   if (out.PidsLimit !== undefined && out.PidsLimit !== null && out.PidsLimit <= 0) out.PidsLimit = null;
+  // (dockerd turns SELinux labels off for these, and says so.)
+  if (out.Privileged || out.IpcMode === 'host' || out.PidMode === 'host') out.SecurityOpt = [...(out.SecurityOpt ?? []), 'label=disable'];
   if (out.Privileged) {
-    out.SecurityOpt = [...(out.SecurityOpt ?? []), 'label=disable'];
     out.MaskedPaths = out.MaskedPaths ?? null;
     out.ReadonlyPaths = out.ReadonlyPaths ?? null;
   } else {
