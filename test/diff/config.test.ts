@@ -248,6 +248,31 @@ describe('side by side: a container\'s configuration', { skip: !isRoot ? 'needs 
     ex('-u', '1234', 'ex', 'sh', '-c', 'env | sort; id');
     ex('-u', 'nobody:nogroup', 'ex', 'sh', '-c', 'echo $HOME; id');
     ex('-e', 'A=2', '-e', 'B=3', 'ex', 'sh', '-c', 'env | sort');
+    // In the order Docker gives it (PATH, HOSTNAME, TERM with -t, the Env, HOME last).
+    ex('-t', 'ex', 'env');
     sbs.same(['rm', '-f', 'ex']);
+    // A container with a terminal: an exec without one has no TERM.
+    sbs.same(['run', '-dt', '--name', 'ext', '--network', 'none', 'busybox', 'sleep', '60'], { normalize: () => '' });
+    ex('ext', 'env');
+    ex('-t', 'ext', 'env');
+    sbs.same(['rm', '-f', 'ext']);
+  });
+
+  it('--network container:NAME: the other\'s hostname, NetworkMode by its id', () => {
+    sbs.same(['run', '-d', '--name', 'peer1', '--network', 'none', 'busybox', 'sleep', '60'], { normalize: () => '' });
+    sbs.same(['run', '--rm', '--network', 'container:peer1', 'busybox', 'sh', '-c', 'hostname; env | grep HOSTNAME']);
+    sbs.same(['create', '--name', 'peer2', '--network', 'container:peer1', 'busybox', 'true']);
+    // Created: its own hostname still; started: the other's (dockerd takes it at start).
+    const f = '{{.HostConfig.NetworkMode}} {{.Config.Hostname}}';
+    const shown = (run: SideBySide['docker']) => {
+      const id = (n: string) => run(['inspect', '-f', '{{.Id}}', n]).stdout.trim();
+      return run(['inspect', '-f', f, 'peer2']).stdout.replace(id('peer1'), '<peer>').replace(id('peer1').slice(0, 12), '<peer-host>').replace(id('peer2').slice(0, 12), '<own>');
+    };
+    assert.equal(shown(sbs.docker), 'container:<peer> <own>\n');
+    assert.equal(shown(sbs.berth), shown(sbs.docker));
+    sbs.same(['start', '-a', 'peer2']);
+    assert.equal(shown(sbs.docker), 'container:<peer> <peer-host>\n');
+    assert.equal(shown(sbs.berth), shown(sbs.docker));
+    sbs.same(['rm', '-f', 'peer2', 'peer1']);
   });
 });

@@ -181,8 +181,10 @@ export async function create(c: ContainerContext, o: CreateOptions): Promise<Con
     });
     const resolvedMounts = mounts.map((m) => bindMount(m.Source, { destination: m.Destination, readOnly: !m.RW, propagation: [] }));
     // The hostname: the one asked, the host's with its network, else the id's first 12.
-    const hostname = o.hostname ?? (mode === 'host' ? hostHostname() : id.slice(0, 12));
-    const hostConfig = hostConfigDefaults(o.hostConfig ?? {}, { masked: DEFAULT_MASKED_PATHS, readonly: DEFAULT_READONLY_PATHS, cgroupns: 'private' });
+    // (With another container's network: its hostname, and its id in NetworkMode, as dockerd.)
+    const peer = mode.startsWith('container:') ? c.store.find(mode.slice('container:'.length)) : undefined;
+    const hostname = o.hostname ?? (mode === 'host' ? hostHostname() : peer ? (peer.Config?.Hostname ?? peer.Id.slice(0, 12)) : id.slice(0, 12));
+    const hostConfig = hostConfigDefaults({ ...(o.hostConfig ?? {}), ...(peer ? { NetworkMode: `container:${peer.Id}` } : {}) }, { masked: DEFAULT_MASKED_PATHS, readonly: DEFAULT_READONLY_PATHS, cgroupns: 'private' });
     const config = mergeConfig({ Image: o.image, ...(o.config ?? {}) }, cfg as ImageRunConfig, hostname);
     const memorySwap = o.memorySwap ?? (hostConfig.MemorySwap || undefined);
     const { spec, args } = buildSpec({ ...o, hostname, memorySwap, network: mode, netnsPath: net?.netnsPath(id), resolvedMounts, init: o.withInit ? helperPath() : undefined }, { config: cfg }, id, (n) => c.store.running(n).State.Pid);

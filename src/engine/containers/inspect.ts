@@ -40,6 +40,17 @@ function legacyConfig(rec: ContainerRecord, spec: Spec | undefined): ContainerCo
   return { Hostname: spec?.hostname ?? '', Env: spec?.process?.env ?? [], Cmd: rec.Command, Image: rec.Image, WorkingDir: spec?.process?.cwd ?? '', Labels: spec?.annotations ?? {}, StopSignal: rec.StopSignal, Tty: rec.Tty === true, OpenStdin: rec.OpenStdin === true };
 }
 
+/**
+ * The Config inspect shows. With another container's network, dockerd takes that one's hostname
+ * when it starts the container: until then it shows the container's own (berth has set the
+ * other's at create).
+ */
+function configShown(rec: ContainerRecord, spec: Spec | undefined): ContainerConfig {
+  if (!rec.Config) return legacyConfig(rec, spec);
+  const peer = rec.HostConfig?.NetworkMode?.startsWith('container:') && !rec.State.StartedAt && !(rec.HostConfig?.UTSMode === 'host');
+  return peer && rec.Config.Hostname !== rec.Id.slice(0, 12) && spec?.hostname === rec.Config.Hostname ? { ...rec.Config, Hostname: rec.Id.slice(0, 12) } : rec.Config;
+}
+
 /** Where the container's own /etc files are, once it has started (Docker: '' before). */
 function etcPath(c: ContainerContext, rec: ContainerRecord, name: string): string {
   const p = join(c.bundleDir(rec.Id), name);
@@ -99,7 +110,7 @@ export function inspect(c: ContainerContext, nameOrId: string): ContainerInspect
     HostConfig: inspectHostConfig(host),
     GraphDriver: { Data: m?.type === 'overlay' ? { LowerDir: opt('lowerdir'), UpperDir: opt('upperdir'), WorkDir: opt('workdir') } : { Dir: m?.source ?? '' }, Name: c.images.snapshots.driver },
     Mounts: mountPoints(rec),
-    Config: inspectConfig(rec.Config ?? legacyConfig(rec, spec)),
+    Config: inspectConfig(configShown(rec, spec)),
     NetworkSettings: networkSettingsOf(c, rec),
     ...(rec.Health ? { Health: rec.Health } : {}),
   };
