@@ -208,6 +208,7 @@ function environment(files: readonly string[], vars: readonly string[], lookup: 
     });
   }
   for (const e of vars) {
+    if (e === '' || e.startsWith('=')) throw invalidArgument(`invalid argument ${JSON.stringify(e)} for "-e, --env" flag: invalid environment variable: ${e}`);
     if (e.includes('=')) out.push(e);
     else {
       const v = lookup(e);

@@ -182,7 +182,7 @@ test('-v, --mount: the volume specs create resolves (binds, named and anonymous 
   assert.equal(options(['-v', '/no/such/dir:/x']).volumes?.[0]?.source, '/no/such/dir');
   refused(['--mount', 'type=bind,source=/no/such/dir,target=/x'], 'invalid mount config for type "bind": bind source path does not exist: /no/such/dir', options);
   refused(['-v', 'bad*name:/x'], /invalid characters for a local volume name/, options);
-  refused(['-v', '/a:relative'], /invalid mode "relative"/, options);
+  refused(['-v', '/a:relative'], /invalid mode: relative/, options);
   assert.deepEqual(options(['--volumes-from', 'db:ro']).volumesFrom, ['db:ro']);
 });
 

@@ -158,7 +158,7 @@ export function parseVolumeSpec(v: string): VolumeSpec {
   } else [src, dst, mode = ''] = parts as [string, string, string?];
   if (!isAbsolute(dst)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: the container path must be absolute`);
   const modes = mode === '' ? [] : mode.split(',');
-  for (const m of modes) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared', 'nocopy'].includes(m)) throw invalidArgument(`invalid mode ${JSON.stringify(m)} in volume ${JSON.stringify(v)}`);
+  if (modes.some((m) => !['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared', 'nocopy'].includes(m))) throw invalidArgument(`invalid mode: ${mode}`);
   const base = { destination: dst, readOnly: modes.includes('ro'), propagation: modes.filter((m) => /private|slave|shared/.test(m)), ...(modes.includes('nocopy') ? { noCopy: true } : {}), mode };
   // A bind's missing source is made (as a directory) when the container is created, as dockerd does.
   if (src !== undefined && isAbsolute(src)) return { kind: 'bind', source: src, ...base };
@@ -173,7 +173,7 @@ export function bindMount(source: string, v: Pick<VolumeSpec, 'destination' | 'r
 
 function tmpfsMount(dst: string, options: string): Mount {
   const opts = options.split(',').filter(Boolean);
-  if (!isAbsolute(dst)) throw invalidArgument(`invalid --tmpfs ${JSON.stringify(options ? `${dst}:${options}` : dst)}: the container path must be absolute`);
+  if (!isAbsolute(dst)) throw invalidArgument(`invalid mount path: '${dst}' mount path must be absolute`);
   return { destination: dst, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...opts] };
 }
 

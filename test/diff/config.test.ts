@@ -258,6 +258,28 @@ describe('side by side: a container\'s configuration', { skip: !isRoot ? 'needs 
     sbs.same(['rm', '-f', 'ext']);
   });
 
+  it('refusals as dockerd\'s: with another container\'s network, a relative -w or --tmpfs, a bad -v mode, -e =x', () => {
+    sbs.same(['run', '-d', '--name', 'peer0', '--network', 'none', 'busybox', 'sleep', '60'], { normalize: () => '' });
+    const cases: [string[], RegExp][] = [
+      [['-h', 'x', '--network', 'container:peer0'], /conflicting options: hostname and the network mode/],
+      [['--dns', '1.1.1.1', '--network', 'container:peer0'], /conflicting options: dns and the network mode/],
+      [['--add-host', 'a:1.2.3.4', '--network', 'container:peer0'], /conflicting options: custom host-to-IP mapping and the network mode/],
+      [['-p', '80', '--network', 'container:peer0'], /conflicting options: port publishing and the container type network mode/],
+      [['-w', 'rel', '--network', 'none'], /the working directory 'rel' is invalid, it needs to be an absolute path/],
+      [['--tmpfs', 'rel', '--network', 'none'], /invalid mount path: 'rel' mount path must be absolute/],
+      [['-v', '/x:/y:bogus', '--network', 'none'], /invalid mode: bogus/],
+      [['-e', '=x', '--network', 'none'], /invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x/],
+    ];
+    for (const [flags, re] of cases) {
+      const r = sbs.same(['run', '--rm', ...flags, 'busybox', 'true']);
+      assert.match(r.d.stderr, re, `docker ${flags.join(' ')}`);
+      assert.match(r.b.stderr, re, `berth ${flags.join(' ')}`);
+    }
+    // -p with none or the host's network: dockerd discards the ports and runs it.
+    sbs.same(['run', '--rm', '--network', 'none', '-p', '80:80', 'busybox', 'echo', 'ran']);
+    sbs.same(['rm', '-f', 'peer0']);
+  });
+
   it('--network container:NAME: the other\'s hostname, NetworkMode by its id', () => {
     sbs.same(['run', '-d', '--name', 'peer1', '--network', 'none', 'busybox', 'sleep', '60'], { normalize: () => '' });
     sbs.same(['run', '--rm', '--network', 'container:peer1', 'busybox', 'sh', '-c', 'hostname; env | grep HOSTNAME']);

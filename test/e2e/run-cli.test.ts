@@ -312,7 +312,7 @@ describe('container lifecycle commands and run options', { skip }, () => {
       // (A -v bind's missing source is made, as Docker makes it; a --mount bind's is refused.)
       [['--mount', 'type=bind,source=/no/such/dir,target=/x'], /invalid mount config for type "bind": bind source path does not exist: \/no\/such\/dir/],
       [['-v', 'bad*name:/x'], /invalid characters for a local volume name/],
-      [['-v', '/a:relative'], /invalid mode "relative"/],
+      [['-v', '/a:relative'], /invalid mode: relative/],
       [['--ulimit', 'nofile=10:5'], /soft limit 10 is above the hard limit 5/],
       [['--cap-add', 'NOT_A_CAP'], /unknown capability: "NOT_A_CAP"/],
       [['--security-opt', 'apparmor=x'], /invalid --security-opt/],

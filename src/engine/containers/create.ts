@@ -148,7 +148,15 @@ async function planNetwork(c: ContainerContext, o: CreateOptions, mode: string, 
     net.etcFiles(settings, 'x', ''); // validates --dns and --add-host
     return { net, settings, netId: n.Id, links };
   }
-  if (o.ports?.length || o.publishAll) throw invalidArgument(`conflicting options: port publishing and the container type network mode (--network ${mode})`);
+  if (mode.startsWith('container:')) {
+    // dockerd's refusals for another container's network (before it looks that one up).
+    if (o.hostname) throw invalidArgument('conflicting options: hostname and the network mode');
+    if (o.dns?.length) throw invalidArgument('conflicting options: dns and the network mode');
+    if (o.addHost?.length) throw invalidArgument('conflicting options: custom host-to-IP mapping and the network mode');
+    if (o.ports?.length || o.publishAll) throw invalidArgument('conflicting options: port publishing and the container type network mode');
+    if (o.exposed?.length) throw invalidArgument('conflicting options: port exposing and the container type network mode');
+  }
+  // (With none or the host's network, published ports are discarded, as dockerd discards them.)
   if (o.ip !== undefined || o.networkAlias?.length) throw invalidArgument(`--ip and --network-alias need a user-defined network (--network ${mode})`);
   if (o.macAddress !== undefined) throw invalidArgument(`conflicting options: mac-address and the network mode (--network ${mode})`);
   if (o.link?.length) throw invalidArgument(`conflicting options: --link and the network mode (--network ${mode})`);

@@ -92,6 +92,7 @@ export function createOptionsOf(req: ContainerCreateRequest): CreateOptions {
   const host = req.HostConfig ?? {};
   const image = cfg.Image;
   if (!image) throw invalidArgument('no image given (Config.Image)');
+  if (cfg.WorkingDir && !isAbsolute(cfg.WorkingDir)) throw invalidArgument(`the working directory '${cfg.WorkingDir}' is invalid, it needs to be an absolute path`);
   const mode = !host.NetworkMode || host.NetworkMode === 'default' ? 'bridge' : host.NetworkMode;
   const ep = endpointOf(req, mode);
   const restart = host.RestartPolicy;
