@@ -39,11 +39,14 @@ export function linkTo(c: ContainerContext, spec: string, netName: string): Link
   }
   const ip = other.NetworkSettings?.Networks?.[netName]?.IPAddress;
   if (!ip) throw invalidArgument(`Cannot link to /${other.Name}, as it does not belong to the ${netName === 'bridge' ? 'default network' : `network ${netName}`}`);
-  let env: string[] = [];
-  try {
-    env = c.spec(other.Id).process?.env ?? [];
-  } catch {
-    /* no bundle: no variables */
+  // Its Config.Env, as Docker's ALIAS_ENV_* come from (not the process's HOSTNAME, HOME, TERM).
+  let env: string[] = other.Config?.Env ?? [];
+  if (!other.Config) {
+    try {
+      env = c.spec(other.Id).process?.env ?? [];
+    } catch {
+      /* no bundle: no variables */
+    }
   }
   const exposed = Object.keys(((c.images.config(c.images.resolve(other.ImageID)).config ?? {}) as { ExposedPorts?: Record<string, unknown> }).ExposedPorts ?? {});
   const ports = [...new Set([...exposed, ...(other.NetworkSettings?.Ports ?? []).map((p) => `${p.containerPort}/${p.proto}`)])];
