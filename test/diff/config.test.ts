@@ -21,9 +21,10 @@ import { dockerdSkip, normalizeIds, sideBySide, type SideBySide } from './side-b
  *   /sys/devices/virtual/powercap); this dockerd is 20.10. Compared as sets minus that one.
  * - HostConfig.CapAdd/CapDrop: the docker CLI this harness drives (20.10) sends them as typed, a
  *   newer one (and berth's) as CAP_NAMES. Compared normalised.
- * - Config.Env: the 20.10 CLI sends -e through a map (its order varies run to run). Compared as sets.
+ * - Config.Env, HostConfig.Binds: the 20.10 CLI sends -e and -v through maps (their order varies
+ *   run to run). Compared as sets.
  */
-const KNOWN = /^(Driver|GraphDriver(\..*)?|HostConfig\.CgroupnsMode|HostConfig\.MaskedPaths|HostConfig\.CapAdd|HostConfig\.CapDrop|Config\.Env|Mounts)$/;
+const KNOWN = /^(Driver|GraphDriver(\..*)?|HostConfig\.CgroupnsMode|HostConfig\.MaskedPaths|HostConfig\.CapAdd|HostConfig\.CapDrop|HostConfig\.Binds|Config\.Env|Mounts)$/;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -82,7 +83,7 @@ describe('side by side: a container\'s configuration', { skip: !isRoot ? 'needs 
     const out: string[] = [];
     for (const k of new Set([...fd.keys(), ...fb.keys()])) {
       const top = k.replace(/\..*/, '');
-      if (KNOWN.test(k) || KNOWN.test(top) || also?.test(k) || /^HostConfig\.(MaskedPaths|CapAdd|CapDrop)\b|^Config\.Env\b|^Mounts\b|^GraphDriver\b/.test(k)) continue;
+      if (KNOWN.test(k) || KNOWN.test(top) || also?.test(k) || /^HostConfig\.(MaskedPaths|CapAdd|CapDrop|Binds)\b|^Config\.Env\b|^Mounts\b|^GraphDriver\b/.test(k)) continue;
       if (fd.get(k) !== fb.get(k)) out.push(`${k}: docker ${fd.get(k) ?? '(none)'}, berth ${fb.get(k) ?? '(none)'}`);
     }
     const dh = d['HostConfig'] as { [k: string]: Json };
@@ -97,6 +98,7 @@ describe('side by side: a container\'s configuration', { skip: !isRoot ? 'needs 
     const masked = (l: Json) => (Array.isArray(l) ? sorted(l.filter((p) => p !== '/sys/devices/virtual/powercap')) : l);
     cmp('HostConfig.MaskedPaths', masked(dh['MaskedPaths']!), masked(bh['MaskedPaths']!));
     cmp('Config.Env', sorted(dc['Env']!), sorted(bc['Env']!));
+    cmp('HostConfig.Binds', sorted(dh['Binds']!), sorted(bh['Binds']!));
     // Mounts: dockerd lists them in no set order (a map); by destination here.
     const mounts = (l: Json) => JSON.stringify((l as { Destination: string }[]).map((m) => JSON.stringify(m)).sort());
     cmp('Mounts', mounts(d['Mounts']!), mounts(b['Mounts']!));
