@@ -194,6 +194,7 @@ const CASES: string[][] = [
   ['--ulimit', 'nofile=1024:2048', '--ulimit', 'nproc=10', '--ulimit', 'core=-1', '--ulimit', 'nproc=20:30'],
   ['--cap-add', 'net_admin', '--cap-add', 'CAP_SYS_TIME', '--cap-drop', 'all', '--cap-drop', 'chown'],
   ['--privileged'],
+  ['--group-add', 'audio', '--group-add', '10'],
   ['--security-opt', 'no-new-privileges', '--security-opt', 'seccomp=unconfined'],
   ['--security-opt', 'no-new-privileges:true', '--security-opt', 'seccomp:unconfined'],
   ['--stop-signal', 'SIGUSR1', '--stop-timeout', '5'],
@@ -278,11 +279,11 @@ test("Docker's defaults: NetworkMode default, restart no, swappiness -1, stdout 
 
 // Where berth reads a flag differently from the docker CLI, on purpose (berth's behaviour kept).
 
-test('differs: a relative bind source is passed on as given (docker makes it absolute; berth refuses it in the engine)', { skip }, async () => {
+test('a relative bind source (./dir) is made absolute against the CLI\'s directory, as the docker CLI does', { skip }, async () => {
   const d = await dockerRequest('create', ['-v', './rel:/x', 'busybox']);
   const b = berthRequest('create', ['-v', './rel:/x', 'busybox']);
   assert.match(d.HostConfig.Binds![0]!, /^\/.*\/rel:\/x$/);
-  assert.deepEqual(b.HostConfig.Binds, ['./rel:/x']);
+  assert.deepEqual(b.HostConfig.Binds, [`${process.cwd()}/rel:/x`]);
 });
 
 test('differs: values the docker CLI passes to the daemon are refused by berth with its messages', { skip }, async () => {

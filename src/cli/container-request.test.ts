@@ -72,6 +72,8 @@ test('-e, --env-file: Env, files first, bare names from the environment', () => 
 
 test('-w, -u, -h: WorkingDir, User, Hostname', () => check(['-w', '/srv', '-u', 'app:app', '-h', 'box.example.com'], { Config: { WorkingDir: '/srv', User: 'app:app', Hostname: 'box.example.com' } }));
 
+test('--group-add: GroupAdd, in order', () => check(['--group-add', 'audio', '--group-add', '10'], { HostConfig: { GroupAdd: ['audio', '10'] } }));
+
 test('--entrypoint: Entrypoint ([""] drops the image\'s)', () => {
   check(['--entrypoint', '/bin/sh'], { Config: { Entrypoint: ['/bin/sh'] } });
   check(['--entrypoint', ''], { Config: { Entrypoint: [''] } });
@@ -312,7 +314,7 @@ test('values berth cannot read: the messages it has always given', () => {
 test('every flag of run/create has a case here', () => {
   const cmd = containerFlags(new Command('create'));
   const covered = new Set([
-    'rm', 'name', 'env', 'envFile', 'workdir', 'user', 'hostname', 'entrypoint', 'label', 'volume', 'volumesFrom', 'tmpfs', 'mount', 'memory',
+    'rm', 'name', 'env', 'envFile', 'workdir', 'user', 'groupAdd', 'hostname', 'entrypoint', 'label', 'volume', 'volumesFrom', 'tmpfs', 'mount', 'memory',
     'memorySwap', 'cpus', 'cpuShares', 'cpusetCpus', 'pidsLimit', 'ulimit', 'capAdd', 'capDrop', 'privileged', 'securityOpt', 'stopSignal',
     'stopTimeout', 'network', 'publish', 'publishAll', 'ip', 'macAddress', 'link', 'networkAlias', 'dns', 'dnsSearch', 'dnsOption', 'addHost',
     'pid', 'userns', 'ipc', 'uts', 'readOnly', 'init', 'device', 'blkioWeight', 'deviceReadBps', 'deviceWriteBps', 'deviceReadIops',

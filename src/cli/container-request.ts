@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { invalidArgument } from '../lib/errors.js';
 import {
   normalizeCapability,
@@ -42,6 +43,7 @@ export interface ContainerFlags {
   envFile?: string[];
   workdir?: string;
   user?: string;
+  groupAdd?: string[];
   hostname?: string;
   entrypoint?: string;
   label?: string[];
@@ -115,6 +117,7 @@ export function containerFlags(cmd: Command): Command {
     .option('--env-file <file>', 'read environment variables from a file', collect, [])
     .option('-w, --workdir <dir>', 'working directory')
     .option('-u, --user <uid[:gid]>', 'user')
+    .option('--group-add <group>', 'an additional group (a name or gid of the image\'s /etc/group)', collect, [])
     .option('-h, --hostname <name>', 'hostname')
     .option('--entrypoint <cmd>', 'override the entrypoint')
     .option('-l, --label <key=value>', 'label', collect, [])
@@ -205,6 +208,7 @@ function environment(files: readonly string[], vars: readonly string[], lookup: 
     });
   }
   for (const e of vars) {
+    if (e === '' || e.startsWith('=')) throw invalidArgument(`invalid argument ${JSON.stringify(e)} for "-e, --env" flag: invalid environment variable: ${e}`);
     if (e.includes('=')) out.push(e);
     else {
       const v = lookup(e);
@@ -212,6 +216,13 @@ function environment(files: readonly string[], vars: readonly string[], lookup: 
     }
   }
   return out;
+}
+
+/** -v ./dir:/x (or ../dir, .): the source against this process's directory, as the docker CLI sends it. */
+function absoluteBindSource(v: string): string {
+  const i = v.indexOf(':');
+  if (i <= 0 || !v.startsWith('.')) return v;
+  return resolve(v.slice(0, i)) + v.slice(i);
 }
 
 /** --health-*: undefined when none is given (the image's check applies). */
@@ -316,7 +327,8 @@ export function containerRequestFromFlags(image: string, command: readonly strin
     RestartPolicy: restart.MaximumRetryCount ? restart : { Name: restart.Name },
     MemorySwappiness: -1,
   };
-  const volumes = splitVolumeSpecs(o.volume ?? []);
+  // A bind's source starting with "." is made absolute against the CLI's own directory, as the docker CLI does.
+  const volumes = splitVolumeSpecs((o.volume ?? []).map(absoluteBindSource));
   if (volumes.Binds.length) host.Binds = volumes.Binds;
   if (Object.keys(volumes.Volumes).length) config.Volumes = volumes.Volumes;
   if (o.volumesFrom?.length) host.VolumesFrom = [...o.volumesFrom];
@@ -354,6 +366,7 @@ export function containerRequestFromFlags(image: string, command: readonly strin
 
   if (o.capAdd?.length) host.CapAdd = o.capAdd.map(normalizeCapability);
   if (o.capDrop?.length) host.CapDrop = o.capDrop.map(normalizeCapability);
+  if (o.groupAdd?.length) host.GroupAdd = [...o.groupAdd];
   if (o.privileged) host.Privileged = true;
   if (o.securityOpt?.length) host.SecurityOpt = securityOpts(o.securityOpt);
   if (o.readOnly) host.ReadonlyRootfs = true;

@@ -2,15 +2,16 @@
  * `run`/`create` options → an OCI runtime spec, with Docker's defaults: its capability set, new
  * pid/ipc/uts/mount/cgroup namespaces, masked /proc paths, read-only /sys.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { invalidArgument } from '../lib/errors.js';
 import type { Mount, Seccomp, Spec } from '../oci/runtime-spec.js';
 import type { DeviceMapping, ThrottleDevice, Ulimit } from './models.js';
-import { resolveUser, type UserIds } from '../oci/user.js';
+import { processUser, resolveUser, type ProcessUser, type UserIds } from '../oci/user.js';
 import { secureJoin } from '../sys/securejoin.js';
 import { CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../runtime/index.js';
 import { defaultSeccomp } from './seccomp-profile.js';
+import { mergeEnv, processEnv } from './containers/config.js';
 
 /** Docker's default capability set. */
 export const DOCKER_DEFAULT_CAPS = [
@@ -32,6 +33,8 @@ export interface ContainerOptions {
   name?: string;
   /** "NAME=value" over the image's; a bare "NAME" removes NAME (as Docker). */
   env?: string[];
+  /** A terminal: TERM=xterm in the environment (unless Env sets it). */
+  tty?: boolean;
   workdir?: string;
   user?: string;
   hostname?: string;
@@ -136,6 +139,8 @@ export interface VolumeSpec {
   propagation: string[];
   /** volume-nocopy: a new volume is not seeded from the image. */
   noCopy?: boolean;
+  /** The options as written (-v's third part), as inspect's Mode shows them. */
+  mode?: string;
 }
 
 /** `-v` syntax: /host:/ctr[:opts], name:/ctr[:opts], or /ctr alone (an anonymous volume). */
@@ -144,21 +149,19 @@ export function parseVolumeSpec(v: string): VolumeSpec {
   if (parts.length > 3 || parts.some((p) => p === '')) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}`);
   let src: string | undefined;
   let dst: string;
-  let mode = 'rw';
+  let mode = '';
   if (parts.length === 1) dst = parts[0]!;
   else if (parts.length === 2 && !isAbsolute(parts[1]!)) {
     // /ctr:ro
     dst = parts[0]!;
     mode = parts[1]!;
-  } else [src, dst, mode = 'rw'] = parts as [string, string, string?];
+  } else [src, dst, mode = ''] = parts as [string, string, string?];
   if (!isAbsolute(dst)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: the container path must be absolute`);
-  const modes = mode.split(',');
-  for (const m of modes) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared', 'nocopy'].includes(m)) throw invalidArgument(`invalid mode ${JSON.stringify(m)} in volume ${JSON.stringify(v)}`);
-  const base = { destination: dst, readOnly: modes.includes('ro'), propagation: modes.filter((m) => /private|slave|shared/.test(m)), ...(modes.includes('nocopy') ? { noCopy: true } : {}) };
-  if (src !== undefined && isAbsolute(src)) {
-    if (!existsSync(src)) throw invalidArgument(`invalid mount config: bind source path does not exist: ${src}`);
-    return { kind: 'bind', source: src, ...base };
-  }
+  const modes = mode === '' ? [] : mode.split(',');
+  if (modes.some((m) => !['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared', 'nocopy'].includes(m))) throw invalidArgument(`invalid mode: ${mode}`);
+  const base = { destination: dst, readOnly: modes.includes('ro'), propagation: modes.filter((m) => /private|slave|shared/.test(m)), ...(modes.includes('nocopy') ? { noCopy: true } : {}), mode };
+  // A bind's missing source is made (as a directory) when the container is created, as dockerd does.
+  if (src !== undefined && isAbsolute(src)) return { kind: 'bind', source: src, ...base };
   if (src !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(src)) throw invalidArgument(`invalid volume specification: ${JSON.stringify(v)}: ${JSON.stringify(src)} includes invalid characters for a local volume name`);
   return { kind: 'volume', source: src, ...base };
 }
@@ -170,7 +173,7 @@ export function bindMount(source: string, v: Pick<VolumeSpec, 'destination' | 'r
 
 function tmpfsMount(dst: string, options: string): Mount {
   const opts = options.split(',').filter(Boolean);
-  if (!isAbsolute(dst)) throw invalidArgument(`invalid --tmpfs ${JSON.stringify(options ? `${dst}:${options}` : dst)}: the container path must be absolute`);
+  if (!isAbsolute(dst)) throw invalidArgument(`invalid mount path: '${dst}' mount path must be absolute`);
   return { destination: dst, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...opts] };
 }
 
@@ -179,14 +182,21 @@ function tmpfsMount(dst: string, options: string): Mount {
  * Docker's rules (oci/user.ts) over its /etc/passwd and /etc/group, read inside that root.
  */
 export function resolveUserIn(root: string, user: string): UserIds {
-  const read = (f: string) => {
-    try {
-      return readFileSync(secureJoin(root, f), 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
-  return resolveUser(user, read('/etc/passwd'), read('/etc/group'));
+  return resolveUser(user, readIn(root, '/etc/passwd'), readIn(root, '/etc/group'));
+}
+
+/** A file of the tree at `root` (resolved inside it), or undefined. */
+function readIn(root: string, f: string): string | undefined {
+  try {
+    return readFileSync(secureJoin(root, f), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER and --group-add as Docker sets a process up (oci/user.ts' processUser), over the files of the tree at `root`. */
+export function processUserIn(root: string, user: string, groupAdd?: readonly string[]): ProcessUser {
+  return processUser(user, readIn(root, '/etc/passwd'), readIn(root, '/etc/group'), groupAdd);
 }
 
 function parseUser(user: string): { uid: number; gid: number } {
@@ -290,19 +300,9 @@ export function buildSpec(o: ContainerOptions, image: { config: Record<string, u
     resources.pids = { limit: o.pidsLimit };
   }
 
-  const env = [...((cfg.Env as string[] | undefined) ?? [])];
-  if (!env.some((e) => e.startsWith('PATH='))) env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
-  env.push(`HOSTNAME=${o.hostname ?? id.slice(0, 12)}`);
-  // "NAME=value" replaces or adds NAME; a bare "NAME" removes it (Docker's ReplaceOrAppendEnvValues).
-  for (const e of o.env ?? []) {
-    const eq = e.indexOf('=');
-    const k = eq < 0 ? e : e.slice(0, eq);
-    const i = env.findIndex((x) => x.split('=')[0] === k);
-    if (eq < 0) {
-      if (i >= 0) env.splice(i, 1);
-    } else if (i >= 0) env[i] = e;
-    else env.push(e);
-  }
+  // Docker's: PATH, HOSTNAME (TERM with a terminal) overridden by Config.Env, the user's
+  // variables then the image's (a bare "NAME" removes NAME).
+  const env = processEnv(mergeEnv(o.env, cfg.Env as string[] | undefined), { hostname: o.hostname ?? id.slice(0, 12), tty: o.tty });
 
   let nnp = false;
   let seccomp: Seccomp | undefined;

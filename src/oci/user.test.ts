@@ -1,7 +1,7 @@
 /** USER / --user / --chown → ids, by Docker's rules, over sample /etc/passwd and /etc/group text. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveUser } from './user.js';
+import { additionalGroups, processUser, resolveUser } from './user.js';
 
 const passwd = ['root:x:0:0:root:/root:/bin/sh', 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false', 'bob:x:1001:100:Bob:/home/bob:/bin/sh', ''].join('\n');
 const group = ['root:x:0:', 'wheel:x:10:root,bob', 'tty:x:5:', 'users:x:100:', 'audio:x:29:bob', 'nogroup:x:65534:', ''].join('\n');
@@ -48,4 +48,19 @@ test("COPY --chown's rule: an id alone is uid and gid; names as for USER, withou
   const missing = (what: string, name: string) => new Error(`no ${what} ${JSON.stringify(name)}`);
   assert.throws(() => resolveUser('ghost', passwd, group, { chown: true, missing }), /^Error: no user "ghost"$/);
   assert.throws(() => resolveUser('bob:ghosts', passwd, group, { chown: true, missing }), /^Error: no group "ghosts"$/);
+});
+
+test('a process user as dockerd sets it up: the primary gid first in the additional gids, HOME from the entry', () => {
+  assert.deepEqual(processUser('', passwd, group), { uid: 0, gid: 0, additionalGids: [0, 10], home: '/root' });
+  assert.deepEqual(processUser('bob', passwd, group), { uid: 1001, gid: 100, additionalGids: [100, 10, 29], home: '/home/bob' });
+  assert.deepEqual(processUser('bob:tty', passwd, group), { uid: 1001, gid: 5, additionalGids: [5], home: '/home/bob' });
+  // No entry: HOME is /, the gid 0.
+  assert.deepEqual(processUser('1234', passwd, group), { uid: 1234, gid: 0, additionalGids: [0], home: '/' });
+  assert.deepEqual(processUser('1234:55'), { uid: 1234, gid: 55, additionalGids: [55], home: '/' });
+  assert.deepEqual(processUser('nobody', passwd, group, ['audio', '10', '4242']), { uid: 65534, gid: 65534, additionalGids: [65534, 29, 10, 4242], home: '/nonexistent' });
+});
+
+test('--group-add: names and gids of /etc/group, numbers as they are; an unknown name is refused with runc\'s words', () => {
+  assert.deepEqual(additionalGroups(['wheel', '5', '777'], group), [10, 5, 777]);
+  invalid(() => additionalGroups(['nosuch'], group), 'Unable to find group nosuch: no matching entries in group file');
 });

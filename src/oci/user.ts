@@ -72,3 +72,45 @@ export function resolveUser(spec: string, passwd?: string, group?: string, opts:
   const additionalGids = groups.filter((f) => (f[3] ?? '').split(',').includes(name!)).map((f) => Number(f[2]));
   return { uid, gid, ...(additionalGids.length ? { additionalGids } : {}) };
 }
+
+/** A process's user as dockerd sets it up (its getUser, with runc's HOME). */
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+  /** The primary gid first, then the groups of /etc/group that list the user (no group given), then --group-add's. */
+  additionalGids: number[];
+  /** The user's home in /etc/passwd ("/" when it has no entry): HOME, unless the environment sets it. */
+  home: string;
+}
+
+/**
+ * --group-add values → gids, as runc's GetAdditionalGroups: a group's name or gid from /etc/group,
+ * else a number as it is; a name the file lacks is an error.
+ */
+export function additionalGroups(list: readonly string[], group?: string): number[] {
+  const groups = entries(group, 3);
+  return list.map((g) => {
+    const e = groups.find((f) => f[0] === g) ?? (NUMERIC.test(g) ? groups.find((f) => f[2] === g) : undefined);
+    if (e) return Number(e[2]);
+    if (NUMERIC.test(g)) return Number(g);
+    throw invalidArgument(`Unable to find group ${g}: no matching entries in group file`);
+  });
+}
+
+/**
+ * USER[:GROUP] (and --group-add) → the process's user as Docker runs it: resolveUser's ids, the
+ * additional gids Docker passes (the primary gid, the user's member groups, the added groups),
+ * and the home directory runc sets HOME to.
+ */
+export function processUser(spec: string, passwd?: string, group?: string, groupAdd: readonly string[] = []): ProcessUser {
+  const ids = resolveUser(spec, passwd, group);
+  const u = spec.includes(':') ? spec.slice(0, spec.indexOf(':')) : spec;
+  const want = u === '' ? '0' : u;
+  const entry = entries(passwd, 6).find((f) => (NUMERIC.test(want) ? f[2] === String(Number(want)) : f[0] === want));
+  return {
+    uid: ids.uid,
+    gid: ids.gid,
+    additionalGids: [ids.gid, ...(ids.additionalGids ?? []), ...additionalGroups(groupAdd, group)],
+    home: entry?.[5] || '/',
+  };
+}

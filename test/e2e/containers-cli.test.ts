@@ -112,7 +112,8 @@ describe('berth containers: terminals, attach, names, user namespaces', { skip }
     assert.equal(r.status, 9);
     assert.match(r.stdout, /t:\/dev\/pts\/\d+:xterm\r?\n/);
     // -u by name, from the container's own /etc/passwd and /etc/group.
-    assert.equal(berth('exec', '-u', 'nobody', 'ex1', 'id').stdout, 'uid=65534(nobody) gid=65534(nogroup)\n');
+    // (Its primary group is also its supplementary one, as Docker sets it up.)
+    assert.equal(berth('exec', '-u', 'nobody', 'ex1', 'id').stdout, 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n');
     assert.equal(berth('exec', '-u', 'root:tty', 'ex1', 'id', '-g').stdout, '5\n');
     const ghost = berth('exec', '-u', 'ghost', 'ex1', 'id');
     assert.equal(ghost.status, 125);

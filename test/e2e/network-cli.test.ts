@@ -187,8 +187,9 @@ describe('berth networking', { skip }, () => {
   it('puts a container on the default bridge: eth0, an address, a default route; masquerades its traffic out; rm leaves nothing', () => {
     const r = berth('run', '--name', `d-${tag}`, 'busybox', 'sh', '-c', `ip -o -4 addr show eth0; ip route; echo hi | nc -w 3 ${outIp} 9000`);
     assert.equal(r.status, 0, r.stderr);
-    const ip = ipOf(`d-${tag}`, 'bridge');
-    assert.match(r.stdout, new RegExp(`eth0\\s+inet ${ip.replace(/\./g, '\\.')}/16`));
+    // (An exited container shows no address, as Docker's: the one it had is in its output.)
+    const ip = /eth0\s+inet (\d+\.\d+\.\d+\.\d+)\/16/.exec(r.stdout)?.[1] ?? '';
+    assert.ok(ip, r.stdout);
     assert.match(r.stdout, /^default via \S+ dev eth0/m);
     assert.match(r.stdout, /outside/);
     // The outside saw the host's address, not the container's: masqueraded.
@@ -557,7 +558,8 @@ describe('berth networking', { skip }, () => {
       [['run', '--rm', '-p', '80/sctp', 'busybox', 'true'], /protocol "sctp"/],
       [['run', '--rm', '-p', 'a:b:c:d', 'busybox', 'true'], /invalid port specification/],
       [['run', '--rm', '--network', `missing-${tag}`, 'busybox', 'true'], new RegExp(`network missing-${tag} not found`)],
-      [['run', '--rm', '--network', 'none', '-p', '80', 'busybox', 'true'], /conflicting options: port publishing/],
+      // (With none or host, dockerd discards published ports; another container's network refuses them.)
+      [['run', '--rm', '--network', `container:missing-${tag}`, '-p', '80', 'busybox', 'true'], /conflicting options: port publishing and the container type network mode/],
       [['run', '--rm', '--add-host', 'nocolon', 'busybox', 'true'], /--add-host/],
       [['run', '--rm', '--dns', 'not-an-ip', 'busybox', 'true'], /--dns/],
       [['run', '--rm', '--network', `ov-${tag}`, '--ip', '10.1.1.1', 'busybox', 'true'], /does not belong to network/],

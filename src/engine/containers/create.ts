@@ -3,14 +3,19 @@
  * and record; nothing runs yet. Everything is checked before anything is made; what is made is
  * undone, in reverse, when a later step fails (one list of undo steps).
  */
-import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from '../../lib/builtins.js';
 import { invalidArgument } from '../../lib/errors.js';
 import { dockerSignal } from '../../lib/signal.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { helperPath } from '../../sys/paths.js';
-import { bindMount, buildSpec, resolveUserIn } from '../container-spec.js';
+import { secureJoin } from '../../sys/securejoin.js';
+import { processUser } from '../../oci/user.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../runtime/index.js';
+import { bindMount, buildSpec } from '../container-spec.js';
+import { hostConfigDefaults, mergeConfig, type ImageRunConfig } from './config.js';
 import type { NetworkService, NetworkSettings } from '../networks.js';
 import { validName } from '../names.js';
 import type { ContainerContext } from './context.js';
@@ -54,12 +59,14 @@ function resolveMounts(c: ContainerContext, o: CreateOptions, imageVolumes: stri
   for (const p of o.volumes ?? []) {
     if (taken(p.destination)) throw invalidArgument(`Duplicate mount point: ${p.destination}`);
     if (p.kind === 'bind') {
-      mounts.push({ Type: 'bind', Source: p.source!, Destination: p.destination, RW: !p.readOnly });
+      // A -v bind's missing source is made, as dockerd makes it (a --mount bind's is refused in request.ts).
+      if (!existsSync(p.source!)) mkdirSync(p.source!, { recursive: true, mode: 0o755 });
+      mounts.push({ Type: 'bind', Source: p.source!, Destination: p.destination, RW: !p.readOnly, Mode: p.mode ?? '', Propagation: p.propagation[0] ?? 'rprivate' });
       continue;
     }
     const existed = p.source !== undefined && c.volumes.get(p.source) !== undefined;
     const vol = c.volumes.create(p.source, { anonymous: p.source === undefined });
-    const m: MountRecord = { Type: 'volume', Name: vol.Name, Source: vol.Mountpoint, Destination: p.destination, RW: !p.readOnly, Anonymous: vol.Anonymous };
+    const m: MountRecord = { Type: 'volume', Name: vol.Name, Source: vol.Mountpoint, Destination: p.destination, RW: !p.readOnly, Anonymous: vol.Anonymous, Mode: p.mode ?? '' };
     mounts.push(m);
     if (p.noCopy) m.NoCopy = true;
     if (!existed || c.volumes.isEmpty(vol.Name)) fresh.push(m);
@@ -67,16 +74,56 @@ function resolveMounts(c: ContainerContext, o: CreateOptions, imageVolumes: stri
   for (const from of o.volumesFrom ?? []) {
     const [name, mode] = from.split(':');
     const other = c.store.find(name!);
-    for (const m of other.Mounts ?? []) if (!taken(m.Destination)) mounts.push({ ...m, RW: mode === 'ro' ? false : m.RW });
+    // As dockerd copies them: the mode as given is not (Mode ''), the propagation is.
+    for (const m of other.Mounts ?? []) if (!taken(m.Destination)) mounts.push({ ...m, RW: mode === 'ro' ? false : m.RW, Mode: '' });
   }
   for (const dst of imageVolumes) {
     if (taken(dst)) continue;
     const vol = c.volumes.create(undefined, { anonymous: true });
-    const m: MountRecord = { Type: 'volume', Name: vol.Name, Source: vol.Mountpoint, Destination: dst, RW: true, Anonymous: true };
+    const m: MountRecord = { Type: 'volume', Name: vol.Name, Source: vol.Mountpoint, Destination: dst, RW: true, Anonymous: true, Mode: '' };
     mounts.push(m);
     fresh.push(m);
   }
   return { mounts, fresh };
+}
+
+/**
+ * Files of a new container's root as its image has them (its layer is still empty): read from the
+ * layers' directories, the top one first (a whiteout hides what is below); where a link is in the
+ * way, read through the mounted snapshot instead.
+ */
+async function imageFiles(c: ContainerContext, id: string, paths: string[]): Promise<(string | undefined)[]> {
+  const m = c.images.snapshots.mounts(id)[0];
+  const opt = (k: string) => m?.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
+  const dirs = !m ? [] : m.type === 'overlay' ? [opt('upperdir'), ...(opt('lowerdir') ?? '').split(':')].filter((d): d is string => !!d) : [m.source];
+  let linked = false;
+  const out = paths.map((p) => {
+    for (const d of dirs) {
+      let st;
+      try {
+        if (lstatSync(join(d, p.slice(0, p.lastIndexOf('/')))).isSymbolicLink()) linked = true;
+        st = lstatSync(join(d, p));
+      } catch {
+        continue;
+      }
+      if (st.isSymbolicLink()) linked = true;
+      if (linked || (st.isCharacterDevice() && st.rdev === 0)) return undefined;
+      try {
+        return readFileSync(join(d, p), 'utf8');
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  });
+  if (!linked) return out;
+  return c.images.withSnapshot(id, false, (dir) => paths.map((p) => {
+    try {
+      return readFileSync(secureJoin(dir, p), 'utf8');
+    } catch {
+      return undefined;
+    }
+  }));
 }
 
 interface NetworkPlan {
@@ -102,7 +149,15 @@ async function planNetwork(c: ContainerContext, o: CreateOptions, mode: string, 
     net.etcFiles(settings, 'x', ''); // validates --dns and --add-host
     return { net, settings, netId: n.Id, links };
   }
-  if (o.ports?.length || o.publishAll) throw invalidArgument(`conflicting options: port publishing and the container type network mode (--network ${mode})`);
+  if (mode.startsWith('container:')) {
+    // dockerd's refusals for another container's network (before it looks that one up).
+    if (o.hostname) throw invalidArgument('conflicting options: hostname and the network mode');
+    if (o.dns?.length) throw invalidArgument('conflicting options: dns and the network mode');
+    if (o.addHost?.length) throw invalidArgument('conflicting options: custom host-to-IP mapping and the network mode');
+    if (o.ports?.length || o.publishAll) throw invalidArgument('conflicting options: port publishing and the container type network mode');
+    if (o.exposed?.length) throw invalidArgument('conflicting options: port exposing and the container type network mode');
+  }
+  // (With none or the host's network, published ports are discarded, as dockerd discards them.)
   if (o.ip !== undefined || o.networkAlias?.length) throw invalidArgument(`--ip and --network-alias need a user-defined network (--network ${mode})`);
   if (o.macAddress !== undefined) throw invalidArgument(`conflicting options: mac-address and the network mode (--network ${mode})`);
   if (o.link?.length) throw invalidArgument(`conflicting options: --link and the network mode (--network ${mode})`);
@@ -110,15 +165,11 @@ async function planNetwork(c: ContainerContext, o: CreateOptions, mode: string, 
 }
 
 /** `create`: the container's layer, bundle and record; nothing runs yet. */
-export function create(c: ContainerContext, o: CreateOptions): Promise<ContainerRecord> {
-  // A terminal gets TERM, as Docker sets it.
-  return createContainer(c, o.tty ? { ...o, env: ['TERM=xterm', ...(o.env ?? [])] } : o);
-}
-
-async function createContainer(c: ContainerContext, o: CreateOptions): Promise<ContainerRecord> {
+export async function create(c: ContainerContext, o: CreateOptions): Promise<ContainerRecord> {
   const image = c.images.resolve(o.image);
   const cfg = (c.images.config(image).config ?? {}) as Record<string, unknown>;
-  if (o.name !== undefined && !validName(o.name)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  // (Docker's container names have two characters at least.)
+  if (o.name !== undefined && !(validName(o.name) && o.name.length > 1)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   // The stop signal is checked here, as Docker's create does ("Invalid signal: X").
   if (o.stopSignal !== undefined) dockerSignal(o.stopSignal);
   const id = randomBytes(32).toString('hex');
@@ -140,7 +191,14 @@ async function createContainer(c: ContainerContext, o: CreateOptions): Promise<C
       for (const m of fresh) if (m.Anonymous) c.volumes.remove(m.Name!);
     });
     const resolvedMounts = mounts.map((m) => bindMount(m.Source, { destination: m.Destination, readOnly: !m.RW, propagation: [] }));
-    const { spec, args } = buildSpec({ ...o, network: mode, netnsPath: net?.netnsPath(id), resolvedMounts, init: o.withInit ? helperPath() : undefined }, { config: cfg }, id, (n) => c.store.running(n).State.Pid);
+    // The hostname: the one asked, the host's with its network, else the id's first 12.
+    // (With another container's network: its hostname, and its id in NetworkMode, as dockerd.)
+    const peer = mode.startsWith('container:') ? c.store.find(mode.slice('container:'.length)) : undefined;
+    const hostname = o.hostname ?? (mode === 'host' ? hostHostname() : peer ? (peer.Config?.Hostname ?? peer.Id.slice(0, 12)) : id.slice(0, 12));
+    const hostConfig = hostConfigDefaults({ ...(o.hostConfig ?? {}), ...(peer ? { NetworkMode: `container:${peer.Id}` } : {}) }, { masked: DEFAULT_MASKED_PATHS, readonly: DEFAULT_READONLY_PATHS, cgroupns: 'private' });
+    const config = mergeConfig({ Image: o.image, ...(o.config ?? {}) }, cfg as ImageRunConfig, hostname);
+    const memorySwap = o.memorySwap ?? (hostConfig.MemorySwap || undefined);
+    const { spec, args } = buildSpec({ ...o, hostname, memorySwap, network: mode, netnsPath: net?.netnsPath(id), resolvedMounts, init: o.withInit ? helperPath() : undefined }, { config: cfg }, id, (n) => c.store.running(n).State.Pid);
     const rec: ContainerRecord = {
       Id: id,
       Name: name,
@@ -162,6 +220,8 @@ async function createContainer(c: ContainerContext, o: CreateOptions): Promise<C
       ...(o.tty ? { Tty: true } : {}),
       ...(o.interactive ? { OpenStdin: true } : {}),
       ...idShiftOf(spec),
+      Config: config,
+      HostConfig: hostConfig,
     };
     const bundle = c.bundleDir(id);
     const top = image.layers[image.layers.length - 1];
@@ -171,11 +231,13 @@ async function createContainer(c: ContainerContext, o: CreateOptions): Promise<C
     undo.push(() => c.images.snapshots.remove(id));
     undo.push(() => rmSync(bundle, { recursive: true, force: true }));
     mkdirSync(join(bundle, 'rootfs'), { recursive: true });
-    // A user given (by name or id): looked up in the image's /etc/passwd and /etc/group.
+    // The user (by name or id) as the image's /etc/passwd and /etc/group say, as dockerd and runc
+    // set it up: the primary gid and the member groups as additional gids, HOME from its entry.
     const user = o.user ?? (cfg.User as string | undefined) ?? '';
-    if (user) {
-      spec.process!.user = await c.images.withSnapshot(id, false, (dir) => resolveUserIn(dir, user));
-    }
+    const files = await imageFiles(c, id, ['/etc/passwd', '/etc/group']);
+    const pu = processUser(user, files[0], files[1], o.groupAdd);
+    spec.process!.user = { uid: pu.uid, gid: pu.gid, additionalGids: pu.additionalGids };
+    if (!spec.process!.env!.some((e) => e.startsWith('HOME='))) spec.process!.env!.push(`HOME=${pu.home}`);
     await writeEtcFiles(c, { rec, spec, bundle, o, settings, net, links });
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
     // A new, empty volume takes what the image has where it is mounted, as Docker does.

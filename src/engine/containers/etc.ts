@@ -2,7 +2,7 @@
  * A container's own /etc/hostname, /etc/hosts and /etc/resolv.conf, as Docker gives them, and
  * Docker's legacy links (`--link NAME[:ALIAS]`): an /etc/hosts entry and environment variables.
  */
-import { chownSync, writeFileSync } from 'node:fs';
+import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidArgument, notFound } from '../../lib/errors.js';
 import type { Spec } from '../../oci/runtime-spec.js';
@@ -39,11 +39,14 @@ export function linkTo(c: ContainerContext, spec: string, netName: string): Link
   }
   const ip = other.NetworkSettings?.Networks?.[netName]?.IPAddress;
   if (!ip) throw invalidArgument(`Cannot link to /${other.Name}, as it does not belong to the ${netName === 'bridge' ? 'default network' : `network ${netName}`}`);
-  let env: string[] = [];
-  try {
-    env = c.spec(other.Id).process?.env ?? [];
-  } catch {
-    /* no bundle: no variables */
+  // Its Config.Env, as Docker's ALIAS_ENV_* come from (not the process's HOSTNAME, HOME, TERM).
+  let env: string[] = other.Config?.Env ?? [];
+  if (!other.Config) {
+    try {
+      env = c.spec(other.Id).process?.env ?? [];
+    } catch {
+      /* no bundle: no variables */
+    }
   }
   const exposed = Object.keys(((c.images.config(c.images.resolve(other.ImageID)).config ?? {}) as { ExposedPorts?: Record<string, unknown> }).ExposedPorts ?? {});
   const ports = [...new Set([...exposed, ...(other.NetworkSettings?.Ports ?? []).map((p) => `${p.containerPort}/${p.proto}`)])];
@@ -74,9 +77,17 @@ function linkEnv(l: LinkTarget, self: string): string[] {
   return out;
 }
 
+function readHost(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /**
  * /etc/hostname, /etc/hosts and /etc/resolv.conf of its own in the bundle, bound into the
- * container (unless the host's network is shared, or the user mounted their own); the links'
+ * container (with the host's network: copies of the host's; unless the user mounted their own); the links'
  * entries and variables added. Changes `spec` (its mounts and environment).
  */
 export async function writeEtcFiles(
@@ -94,6 +105,12 @@ export async function writeEtcFiles(
     hosts = files.hosts;
     resolv = files.resolv;
   }
+  if (hostNet) {
+    // The host's network: copies of the host's /etc/hosts (unless --add-host asks for entries:
+    // then the default one with them) and resolv.conf (unless --dns* are given), as Docker.
+    if (!o.addHost?.length) hosts = readHost('/etc/hosts');
+    if (!(o.dns?.length || o.dnsSearch?.length || o.dnsOption?.length)) resolv = hostResolvText();
+  }
   for (const l of x.links) {
     hosts += `${l.ip}\t${[...new Set([l.alias, l.id.slice(0, 12), l.name])].join(' ')}\n`;
     spec.process!.env = [...(spec.process!.env ?? []), ...linkEnv(l, rec.Name)];
@@ -104,7 +121,6 @@ export async function writeEtcFiles(
     ['resolv.conf', resolv],
   ];
   for (const [name, content] of etc) {
-    if (hostNet && name !== 'hostname') continue;
     const dest = `/etc/${name}`;
     if ((spec.mounts ?? []).some((m) => m.destination === dest)) continue;
     writeFileSync(join(bundle, name), content);

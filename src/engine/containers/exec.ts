@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { conflict, invalidArgument } from '../../lib/errors.js';
 import { parseBytes } from '../../lib/units.js';
 import type { Spec } from '../../oci/runtime-spec.js';
-import { resolveUserIn } from '../container-spec.js';
+import { processUserIn } from '../container-spec.js';
 import type { RestartPolicy } from '../models.js';
+import { replaceOrAppendEnv } from './config.js';
 import type { ContainerContext } from './context.js';
 import { restartPolicyOf } from './restart.js';
 import { helperStdio } from './stdio.js';
@@ -30,12 +31,26 @@ export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest
   const spec = c.spec(rec.Id);
   const p = spec.process!;
   let user = p.user;
+  // The container's environment, as Docker gives an exec'd process: TERM only with its own
+  // terminal, the exec's variables over it, HOME last (the user's, unless an Env sets it).
+  const own = (k: string) => (rec.Config?.Env ?? []).some((e) => e.startsWith(`${k}=`));
+  let home = p.env?.find((e) => e.startsWith('HOME='));
+  let env = (p.env ?? []).filter((e) => (own('HOME') || !e.startsWith('HOME=')) && (own('TERM') || !rec.Config || e !== 'TERM=xterm'));
   if (o.user) {
-    // Names as the container's own /etc/passwd and /etc/group say, read through its root.
-    user = resolveUserIn(`/proc/${rec.State.Pid}/root`, o.user);
+    // Names as the container's own /etc/passwd and /etc/group say, read through its root; the
+    // container's --group-add too.
+    const pu = processUserIn(`/proc/${rec.State.Pid}/root`, o.user, rec.HostConfig?.GroupAdd ?? undefined);
+    user = { uid: pu.uid, gid: pu.gid, additionalGids: pu.additionalGids };
+    if (rec.Config) home = `HOME=${pu.home}`;
   }
+  if (o.tty && !env.some((e) => e.startsWith('TERM='))) {
+    const at = env.findIndex((e) => e.startsWith('HOSTNAME='));
+    env.splice(at < 0 ? env.length : at + 1, 0, 'TERM=xterm');
+  }
+  env = replaceOrAppendEnv(env, o.env ?? []);
+  if (home && !env.some((e) => e.startsWith('HOME='))) env.push(home);
   const r = await c.runtime.exec(rec.Id, {
-    process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.tty && !(p.env ?? []).some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
+    process: { ...p, args: o.command, env, cwd: o.workdir ?? p.cwd, user, terminal: false },
     detach: o.detach,
     tty: o.tty === true && !o.detach,
     stdio: helperStdio(o.stdio, { detached: o.detach }),

@@ -82,11 +82,12 @@ test('Mounts: binds, volumes and tmpfs; Volumes and Binds', () => {
     },
   });
   assert.deepEqual(o.volumes, [
-    { kind: 'bind', source: '/tmp', destination: '/h', readOnly: true, propagation: [] },
-    { kind: 'volume', source: 'named', destination: '/n', readOnly: false, propagation: [] },
-    { kind: 'volume', source: undefined, destination: '/anon', readOnly: false, propagation: [] },
-    { kind: 'bind', source: '/tmp', destination: '/b', readOnly: false, propagation: ['rslave'] },
-    { kind: 'volume', source: undefined, destination: '/v', readOnly: false, propagation: [], noCopy: true },
+    { kind: 'bind', source: '/tmp', destination: '/h', readOnly: true, propagation: [], mode: 'ro' },
+    { kind: 'volume', source: 'named', destination: '/n', readOnly: false, propagation: [], mode: '' },
+    { kind: 'volume', source: undefined, destination: '/anon', readOnly: false, propagation: [], mode: '' },
+    { kind: 'bind', source: '/tmp', destination: '/b', readOnly: false, propagation: ['rslave'], mode: '' },
+    // (dockerd shows a --mount volume's Mode as "z".)
+    { kind: 'volume', source: undefined, destination: '/v', readOnly: false, propagation: [], mode: 'z', noCopy: true },
   ]);
   assert.deepEqual(o.tmpfs, { '/run': 'size=1m', '/t': 'size=4096,mode=1777' });
   refused({ Image: 'x', HostConfig: { Mounts: [{ Type: 'bind', Source: 'relative', Target: '/x' }] } }, /the source of a bind mount must be an absolute path/);

@@ -31,13 +31,14 @@ function volumeOfMount(m: Mount): VolumeSpec | undefined {
   if (m.Type === 'bind') {
     const source = m.Source ?? '';
     if (!isAbsolute(source)) throw invalidArgument(`invalid mount ${spec}: the source of a bind mount must be an absolute path`);
-    if (!existsSync(source)) throw invalidArgument(`invalid mount config: bind source path does not exist: ${source}`);
+    if (!existsSync(source)) throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${source}`);
     const prop = m.BindOptions?.Propagation;
-    return { kind: 'bind', source, destination: target, readOnly, propagation: prop ? [prop] : [] };
+    return { kind: 'bind', source, destination: target, readOnly, propagation: prop ? [prop] : [], mode: '' };
   }
   const name = m.Source || undefined;
   if (name !== undefined && !VOLUME_NAME.test(name)) throw invalidArgument(`invalid mount ${spec}: ${JSON.stringify(name)} includes invalid characters for a local volume name`);
-  return { kind: 'volume', source: name, destination: target, readOnly, propagation: [], ...(m.VolumeOptions?.NoCopy ? { noCopy: true } : {}) };
+  // (dockerd shows a --mount volume's Mode as "z".)
+  return { kind: 'volume', source: name, destination: target, readOnly, propagation: [], mode: 'z', ...(m.VolumeOptions?.NoCopy ? { noCopy: true } : {}) };
 }
 
 /** tmpfs Mounts as Tmpfs entries: container path → mount options. */
@@ -91,6 +92,7 @@ export function createOptionsOf(req: ContainerCreateRequest): CreateOptions {
   const host = req.HostConfig ?? {};
   const image = cfg.Image;
   if (!image) throw invalidArgument('no image given (Config.Image)');
+  if (cfg.WorkingDir && !isAbsolute(cfg.WorkingDir)) throw invalidArgument(`the working directory '${cfg.WorkingDir}' is invalid, it needs to be an absolute path`);
   const mode = !host.NetworkMode || host.NetworkMode === 'default' ? 'bridge' : host.NetworkMode;
   const ep = endpointOf(req, mode);
   const restart = host.RestartPolicy;
@@ -107,6 +109,9 @@ export function createOptionsOf(req: ContainerCreateRequest): CreateOptions {
   const mac = ep.MacAddress || cfg.MacAddress || undefined;
   return {
     image,
+    config: cfg,
+    hostConfig: host,
+    ...(host.GroupAdd?.length ? { groupAdd: [...host.GroupAdd] } : {}),
     ...(req.name !== undefined ? { name: req.name } : {}),
     command: cfg.Cmd ? [...cfg.Cmd] : undefined,
     entrypoint,

@@ -1,7 +1,7 @@
 /** The container record as berth keeps it (metadata/containers/ID.json), and the options of create and run. */
 import type { Readable, Writable } from 'node:stream';
 import type { ContainerOptions, VolumeSpec } from '../container-spec.js';
-import type { HealthConfig, RestartPolicy } from '../models.js';
+import type { ContainerConfig, HealthConfig, HostConfig, RestartPolicy } from '../models.js';
 import type { PortMapping } from '../../network/index.js';
 import type { NetworkSettings } from '../networks.js';
 
@@ -40,6 +40,10 @@ export interface ContainerRecord {
   Links?: string[];
   /** --userns=remap: the host ids the container's 0.. are (its layers are owned so). */
   IdShift?: { uid: number; gid: number; size: number };
+  /** Config as dockerd keeps it: the request's merged with the image's (containers/config.ts). */
+  Config?: ContainerConfig;
+  /** HostConfig as dockerd keeps it: the request's with the daemon's defaults. */
+  HostConfig?: HostConfig;
 }
 
 /**
@@ -78,6 +82,10 @@ export interface MountRecord {
   RW: boolean;
   Anonymous?: boolean;
   NoCopy?: boolean;
+  /** The options as given after the paths (-v's "ro", "ro,rshared"; "z" for a --mount volume), as inspect shows them. */
+  Mode?: string;
+  /** A bind's propagation (rprivate unless given). */
+  Propagation?: string;
 }
 
 export interface LogRecord {
@@ -91,6 +99,11 @@ export interface LogRecord {
  * (containers/request.ts), never from flag strings.
  */
 export interface CreateOptions extends ContainerOptions {
+  /** The request's Config and HostConfig as sent: what the record keeps (merged, defaults filled). */
+  config?: ContainerConfig;
+  hostConfig?: HostConfig;
+  /** --group-add: groups (names or gids of the image's /etc/group) the process also has. */
+  groupAdd?: string[];
   /** Binds (-v syntax, parsed), anonymous Volumes and Mounts of the request: binds and volumes, in that order. */
   volumes?: VolumeSpec[];
   /** "container[:ro|rw]" */
@@ -120,8 +133,6 @@ export interface CreateOptions extends ContainerOptions {
   macAddress?: string;
   /** --link NAME[:ALIAS] (Docker's legacy links): /etc/hosts entries and environment variables */
   link?: string[];
-  /** -t: a terminal for the container. */
-  tty?: boolean;
   /** -i: its stdin kept open. */
   interactive?: boolean;
 }
