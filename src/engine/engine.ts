@@ -48,7 +48,7 @@ export class Engine {
   }
 
   get containers(): Containers {
-    return (this.made.containers ??= new Containers(this.records));
+    return (this.made.containers ??= new Containers(this.records, this.images));
   }
 
   get volumes(): Volumes {

@@ -19,7 +19,10 @@ type CS = ContainerService;
 
 /** Containers: their life cycle, what runs in them, their files, and listing them. */
 export class Containers {
-  constructor(private readonly svc: ContainerService) {}
+  constructor(
+    private readonly svc: ContainerService,
+    private readonly images: ImageService,
+  ) {}
 
   create(...a: Parameters<CS['create']>) {
     return this.svc.create(...a);
@@ -77,7 +80,7 @@ export class Containers {
   }
   /** `ps`: the running containers (all with `all`), filtered. */
   list(q: ContainerListQuery = {}): ContainerSummary[] {
-    return listContainers(this.svc, q);
+    return listContainers({ containers: this.svc, images: this.images }, q);
   }
   /** Readings of resource use (stats.ts); one, or one a second with `stream`. */
   async *stats(q: StatsQuery & { stream?: boolean } = {}): AsyncGenerator<ContainerStats[]> {

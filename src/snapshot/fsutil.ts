@@ -32,6 +32,28 @@ export function randomId(n = 12): string {
   return s;
 }
 
+/** Bytes of the files in a tree (their lengths, each inode once; directories count nothing): Docker's SizeRw. */
+export function contentSize(dir: string): number {
+  const seen = new Set<number>();
+  let total = 0;
+  const visit = (p: string, st: Stats) => {
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p)) {
+        const c = `${p}/${name}`;
+        const cst = lstatOrNull(c);
+        if (cst) visit(c, cst);
+      }
+      return;
+    }
+    if (seen.has(st.ino)) return;
+    seen.add(st.ino);
+    total += st.size;
+  };
+  const st = lstatOrNull(dir);
+  if (st) visit(dir, st);
+  return total;
+}
+
 /** Bytes a tree takes on disk (allocated blocks, each inode once), like `du -s --bytes` of blocks. */
 export function diskUsage(dir: string): number {
   const seen = new Set<number>();

@@ -19,7 +19,7 @@ import { Readable } from 'node:stream';
 import { alreadyExists, conflict, errnoCode, failedPrecondition, invalidArgument, isBerthError, internal, notFound, reason } from '../lib/errors.js';
 import { FsOpError } from '../sys/fsops.js';
 import { createFileExclusive } from '../sys/fs.js';
-import { runFsOpsSync, copyTree, diskUsage, mountTable, randomId, shiftTree } from './fsutil.js';
+import { runFsOpsSync, contentSize, copyTree, diskUsage, mountTable, randomId, shiftTree } from './fsutil.js';
 import { unpackLayer, type Driver } from './apply.js';
 import { diffTarStream, overlayChanges, vfsChanges, type Change, type DiffResult } from './diff.js';
 import type { LowerLayer } from './lower.js';
@@ -469,6 +469,12 @@ export class Snapshotter {
 
   private source(key: string): string {
     return join(this.snapDir(key), this.driver === 'overlay' ? 'upper' : 'fs');
+  }
+
+  /** Bytes of the files a writable snapshot holds of its own, by their lengths (Docker's SizeRw; overlay: its upper directory; vfs: its whole tree). */
+  contentSize(key: string): number {
+    this.snapshot(key, 'snapshot size');
+    return contentSize(this.source(key));
   }
 
   private async diff(s: SnapshotRecord, what: string): Promise<DiffResult> {

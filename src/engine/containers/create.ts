@@ -108,6 +108,12 @@ async function planNetwork(c: ContainerContext, o: CreateOptions, mode: string, 
   return { netId: '', links: [] };
 }
 
+/** Docker's Config.ExposedPorts: the image's and --expose's ("90" is "90/tcp"). */
+function exposedOf(cfg: Record<string, unknown>, o: CreateOptions): { ExposedPorts?: string[] } {
+  const all = [...Object.keys((cfg.ExposedPorts as Record<string, unknown> | undefined) ?? {}), ...(o.exposed ?? [])].map((p) => (p.includes('/') ? p : `${p}/tcp`));
+  return all.length ? { ExposedPorts: [...new Set(all)] } : {};
+}
+
 /** `create`: the container's layer, bundle and record; nothing runs yet. */
 export function create(c: ContainerContext, o: CreateOptions): Promise<ContainerRecord> {
   // A terminal gets TERM, as Docker sets it.
@@ -154,6 +160,7 @@ async function createContainer(c: ContainerContext, o: CreateOptions): Promise<C
       RestartCount: 0,
       Healthcheck: healthcheckOf(o.health, cfg.Healthcheck as ImageHealthcheck | undefined),
       NetworkMode: mode,
+      ...exposedOf(cfg, o),
       ...(links.length ? { Links: links.map((l) => `/${l.name}:/${name}/${l.alias}`) } : {}),
       ...(settings ? { NetworkSettings: settings } : {}),
       ...(o.tty ? { Tty: true } : {}),
