@@ -16,7 +16,7 @@
 import { invalidArgument, notFound } from '../lib/errors.js';
 import { humanDuration } from '../lib/units.js';
 import type { ContainerRecord, ContainerService } from './containers.js';
-import { filterPairs, labelMatches, type Filters } from './filters.js';
+import { filterMap, labelMatches, regexMatch, type Filters } from './filters.js';
 import type { ImageService } from './images.js';
 import type { ContainerStatus, ContainerSummary, EndpointSettings, MountPoint } from './models.js';
 
@@ -42,27 +42,6 @@ const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
 export interface ListSources {
   containers: ContainerService;
   images: ImageService;
-}
-
-/** Docker's filter map: key → its distinct values, keys in the order first given. */
-function filterMap(filters: Filters | undefined): Map<string, string[]> {
-  const m = new Map<string, string[]>();
-  const pairs = filterPairs(filters, (f) => invalidArgument(`bad format of filter (expected name=value): ${JSON.stringify(f)}`));
-  for (const [k, v] of pairs) {
-    const vs = m.get(k) ?? [];
-    if (!vs.includes(v)) vs.push(v);
-    m.set(k, vs);
-  }
-  return m;
-}
-
-/** Go's regexp.MatchString as Docker's filters use it: a pattern that does not compile matches nothing. */
-function regexMatch(pattern: string, s: string): boolean {
-  try {
-    return new RegExp(pattern).test(s);
-  } catch {
-    return false;
-  }
 }
 
 /** publish= and expose= values: PORT[/PROTO] or START-END[/PROTO] → "80/tcp" keys. */
@@ -115,9 +94,8 @@ function commandOf(args: readonly string[]): string {
 /** The containers the query asks for, newest first. */
 export function listContainers(src: ListSources, q: ContainerListQuery = {}): ContainerSummary[] {
   const svc = src.containers;
-  const f = filterMap(q.filters);
   // As dockerd checks them: the keys, then each key's values, in this order.
-  for (const k of f.keys()) if (!PS_FILTERS.includes(k)) throw invalidArgument(`Invalid filter '${k}'`);
+  const f = filterMap(q.filters, PS_FILTERS);
   const exited = (f.get('exited') ?? []).map((v) => {
     if (!/^[+-]?\d+$/.test(v)) throw invalidArgument(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
     return Number(v);

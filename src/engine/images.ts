@@ -13,7 +13,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContentStore } from '../content/index.js';
 import { applyChanges, copyImage, familiarName, ImageStore, parseReference, recordImage, storeDestination, storeLayer, tarballSource, type ContainerConfig, type CopyOptions, type ImageRecord, type LayerRecord, type RecordImageOptions } from '../image/index.js';
-import { conflict, invalidArgument, notFound } from '../lib/errors.js';
+import { conflict, invalidArgument, isBerthError, notFound } from '../lib/errors.js';
+import { boolFilter, filterMap, labelMatches, type Filters } from './filters.js';
 
 import { MediaType, parseImageConfig, type ImageConfig } from '../oci/image-spec.js';
 import { chainId, copyTree, packFrom, Snapshotter, type Driver } from '../snapshot/index.js';
@@ -102,48 +103,57 @@ export class ImageService {
     return rec.layers.reduce((n, l) => n + (this.snapshots.hasLayer(l.chainId) ? this.snapshots.layerSize(l.chainId) : l.size), 0);
   }
 
-  list(opts: { all?: boolean; filters?: Record<string, string[]> } = {}): ImageSummary[] {
+  /**
+   * `images` (GET /images/json) as dockerd lists them, newest first. Filters: reference (a glob on
+   * the familiar name, with or without its tag: the image's other tags are not listed), dangling
+   * (true: untagged only; false: tagged only), label (KEY or KEY=VALUE, all must hold), before and
+   * since (created before or after an image). Without `all`, untagged images that others are built
+   * on are left out (berth records no parents, so none is).
+   */
+  list(opts: { all?: boolean; filters?: Filters } = {}): ImageSummary[] {
+    const f = filterMap(opts.filters, ['before', 'dangling', 'label', 'reference', 'since']);
+    const dangling = boolFilter(f, 'dangling', false);
+    const createdOf = (rec: ImageRecord) => Math.floor(Date.parse(this.config(rec).created ?? rec.created) / 1000) || 0;
+    const timeOf = (ref: string) => {
+      try {
+        return createdOf(this.resolve(ref));
+      } catch (e) {
+        if (isBerthError(e, 'NotFound')) throw notFound(`No such image: ${normalizedForMessage(ref)}`);
+        throw e;
+      }
+    };
+    const before = f.get('before')?.map(timeOf).at(-1);
+    const since = f.get('since')?.map(timeOf).at(-1);
+    const patterns = f.get('reference');
+    for (const p of patterns ?? []) if (!validGlob(p)) throw invalidArgument('syntax error in pattern');
     const refs = this.images.refs();
     const inUse = this.opts.inUse?.() ?? new Set<string>();
     const out: ImageSummary[] = [];
     for (const rec of this.images.list()) {
-      const tags = refs.filter((r) => r.id === rec.id && !r.ref.includes('@')).map((r) => familiarName(r.ref));
-      const cfg = this.config(rec);
-      const labels = (cfg.config?.Labels ?? {}) as Record<string, string>;
-      const sum: ImageSummary = {
+      const created = createdOf(rec);
+      if (before !== undefined && !(created < before)) continue;
+      if (since !== undefined && !(created > since)) continue;
+      const mine = refs.filter((r) => r.id === rec.id).map((r) => familiarName(r.ref));
+      const matching = patterns ? mine.filter((r) => patterns.some((p) => globMatch(p, r) || globMatch(p, r.replace(/[:@].*$/, '')))) : mine;
+      if (patterns && matching.length === 0) continue;
+      const tags = matching.filter((r) => !r.includes('@')).sort();
+      const digests = [...new Set([...matching.filter((r) => r.includes('@')), ...(patterns ? [] : rec.repoDigests.map((d) => familiarName(d)))])];
+      const untagged = tags.length === 0 && digests.length === 0;
+      if (dangling === true && !untagged) continue;
+      if (dangling === false && untagged) continue;
+      const labels = (this.config(rec).config?.Labels ?? {}) as Record<string, string>;
+      if (f.has('label') && !f.get('label')!.every((v) => labelMatches(labels, v))) continue;
+      out.push({
         Id: rec.id,
         RepoTags: tags,
-        RepoDigests: rec.repoDigests.map((d) => familiarName(d)),
-        Created: Math.floor(Date.parse(cfg.created ?? rec.created) / 1000) || 0,
+        RepoDigests: digests,
+        Created: created,
         Size: this.size(rec),
         Labels: labels,
         Containers: inUse.has(rec.id) ? 1 : 0,
-      };
-      if (!this.matches(sum, opts.filters ?? {})) continue;
-      out.push(sum);
+      });
     }
     return out.sort((a, b) => b.Created - a.Created || a.Id.localeCompare(b.Id));
-  }
-
-  private matches(s: ImageSummary, filters: Record<string, string[]>): boolean {
-    for (const [k, values] of Object.entries(filters)) {
-      if (k === 'dangling') {
-        const want = values.some((v) => v === 'true' || v === '1');
-        if ((s.RepoTags.length === 0) !== want) return false;
-      } else if (k === 'reference') {
-        const ok = values.some((pat) => s.RepoTags.some((t) => globMatch(pat, t) || globMatch(pat, t.split(':')[0]!)));
-        if (!ok) return false;
-      } else if (k === 'label') {
-        const ok = values.every((v) => {
-          const [lk, lv] = v.split('=', 2) as [string, string | undefined];
-          return lk in s.Labels && (lv === undefined || s.Labels[lk] === lv);
-        });
-        if (!ok) return false;
-      } else {
-        throw invalidArgument(`invalid filter ${JSON.stringify(k)} (dangling, reference, label)`);
-      }
-    }
-    return true;
   }
 
   /** `image inspect`: the record in Docker's shape (models.ts' ImageInspect). */
@@ -524,9 +534,42 @@ export class ImageService {
   }
 }
 
+/** Go's path.Match as Docker's reference filter uses it: `*` and `?` within a path segment, `[...]` classes, `\\` escapes. */
+function globRegExp(pattern: string): RegExp | undefined {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '*') re += '[^/]*';
+    else if (ch === '?') re += '[^/]';
+    else if (ch === '\\') {
+      if (i + 1 >= pattern.length) return undefined;
+      re += '\\' + pattern[++i];
+    } else if (ch === '[') {
+      const end = pattern.indexOf(']', i + 2);
+      if (end < 0) return undefined;
+      re += `[${pattern.slice(i + 1, end)}]`;
+      i = end;
+    } else re += ch.replace(/[.+^${}()|\]\\/]/g, '\\$&');
+  }
+  try {
+    return new RegExp(`^${re}$`);
+  } catch {
+    return undefined;
+  }
+}
+
+function validGlob(pattern: string): boolean {
+  return globRegExp(pattern) !== undefined;
+}
+
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.') + '$');
-  return re.test(s);
+  return globRegExp(pattern)?.test(s) ?? false;
+}
+
+/** A reference as dockerd's messages write it: "nope" is "nope:latest". */
+function normalizedForMessage(ref: string): string {
+  const last = ref.split('/').pop() ?? ref;
+  return /^[0-9a-f]{4,64}$/.test(ref) || last.includes(':') || ref.includes('@') ? ref : `${ref}:latest`;
 }
 
 /** A directory as a tar stream (deterministic order, numeric owners, mtimes kept). */

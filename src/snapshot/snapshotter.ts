@@ -341,7 +341,7 @@ export class Snapshotter {
    * another process recorded the same layer first, the directory is dropped: theirs is as good.
    */
   private placeLayer(src: string, l: Pick<LayerRecord, 'chainId' | 'parent' | 'diffId' | 'opaque'>, what: string): CommitResult {
-    const rec: LayerRecord = { ...l, size: diskUsage(src), dir: randomId(), created: new Date().toISOString() };
+    const rec: LayerRecord = { ...l, size: contentSize(src), dir: randomId(), created: new Date().toISOString() };
     const final = join(this.base, 'l', rec.dir);
     renameSync(src, final);
     let committed = false;
