@@ -1,12 +1,21 @@
 /** `network create|ls|inspect|rm|connect|disconnect|prune`. */
 import type { Command } from 'commander';
 import type { api } from '../engine/index.js';
-import { invalidArgument } from '../lib/errors.js';
+import { invalidArgument, isBerthError, notFound } from '../lib/errors.js';
+import { naturalCompare } from '../lib/natural.js';
 import { engine, type GlobalOptions } from './context.js';
 import { renderFormatted, renderInspect, renderTable } from './output.js';
 import { collect, eachName, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
+
+/** An RFC 3339 time as Go's time.Time.String() writes it (in UTC; fractions without trailing zeros). */
+function goTime(iso: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?/.exec(new Date(iso).toISOString());
+  if (!m) return iso;
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  return `${m[1]} ${m[2]}${frac === '.' ? '' : frac} +0000 UTC`;
+}
 
 /** `--label k=v` and `-o k=v` lists as Docker's CLI sends them (a key alone: the empty value). */
 function keyValues(list: string[], what: string): Record<string, string> {
@@ -52,8 +61,18 @@ const network = (network: Command, g: GlobalOptions) => {
     .option('--format <format>', 'json or a {{.Field}} template')
     .option('-f, --filter <filter>', 'name=, id=, label=, driver=, scope=, type=custom|builtin, dangling=true|false', collect, [])
     .action(async (o) => {
-      const list = await (await networks()).list({ filters: o.filter as string[] });
-      const rows = list.map(({ Id, ...r }) => ({ ID: o.trunc === false ? Id : Id.slice(0, 12), ...r }));
+      const list = (await (await networks()).list({ filters: o.filter as string[] })).sort((a, b) => naturalCompare(a.Name, b.Name));
+      // Docker's fields, in the order of its JSON.
+      const rows = list.map((n) => ({
+        CreatedAt: goTime(n.Created),
+        Driver: n.Driver,
+        ID: o.trunc === false ? n.Id : n.Id.slice(0, 12),
+        IPv6: String(n.EnableIPv6),
+        Internal: String(n.Internal),
+        Labels: Object.keys(n.Labels).sort().map((k) => `${k}=${n.Labels[k]}`).join(','),
+        Name: n.Name,
+        Scope: n.Scope,
+      }));
       if (o.quiet) return out(rows.map((r) => r.ID + '\n').join(''));
       if (o.format) return out(renderFormatted(o.format, rows));
       out(renderTable(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], rows.map((r) => [r.ID, r.Name, r.Driver, r.Scope])));
@@ -76,7 +95,12 @@ const network = (network: Command, g: GlobalOptions) => {
     .argument('<network...>')
     .action(async (names: string[]) => {
       const n = await networks();
-      await eachName(names, (name) => n.remove(name));
+      // The docker CLI's words for a network that is not there.
+      await eachName(names, (name) =>
+        n.remove(name).catch((e: unknown) => {
+          throw isBerthError(e, 'NotFound') ? notFound(`No such network: ${name}`) : e;
+        }),
+      );
     });
   network
     .command('connect')
