@@ -103,7 +103,7 @@ describe('berth image commands', { skip }, () => {
     assert.equal(r.stderr, 'berth: No such image: nosuch\n');
     const f = berth(['images', '--filter', 'bogus=1']);
     assert.equal(f.status, 125);
-    assert.match(f.stderr, /invalid filter "bogus"/);
+    assert.match(f.stderr, /Invalid filter 'bogus'/);
     const bad = berth(['tag', 'busybox', 'UpperCase']);
     assert.equal(bad.status, 125);
     assert.match(bad.stderr, /invalid reference format/);

@@ -40,7 +40,7 @@ describe('berth run', { skip }, () => {
     const logs = berth('logs', 'three');
     assert.equal(logs.stdout, 'said\n');
     assert.equal(logs.stderr, 'warned\n');
-    assert.match(berth('ps', '-a').stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n[0-9a-f]{12}\s+busybox\s+"sh -c echo said;[^"]*"\s+.* ago\s+Exited \(3\) .* ago\s+three\n$/);
+    assert.match(berth('ps', '-a').stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n[0-9a-f]{12}\s+busybox\s+"sh -c 'echo said;[^"]*"\s+.* ago\s+Exited \(3\) .* ago\s+three\n$/);
     assert.equal(berth('ps').stdout.split('\n').length, 2, 'ps without -a lists no exited container');
     const dup = berth('run', '--name', 'three', 'busybox', 'true');
     assert.equal(dup.status, 125);
@@ -235,7 +235,8 @@ describe('container lifecycle commands and run options', { skip }, () => {
     assert.equal(berth('start', 'life').status, 0);
     waitUntil('/new in the diff', () => berth('diff', 'life').stdout.includes('/new'));
     assert.equal(berth('diff', 'life').stdout, 'C /etc\nD /etc/group\nA /new\n');
-    assert.match(berth('top', 'life').stdout, /^PID\s+USER\s+COMMAND\n(.*\n)*\d+\s+root\s+sh -c echo hi/);
+    // Docker's top: the host's ps -ef columns, host pids.
+    assert.match(berth('top', 'life').stdout, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\n(.*\n)*root\s+\d+\s+\d+\s+.*\ssh -c echo hi/);
     assert.equal(berth('pause', 'life').status, 0);
     let unpaused: ReturnType<typeof berth> | undefined;
     try {
