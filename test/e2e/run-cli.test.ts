@@ -431,12 +431,14 @@ describe('devices, block I/O limits, update and ps filters', { skip }, () => {
     assert.equal(berth('exec', 'upd', 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/pids/pids.max').stdout, `${128 * 1024 * 1024}\n50\n`);
     assert.equal(berth('run', '--name', 'done', 'busybox', 'sh', '-c', 'exit 2').status, 2);
     assert.equal(berth('ps', '--filter', 'status=running', '--format', '{{.Names}}').stdout, 'upd\n');
-    assert.equal(berth('ps', '--filter', 'exited=2', '--format', '{{.Names}}').stdout, 'done\n');
+    // exited= does not imply -a (Docker's: only status= does).
+    assert.equal(berth('ps', '--filter', 'exited=2', '--format', '{{.Names}}').stdout, '');
+    assert.equal(berth('ps', '-a', '--filter', 'exited=2', '--format', '{{.Names}}').stdout, 'done\n');
     assert.equal(berth('ps', '--filter', 'label=tier=web', '--format', '{{.Names}}').stdout, 'upd\n');
     assert.equal(berth('ps', '-a', '--filter', 'ancestor=busybox', '-q').stdout.split('\n').filter(Boolean).length, 2);
     const bad = berth('ps', '--filter', 'colour=red');
     assert.equal(bad.status, 125);
-    assert.match(bad.stderr, /invalid filter "colour"/);
+    assert.match(bad.stderr, /Invalid filter 'colour'/);
     const nothing = berth('update', 'upd');
     assert.equal(nothing.status, 125);
   });
