@@ -39,7 +39,7 @@ export class Engine {
   /** Images: list, inspect, tag, remove, prune, import, history, disk use (save/load: archives). */
   get images(): ImageService {
     // rmi and prune know which images containers use.
-    return (this.imageService ??= new ImageService({ root: this.root, storageDriver: this.storageDriver, inUse: () => this.records.imagesInUse() }));
+    return (this.imageService ??= new ImageService({ root: this.root, storageDriver: this.storageDriver, inUse: () => this.records.imagesInUse(), users: (id) => this.records.list().filter((c) => c.ImageID === id).map((c) => ({ Id: c.Id, running: c.State.Status === 'running' })) }));
   }
 
   /** The container records service the use cases share. */

@@ -10,8 +10,8 @@ import { invalidArgument } from '../lib/errors.js';
 export type Filters = Readonly<Record<string, readonly string[]>> | readonly string[];
 
 /**
- * The filters as [key, value] pairs, in order. A `KEY=VALUE` string without a key is `badFormat`'s
- * error; `check` sees each pair (and its text, for messages) as it is read.
+ * The filters as [key, value] pairs, in order. A string without `=` is `badFormat`'s error;
+ * `check` sees each pair (and its text, for messages) as it is read.
  */
 export function filterPairs(filters: Filters | undefined, badFormat: (text: string) => Error, check: (key: string, value: string, text: string) => void = () => {}): [string, string][] {
   const pairs: [string, string][] = [];
@@ -23,7 +23,8 @@ export function filterPairs(filters: Filters | undefined, badFormat: (text: stri
   if (isFlagList(filters)) {
     for (const f of filters) {
       const i = f.indexOf('=');
-      if (i <= 0) throw badFormat(f);
+      // An empty key passes here, as the docker CLI lets it through: the use case's key check names it (`Invalid filter ''`).
+      if (i < 0) throw badFormat(f);
       add(f.slice(0, i), f.slice(i + 1), f);
     }
   } else {
@@ -56,7 +57,7 @@ export function labelMatches(labels: Readonly<Record<string, string>>, filter: s
  */
 export function filterMap(filters: Filters | undefined, accepted?: readonly string[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
-  const pairs = filterPairs(filters, (f) => invalidArgument(`bad format of filter (expected name=value): ${JSON.stringify(f)}`));
+  const pairs = filterPairs(filters, (f) => invalidArgument(`invalid argument ${JSON.stringify(f)} for "-f, --filter" flag: bad format of filter (expected name=value)`));
   for (const [k, v] of pairs) {
     const vs = m.get(k) ?? [];
     if (!vs.includes(v)) vs.push(v);

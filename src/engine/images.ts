@@ -27,6 +27,8 @@ export interface ImageServiceOptions {
   storageDriver?: string;
   /** Ids of images containers use (the containers layer supplies it). */
   inUse?: () => Set<string>;
+  /** The containers that use an image, running or not (rmi's conflicts name them). */
+  users?: (imageId: string) => { Id: string; running: boolean }[];
 }
 
 export interface ImageSummary {
@@ -203,32 +205,65 @@ export class ImageService {
     this.images.setRef(ref.toString(), rec.id);
   }
 
-  /** `rmi`: untags, and deletes the image when no tag is left (or with force). */
+  /**
+   * `rmi` as dockerd does it, the records in its order: by reference, the tag goes (refused while a
+   * container uses the image and it is the last tag of its repository, unless forced); the image
+   * itself goes once no tag is left and nothing holds it. By id: all its tags and the image (tags
+   * of several repositories, or a stopped container using it, need force; a running container's
+   * image cannot go). Then each layer no other image, container or build cache holds, top first.
+   */
   remove(nameOrId: string, opts: { force?: boolean } = {}): { Untagged?: string; Deleted?: string }[] {
     const rec = this.resolve(nameOrId);
-    const events: { Untagged?: string; Deleted?: string }[] = [];
-    const refs = this.images.refsOf(rec.id);
-    const byRef = !/^(sha256:)?[0-9a-f]{4,64}$/.test(nameOrId.trim());
-    const inUse = this.opts.inUse?.().has(rec.id) ?? false;
-    if (byRef && refs.length > 1) {
-      const full = parseReference(nameOrId).toString();
-      this.images.deleteRef(full);
-      return [{ Untagged: familiarName(full) }];
-    }
-    if (!byRef && refs.length > 1 && !opts.force) {
-      throw conflict(`unable to delete ${rec.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
-    }
-    if (inUse && !opts.force) throw conflict(`unable to remove image ${JSON.stringify(nameOrId)}: a container uses it (${rec.id.slice(7, 19)}); remove the container or use -f`);
-    for (const r of refs) {
+    const force = opts.force === true;
+    const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+    const records: { Untagged?: string; Deleted?: string }[] = [];
+    const users = this.opts.users?.(rec.id) ?? [];
+    const refs = () => this.images.refsOf(rec.id);
+    // All references within one repository (dockerd's isSingleReference).
+    const oneRepository = (rs: string[]) => new Set(rs.map((r) => r.replace(/[:@][^/]*$/, ''))).size <= 1;
+    const untag = (r: string) => {
       this.images.deleteRef(r);
-      events.push({ Untagged: familiarName(r) });
+      records.push({ Untagged: familiarName(r) });
+    };
+    // By id when the name is a prefix of the image's id (dockerd's isImageIDPrefix), else by reference.
+    const hex = nameOrId.trim().replace(/^sha256:/, '');
+    const byRef = !(/^[0-9a-f]+$/.test(hex) && rec.id.slice(7).startsWith(hex));
+    let quiet = false;
+    if (byRef) {
+      const full = parseReference(nameOrId).toString();
+      if (!force && oneRepository(refs()) && users.length) {
+        throw conflict(`conflict: unable to remove repository reference ${JSON.stringify(nameOrId)} (must force) - container ${short(users[0]!.Id)} is using its referenced image ${short(rec.id)}`);
+      }
+      untag(refs().find((r) => r === full) ?? full);
+      if (refs().length) return records;
+      quiet = true;
+    } else if (oneRepository(refs())) {
+      const running = users.find((u) => u.running);
+      if (running) throw conflict(`conflict: unable to delete ${short(rec.id)} (cannot be forced) - image is being used by running container ${short(running.Id)}`);
+      if (!force && users.length) throw conflict(`conflict: unable to delete ${short(rec.id)} (must be forced) - image is being used by stopped container ${short(users[0]!.Id)}`);
+      for (const r of refs()) untag(r);
     }
-    if (!inUse) {
-      this.images.delete(rec.id);
-      events.push({ Deleted: rec.id });
-      this.gc();
+    // What may still hold the image: a running container (never forced), tags of several
+    // repositories and stopped containers (forced).
+    const running = users.find((u) => u.running);
+    const conflictOf = running
+      ? `conflict: unable to delete ${short(rec.id)} (cannot be forced) - image is being used by running container ${short(running.Id)}`
+      : !force && refs().length
+        ? `conflict: unable to delete ${short(rec.id)} (must be forced) - image is referenced in multiple repositories`
+        : !force && users.length
+          ? `conflict: unable to delete ${short(rec.id)} (must be forced) - image is being used by stopped container ${short(users[0]!.Id)}`
+          : undefined;
+    if (conflictOf) {
+      // After untagging the last tag, an image that is still used stays, quietly (dockerd's rule).
+      if (quiet) return records;
+      throw conflict(conflictOf);
     }
-    return events;
+    for (const r of refs()) untag(r);
+    this.images.delete(rec.id);
+    records.push({ Deleted: rec.id });
+    const removed = new Set(this.gc().removedLayers);
+    for (const l of [...rec.layers].reverse()) if (removed.has(l.chainId)) records.push({ Deleted: l.chainId });
+    return records;
   }
 
   /** Removes dangling images (all unused ones with `all`), then unreferenced blobs and layers. */
@@ -275,12 +310,12 @@ export class ImageService {
    * alone. While an import or a build holds it (see writing), it waits a while, then leaves the
    * sweep to the next gc (0 bytes reclaimed).
    */
-  gc(extraLayers: Iterable<string> = []): { bytes: number } {
+  gc(extraLayers: Iterable<string> = []): { bytes: number; removedLayers: string[] } {
     mkdirSync(this.opts.root, { recursive: true });
-    return withExclusive(join(this.opts.root, 'gc.lock'), () => this.sweep(extraLayers)) ?? { bytes: 0 };
+    return withExclusive(join(this.opts.root, 'gc.lock'), () => this.sweep(extraLayers)) ?? { bytes: 0, removedLayers: [] };
   }
 
-  private sweep(extraLayers: Iterable<string>): { bytes: number } {
+  private sweep(extraLayers: Iterable<string>): { bytes: number; removedLayers: string[] } {
     const keepBlobs = new Set<string>();
     const keepLayers = new Set<string>(extraLayers);
     // The build cache's layers stay until `builder prune` (records written by builder/cache.ts).
@@ -298,16 +333,24 @@ export class ImageService {
     }
     const r = this.content.gc(keepBlobs);
     let bytes = r.bytes;
-    for (const key of this.snapshots.listLayers()) {
-      if (keepLayers.has(key)) continue;
-      try {
-        bytes += this.snapshots.layerSize(key);
-        this.snapshots.removeLayer(key);
-      } catch {
-        /* a container's snapshot still stands on it */
+    const removedLayers: string[] = [];
+    // Pass after pass: a layer goes once the layers standing on it have gone.
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const key of this.snapshots.listLayers()) {
+        if (keepLayers.has(key)) continue;
+        try {
+          const size = this.snapshots.layerSize(key);
+          this.snapshots.removeLayer(key);
+          bytes += size;
+          removedLayers.push(key);
+          progress = true;
+        } catch {
+          /* a container's snapshot or another layer still stands on it */
+        }
       }
     }
-    return { bytes };
+    return { bytes, removedLayers };
   }
 
   private buildCacheLayers(): LayerRecord[] {

@@ -172,6 +172,11 @@ describe('side by side: listing', { skip: !isRoot ? 'needs root' : dockerdSkip()
       sameError(['ps', '--filter', 'exited=abc']);
       sameError(['ps', '--filter', 'publish=1:2']);
       sameError(['ps', '--filter', 'publish=x']);
+      sameError(['ps', '--filter', '=x']);
+      // The docker CLI's own flag error (then its usage hint, which berth does not print).
+      const { d, b } = sbs.both(['ps', '--filter', 'noequals']);
+      assert.ok(d.status !== 0 && b.status !== 0);
+      assert.equal(message(b), message(d).split('\n')[0]);
     });
     it("template fields as the docker CLI's", () => {
       same(['ps', '-a', '--format', '{{.Names}}|{{.Command}}|{{.Labels}}|{{.Mounts}}|{{.Networks}}|{{.LocalVolumes}}|{{.State}}|{{.Status}}|{{.Ports}}']);
@@ -273,7 +278,7 @@ describe('side by side: listing', { skip: !isRoot ? 'needs root' : dockerdSkip()
       sameError(['images', '--filter', 'reference=[']);
     });
     it('dangling=, label=, before=, since=', () => {
-      ok(['create', '--name', 'ic', 'busybox', 'true']);
+      ok(['run', '--name', 'ic', 'busybox', 'sh', '-c', 'echo x > /f']);
       ok(['commit', '-c', 'LABEL x=y', 'ic', 'lslab:1']);
       ok(['commit', 'ic']);
       same(['images', '--format', '{{.Repository}}:{{.Tag}}'], sorted);
@@ -295,9 +300,40 @@ describe('side by side: listing', { skip: !isRoot ? 'needs root' : dockerdSkip()
     it("rmi: Untagged and Deleted lines; the listing after", () => {
       same(['rmi', 'ls/b:1']);
       sameError(['rmi', 'ls/b:1']);
+      // The layer of lslab:1 stays: the untagged commit of the same container has it too.
       same(['rmi', 'lslab:1']);
       same(['images', '--format', '{{.Repository}}:{{.Tag}}'], sorted);
       same(['rm', 'ic']);
+      // By id: the image, then its own layer.
+      const dangling = (run: SideBySide['docker']) => run(['images', '-q', '--filter', 'dangling=true']).stdout.trim();
+      const d = sbs.docker(['rmi', dangling(sbs.docker)]);
+      const b = sbs.berth(['rmi', dangling(sbs.berth)]);
+      assert.equal(d.status, 0, d.stderr);
+      assert.equal(normalizeIds(b.stdout), normalizeIds(d.stdout));
+      assert.equal(normalizeIds(d.stdout), 'Deleted: sha256:<digest>\nDeleted: sha256:<digest>\n');
+    });
+    it("rmi: dockerd's conflicts, several names, force", () => {
+      same(['rmi', 'ls/b:2', 'lsother:x']);
+      ok(['tag', 'busybox', 'lsr/a:1']);
+      ok(['tag', 'busybox', 'lsr/b:1']);
+      const id = sbs.docker(['image', 'inspect', '-f', '{{.Id}}', 'busybox']).stdout.trim().slice(7, 19);
+      sameError(['rmi', id]);
+      const { d, b } = sbs.both(['rmi', 'lsr/a:1', 'nope', 'lsr/b:1']);
+      assert.ok(d.status !== 0 && b.status !== 0);
+      assert.equal(b.stdout, d.stdout);
+      assert.equal(message(b), message(d));
+      // Its last tag, while a container uses it.
+      ok(['create', '--name', 'ru', 'busybox', 'true']);
+      sameError(['rmi', 'busybox']);
+      sameError(['rmi', id]);
+      ok(['run', '-d', '--name', 'rr', 'busybox', 'sleep', '300']);
+      sameError(['rmi', '-f', id]);
+      // Forced by reference while a running container uses it: the tag goes, the image stays.
+      same(['rmi', '-f', 'busybox']);
+      same(['images', '-q']);
+      ok(['tag', id, 'busybox:latest']);
+      ok(['rm', '-f', 'ru', 'rr']);
+      same(['images']);
     });
   });
 

@@ -47,7 +47,7 @@ describe('berth run', { skip }, () => {
     assert.match(dup.stderr, /The container name "\/three" is already in use/);
     const rmi = berth('rmi', 'busybox');
     assert.equal(rmi.status, 125);
-    assert.match(rmi.stderr, /a container uses it/);
+    assert.match(rmi.stderr, /conflict: unable to remove repository reference "busybox" \(must force\) - container [0-9a-f]{12} is using its referenced image [0-9a-f]{12}/);
     assert.equal(berth('rm', 'three').stdout, 'three\n');
     assert.equal(berth('ps', '-aq').stdout, '');
   });
