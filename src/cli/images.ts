@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { ImageSummary } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
-import { ago, humanSize } from '../lib/units.js';
+import { ago, goTime, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
 import { renderFormatted, renderInspect, renderTable } from './output.js';
 import { collect, confirm, eachName, runDefined } from './program.js';
@@ -16,21 +16,6 @@ import { collect, confirm, eachName, runDefined } from './program.js';
 const out = (s: string) => void process.stdout.write(s);
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
-
-/** Go's %.*g of a size in decimal units: docker's HumanSizeWithPrecision. */
-function sizeWithPrecision(bytes: number, precision: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toPrecision(precision))}${units[i]}`;
-}
-
-/** Unix seconds as Go's time.Time.String() writes them (in UTC). */
-const goTime = (unix: number) => new Date(unix * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC');
 
 /**
  * The rows of one image as the docker CLI makes them: one per tag of each repository (one per tag
@@ -40,16 +25,16 @@ function imageRows(i: ImageSummary, o: { digests: boolean; trunc: boolean }) {
   // Docker's fields, in the order its JSON has them.
   const row = (Repository: string, Tag: string, Digest: string) => ({
     Containers: 'N/A',
-    CreatedAt: goTime(i.Created),
+    CreatedAt: goTime(i.Created * 1000),
     CreatedSince: ago(i.Created * 1000),
     Digest,
     ID: o.trunc ? shortId(i.Id) : i.Id,
     Repository,
     SharedSize: 'N/A',
-    Size: sizeWithPrecision(i.Size, 3),
+    Size: humanSize(i.Size),
     Tag,
     UniqueSize: 'N/A',
-    VirtualSize: sizeWithPrecision(i.Size, 4),
+    VirtualSize: humanSize(i.Size, 4),
   });
   if (i.RepoTags.length === 0 && i.RepoDigests.length === 0) return [row('<none>', '<none>', '<none>')];
   const tags = new Map<string, string[]>();

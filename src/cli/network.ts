@@ -3,19 +3,12 @@ import type { Command } from 'commander';
 import type { api } from '../engine/index.js';
 import { invalidArgument, isBerthError, notFound } from '../lib/errors.js';
 import { naturalCompare } from '../lib/natural.js';
+import { goTime } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
 import { renderFormatted, renderInspect, renderTable } from './output.js';
 import { collect, eachName, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
-
-/** An RFC 3339 time as Go's time.Time.String() writes it (in UTC; fractions without trailing zeros). */
-function goTime(iso: string): string {
-  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?/.exec(new Date(iso).toISOString());
-  if (!m) return iso;
-  const frac = (m[3] ?? '').replace(/0+$/, '');
-  return `${m[1]} ${m[2]}${frac === '.' ? '' : frac} +0000 UTC`;
-}
 
 /** `--label k=v` and `-o k=v` lists as Docker's CLI sends them (a key alone: the empty value). */
 function keyValues(list: string[], what: string): Record<string, string> {

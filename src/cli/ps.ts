@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { ContainerSummary } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
-import { ago, humanSize } from '../lib/units.js';
+import { ago, goTime, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
 import { renderFormatted, renderTable } from './output.js';
 import { collect, runDefined } from './program.js';
@@ -72,11 +72,6 @@ function imageColumn(c: ContainerSummary, trunc: boolean): string {
   return c.Image.replace(/@sha256:[0-9a-f]{64}$/, '');
 }
 
-/** Unix seconds as Go's time.Time.String() writes them (in UTC). */
-function goTime(unix: number): string {
-  return new Date(unix * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC');
-}
-
 /** A row with Docker's field names, as templates see them. */
 export function psRow(c: ContainerSummary, trunc: boolean) {
   const names = c.Names.map((n) => n.replace(/^\//, ''));
@@ -84,7 +79,7 @@ export function psRow(c: ContainerSummary, trunc: boolean) {
   const size = c.SizeRw === undefined ? '' : `${humanSize(c.SizeRw)}${c.SizeRootFs ? ` (virtual ${humanSize(c.SizeRootFs)})` : ''}`;
   return {
     Command: goQuote(trunc ? ellipsis(c.Command, 20) : c.Command),
-    CreatedAt: goTime(c.Created),
+    CreatedAt: goTime(c.Created * 1000),
     ID: trunc ? c.Id.slice(0, 12) : c.Id,
     Image: imageColumn(c, trunc),
     Labels: Object.keys(c.Labels).sort().map((k) => `${k}=${c.Labels[k]}`).join(','),

@@ -1,8 +1,8 @@
 /** Sizes and durations as Docker prints them, and the sizes Docker accepts. */
 import { invalidArgument } from './errors.js';
 
-/** 4.26MB, 125kB, 1.2GB: decimal units with three significant digits (docker's HumanSize). */
-export function humanSize(bytes: number): string {
+/** 4.26MB, 125kB, 1.2GB: decimal units with three significant digits (docker's HumanSizeWithPrecision; 4 digits: its HumanSize). */
+export function humanSize(bytes: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let v = bytes;
   let i = 0;
@@ -10,7 +10,7 @@ export function humanSize(bytes: number): string {
     v /= 1000;
     i++;
   }
-  return `${Number(v.toPrecision(3))}${units[i]}`;
+  return `${Number(v.toPrecision(precision))}${units[i]}`;
 }
 
 /** "Less than a second", "5 seconds", "About a minute", "2 hours", "3 weeks", ... (docker's HumanDuration). */
@@ -43,4 +43,12 @@ export function parseBytes(s: string, what = 'size'): number {
   if (!m) throw invalidArgument(`invalid ${what} ${JSON.stringify(s)}: use a number with an optional unit b, k, m, g`);
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't' | 'p'];
   return Math.floor(Number(m[1]) * mult);
+}
+
+/** A time as Go's time.Time.String() writes it, in UTC ("2026-05-07 20:33:45.123 +0000 UTC"; fractions without trailing zeros): the docker CLI's CreatedAt fields. */
+export function goTime(t: string | number): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?/.exec(new Date(t).toISOString());
+  if (!m) return String(t);
+  const frac = (m[3] ?? '').replace(/\.?0+$/, '');
+  return `${m[1]} ${m[2]}${frac} +0000 UTC`;
 }
