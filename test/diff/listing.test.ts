@@ -199,12 +199,15 @@ describe('side by side: listing', { skip: !isRoot ? 'needs root' : dockerdSkip()
       ok(['tag', 'busybox', 'lstmp']);
       ok(['create', '--name', 'x1', 'lstmp', 'true']);
       ok(['rmi', 'lstmp']);
+      ok(['commit', '-c', 'EXPOSE 90', '-c', 'EXPOSE 53/udp', 'x1', 'lsexp:1']);
+      ok(['run', '-d', '--name', 'ex', '--network', 'lsnet', 'lsexp:1', 'sleep', '300']);
     });
     after(() => {
       rmAll();
       for (const run of [sbs.docker, sbs.berth]) {
         run(['network', 'rm', 'lsnet']);
         run(['volume', 'rm', 'lsvol']);
+        run(['rmi', 'lsexp:1']);
       }
     });
 
@@ -231,6 +234,13 @@ describe('side by side: listing', { skip: !isRoot ? 'needs root' : dockerdSkip()
       each((p) => `publish=${p - 1}-${p}`, 'p1\n');
       each((p) => `publish=${p + 10}`, '');
       same(['ps', '-a', '--filter', 'publish=80', '--format', '{{.Names}}']);
+    });
+    it("expose= and PORTS: an image's exposed ports, not published", () => {
+      same(['ps', '--filter', 'name=ex', '--format', '{{.Names}} {{.Ports}}']);
+      same(['ps', '--filter', 'expose=90', '--format', '{{.Names}}']);
+      same(['ps', '--filter', 'expose=53/udp', '--format', '{{.Names}}']);
+      same(['ps', '--filter', 'expose=80-95/tcp', '--format', '{{.Names}}']);
+      same(['ps', '--filter', 'expose=53', '--format', '{{.Names}}']);
     });
     it('-s: the container layer and the image (virtual)', () => {
       same(['ps', '-a', '-s', '--format', '{{.Names}} {{.Size}}']);
