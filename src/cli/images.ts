@@ -6,8 +6,9 @@ import type { Command } from 'commander';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import type { ImageSummary } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
-import { ago, humanSize } from '../lib/units.js';
+import { ago, goTime, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
 import { renderFormatted, renderInspect, renderTable } from './output.js';
 import { collect, confirm, eachName, runDefined } from './program.js';
@@ -16,20 +17,51 @@ const out = (s: string) => void process.stdout.write(s);
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
-/** --filter KEY=VALUE flags → Docker's filters map. */
-function parseFilters(list: string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const f of list) {
-    const i = f.indexOf('=');
-    if (i <= 0) throw invalidArgument(`bad format of filter (expected name=value): ${JSON.stringify(f)}`);
-    (out[f.slice(0, i)] ??= []).push(f.slice(i + 1));
+/**
+ * The rows of one image as the docker CLI makes them: one per tag of each repository (one per tag
+ * and digest with --digests), then one per repository known only by digest, or one `<none>` row.
+ */
+function imageRows(i: ImageSummary, o: { digests: boolean; trunc: boolean }) {
+  // Docker's fields, in the order its JSON has them.
+  const row = (Repository: string, Tag: string, Digest: string) => ({
+    Containers: 'N/A',
+    CreatedAt: goTime(i.Created * 1000),
+    CreatedSince: ago(i.Created * 1000),
+    Digest,
+    ID: o.trunc ? shortId(i.Id) : i.Id,
+    Repository,
+    SharedSize: 'N/A',
+    Size: humanSize(i.Size),
+    Tag,
+    UniqueSize: 'N/A',
+    VirtualSize: humanSize(i.Size, 4),
+  });
+  if (i.RepoTags.length === 0 && i.RepoDigests.length === 0) return [row('<none>', '<none>', '<none>')];
+  const tags = new Map<string, string[]>();
+  for (const t of i.RepoTags) {
+    const c = t.lastIndexOf(':');
+    const [repo, tag] = c > t.lastIndexOf('/') ? [t.slice(0, c), t.slice(c + 1)] : [t, 'latest'];
+    tags.set(repo, [...(tags.get(repo) ?? []), tag]);
   }
-  return out;
-}
-
-function splitRepoTag(t: string): [string, string] {
-  const i = t.lastIndexOf(':');
-  return i > t.lastIndexOf('/') ? [t.slice(0, i), t.slice(i + 1)] : [t, '<none>'];
+  const digests = new Map<string, string[]>();
+  for (const d of i.RepoDigests) {
+    const [repo = '', dg = ''] = d.split('@');
+    digests.set(repo, [...(digests.get(repo) ?? []), dg]);
+  }
+  const rows = [];
+  for (const [repo, ts] of tags) {
+    const ds = o.digests ? (digests.get(repo) ?? []) : [];
+    digests.delete(repo);
+    for (const t of ts) {
+      if (ds.length === 0) rows.push(row(repo, t, '<none>'));
+      for (const d of ds) rows.push(row(repo, t, d));
+    }
+  }
+  for (const [repo, ds] of digests) {
+    if (o.digests) for (const d of ds) rows.push(row(repo, '<none>', d));
+    else rows.push(row(repo, '<none>', ''));
+  }
+  return rows;
 }
 
 const ls = (cmd: Command, g: GlobalOptions) =>
@@ -40,38 +72,17 @@ const ls = (cmd: Command, g: GlobalOptions) =>
     .option('-q, --quiet', 'only image ids')
     .option('--digests', 'show digests')
     .option('--no-trunc', 'do not truncate ids')
-    .option('-f, --filter <filter>', 'filter: dangling=true|false, reference=PATTERN, label=KEY[=VALUE]', collect, [])
+    .option('-f, --filter <filter>', 'filter: dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE', collect, [])
     .option('--format <format>', 'json, table, or a {{.Field}} template')
     .action(async (reference: string | undefined, o) => {
       const svc = (await engine(g)).images;
-      const filters = parseFilters(o.filter as string[]);
-      if (reference) (filters.reference ??= []).push(reference);
+      const filters = [...(o.filter as string[]), ...(reference ? [`reference=${reference}`] : [])];
       const list = svc.list({ all: o.all === true, filters });
-      const idOf = (id: string) => (o.trunc === false ? id : shortId(id));
+      const rows = list.flatMap((i) => imageRows(i, { digests: o.digests === true, trunc: o.trunc !== false }));
       if (o.quiet) {
-        out([...new Set(list.map((i) => idOf(i.Id)))].map((i) => i + '\n').join(''));
+        out(rows.map((r) => r.ID + '\n').join(''));
         return;
       }
-      const rows = list.flatMap((i) => {
-        const tags = i.RepoTags.length ? i.RepoTags : ['<none>:<none>'];
-        return tags.map((t) => {
-          const [repo, tag] = t === '<none>:<none>' ? ['<none>', '<none>'] : splitRepoTag(t);
-          const digest = i.RepoDigests.find((d) => d.startsWith(repo + '@'))?.split('@')[1] ?? '<none>';
-          return {
-            Containers: String(i.Containers),
-            CreatedAt: new Date(i.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
-            CreatedSince: ago(i.Created * 1000),
-            Digest: digest,
-            ID: idOf(i.Id),
-            Repository: repo,
-            SharedSize: 'N/A',
-            Size: humanSize(i.Size),
-            Tag: tag,
-            UniqueSize: 'N/A',
-            VirtualSize: humanSize(i.Size),
-          };
-        });
-      });
       if (o.format && o.format !== 'table') {
         out(renderFormatted(o.format.replace(/^table\s+/, ''), rows));
         return;

@@ -1,7 +1,9 @@
 /** `network create|ls|inspect|rm|connect|disconnect|prune`. */
 import type { Command } from 'commander';
 import type { api } from '../engine/index.js';
-import { invalidArgument } from '../lib/errors.js';
+import { invalidArgument, isBerthError, notFound } from '../lib/errors.js';
+import { naturalCompare } from '../lib/natural.js';
+import { goTime } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
 import { renderFormatted, renderInspect, renderTable } from './output.js';
 import { collect, eachName, runDefined } from './program.js';
@@ -52,8 +54,18 @@ const network = (network: Command, g: GlobalOptions) => {
     .option('--format <format>', 'json or a {{.Field}} template')
     .option('-f, --filter <filter>', 'name=, id=, label=, driver=, scope=, type=custom|builtin, dangling=true|false', collect, [])
     .action(async (o) => {
-      const list = await (await networks()).list({ filters: o.filter as string[] });
-      const rows = list.map(({ Id, ...r }) => ({ ID: o.trunc === false ? Id : Id.slice(0, 12), ...r }));
+      const list = (await (await networks()).list({ filters: o.filter as string[] })).sort((a, b) => naturalCompare(a.Name, b.Name));
+      // Docker's fields, in the order of its JSON.
+      const rows = list.map((n) => ({
+        CreatedAt: goTime(n.Created),
+        Driver: n.Driver,
+        ID: o.trunc === false ? n.Id : n.Id.slice(0, 12),
+        IPv6: String(n.EnableIPv6),
+        Internal: String(n.Internal),
+        Labels: Object.keys(n.Labels).sort().map((k) => `${k}=${n.Labels[k]}`).join(','),
+        Name: n.Name,
+        Scope: n.Scope,
+      }));
       if (o.quiet) return out(rows.map((r) => r.ID + '\n').join(''));
       if (o.format) return out(renderFormatted(o.format, rows));
       out(renderTable(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], rows.map((r) => [r.ID, r.Name, r.Driver, r.Scope])));
@@ -76,7 +88,12 @@ const network = (network: Command, g: GlobalOptions) => {
     .argument('<network...>')
     .action(async (names: string[]) => {
       const n = await networks();
-      await eachName(names, (name) => n.remove(name));
+      // The docker CLI's words for a network that is not there.
+      await eachName(names, (name) =>
+        n.remove(name).catch((e: unknown) => {
+          throw isBerthError(e, 'NotFound') ? notFound(`No such network: ${name}`) : e;
+        }),
+      );
     });
   network
     .command('connect')

@@ -1,15 +1,102 @@
 /** `ps` (also `container ls`): the engine's list of containers as Docker's table, ids or a template. */
 import type { Command } from 'commander';
-import type { PortRecord } from '../engine/index.js';
-import { ago } from '../lib/units.js';
+import type { ContainerSummary } from '../engine/index.js';
+import { invalidArgument } from '../lib/errors.js';
+import { ago, goTime, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
 import { renderFormatted, renderTable } from './output.js';
 import { collect, runDefined } from './program.js';
 
-/** ps's PORTS: "0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->90-91/udp" is Docker's; no ranges here. */
-function portsColumn(ports: PortRecord[]): string {
-  return ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', ');
+/** Go's strconv.Quote: double quotes, with \" \\ and control characters escaped. */
+export function goQuote(s: string): string {
+  const named: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+  let out = '"';
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!;
+    if (named[ch]) out += named[ch];
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out + '"';
 }
+
+/** The docker CLI's Ellipsis: at most `max` characters, the last one "…" when cut. */
+export function ellipsis(s: string, max: number): string {
+  const chars = [...s];
+  if (chars.length <= max) return s;
+  return max <= 1 ? chars.slice(0, max).join('') : chars.slice(0, max - 1).join('') + '…';
+}
+
+/**
+ * The PORTS column as the docker CLI writes it: sorted by container port, runs of consecutive
+ * ports of one address and protocol as ranges ("0.0.0.0:8000-8001->8000-8001/tcp"), exposed
+ * ports alone ("90/tcp"), and mappings to another host port after them ("0.0.0.0:8080->80/tcp").
+ */
+export function displayablePorts(ports: ContainerSummary['Ports']): string {
+  const sorted = [...ports].sort((a, b) => a.PrivatePort - b.PrivatePort || (a.IP ?? '').localeCompare(b.IP ?? '') || (a.PublicPort ?? 0) - (b.PublicPort ?? 0) || a.Type.localeCompare(b.Type));
+  const groups = new Map<string, { first: number; last: number }>();
+  const result: string[] = [];
+  const mappings: string[] = [];
+  const form = (key: string, g: { first: number; last: number }) => {
+    const [a, b] = key.split('|');
+    const range = g.first === g.last ? String(g.first) : `${g.first}-${g.last}`;
+    return b === undefined ? `${range}/${a}` : `${a}:${range}->${range}/${b}`;
+  };
+  for (const p of sorted) {
+    let key: string = p.Type;
+    if (p.IP) {
+      if (p.PublicPort !== p.PrivatePort) {
+        mappings.push(`${p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`);
+        continue;
+      }
+      key = `${p.IP}|${p.Type}`;
+    }
+    const g = groups.get(key);
+    if (!g) groups.set(key, { first: p.PrivatePort, last: p.PrivatePort });
+    else if (p.PrivatePort === g.last + 1) g.last = p.PrivatePort;
+    else {
+      result.push(form(key, g));
+      groups.set(key, { first: p.PrivatePort, last: p.PrivatePort });
+    }
+  }
+  for (const [key, g] of groups) result.push(form(key, g));
+  return [...result, ...mappings].join(', ');
+}
+
+/** The IMAGE column: a short id for an id, and a reference without its digest (unless --no-trunc). */
+function imageColumn(c: ContainerSummary, trunc: boolean): string {
+  if (!c.Image) return '<no image>';
+  if (!trunc) return c.Image;
+  const hex = (s: string) => s.replace(/^sha256:/, '').slice(0, 12);
+  if (hex(c.Image) === hex(c.ImageID)) return hex(c.Image);
+  return c.Image.replace(/@sha256:[0-9a-f]{64}$/, '');
+}
+
+/** A row with Docker's field names, as templates see them. */
+export function psRow(c: ContainerSummary, trunc: boolean) {
+  const names = c.Names.map((n) => n.replace(/^\//, ''));
+  const own = trunc ? names.filter((n) => !n.includes('/')).slice(0, 1) : names;
+  const size = c.SizeRw === undefined ? '' : `${humanSize(c.SizeRw)}${c.SizeRootFs ? ` (virtual ${humanSize(c.SizeRootFs)})` : ''}`;
+  return {
+    Command: goQuote(trunc ? ellipsis(c.Command, 20) : c.Command),
+    CreatedAt: goTime(c.Created * 1000),
+    ID: trunc ? c.Id.slice(0, 12) : c.Id,
+    Image: imageColumn(c, trunc),
+    Labels: Object.keys(c.Labels).sort().map((k) => `${k}=${c.Labels[k]}`).join(','),
+    LocalVolumes: String(c.Mounts.filter((m) => m.Driver === 'local').length),
+    Mounts: c.Mounts.map((m) => (trunc ? ellipsis(m.Name || m.Source, 15) : m.Name || m.Source)).join(','),
+    Names: (own.length ? own : names).join(','),
+    Networks: Object.keys(c.NetworkSettings.Networks).sort().join(','),
+    Ports: displayablePorts(c.Ports),
+    RunningFor: ago(c.Created * 1000),
+    Size: size,
+    State: c.State,
+    Status: c.Status,
+  };
+}
+
+/** Whether a --format template shows the size (the docker CLI then asks for it, as -s does). */
+const wantsSize = (format: string) => format === 'json' || /\.Size\b/.test(format) || /\{\{\s*json\s+\.\s*\}\}/.test(format);
 
 export const psCommand = (cmd: Command, g: GlobalOptions) =>
   cmd
@@ -17,19 +104,23 @@ export const psCommand = (cmd: Command, g: GlobalOptions) =>
     .option('-a, --all', 'show all containers (default shows just running)')
     .option('-q, --quiet', 'only ids')
     .option('--no-trunc', 'do not truncate')
+    .option('-n, --last <n>', 'show the n last created containers (all states)', '-1')
+    .option('-l, --latest', 'show the latest created container (all states)')
+    .option('-s, --size', 'display total file sizes')
     .option('--format <format>', 'json or a {{.Field}} template')
-    .option('-f, --filter <filter>', 'status=, name=, id=, label=, ancestor=, exited=', collect, [])
+    .option('-f, --filter <filter>', 'filter output based on conditions provided', collect, [])
     .action(async (o) => {
       const out = (s: string) => void process.stdout.write(s);
-      const list = (await engine(g)).containers.list({ all: o.all === true, filters: o.filter as string[] });
-      const id = (c: { Id: string }) => (o.trunc === false ? c.Id : c.Id.slice(0, 12));
-      if (o.quiet) return out(list.map((c) => id(c) + '\n').join(''));
-      const rows = list.map((c) => {
-        const command = JSON.stringify(c.Command.join(' '));
-        return { ID: id(c), Image: c.Image, Command: o.trunc === false || command.length <= 22 ? command : command.slice(0, 20) + '…"', CreatedAt: c.Created, RunningFor: ago(c.Created), Status: c.Status, State: c.State, Ports: portsColumn(c.Ports), Names: c.Name };
-      });
+      const last = /^[+-]?\d+$/.test(o.last) ? Number(o.last) : NaN;
+      if (Number.isNaN(last)) throw invalidArgument(`invalid argument ${JSON.stringify(o.last)} for "-n, --last" flag: strconv.ParseInt: parsing ${JSON.stringify(o.last)}: invalid syntax`);
+      const trunc = o.trunc !== false;
+      const size = !o.quiet && (o.size === true || (typeof o.format === 'string' && wantsSize(o.format)));
+      const list = await (await engine(g)).containers.list({ all: o.all === true, limit: o.latest && last === -1 ? 1 : last, size, filters: o.filter as string[] });
+      if (o.quiet) return out(list.map((c) => (trunc ? c.Id.slice(0, 12) : c.Id) + '\n').join(''));
+      const rows = list.map((c) => psRow(c, trunc));
       if (o.format) return out(renderFormatted(o.format, rows));
-      out(renderTable(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names])));
+      const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(size ? ['SIZE'] : [])];
+      out(renderTable(header, rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names, ...(size ? [r.Size] : [])])));
     });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {

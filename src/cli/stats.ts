@@ -49,13 +49,23 @@ const statsCommand = (cmd: Command, g: GlobalOptions) =>
       }
     });
 
+/** The docker CLI's top table: tab-separated cells aligned at least 20 wide, 3 apart (its tabwriter); the last cell as it is. */
+function topTable(titles: string[], rows: string[][]): string {
+  const all = [titles, ...rows];
+  const widths = titles.map((_, i) => Math.max(20, ...all.filter((r) => i < r.length - 1).map((r) => (r[i] ?? '').length + 3)));
+  return all.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('') + '\n').join('');
+}
+
 const topCommand = (cmd: Command, g: GlobalOptions) =>
   cmd
-    .description('the processes of a container')
+    .description('the processes of a container (ps of the host; ps options after the name, -ef by default)')
     .argument('<container>')
-    .action(async (n: string) => {
-      const procs = (await engine(g)).containers.top(n);
-      process.stdout.write(renderTable(['PID', 'USER', 'COMMAND'], procs.map((p) => [String(p.pid), p.user, p.command])));
+    .argument('[ps-options...]')
+    .allowUnknownOption()
+    .passThroughOptions()
+    .action(async (n: string, psArgs: string[]) => {
+      const t = (await engine(g)).containers.top(n, psArgs.join(' '));
+      process.stdout.write(topTable(t.Titles, t.Processes));
     });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {

@@ -1,9 +1,10 @@
 /** `volume create|ls|inspect|rm|prune`. */
 import type { Command } from 'commander';
+import { naturalCompare } from '../lib/natural.js';
 import { humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
 import { renderFormatted, renderInspect, renderTable } from './output.js';
-import { collect, runDefined } from './program.js';
+import { collect, eachName, runDefined } from './program.js';
 
 const volumeCommand = (volume: Command, g: GlobalOptions) => {
   const out = (s: string) => void process.stdout.write(s);
@@ -25,12 +26,16 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .alias('list')
     .description('list volumes')
     .option('-q, --quiet', 'only names')
+    .option('-f, --filter <filter>', 'dangling=true|false, name=, label=KEY[=VALUE], driver=', collect, [])
     .option('--format <format>', 'json or a {{.Field}} template')
     .action(async (o) => {
-      const vols = (await engine(g)).volumes.list();
+      // The docker CLI sorts by name, numbers in names by value.
+      const vols = (await engine(g)).volumes.list({ filters: o.filter as string[] }).sort((a, b) => naturalCompare(a.Name, b.Name));
       if (o.quiet) return out(vols.map((v) => v.Name + '\n').join(''));
-      if (o.format) return out(renderFormatted(o.format, vols as unknown as Record<string, unknown>[]));
-      out(renderTable(['DRIVER', 'VOLUME NAME'], vols.map((v) => [v.Driver, v.Name])));
+      // Docker's fields, in the order of its JSON.
+      const rows = vols.map((v) => ({ Driver: v.Driver, Labels: Object.entries(v.Labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Mountpoint: v.Mountpoint, Name: v.Name, Scope: v.Scope, Size: 'N/A' }));
+      if (o.format) return out(renderFormatted(o.format, rows));
+      out(renderTable(['DRIVER', 'VOLUME NAME'], rows.map((v) => [v.Driver, v.Name])));
     });
   volume
     .command('inspect')
@@ -46,13 +51,10 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .alias('remove')
     .description('remove volumes (not while a container uses them)')
     .argument('<name...>')
-    .option('-f, --force', 'accepted for docker compatibility')
-    .action(async (names: string[]) => {
+    .option('-f, --force', 'no error for a volume that is not there')
+    .action(async (names: string[], o) => {
       const { volumes } = await engine(g);
-      for (const n of names) {
-        volumes.remove(n);
-        out(n + '\n');
-      }
+      await eachName(names, (n) => volumes.remove(n, { force: o.force === true }));
     });
   volume
     .command('prune')

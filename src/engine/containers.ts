@@ -27,7 +27,7 @@ import { ContainerContext } from './containers/context.js';
 import { create } from './containers/create.js';
 import { commit, copyIn, copyOut, diff, exportFs } from './containers/files.js';
 import { healthcheck } from './containers/health.js';
-import { exec, top, updateResources, type ExecRequest } from './containers/exec.js';
+import { exec, top, updateResources, type ContainerTop, type ExecRequest } from './containers/exec.js';
 import { inspect, ports } from './containers/inspect.js';
 import { attach, kill, pause, prune, remove, restart, run, start, stop, unpause, wait, type StopOptions } from './containers/lifecycle.js';
 import { connect, disconnect } from './containers/networking.js';
@@ -58,6 +58,7 @@ export type { ContainerRecord, ContainerState, ContainerStdio, CreateOptions, Lo
 export { dockerStatus } from './containers/types.js';
 export { createOptionsOf } from './containers/request.js';
 export { readLogs, type LogsOptions } from './containers/logs.js';
+export type { ContainerTop } from './containers/exec.js';
 export { restartPolicyOf } from './containers/restart.js';
 
 export class ContainerService {
@@ -195,8 +196,9 @@ export class ContainerService {
     if (config.Privileged) throw invalidArgument('exec --privileged is not supported');
     return exec(this.c, nameOrId, { command: config.Cmd ?? [], env: config.Env ?? undefined, workdir: config.WorkingDir || undefined, user: config.User || undefined, tty: config.Tty === true, detach: o.detach === true, stdio: o.stdio, onStart: o.onStart });
   }
-  top(nameOrId: string): { pid: number; user: string; command: string }[] {
-    return top(this.c, nameOrId);
+  /** `top`: the host's ps (its arguments as given, `-ef` by default) on the container's processes. */
+  top(nameOrId: string, psArgs?: string): ContainerTop {
+    return top(this.c, nameOrId, psArgs);
   }
   /** `stats --no-stream`: usage read from the container's cgroup. */
   stats(nameOrId: string) {

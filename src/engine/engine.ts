@@ -44,7 +44,7 @@ export class Engine {
   /** Images: list, inspect, tag, remove, prune, import, history, disk use (save/load: archives). */
   get images(): ImageService {
     // rmi and prune know which images containers use.
-    return (this.imageService ??= new ImageService({ root: this.root, storageDriver: this.storageDriver, configDir: this.configDir, inUse: () => this.records.imagesInUse() }));
+    return (this.imageService ??= new ImageService({ root: this.root, storageDriver: this.storageDriver, configDir: this.configDir, inUse: () => this.records.imagesInUse(), users: (id) => this.records.list().filter((c) => c.ImageID === id).map((c) => ({ Id: c.Id, running: c.State.Status === 'running' })) }));
   }
 
   /** Registries: pull, push, login, logout, remote manifests (loaded on first use). */
@@ -58,7 +58,7 @@ export class Engine {
   }
 
   get containers(): Containers {
-    return (this.made.containers ??= new Containers(this.records));
+    return (this.made.containers ??= new Containers(this.records, this.images));
   }
 
   get volumes(): Volumes {

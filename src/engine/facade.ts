@@ -19,7 +19,10 @@ type CS = ContainerService;
 
 /** Containers: their life cycle, what runs in them, their files, and listing them. */
 export class Containers {
-  constructor(private readonly svc: ContainerService) {}
+  constructor(
+    private readonly svc: ContainerService,
+    private readonly images: ImageService,
+  ) {}
 
   create(...a: Parameters<CS['create']>) {
     return this.svc.create(...a);
@@ -76,8 +79,10 @@ export class Containers {
     return this.svc.inspect(...a);
   }
   /** `ps`: the running containers (all with `all`), filtered. */
-  list(q: ContainerListQuery = {}): ContainerSummary[] {
-    return listContainers(this.svc, q);
+  async list(q: ContainerListQuery = {}): Promise<ContainerSummary[]> {
+    const sizes = new Map<string, number>();
+    if (q.size) for (const c of this.svc.list()) sizes.set(c.Id, await this.images.snapshots.writableSize(c.Id).catch(() => 0));
+    return listContainers({ containers: this.svc, images: this.images }, q, sizes);
   }
   /** Readings of resource use (stats.ts); one, or one a second with `stream`. */
   async *stats(q: StatsQuery & { stream?: boolean } = {}): AsyncGenerator<ContainerStats[]> {

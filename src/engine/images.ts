@@ -13,7 +13,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContentStore } from '../content/index.js';
 import { applyChanges, copyImage, familiarName, ImageStore, parseReference, recordImage, storeDestination, storeLayer, tarballSource, type ContainerConfig, type CopyOptions, type ImageRecord, type LayerRecord, type RecordImageOptions } from '../image/index.js';
-import { conflict, invalidArgument, notFound } from '../lib/errors.js';
+import { conflict, invalidArgument, isBerthError, notFound } from '../lib/errors.js';
+import { boolFilter, filterMap, labelMatches, type Filters } from './filters.js';
 
 import { MediaType, parseImageConfig, type ImageConfig } from '../oci/image-spec.js';
 import { chainId, copyTree, packFrom, Snapshotter, type Driver } from '../snapshot/index.js';
@@ -29,6 +30,8 @@ export interface ImageServiceOptions {
   inUse?: () => Set<string>;
   /** The registry client's config directory (config.json, certs.d); default ~/.config/berth. */
   configDir?: string;
+  /** The containers that use an image, running or not (rmi's conflicts name them). */
+  users?: (imageId: string) => { Id: string; running: boolean }[];
 }
 
 export interface ImageSummary {
@@ -129,48 +132,57 @@ export class ImageService {
     return rec.layers.reduce((n, l) => n + (this.snapshots.hasLayer(l.chainId) ? this.snapshots.layerSize(l.chainId) : l.size), 0);
   }
 
-  list(opts: { all?: boolean; filters?: Record<string, string[]> } = {}): ImageSummary[] {
+  /**
+   * `images` (GET /images/json) as dockerd lists them, newest first. Filters: reference (a glob on
+   * the familiar name, with or without its tag: the image's other tags are not listed), dangling
+   * (true: untagged only; false: tagged only), label (KEY or KEY=VALUE, all must hold), before and
+   * since (created before or after an image). Without `all`, untagged images that others are built
+   * on are left out (berth records no parents, so none is).
+   */
+  list(opts: { all?: boolean; filters?: Filters } = {}): ImageSummary[] {
+    const f = filterMap(opts.filters, ['before', 'dangling', 'label', 'reference', 'since']);
+    const dangling = boolFilter(f, 'dangling', false);
+    const createdOf = (rec: ImageRecord) => Math.floor(Date.parse(this.config(rec).created ?? rec.created) / 1000) || 0;
+    const timeOf = (ref: string) => {
+      try {
+        return createdOf(this.resolve(ref));
+      } catch (e) {
+        if (isBerthError(e, 'NotFound')) throw notFound(`No such image: ${normalizedForMessage(ref)}`);
+        throw e;
+      }
+    };
+    const before = f.get('before')?.map(timeOf).at(-1);
+    const since = f.get('since')?.map(timeOf).at(-1);
+    const patterns = f.get('reference');
+    for (const p of patterns ?? []) if (!validGlob(p)) throw invalidArgument('syntax error in pattern');
     const refs = this.images.refs();
     const inUse = this.opts.inUse?.() ?? new Set<string>();
     const out: ImageSummary[] = [];
     for (const rec of this.images.list()) {
-      const tags = refs.filter((r) => r.id === rec.id && !r.ref.includes('@')).map((r) => familiarName(r.ref));
-      const cfg = this.config(rec);
-      const labels = (cfg.config?.Labels ?? {}) as Record<string, string>;
-      const sum: ImageSummary = {
+      const created = createdOf(rec);
+      if (before !== undefined && !(created < before)) continue;
+      if (since !== undefined && !(created > since)) continue;
+      const mine = refs.filter((r) => r.id === rec.id).map((r) => familiarName(r.ref));
+      const matching = patterns ? mine.filter((r) => patterns.some((p) => globMatch(p, r) || globMatch(p, r.replace(/[:@].*$/, '')))) : mine;
+      if (patterns && matching.length === 0) continue;
+      const tags = matching.filter((r) => !r.includes('@')).sort();
+      const digests = [...new Set([...matching.filter((r) => r.includes('@')), ...(patterns ? [] : rec.repoDigests.map((d) => familiarName(d)))])];
+      const untagged = tags.length === 0 && digests.length === 0;
+      if (dangling === true && !untagged) continue;
+      if (dangling === false && untagged) continue;
+      const labels = (this.config(rec).config?.Labels ?? {}) as Record<string, string>;
+      if (f.has('label') && !f.get('label')!.every((v) => labelMatches(labels, v))) continue;
+      out.push({
         Id: rec.id,
         RepoTags: tags,
-        RepoDigests: rec.repoDigests.map((d) => familiarName(d)),
-        Created: Math.floor(Date.parse(cfg.created ?? rec.created) / 1000) || 0,
+        RepoDigests: digests,
+        Created: created,
         Size: this.size(rec),
         Labels: labels,
         Containers: inUse.has(rec.id) ? 1 : 0,
-      };
-      if (!this.matches(sum, opts.filters ?? {})) continue;
-      out.push(sum);
+      });
     }
     return out.sort((a, b) => b.Created - a.Created || a.Id.localeCompare(b.Id));
-  }
-
-  private matches(s: ImageSummary, filters: Record<string, string[]>): boolean {
-    for (const [k, values] of Object.entries(filters)) {
-      if (k === 'dangling') {
-        const want = values.some((v) => v === 'true' || v === '1');
-        if ((s.RepoTags.length === 0) !== want) return false;
-      } else if (k === 'reference') {
-        const ok = values.some((pat) => s.RepoTags.some((t) => globMatch(pat, t) || globMatch(pat, t.split(':')[0]!)));
-        if (!ok) return false;
-      } else if (k === 'label') {
-        const ok = values.every((v) => {
-          const [lk, lv] = v.split('=', 2) as [string, string | undefined];
-          return lk in s.Labels && (lv === undefined || s.Labels[lk] === lv);
-        });
-        if (!ok) return false;
-      } else {
-        throw invalidArgument(`invalid filter ${JSON.stringify(k)} (dangling, reference, label)`);
-      }
-    }
-    return true;
   }
 
   /** `image inspect`: the record in Docker's shape (models.ts' ImageInspect). */
@@ -221,32 +233,65 @@ export class ImageService {
     this.images.setRef(ref.toString(), rec.id);
   }
 
-  /** `rmi`: untags, and deletes the image when no tag is left (or with force). */
+  /**
+   * `rmi` as dockerd does it, the records in its order: by reference, the tag goes (refused while a
+   * container uses the image and it is the last tag of its repository, unless forced); the image
+   * itself goes once no tag is left and nothing holds it. By id: all its tags and the image (tags
+   * of several repositories, or a stopped container using it, need force; a running container's
+   * image cannot go). Then each layer no other image, container or build cache holds, top first.
+   */
   remove(nameOrId: string, opts: { force?: boolean } = {}): { Untagged?: string; Deleted?: string }[] {
     const rec = this.resolve(nameOrId);
-    const events: { Untagged?: string; Deleted?: string }[] = [];
-    const refs = this.images.refsOf(rec.id);
-    const byRef = !/^(sha256:)?[0-9a-f]{4,64}$/.test(nameOrId.trim());
-    const inUse = this.opts.inUse?.().has(rec.id) ?? false;
-    if (byRef && refs.length > 1) {
-      const full = parseReference(nameOrId).toString();
-      this.images.deleteRef(full);
-      return [{ Untagged: familiarName(full) }];
-    }
-    if (!byRef && refs.length > 1 && !opts.force) {
-      throw conflict(`unable to delete ${rec.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
-    }
-    if (inUse && !opts.force) throw conflict(`unable to remove image ${JSON.stringify(nameOrId)}: a container uses it (${rec.id.slice(7, 19)}); remove the container or use -f`);
-    for (const r of refs) {
+    const force = opts.force === true;
+    const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+    const records: { Untagged?: string; Deleted?: string }[] = [];
+    const users = this.opts.users?.(rec.id) ?? [];
+    const refs = () => this.images.refsOf(rec.id);
+    // All references within one repository (dockerd's isSingleReference).
+    const oneRepository = (rs: string[]) => new Set(rs.map((r) => r.replace(/[:@][^/]*$/, ''))).size <= 1;
+    const untag = (r: string) => {
       this.images.deleteRef(r);
-      events.push({ Untagged: familiarName(r) });
+      records.push({ Untagged: familiarName(r) });
+    };
+    // By id when the name is a prefix of the image's id (dockerd's isImageIDPrefix), else by reference.
+    const hex = nameOrId.trim().replace(/^sha256:/, '');
+    const byRef = !(/^[0-9a-f]+$/.test(hex) && rec.id.slice(7).startsWith(hex));
+    let quiet = false;
+    if (byRef) {
+      const full = parseReference(nameOrId).toString();
+      if (!force && oneRepository(refs()) && users.length) {
+        throw conflict(`conflict: unable to remove repository reference ${JSON.stringify(nameOrId)} (must force) - container ${short(users[0]!.Id)} is using its referenced image ${short(rec.id)}`);
+      }
+      untag(refs().find((r) => r === full) ?? full);
+      if (refs().length) return records;
+      quiet = true;
+    } else if (oneRepository(refs())) {
+      const running = users.find((u) => u.running);
+      if (running) throw conflict(`conflict: unable to delete ${short(rec.id)} (cannot be forced) - image is being used by running container ${short(running.Id)}`);
+      if (!force && users.length) throw conflict(`conflict: unable to delete ${short(rec.id)} (must be forced) - image is being used by stopped container ${short(users[0]!.Id)}`);
+      for (const r of refs()) untag(r);
     }
-    if (!inUse) {
-      this.images.delete(rec.id);
-      events.push({ Deleted: rec.id });
-      this.gc();
+    // What may still hold the image: a running container (never forced), tags of several
+    // repositories and stopped containers (forced).
+    const running = users.find((u) => u.running);
+    const conflictOf = running
+      ? `conflict: unable to delete ${short(rec.id)} (cannot be forced) - image is being used by running container ${short(running.Id)}`
+      : !force && refs().length
+        ? `conflict: unable to delete ${short(rec.id)} (must be forced) - image is referenced in multiple repositories`
+        : !force && users.length
+          ? `conflict: unable to delete ${short(rec.id)} (must be forced) - image is being used by stopped container ${short(users[0]!.Id)}`
+          : undefined;
+    if (conflictOf) {
+      // After untagging the last tag, an image that is still used stays, quietly (dockerd's rule).
+      if (quiet) return records;
+      throw conflict(conflictOf);
     }
-    return events;
+    for (const r of refs()) untag(r);
+    this.images.delete(rec.id);
+    records.push({ Deleted: rec.id });
+    const removed = new Set(this.gc().removedLayers);
+    for (const l of [...rec.layers].reverse()) if (removed.has(l.chainId)) records.push({ Deleted: l.chainId });
+    return records;
   }
 
   /** Removes dangling images (all unused ones with `all`), then unreferenced blobs and layers. */
@@ -293,12 +338,12 @@ export class ImageService {
    * alone. While an import or a build holds it (see writing), it waits a while, then leaves the
    * sweep to the next gc (0 bytes reclaimed).
    */
-  gc(extraLayers: Iterable<string> = []): { bytes: number } {
+  gc(extraLayers: Iterable<string> = []): { bytes: number; removedLayers: string[] } {
     mkdirSync(this.opts.root, { recursive: true });
-    return withExclusive(join(this.opts.root, 'gc.lock'), () => this.sweep(extraLayers)) ?? { bytes: 0 };
+    return withExclusive(join(this.opts.root, 'gc.lock'), () => this.sweep(extraLayers)) ?? { bytes: 0, removedLayers: [] };
   }
 
-  private sweep(extraLayers: Iterable<string>): { bytes: number } {
+  private sweep(extraLayers: Iterable<string>): { bytes: number; removedLayers: string[] } {
     const keepBlobs = new Set<string>();
     const keepLayers = new Set<string>(extraLayers);
     // The build cache's layers stay until `builder prune` (records written by builder/cache.ts).
@@ -316,16 +361,24 @@ export class ImageService {
     }
     const r = this.content.gc(keepBlobs);
     let bytes = r.bytes;
-    for (const key of this.snapshots.listLayers()) {
-      if (keepLayers.has(key)) continue;
-      try {
-        bytes += this.snapshots.layerSize(key);
-        this.snapshots.removeLayer(key);
-      } catch {
-        /* a container's snapshot still stands on it */
+    const removedLayers: string[] = [];
+    // Pass after pass: a layer goes once the layers standing on it have gone.
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const key of this.snapshots.listLayers()) {
+        if (keepLayers.has(key)) continue;
+        try {
+          const size = this.snapshots.layerSize(key);
+          this.snapshots.removeLayer(key);
+          bytes += size;
+          removedLayers.push(key);
+          progress = true;
+        } catch {
+          /* a container's snapshot or another layer still stands on it */
+        }
       }
     }
-    return { bytes };
+    return { bytes, removedLayers };
   }
 
   private buildCacheLayers(): LayerRecord[] {
@@ -576,9 +629,42 @@ export class ImageService {
   }
 }
 
+/** Go's path.Match as Docker's reference filter uses it: `*` and `?` within a path segment, `[...]` classes, `\\` escapes. */
+function globRegExp(pattern: string): RegExp | undefined {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '*') re += '[^/]*';
+    else if (ch === '?') re += '[^/]';
+    else if (ch === '\\') {
+      if (i + 1 >= pattern.length) return undefined;
+      re += '\\' + pattern[++i];
+    } else if (ch === '[') {
+      const end = pattern.indexOf(']', i + 2);
+      if (end < 0) return undefined;
+      re += `[${pattern.slice(i + 1, end)}]`;
+      i = end;
+    } else re += ch.replace(/[.+^${}()|\]\\/]/g, '\\$&');
+  }
+  try {
+    return new RegExp(`^${re}$`);
+  } catch {
+    return undefined;
+  }
+}
+
+function validGlob(pattern: string): boolean {
+  return globRegExp(pattern) !== undefined;
+}
+
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.') + '$');
-  return re.test(s);
+  return globRegExp(pattern)?.test(s) ?? false;
+}
+
+/** A reference as dockerd's messages write it: "nope" is "nope:latest". */
+function normalizedForMessage(ref: string): string {
+  const last = ref.split('/').pop() ?? ref;
+  return /^[0-9a-f]{4,64}$/.test(ref) || last.includes(':') || ref.includes('@') ? ref : `${ref}:latest`;
 }
 
 /** A directory as a tar stream (deterministic order, numeric owners, mtimes kept). */

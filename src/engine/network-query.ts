@@ -7,45 +7,51 @@
 import type { NetworkInspect } from './models.js';
 import { invalidArgument } from '../lib/errors.js';
 import type { ContainerService } from './containers.js';
-import { filterPairs, labelMatches, matchAll, type Filters } from './filters.js';
+import { filterMap, filterMatch, filterPairs, labelMatches, type Filters } from './filters.js';
 import type { NetworkService } from './networks.js';
 
 export interface NetworkSummary {
   Id: string;
   Name: string;
+  /** RFC 3339, as the record holds it (the pseudo-networks: the default bridge's). */
+  Created: string;
   Driver: string;
   Scope: 'local';
+  EnableIPv6: boolean;
   Internal: boolean;
   Labels: Record<string, string>;
 }
 
-const LS_FILTERS = ['name', 'id', 'label', 'driver', 'scope', 'type', 'dangling'];
+const LS_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'];
 
-/** The networks, the pseudo-networks last; the filters' values of one key are alternatives. */
+/**
+ * The networks with dockerd's filters: driver and scope exactly, name and id (the value or a
+ * pattern in it), label (KEY or KEY=VALUE, all must hold), dangling (true: custom networks no
+ * container is on; false: the others), type (custom or builtin; values are alternatives).
+ */
 export function listNetworks(net: NetworkService, q: { filters?: Filters } = {}): NetworkSummary[] {
-  const bad = (f: string) => invalidArgument(`invalid filter ${JSON.stringify(f)} (name=, id=, label=, driver=, scope=, type=, dangling=)`);
-  const pairs = filterPairs(q.filters, bad, (k, v, f) => {
-    if (!LS_FILTERS.includes(k)) throw bad(f);
-    if (k === 'type' && v !== 'custom' && v !== 'builtin') throw invalidArgument(`invalid filter ${JSON.stringify(f)}: type is custom or builtin`);
-    if (k === 'dangling' && !['true', 'false', '1', '0'].includes(v)) throw invalidArgument(`invalid filter ${JSON.stringify(f)}: dangling is true or false`);
-  });
-  net.find('bridge'); // the default network exists once someone looks
+  const f = filterMap(q.filters, LS_FILTERS);
+  const dangling = f.get('dangling');
+  if (dangling && dangling.length > 1) throw invalidArgument('got more than one value for filter key "dangling"');
+  if (dangling && !['true', 'false', '1', '0'].includes(dangling[0]!)) throw invalidArgument('invalid value for filter \'dangling\', must be "true" (or "1"), or "false" (or "0")');
+  for (const v of f.get('type') ?? []) if (v !== 'custom' && v !== 'builtin') throw invalidArgument(`invalid filter: 'type'='${v}'`);
+  const def = net.find('bridge'); // the default network exists once someone looks
   const rows = [
-    ...net.list().map((n) => ({ Id: n.Id, Name: n.Name, Driver: n.Driver as string, Scope: 'local' as const, Internal: n.Internal, Labels: n.Labels, builtin: n.Name === 'bridge', used: Object.keys(n.Endpoints).length > 0 })),
-    { Id: '0'.repeat(64), Name: 'host', Driver: 'host', Scope: 'local' as const, Internal: false, Labels: {}, builtin: true, used: false },
-    { Id: 'f'.repeat(64), Name: 'none', Driver: 'null', Scope: 'local' as const, Internal: false, Labels: {}, builtin: true, used: false },
+    ...net.list().map((n) => ({ Id: n.Id, Name: n.Name, Created: n.Created, Driver: n.Driver as string, Scope: 'local' as const, EnableIPv6: false, Internal: n.Internal, Labels: n.Labels, builtin: n.Name === 'bridge', used: Object.keys(n.Endpoints).length > 0 })),
+    { Id: '0'.repeat(64), Name: 'host', Created: def.Created, Driver: 'host', Scope: 'local' as const, EnableIPv6: false, Internal: false, Labels: {}, builtin: true, used: false },
+    { Id: 'f'.repeat(64), Name: 'none', Created: def.Created, Driver: 'null', Scope: 'local' as const, EnableIPv6: false, Internal: false, Labels: {}, builtin: true, used: false },
   ];
+  const ok = (vs: string[] | undefined, pred: (v: string) => boolean) => vs === undefined || vs.some(pred);
   return rows
-    .filter((r) =>
-      matchAll(pairs, r, (k, v) => {
-        if (k === 'name') return r.Name.includes(v);
-        if (k === 'id') return r.Id.startsWith(v);
-        if (k === 'driver') return r.Driver === v;
-        if (k === 'scope') return r.Scope === v;
-        if (k === 'type') return (v === 'builtin') === r.builtin;
-        if (k === 'dangling') return (v === 'true' || v === '1') === (!r.builtin && !r.used);
-        return labelMatches(r.Labels, v);
-      }),
+    .filter(
+      (r) =>
+        ok(f.get('driver'), (v) => v === r.Driver) &&
+        filterMatch(f.get('name'), r.Name) &&
+        filterMatch(f.get('id'), r.Id) &&
+        (f.get('label') ?? []).every((v) => labelMatches(r.Labels, v)) &&
+        ok(f.get('scope'), (v) => v === r.Scope) &&
+        ok(dangling, (v) => (v === 'true' || v === '1') === (!r.builtin && !r.used)) &&
+        ok(f.get('type'), (v) => (v === 'builtin') === r.builtin),
     )
     .map(({ builtin: _b, used: _u, ...r }) => r);
 }

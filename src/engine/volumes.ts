@@ -3,7 +3,8 @@
  * while a container mounts one) and prune (the unused anonymous ones, or all unused with `all`).
  */
 import type { VolumeCreateRequest } from './models.js';
-import { invalidArgument } from '../lib/errors.js';
+import { invalidArgument, notFound } from '../lib/errors.js';
+import { boolFilter, filterMap, filterMatch, labelMatches, type Filters } from './filters.js';
 import type { ContainerService } from './containers.js';
 
 /** A volume as Docker shows it (the volume store's record). */
@@ -33,15 +34,32 @@ export class Volumes {
     return this.store.create(req.Name || undefined, { labels: req.Labels ?? {}, options: req.DriverOpts ?? null });
   }
 
-  list(): Volume[] {
-    return this.store.list();
+  /**
+   * `volume ls` (GET /volumes) with dockerd's filters: dangling (true: no container mounts it;
+   * false: one does), name (the name or a pattern in it), label (KEY or KEY=VALUE, all must hold),
+   * driver (exactly).
+   */
+  list(q: { filters?: Filters } = {}): Volume[] {
+    const f = filterMap(q.filters, ['dangling', 'driver', 'label', 'name']);
+    const dangling = boolFilter(f, 'dangling');
+    return this.store.list().filter((v) => {
+      if (dangling !== undefined && (this.containers.volumeUsers(v.Name).length === 0) !== dangling) return false;
+      if (!filterMatch(f.get('name'), v.Name)) return false;
+      if (f.has('driver') && !f.get('driver')!.includes(v.Driver)) return false;
+      return !f.has('label') || f.get('label')!.every((l) => labelMatches(v.Labels ?? {}, l));
+    });
   }
 
   inspect(name: string): Volume {
     return this.store.require(name);
   }
 
-  remove(name: string): void {
+  /** `volume rm`: not while a container mounts it; with `force`, a volume that is not there is no error (Docker's). */
+  remove(name: string, o: { force?: boolean } = {}): void {
+    if (!this.store.get(name)) {
+      if (o.force) return;
+      throw notFound(`No such volume: ${name}`);
+    }
     this.store.remove(name, this.containers.volumeUsers(name));
   }
 

@@ -48,3 +48,11 @@ export function parseBytes(s: string, what = 'size'): number {
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't' | 'p'];
   return Math.floor(Number(m[1]) * mult);
 }
+
+/** A time as Go's time.Time.String() writes it, in UTC ("2026-05-07 20:33:45.123 +0000 UTC"; fractions without trailing zeros): the docker CLI's CreatedAt fields. */
+export function goTime(t: string | number): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?/.exec(new Date(t).toISOString());
+  if (!m) return String(t);
+  const frac = (m[3] ?? '').replace(/\.?0+$/, '');
+  return `${m[1]} ${m[2]}${frac} +0000 UTC`;
+}

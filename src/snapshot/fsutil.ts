@@ -1,12 +1,13 @@
 /**
  * File system pieces the snapshotter needs: lstat without throwing, disk usage, whole-tree copies
- * of berth's own layer directories (cp), the helper's fs mode run synchronously and our mounts in
- * /proc/self/mountinfo. A container's own tree is never read here: see diff.ts (rooted).
+ * (cp), the helper's fs mode run synchronously, our mounts in /proc/self/mountinfo, and GNU tar as
+ * the reader of extended attributes (Node has no getxattr; tar is Essential on Debian).
  */
 import { randomBytes } from '../lib/builtins.js';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, lchownSync, lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { errnoCode, internal, unavailable } from '../lib/errors.js';
 import { fsOpToPlan, runFsPlanSync, type FsOp } from '../sys/fsops.js';
 
@@ -31,11 +32,8 @@ export function randomId(n = 12): string {
   return s;
 }
 
-/**
- * A layer's size as Docker counts it (moby's directory.Size): the sizes of everything that is not
- * a directory, a hard-linked inode once. Only for berth's own unpacked layers.
- */
-export function diskUsage(dir: string): number {
+/** Bytes of the files in a tree (their lengths, each inode once; directories count nothing): Docker's SizeRw. */
+export function contentSize(dir: string): number {
   const seen = new Set<number>();
   let total = 0;
   const visit = (p: string, st: Stats) => {
@@ -47,9 +45,32 @@ export function diskUsage(dir: string): number {
       }
       return;
     }
-    if (st.size === 0 || seen.has(st.ino)) return;
+    if (seen.has(st.ino)) return;
     seen.add(st.ino);
     total += st.size;
+  };
+  const st = lstatOrNull(dir);
+  if (st) visit(dir, st);
+  return total;
+}
+
+/** Bytes a tree takes on disk (allocated blocks, each inode once), like `du -s --bytes` of blocks. */
+export function diskUsage(dir: string): number {
+  const seen = new Set<number>();
+  let total = 0;
+  const visit = (p: string, st: Stats) => {
+    if (st.nlink > 1 && !st.isDirectory()) {
+      if (seen.has(st.ino)) return;
+      seen.add(st.ino);
+    }
+    total += st.blocks * 512;
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p)) {
+        const c = `${p}/${name}`;
+        const cst = lstatOrNull(c);
+        if (cst) visit(c, cst);
+      }
+    }
   };
   const st = lstatOrNull(dir);
   if (st) visit(dir, st);
@@ -133,4 +154,51 @@ export function mountTable(): MountEntry[] {
     out.push({ mountPoint: unescapeMount(f[4]!), fstype: f[dash + 1]!, superOptions: f[dash + 3] ?? '' });
   }
   return out;
+}
+
+/**
+ * Runs GNU tar to archive `names` (relative to `dir`, no recursion, in this order) with all
+ * xattrs, as PAX, and returns its output stream. The caller reads the stream to its end and
+ * awaits `done`, which rejects on a tar failure (exit status 1, "file changed as we read it",
+ * is accepted: a live container may be writing).
+ */
+export function tarNames(dir: string, names: readonly string[], xattrInclude: string, what: string): { stream: Readable; done: Promise<void> } {
+  const child = spawn(
+    'tar',
+    [
+      '-C',
+      dir,
+      '-c',
+      '-f',
+      '-',
+      '-b',
+      '512',
+      '--format=pax',
+      '--xattrs',
+      `--xattrs-include=${xattrInclude}`,
+      '--numeric-owner',
+      '--no-recursion',
+      '--null',
+      '--verbatim-files-from',
+      '-T',
+      '-',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } },
+  );
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => {
+    if (stderr.length < 4096) stderr += s;
+  });
+  child.stdin.on('error', () => {});
+  child.stdin.end(names.length ? Buffer.from(names.join('\0') + '\0') : Buffer.alloc(0));
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (e) => reject(unavailable(`${what}: run tar: ${e.message}`)));
+    child.on('close', (code, sig) => {
+      if (code === 0 || code === 1) resolve();
+      else reject(internal(`${what}: tar: ${stderr.trim() || (sig ? `killed by ${sig}` : `exit status ${code}`)}`));
+    });
+  });
+  done.catch(() => {});
+  return { stream: child.stdout, done };
 }

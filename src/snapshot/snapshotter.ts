@@ -19,7 +19,7 @@ import { Readable } from 'node:stream';
 import { alreadyExists, conflict, errnoCode, failedPrecondition, invalidArgument, isBerthError, internal, notFound, reason } from '../lib/errors.js';
 import { FsOpError } from '../sys/fsops.js';
 import { createFileExclusive } from '../sys/fs.js';
-import { runFsOpsSync, copyTree, diskUsage, mountTable, randomId, shiftTree } from './fsutil.js';
+import { runFsOpsSync, contentSize, copyTree, diskUsage, mountTable, randomId, shiftTree } from './fsutil.js';
 import { unpackLayer, type Driver } from './apply.js';
 import { diffTarStream, hideChanges, overlayChanges, vfsChanges, type Change, type DiffResult } from './diff.js';
 import type { LowerLayer } from './lower.js';
@@ -343,7 +343,7 @@ export class Snapshotter {
    * another process recorded the same layer first, the directory is dropped: theirs is as good.
    */
   private placeLayer(src: string, l: Pick<LayerRecord, 'chainId' | 'parent' | 'diffId' | 'opaque'>, what: string): CommitResult {
-    const rec: LayerRecord = { ...l, size: diskUsage(src), dir: randomId(), created: new Date().toISOString() };
+    const rec: LayerRecord = { ...l, size: contentSize(src), dir: randomId(), created: new Date().toISOString() };
     const final = join(this.base, 'l', rec.dir);
     renameSync(src, final);
     let committed = false;

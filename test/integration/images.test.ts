@@ -46,17 +46,27 @@ describe('images', { skip }, () => {
     assert.match(hist[0]!.CreatedBy, /busybox-static/);
   });
 
-  it('refuses to remove an image a container uses unless forced', async () => {
-    let used = new Set<string>();
-    const svc = new ImageService({ root: tmp(), inUse: () => used });
+  it("refuses to remove an image a container uses unless forced (dockerd's rules)", async () => {
+    let users: { Id: string; running: boolean }[] = [];
+    let inUse = new Set<string>();
+    const svc = new ImageService({ root: tmp(), inUse: () => inUse, users: () => users });
     const rec = await svc.starter();
-    used = new Set([rec.id]);
-    assert.throws(() => svc.remove('busybox'), /a container uses it/);
+    const c = 'c'.repeat(64);
+    inUse = new Set([rec.id]);
+    users = [{ Id: c, running: false }];
+    assert.throws(() => svc.remove('busybox'), /conflict: unable to remove repository reference "busybox" \(must force\) - container cccccccccccc is using its referenced image/);
+    assert.throws(() => svc.remove(rec.id), /\(must be forced\) - image is being used by stopped container cccccccccccc/);
     assert.equal(svc.list().length, 1);
-    svc.remove('busybox', { force: true }); // untags; the image stays while in use
+    // A running container's image: forced by reference, the tag goes and the image stays; by id, it cannot be forced.
+    users = [{ Id: c, running: true }];
+    assert.deepEqual(svc.remove('busybox', { force: true }), [{ Untagged: 'busybox:latest' }]);
     assert.equal(svc.list()[0]!.RepoTags.length, 0);
-    used = new Set();
-    svc.remove(rec.id);
+    assert.throws(() => svc.remove(rec.id, { force: true }), /\(cannot be forced\) - image is being used by running container/);
+    // A stopped one's: forced, the image goes (and its layer).
+    users = [{ Id: c, running: false }];
+    const r = svc.remove(rec.id, { force: true });
+    assert.deepEqual(r.map((e) => Object.keys(e)[0]), ['Deleted', 'Deleted']);
+    assert.equal(r[0]!.Deleted, rec.id);
     assert.equal(svc.list().length, 0);
   });
 

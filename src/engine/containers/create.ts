@@ -164,6 +164,12 @@ async function planNetwork(c: ContainerContext, o: CreateOptions, mode: string, 
   return { netId: '', links: [] };
 }
 
+/** Docker's Config.ExposedPorts: the image's and --expose's ("90" is "90/tcp"). */
+function exposedOf(cfg: Record<string, unknown>, o: CreateOptions): { ExposedPorts?: string[] } {
+  const all = [...Object.keys((cfg.ExposedPorts as Record<string, unknown> | undefined) ?? {}), ...(o.exposed ?? [])].map((p) => (p.includes('/') ? p : `${p}/tcp`));
+  return all.length ? { ExposedPorts: [...new Set(all)] } : {};
+}
+
 /** `create`: the container's layer, bundle and record; nothing runs yet. */
 export async function create(c: ContainerContext, o: CreateOptions): Promise<ContainerRecord> {
   const image = c.images.resolve(o.image);
@@ -215,6 +221,7 @@ export async function create(c: ContainerContext, o: CreateOptions): Promise<Con
       RestartCount: 0,
       Healthcheck: healthcheckOf(o.health, cfg.Healthcheck as ImageHealthcheck | undefined),
       NetworkMode: mode,
+      ...exposedOf(cfg, o),
       ...(links.length ? { Links: links.map((l) => `/${l.name}:/${name}/${l.alias}`) } : {}),
       ...(settings ? { NetworkSettings: settings } : {}),
       ...(o.tty ? { Tty: true } : {}),

@@ -1,6 +1,7 @@
 /** Processes in a running container: `exec`, `top`, and new limits for its cgroup (`update`). */
 import { readFileSync } from 'node:fs';
-import { conflict, invalidArgument } from '../../lib/errors.js';
+import { conflict, internal, invalidArgument } from '../../lib/errors.js';
+import { execTool } from '../../sys/exec.js';
 import { parseBytes } from '../../lib/units.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { processUserIn } from '../container-spec.js';
@@ -60,20 +61,43 @@ export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest
   return r.code;
 }
 
-/** `top`: the container's processes (pid, user, command). */
-export function top(c: ContainerContext, nameOrId: string): { pid: number; user: string; command: string }[] {
-  const rec = c.store.running(nameOrId);
-  return c.runtime.ps(rec.Id).map((pid) => {
-    let command = '';
-    let uid = '';
-    try {
-      command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-      uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
-    } catch {
-      /* exited meanwhile */
+/** `top` as Docker's ContainerTopOKBody: the titles of ps's columns and a row for each process. */
+export interface ContainerTop {
+  Titles: string[];
+  Processes: string[][];
+}
+
+/**
+ * `top`: the host's `ps` (Docker's default arguments `-ef`, or the caller's, split at spaces as
+ * dockerd does), its rows kept for the container's processes (by the PID column; a thread's line
+ * "-" goes with the process before it), with host pids as Docker shows them.
+ */
+export function top(c: ContainerContext, nameOrId: string, psArgs = ''): ContainerTop {
+  const rec = c.store.find(nameOrId);
+  if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
+  const pids = new Set(c.runtime.ps(rec.Id));
+  const r = execTool('ps', (psArgs || '-ef').split(' '));
+  if (r.status !== 0) throw invalidArgument(`ps: ${r.stderr.split('\n')[0] ?? ''}`);
+  const lines = r.stdout.split('\n');
+  const Titles = (lines[0] ?? '').trim().split(/\s+/).filter(Boolean);
+  const pidAt = Titles.indexOf('PID');
+  if (pidAt < 0) throw internal("Couldn't find PID field in ps output");
+  const Processes: string[][] = [];
+  const add = (fields: string[]) => Processes.push([...fields.slice(0, Titles.length - 1), fields.slice(Titles.length - 1).join(' ')]);
+  let inside = false;
+  for (const line of lines.slice(1)) {
+    if (!line) continue;
+    const fields = line.trim().split(/\s+/);
+    const f = fields[pidAt] ?? '';
+    if (f === '-') {
+      if (inside) add(fields);
+      continue;
     }
-    return { pid, user: uid === '0' ? 'root' : uid, command };
-  });
+    if (!/^\d+$/.test(f)) throw internal(`Unexpected pid '${f}': strconv.Atoi: parsing ${JSON.stringify(f)}: invalid syntax`);
+    inside = pids.has(Number(f));
+    if (inside) add(fields);
+  }
+  return { Titles, Processes };
 }
 
 /**

@@ -30,6 +30,8 @@ export interface ContainerRecord {
   /** Containers on networks: endpoints, published ports (as asked; `PortsUp`: as taken at start). */
   NetworkSettings?: NetworkSettings;
   PortsUp?: NetworkSettings['Ports'];
+  /** Docker's Config.ExposedPorts keys ("80/tcp"): the image's and --expose's, as at create. */
+  ExposedPorts?: string[];
   /** Which start set its network up (cleanup tears down only that one). */
   NetToken?: string;
   /** -t: a terminal (held by the monitor when detached). */
