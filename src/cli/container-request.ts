@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { invalidArgument } from '../lib/errors.js';
+import { systemErrorText } from './exit.js';
 import {
   normalizeCapability,
   normalizeExtraHost,
@@ -189,7 +190,7 @@ function environment(files: readonly string[], vars: readonly string[], lookup: 
     try {
       text = readFileSync(f, 'utf8');
     } catch (e) {
-      throw invalidArgument(`--env-file ${JSON.stringify(f)}: ${(e as Error).message}`);
+      throw invalidArgument(systemErrorText(e));
     }
     text.replace(/^\uFEFF/, '').split('\n').forEach((raw, n) => {
       const line = raw.replace(/\r$/, '').replace(/^\s+/, '');

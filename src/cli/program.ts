@@ -1,7 +1,8 @@
 /** What every commander-based berth command shares: the program's setup, exit codes, signals. */
-import { Command } from 'commander';
+import { Command, type CommanderError } from 'commander';
 import type { GlobalOptions } from './context.js';
-import { exitCodeFor } from './exit.js';
+import { errorText, exitCodeFor, failureFor, PROG, UsageError } from './exit.js';
+import { commandPath, usageLine } from './usage.js';
 
 /** A repeatable option's values (commander's reducer). */
 export const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -23,17 +24,23 @@ export function runDefined(argv: string[], g: GlobalOptions, commands: Record<st
 
 /**
  * Does `f` for each name, printing the name when done, or the error (and going on with the
- * next); the last error's exit code is the command's (as docker rm, rmi, network rm).
+ * next); then fails (exit 1) if any did (as docker rm, rmi, network rm). An error `tolerated`
+ * says is printed but does not fail the command (docker rm -f of a missing container).
  */
-export async function eachName(names: string[], f: (name: string) => Promise<unknown> | unknown, done: (name: string) => void = (n) => void process.stdout.write(n + '\n')): Promise<void> {
+export async function eachName(
+  names: string[],
+  f: (name: string) => Promise<unknown> | unknown,
+  done: (name: string) => void = (n) => void process.stdout.write(n + '\n'),
+  tolerated: (e: unknown) => boolean = () => false,
+): Promise<void> {
   let failed: unknown;
   for (const n of names) {
     try {
       await f(n);
       done(n);
     } catch (e) {
-      failed = e;
-      process.stderr.write(`berth: ${e instanceof Error ? e.message : String(e)}\n`);
+      if (!tolerated(e)) failed = e;
+      process.stderr.write(`${errorText(e)}\n`);
     }
   }
   if (failed) throw new ExitCode(exitCodeFor(failed));
@@ -58,14 +65,82 @@ export class ExitCode extends Error {
 }
 
 export function newProgram(): Command {
-  return new Command('berth').exitOverride().enablePositionalOptions().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  return new Command(PROG)
+    .exitOverride()
+    .enablePositionalOptions()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => {} });
+}
+
+/** Every command of the program, itself first. */
+function allCommands(c: Command): Command[] {
+  return [c, ...c.commands.flatMap((s) => allCommands(s))];
+}
+
+/** Docker's word for a number of arguments: "1 argument", "2 arguments". */
+const nArgs = (n: number) => `${n} argument${n === 1 ? '' : 's'}`;
+
+/**
+ * A commander parse error of `cmd` as the docker CLI words it: a flag error (125) or a wrong
+ * number of arguments or an unknown subcommand (1), with the command's usage line. `argv`: what
+ * was typed (for the flag as the user wrote it).
+ */
+export function usageError(cmd: Command, err: CommanderError, argv: string[]): UsageError | undefined {
+  const path = commandPath(cmd);
+  const usage = `Usage:  ${usageLine(path, cmd)}`;
+  const help = (verb: string) => `${verb} '${[PROG, path, '--help'].filter(Boolean).join(' ')}' for more information`;
+  const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
+  const flag = (text: string) => new UsageError(`${text}\n\n${usage}\n\n${help('Run')}`, 125);
+  switch (err.code) {
+    case 'commander.unknownOption': {
+      const f = quoted.split('=')[0]!;
+      return flag(f.startsWith('--') ? `unknown flag: ${f}` : `unknown shorthand flag: '${f.slice(1, 2)}' in ${f}`);
+    }
+    case 'commander.optionMissingArgument': {
+      const opt = cmd.options.find((o) => quoted.startsWith(o.flags));
+      const typed = [...argv].reverse().find((a) => a === opt?.short || a === opt?.long || (opt?.short !== undefined && a.startsWith('-') && !a.startsWith('--') && a.endsWith(opt.short.slice(1))));
+      if (typed === undefined || typed.startsWith('--')) return flag(`flag needs an argument: ${typed ?? opt?.long ?? quoted}`);
+      return flag(`flag needs an argument: '${typed.slice(-1)}' in ${typed}`);
+    }
+    case 'commander.invalidArgument':
+    case 'commander.conflictingOption':
+    case 'commander.missingMandatoryOptionValue':
+      return flag(err.message.replace(/^error: /, ''));
+    case 'commander.unknownCommand':
+      return new UsageError(`${PROG}: unknown command: ${[PROG, path, quoted].filter(Boolean).join(' ')}\n\n${usage}\n\n${help('Run')}`, 1);
+    case 'commander.missingArgument':
+    case 'commander.excessArguments': {
+      const args = cmd.registeredArguments;
+      const min = args.filter((a) => a.required).length;
+      const max = args.some((a) => a.variadic) ? Infinity : args.length;
+      const what = `'${[PROG, path].join(' ')}'`;
+      // Docker's words (and its "SRun" after "at most", a slip of the docker 28 CLI kept as it prints).
+      const text =
+        max === 0 ? `accepts no arguments\n\n${usage}\n\n${help('Run')}`
+        : min === max ? `requires ${nArgs(min)}\n\n${usage}\n\n${help('Run')}`
+        : max === Infinity ? `requires at least ${nArgs(min)}\n\n${usage}\n\n${help('See')}`
+        : min === 0 ? `requires at most ${nArgs(max)}\n\n${usage}\n\nS${help('Run')}`
+        : `requires at least ${min} and at most ${nArgs(max)}\n\n${usage}\n\n${help('Run')}`;
+      return new UsageError(`${PROG}: ${what} ${text}`, 1);
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**
- * Parses and runs; returns the exit code: 0, an ExitCode's, 0 for --help/--version, 125 for a
- * usage error, else the error's (Docker's: 125 engine, 126/127 from the container's start).
+ * Parses and runs; prints an error as Docker does and returns the exit code: 0, an ExitCode's,
+ * 0 for --help, else what cli/exit.ts says for this command and error.
  */
-export async function runProgram(program: Command, argv: string[], prefix = 'berth', usageCode = 125, errorCode: (e: unknown) => number = exitCodeFor): Promise<number> {
+export async function runProgram(program: Command, argv: string[]): Promise<number> {
+  let path = '';
+  program.hook('preAction', (_this, action) => {
+    path = commandPath(action);
+  });
+  for (const c of allCommands(program)) {
+    c.exitOverride((err) => {
+      throw usageError(c, err, argv) ?? err;
+    });
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -73,10 +148,13 @@ export async function runProgram(program: Command, argv: string[], prefix = 'ber
     if (e instanceof ExitCode) return e.code;
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('commander.')) {
-      return code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version' ? 0 : usageCode;
+      if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') return 0;
+      process.stderr.write(`${(e as Error).message}\n`);
+      return 125;
     }
-    process.stderr.write(`${prefix}: ${e instanceof Error ? e.message : String(e)}\n`);
-    return errorCode(e);
+    const f = failureFor(path, e);
+    process.stderr.write(`${f.text}\n`);
+    return f.code;
   }
 }
 

@@ -114,7 +114,14 @@ export function create(c: ContainerContext, o: CreateOptions): Promise<Container
   return createContainer(c, o.tty ? { ...o, env: ['TERM=xterm', ...(o.env ?? [])] } : o);
 }
 
+/** The daemon's own checks of a request, before it looks at the image (dockerd's verifyContainerSettings). */
+function verifySettings(o: CreateOptions): void {
+  if (o.workdir !== undefined && o.workdir !== '' && !o.workdir.startsWith('/')) throw invalidArgument(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`);
+  if (o.memory !== undefined && o.memory !== 0 && o.memory < 6 * 1024 * 1024) throw invalidArgument('Minimum memory limit allowed is 6MB');
+}
+
 async function createContainer(c: ContainerContext, o: CreateOptions): Promise<ContainerRecord> {
+  verifySettings(o);
   const image = c.images.resolve(o.image);
   const cfg = (c.images.config(image).config ?? {}) as Record<string, unknown>;
   if (o.name !== undefined && !validName(o.name)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);

@@ -1,6 +1,6 @@
 /** Processes in a running container: `exec`, `top`, and new limits for its cgroup (`update`). */
 import { readFileSync } from 'node:fs';
-import { invalidArgument } from '../../lib/errors.js';
+import { BerthError, invalidArgument } from '../../lib/errors.js';
 import { parseBytes } from '../../lib/units.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { resolveUserIn } from '../container-spec.js';
@@ -26,19 +26,34 @@ export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest
   if (o.command.length === 0) throw invalidArgument('exec: a command is required');
   const spec = c.spec(rec.Id);
   const p = spec.process!;
+  // From here, what fails is the exec's start: dockerd gives such an exec the exit code 126.
+  const cannotStart = (e: unknown, words: (m: string) => string) =>
+    e instanceof BerthError ? new BerthError(e.kind, words(e.message), { exitCode: 126, cause: e }) : e;
   let user = p.user;
   if (o.user) {
     // Names as the container's own /etc/passwd and /etc/group say, read through its root.
-    user = resolveUserIn(`/proc/${rec.State.Pid}/root`, o.user);
+    try {
+      user = resolveUserIn(`/proc/${rec.State.Pid}/root`, o.user);
+    } catch (e) {
+      throw cannotStart(e, (m) => m);
+    }
   }
-  const r = await c.runtime.exec(rec.Id, {
-    process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.tty && !(p.env ?? []).some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
-    detach: o.detach,
-    tty: o.tty === true && !o.detach,
-    stdio: helperStdio(o.stdio, { detached: o.detach }),
-    terminal: o.tty && !o.detach ? o.stdio?.terminal : undefined,
-    onStart: o.onStart,
-  });
+  const ociFailed = (m: string) => `OCI runtime exec failed: exec failed: ${m}: unknown`;
+  if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new BerthError('InvalidArgument', ociFailed('Cwd must be an absolute path'), { exitCode: 126 });
+  let r;
+  try {
+    r = await c.runtime.exec(rec.Id, {
+      process: { ...p, args: o.command, env: [...(p.env ?? []), ...(o.tty && !(p.env ?? []).some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : []), ...(o.env ?? [])], cwd: o.workdir ?? p.cwd, user, terminal: false },
+      detach: o.detach,
+      tty: o.tty === true && !o.detach,
+      stdio: helperStdio(o.stdio, { detached: o.detach }),
+      terminal: o.tty && !o.detach ? o.stdio?.terminal : undefined,
+      onStart: o.onStart,
+    });
+  } catch (e) {
+    // The runtime's failure to start the process (not found, not executable, no such cwd).
+    throw e instanceof BerthError && e.exitCode !== undefined ? cannotStart(e, ociFailed) : e;
+  }
   return r.code;
 }
 

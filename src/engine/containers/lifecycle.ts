@@ -7,7 +7,7 @@ import { sweepOrphans } from './orphans.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { conflict, failedPrecondition, invalidArgument } from '../../lib/errors.js';
+import { BerthError, conflict, failedPrecondition, invalidArgument } from '../../lib/errors.js';
 import { mark } from '../../lib/timing.js';
 import { connectAttach } from '../../sys/attach.js';
 import { berthCli } from '../../sys/paths.js';
@@ -57,6 +57,16 @@ async function runDetached(c: ContainerContext, rec: ContainerRecord, bundle: st
 }
 
 /**
+ * The container's process could not be started (the runtime's error carries the exit code a
+ * shell would give: 126, 127), in the daemon's words: what containerd's shim and the OCI
+ * runtime add around the runtime's reason.
+ */
+function startFailure(e: unknown): unknown {
+  if (!(e instanceof BerthError) || e.exitCode === undefined) return e;
+  return new BerthError(e.kind, `failed to create shim task: OCI runtime create failed: berth-runtime create failed: ${e.message}: unknown`, { exitCode: e.exitCode, cause: e });
+}
+
+/**
  * `start`: runs a created or exited container: under its monitor (detached), or attached to
  * this process until it ends (returns its exit code).
  */
@@ -92,7 +102,7 @@ export async function start(c: ContainerContext, nameOrId: string, opts: { attac
     } catch (e) {
       netDown();
       c.store.patch(rec, { ManuallyStopped: false, PortsUp: undefined, LogPath: rec.LogPath, Detached: rec.Detached, Health: rec.Health });
-      throw e;
+      throw startFailure(e);
     }
     return { code: 0, oomKilled: false };
   }
@@ -117,6 +127,8 @@ export async function start(c: ContainerContext, nameOrId: string, opts: { attac
         o.onStart?.(pid);
       },
     });
+  } catch (e) {
+    throw startFailure(e);
   } finally {
     netDown();
   }
