@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { Containers } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
-import { ExitCode, forwardSignals, runDefined } from './program.js';
+import { eachName, ExitCode, forwardSignals, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
 
@@ -21,10 +21,7 @@ export const startCommand = (cmd: Command, g: GlobalOptions) =>
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
       if (!o.attach && !o.interactive) {
-        for (const n of names) {
-          await containers.start(n);
-          out(n + '\n');
-        }
+        await eachName(names, (n) => containers.start(n), { summary: (failed) => `Error: failed to start containers: ${failed.join(', ')}` });
         return;
       }
       if (names.length > 1) throw invalidArgument('you cannot start and attach multiple containers at once');
@@ -49,10 +46,7 @@ export const stopCommand = (cmd: Command, g: GlobalOptions) =>
     .option('-t, --time <seconds>', 'seconds to wait before killing', '10')
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
-      for (const n of names) {
-        await containers.stop(n, Number(o.time));
-        out(n + '\n');
-      }
+      await eachName(names, (n) => containers.stop(n, Number(o.time)));
     });
 
 export const killCommand = (cmd: Command, g: GlobalOptions) =>
@@ -63,10 +57,8 @@ export const killCommand = (cmd: Command, g: GlobalOptions) =>
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
       const { parseSignal } = await import('./signals.js');
-      for (const n of names) {
-        containers.kill(n, parseSignal(o.signal));
-        out(n + '\n');
-      }
+      const signal = parseSignal(o.signal);
+      await eachName(names, (n) => containers.kill(n, signal));
     });
 
 export const waitCommand = (cmd: Command, g: GlobalOptions) =>
@@ -87,10 +79,7 @@ const restartCommand = (cmd: Command, g: GlobalOptions) =>
       const { containers } = await engine(g);
       const time = o.time === undefined ? undefined : Number(o.time);
       if (time !== undefined && !Number.isInteger(time)) throw invalidArgument(`invalid argument ${JSON.stringify(o.time)} for "-t, --time" flag: not a whole number of seconds`);
-      for (const n of names) {
-        await containers.restart(n, time);
-        out(n + '\n');
-      }
+      await eachName(names, (n) => containers.restart(n, time));
     });
 
 /** A command that does one thing to each container named, printing its name. */
@@ -100,10 +89,7 @@ const each = (desc: string, f: (c: Containers, n: string) => unknown) => (cmd: C
     .argument('<container...>')
     .action(async (names: string[]) => {
       const { containers } = await engine(g);
-      for (const n of names) {
-        await f(containers, n);
-        out(n + '\n');
-      }
+      await eachName(names, (n) => f(containers, n));
     });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {

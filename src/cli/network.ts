@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { api } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderInspect, renderTable } from './output.js';
+import { renderFormatted, renderTable } from './output.js';
+import { inspectEach } from './inspect.js';
 import { collect, eachName, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
@@ -65,9 +66,7 @@ const network = (network: Command, g: GlobalOptions) => {
     .option('-f, --format <format>', 'a {{.Field}} template')
     .action(async (names: string[], o) => {
       const n = await networks();
-      const items: object[] = [];
-      for (const name of names) items.push(await n.inspect(name));
-      out(renderInspect(items, o.format));
+      await inspectEach(names, (name) => n.inspect(name), o.format);
     });
   network
     .command('rm')

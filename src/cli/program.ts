@@ -1,6 +1,7 @@
 /** What every commander-based berth command shares: the program's setup, exit codes, signals. */
 import { Command, type CommanderError } from 'commander';
 import type { GlobalOptions } from './context.js';
+import { isBerthError } from '../lib/errors.js';
 import { errorText, exitCodeFor, failureFor, PROG, UsageError } from './exit.js';
 import { commandPath, usageLine } from './usage.js';
 
@@ -22,29 +23,41 @@ export function runDefined(argv: string[], g: GlobalOptions, commands: Record<st
   return runProgram(program, argv);
 }
 
+/** How eachName reports. */
+export interface EachOptions {
+  /** Called when one is done (default: prints the name). */
+  done?: (name: string) => void;
+  /** An error that is printed but does not fail the command (docker rm -f of a missing container). */
+  tolerated?: (e: unknown) => boolean;
+  /** The line the docker CLI adds after the errors: "Error: failed to start containers: a, b". */
+  summary?: (failed: string[]) => string;
+}
+
 /**
  * Does `f` for each name, printing the name when done, or the error (and going on with the
- * next); then fails (exit 1) if any did (as docker rm, rmi, network rm). An error `tolerated`
- * says is printed but does not fail the command (docker rm -f of a missing container).
+ * next); then fails (exit 1) if any did, as docker rm, rmi, stop, kill, network rm.
  */
-export async function eachName(
-  names: string[],
-  f: (name: string) => Promise<unknown> | unknown,
-  done: (name: string) => void = (n) => void process.stdout.write(n + '\n'),
-  tolerated: (e: unknown) => boolean = () => false,
-): Promise<void> {
+export async function eachName(names: string[], f: (name: string) => Promise<unknown> | unknown, o: EachOptions = {}): Promise<void> {
   let failed: unknown;
+  const failedNames: string[] = [];
   for (const n of names) {
     try {
       await f(n);
-      done(n);
+      (o.done ?? ((x: string) => void process.stdout.write(x + '\n')))(n);
     } catch (e) {
-      if (!tolerated(e)) failed = e;
       process.stderr.write(`${errorText(e)}\n`);
+      if (o.tolerated?.(e)) continue;
+      failed = e;
+      failedNames.push(n);
     }
   }
-  if (failed) throw new ExitCode(exitCodeFor(failed));
+  if (failed === undefined) return;
+  if (o.summary) process.stderr.write(`${o.summary(failedNames)}\n`);
+  throw new ExitCode(exitCodeFor(failed));
 }
+
+/** Docker's -f: a name that is not there is said, but is not a failure. */
+export const notFoundTolerated = (force: boolean) => (e: unknown) => force && isBerthError(e, 'NotFound');
 
 /** Asks on stderr, reads a line of stdin: yes or no (docker's prompt of prune commands). */
 export async function confirm(what: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 /** `update` (a running container's resources) and `rename`. */
 import type { Command } from 'commander';
 import { engine, type GlobalOptions } from './context.js';
-import { runDefined } from './program.js';
+import { eachName, runDefined } from './program.js';
 
 const updateCommand = (cmd: Command, g: GlobalOptions) =>
   cmd
@@ -13,10 +13,7 @@ const updateCommand = (cmd: Command, g: GlobalOptions) =>
     .option('--pids-limit <n>', 'pids limit')
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
-      for (const n of names) {
-        containers.update(n, { memory: o.memory, cpus: o.cpus, cpuShares: o.cpuShares !== undefined ? Number(o.cpuShares) : undefined, pidsLimit: o.pidsLimit !== undefined ? Number(o.pidsLimit) : undefined });
-        process.stdout.write(n + '\n');
-      }
+      await eachName(names, (n) => containers.update(n, { memory: o.memory, cpus: o.cpus, cpuShares: o.cpuShares !== undefined ? Number(o.cpuShares) : undefined, pidsLimit: o.pidsLimit !== undefined ? Number(o.pidsLimit) : undefined }));
     });
 
 const renameCommand = (cmd: Command, g: GlobalOptions) =>
@@ -24,7 +21,10 @@ const renameCommand = (cmd: Command, g: GlobalOptions) =>
     .description('rename a container')
     .argument('<container>')
     .argument('<new-name>')
-    .action(async (c: string, n: string) => (await engine(g)).containers.rename(c, n));
+    .action(async (c: string, n: string) => {
+      const { containers } = await engine(g);
+      await eachName([c], () => containers.rename(c, n), { done: () => {}, summary: () => `Error: failed to rename container named ${c}` });
+    });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {
   return runDefined(argv, g, { update: updateCommand, rename: renameCommand });

@@ -2,8 +2,9 @@
 import type { Command } from 'commander';
 import { humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderInspect, renderTable } from './output.js';
-import { collect, runDefined } from './program.js';
+import { renderFormatted, renderTable } from './output.js';
+import { inspectEach } from './inspect.js';
+import { collect, eachName, notFoundTolerated, runDefined } from './program.js';
 
 const volumeCommand = (volume: Command, g: GlobalOptions) => {
   const out = (s: string) => void process.stdout.write(s);
@@ -39,20 +40,24 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .option('-f, --format <format>', 'a {{.Field}} template')
     .action(async (names: string[], o) => {
       const { volumes } = await engine(g);
-      out(renderInspect(names.map((n) => volumes.inspect(n)) as unknown as Record<string, unknown>[], o.format));
+      await inspectEach(names, (n) => volumes.inspect(n) as unknown as Record<string, unknown>, o.format);
     });
   volume
     .command('rm')
     .alias('remove')
     .description('remove volumes (not while a container uses them)')
     .argument('<name...>')
-    .option('-f, --force', 'accepted for docker compatibility')
-    .action(async (names: string[]) => {
+    .option('-f, --force', 'no error for a volume that is not there')
+    .action(async (names: string[], o) => {
       const { volumes } = await engine(g);
-      for (const n of names) {
-        volumes.remove(n);
-        out(n + '\n');
-      }
+      // With -f, dockerd removes a volume that is not there without a word.
+      await eachName(names, (n) => {
+        try {
+          volumes.remove(n);
+        } catch (e) {
+          if (!notFoundTolerated(o.force === true)(e)) throw e;
+        }
+      });
     });
   volume
     .command('prune')

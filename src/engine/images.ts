@@ -13,7 +13,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContentStore } from '../content/index.js';
 import { applyChanges, copyImage, familiarName, ImageStore, parseReference, recordImage, storeDestination, storeLayer, tarballSource, type ContainerConfig, type CopyOptions, type ImageRecord, type LayerRecord, type RecordImageOptions } from '../image/index.js';
-import { conflict, invalidArgument, notFound } from '../lib/errors.js';
+import { conflict, invalidArgument, isBerthError, notFound } from '../lib/errors.js';
 
 import { MediaType, parseImageConfig, type ImageConfig } from '../oci/image-spec.js';
 import { chainId, copyTree, packFrom, Snapshotter, type Driver } from '../snapshot/index.js';
@@ -25,7 +25,7 @@ export interface ImageServiceOptions {
   root: string;
   storageDriver?: string;
   /** Ids of images containers use (the containers layer supplies it). */
-  inUse?: () => Set<string>;
+  inUse?: () => ReadonlyMap<string, string>;
 }
 
 export interface ImageSummary {
@@ -86,7 +86,8 @@ export class ImageService {
     }
     const id = ref.digest ? this.images.getRef(ref.toString()) ?? this.byRepoDigest(ref.toString()) : this.images.getRef(ref.toString());
     const rec = id ? this.images.get(id) : undefined;
-    if (!rec) throw notFound(`No such image: ${s}`);
+    // dockerd names the reference as it looked it up: `nosuch` is `nosuch:latest`.
+    if (!rec) throw notFound(`No such image: ${familiarName(ref.toString())}`);
     return rec;
   }
 
@@ -104,7 +105,7 @@ export class ImageService {
 
   list(opts: { all?: boolean; filters?: Record<string, string[]> } = {}): ImageSummary[] {
     const refs = this.images.refs();
-    const inUse = this.opts.inUse?.() ?? new Set<string>();
+    const inUse = this.opts.inUse?.() ?? new Map<string, string>();
     const out: ImageSummary[] = [];
     for (const rec of this.images.list()) {
       const tags = refs.filter((r) => r.id === rec.id && !r.ref.includes('@')).map((r) => familiarName(r.ref));
@@ -148,7 +149,13 @@ export class ImageService {
 
   /** `image inspect`: the record in Docker's shape (models.ts' ImageInspect). */
   inspect(nameOrId: string): ImageInspect {
-    const rec = this.resolve(nameOrId);
+    let rec: ImageRecord;
+    try {
+      rec = this.resolve(nameOrId);
+    } catch (e) {
+      // dockerd's words for this one lookup: "no such image: x: No such image: x:latest".
+      throw isBerthError(e, 'NotFound') ? notFound(`no such image: ${nameOrId}: ${e.message}`, { cause: e }) : e;
+    }
     const cfg = this.config(rec);
     return {
       Id: rec.id,
@@ -199,7 +206,8 @@ export class ImageService {
     const events: { Untagged?: string; Deleted?: string }[] = [];
     const refs = this.images.refsOf(rec.id);
     const byRef = !/^(sha256:)?[0-9a-f]{4,64}$/.test(nameOrId.trim());
-    const inUse = this.opts.inUse?.().has(rec.id) ?? false;
+    const user = this.opts.inUse?.().get(rec.id);
+    const inUse = user !== undefined;
     if (byRef && refs.length > 1) {
       const full = parseReference(nameOrId).toString();
       this.images.deleteRef(full);
@@ -208,7 +216,10 @@ export class ImageService {
     if (!byRef && refs.length > 1 && !opts.force) {
       throw conflict(`unable to delete ${rec.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
     }
-    if (inUse && !opts.force) throw conflict(`unable to remove image ${JSON.stringify(nameOrId)}: a container uses it (${rec.id.slice(7, 19)}); remove the container or use -f`);
+    if (inUse && !opts.force) {
+      const what = byRef ? `remove repository reference ${JSON.stringify(nameOrId)} (must force)` : `delete ${rec.id.slice(7, 19)} (must be forced)`;
+      throw conflict(`conflict: unable to ${what} - container ${user.slice(0, 12)} is using its referenced image ${rec.id.slice(7, 19)}`);
+    }
     for (const r of refs) {
       this.images.deleteRef(r);
       events.push({ Untagged: familiarName(r) });
@@ -230,7 +241,7 @@ export class ImageService {
   }
 
   private pruneLocked(opts: { all?: boolean }): { deleted: string[]; reclaimed: number } {
-    const inUse = this.opts.inUse?.() ?? new Set<string>();
+    const inUse = this.opts.inUse?.() ?? new Map<string, string>();
     const refs = this.images.refs();
     const deleted: string[] = [];
     for (const rec of this.images.list()) {

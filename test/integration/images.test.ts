@@ -47,15 +47,15 @@ describe('images', { skip }, () => {
   });
 
   it('refuses to remove an image a container uses unless forced', async () => {
-    let used = new Set<string>();
+    let used = new Map<string, string>();
     const svc = new ImageService({ root: tmp(), inUse: () => used });
     const rec = await svc.starter();
-    used = new Set([rec.id]);
-    assert.throws(() => svc.remove('busybox'), /a container uses it/);
+    used = new Map([[rec.id, 'c0ffee'.repeat(10) + 'c0ff']]);
+    assert.throws(() => svc.remove('busybox'), new RegExp(`^BerthError: conflict: unable to remove repository reference "busybox" \\(must force\\) - container c0ffeec0ffee is using its referenced image ${rec.id.slice(7, 19)}$`));
     assert.equal(svc.list().length, 1);
     svc.remove('busybox', { force: true }); // untags; the image stays while in use
     assert.equal(svc.list()[0]!.RepoTags.length, 0);
-    used = new Set();
+    used = new Map();
     svc.remove(rec.id);
     assert.equal(svc.list().length, 0);
   });

@@ -163,7 +163,13 @@ export async function run(c: ContainerContext, o: RunOptions): Promise<{ id: str
 }
 
 export function kill(c: ContainerContext, nameOrId: string, signal: NodeJS.Signals | number = 'SIGKILL'): ContainerRecord {
-  const rec = c.store.running(nameOrId);
+  let rec: ContainerRecord;
+  try {
+    rec = c.store.running(nameOrId);
+  } catch (e) {
+    // dockerd's words: "Cannot kill container: NAME: No such container: NAME".
+    throw e instanceof BerthError ? new BerthError(e.kind, `Cannot kill container: ${nameOrId}: ${e.message}`, { cause: e }) : e;
+  }
   c.store.patch(rec, { ManuallyStopped: true });
   process.kill(rec.State.Pid, signal);
   return rec;
@@ -211,7 +217,7 @@ export async function restart(c: ContainerContext, nameOrId: string, timeout?: n
 export async function remove(c: ContainerContext, nameOrId: string, force = false, removeVolumes = false): Promise<string> {
   const rec = c.store.find(nameOrId);
   if (rec.State.Status === 'running') {
-    if (!force) throw conflict(`cannot remove container "/${rec.Name}": container is running: stop the container before removing or force remove`);
+    if (!force) throw conflict(`You cannot remove a running container ${rec.Id}. Stop the container before attempting removal or force remove`);
     try {
       process.kill(rec.State.Pid, 'SIGKILL');
     } catch {

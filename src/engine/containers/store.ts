@@ -105,7 +105,7 @@ export class ContainerStore {
 
   running(nameOrId: string): ContainerRecord {
     const rec = this.find(nameOrId);
-    if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id.slice(0, 12)} is not running`);
+    if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
     return rec;
   }
 
@@ -145,7 +145,7 @@ export class ContainerStore {
     if (!validName(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (name === rec.Name) return;
     const taken = this.list().find((c) => c.Name === name);
-    if (taken) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${taken.Id}".`);
+    if (taken) throw conflict(`Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${taken.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     this.names.claim(name, rec.Id, 'rename');
     let old: string | undefined;
     const now = this.update(rec.Id, (cur) => {
@@ -173,8 +173,10 @@ export class ContainerStore {
   }
 
   /** Image ids containers use (for rmi). */
-  imagesInUse(): Set<string> {
-    return new Set(this.list().map((c) => c.ImageID));
+  imagesInUse(): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const c of this.list()) if (!m.has(c.ImageID)) m.set(c.ImageID, c.Id);
+    return m;
   }
 
   /** Names of the containers that mount a volume. */
