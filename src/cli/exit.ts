@@ -10,8 +10,9 @@
  *   - `run`: 125, or 126/127 when the container's process could not be executed; every
  *     error as `berth: TEXT` + "Run 'berth run --help' for more information";
  *   - `create`: what the CLI rejects as `run` does (125), what the daemon answers 1;
- *   - `exec`: the process could not be started in the container: 126 (dockerd's exec code),
- *     printed bare as the runtime said it; else 1;
+ *   - `exec`: the process could not be started in the container (an ExecStartFailure): 126
+ *     (dockerd's exec code), its words on stdout as the daemon writes them into the stream;
+ *     else (also with -d) 1;
  *   - `build`: the build's own code (a failed step 1, a cancelled build 130), else 1;
  *   - every other command: 1.
  */
@@ -55,10 +56,25 @@ export class UsageError extends Error {
   }
 }
 
-/** What a command prints on stderr for an error, and its exit code. */
+/**
+ * An attached `exec` whose process could not be started: dockerd writes the reason into the
+ * exec's output stream (stdout, a CRLF line) and gives the exec the exit code 126.
+ */
+export class ExecStartFailure extends Error {
+  constructor(readonly error: BerthError) {
+    super(error.message, { cause: error });
+    this.name = 'ExecStartFailure';
+  }
+}
+
+/** Whether an error of `exec` is its process's failure to start (not a missing container, ...). */
+export const isExecStartError = (e: unknown): e is BerthError => e instanceof BerthError && e.exitCode !== undefined;
+
+/** What a command prints for an error (on stderr, unless `stdout`), and its exit code. */
 export interface Failure {
   text: string;
   code: number;
+  stdout?: boolean;
 }
 
 /** A Node system error as Go prints one: `open /x: no such file or directory`. */
@@ -92,6 +108,7 @@ export function errorText(e: unknown): string {
 /** `command`: the command path as typed (`run`, `container run`, `volume rm`); '' before one is known. */
 export function failureFor(command: string, e: unknown): Failure {
   if (e instanceof UsageError) return { text: e.text, code: e.code };
+  if (e instanceof ExecStartFailure) return { text: `${e.message}\r`, code: 126, stdout: true };
   const cmd = canonical(command);
   const hint = e instanceof BerthError ? e.exitCode : undefined;
   const text = errorText(e);
@@ -101,9 +118,6 @@ export function failureFor(command: string, e: unknown): Failure {
       return { text: framed(), code: hint ?? 125 };
     case 'create':
       return e instanceof BerthError && !(e instanceof CliError) ? { text, code: 1 } : { text: framed(), code: 125 };
-    case 'exec':
-      if (hint !== undefined && e instanceof BerthError) return { text: e.message, code: 126 };
-      return { text, code: 1 };
     case 'build':
     case 'builder build':
       return { text, code: hint ?? 1 };

@@ -166,7 +166,7 @@ export async function runProgram(program: Command, argv: string[]): Promise<numb
       return 125;
     }
     const f = failureFor(path, e);
-    process.stderr.write(`${f.text}\n`);
+    (f.stdout ? process.stdout : process.stderr).write(`${f.text}\n`);
     return f.code;
   }
 }

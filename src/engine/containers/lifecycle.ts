@@ -209,8 +209,14 @@ export async function stop(c: ContainerContext, nameOrId: string, timeoutArg?: n
 }
 
 export async function restart(c: ContainerContext, nameOrId: string, timeout?: number): Promise<void> {
-  await stop(c, nameOrId, timeout);
-  await start(c, nameOrId);
+  c.store.find(nameOrId);
+  try {
+    await stop(c, nameOrId, timeout);
+    await start(c, nameOrId);
+  } catch (e) {
+    // dockerd's words: "Cannot restart container NAME: REASON".
+    throw e instanceof BerthError ? new BerthError(e.kind, `Cannot restart container ${nameOrId}: ${e.message}`, { cause: e, exitCode: e.exitCode }) : e;
+  }
 }
 
 /** `rm`: removes a stopped container (a running one with force). */
