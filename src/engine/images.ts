@@ -214,7 +214,7 @@ export class ImageService {
       return [{ Untagged: familiarName(full) }];
     }
     if (!byRef && refs.length > 1 && !opts.force) {
-      throw conflict(`unable to delete ${rec.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
+      throw conflict(`conflict: unable to delete ${rec.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
     }
     if (inUse && !opts.force) {
       const what = byRef ? `remove repository reference ${JSON.stringify(nameOrId)} (must force)` : `delete ${rec.id.slice(7, 19)} (must be forced)`;
