@@ -242,7 +242,7 @@ function securityOpts(list: readonly string[]): string[] {
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      throw invalidArgument(`opening seccomp profile (${path}) failed: ${(e as Error).message}`);
+      throw invalidArgument(`opening seccomp profile (${path}) failed: ${systemErrorText(e)}`);
     }
     try {
       return `seccomp=${JSON.stringify(JSON.parse(text))}`;
