@@ -272,7 +272,7 @@ test('values berth cannot read: the messages it has always given', () => {
     [['--blkio-weight', '0'], 'invalid --blkio-weight 0: range is from 10 to 1000'],
     [['--restart', 'sometimes'], 'invalid restart policy "sometimes" (no, always, unless-stopped, on-failure[:max-retries])'],
     [['--restart', 'always:3'], 'invalid restart policy "always:3" (no, always, unless-stopped, on-failure[:max-retries])'],
-    [['--rm', '--restart', 'always'], 'Conflicting options: --restart and --rm'],
+    [['--rm', '--restart', 'always'], 'conflicting options: cannot specify both --restart and --rm'],
     [['--health-interval', '5'], 'invalid argument "5" for "--health-interval" flag: time: invalid duration'],
     [['--health-timeout', '0s'], 'invalid argument "0s" for "--health-timeout" flag: time: invalid duration'],
     [['--health-start-period', '-1s'], 'invalid argument "-1s" for "--health-start-period" flag: time: invalid duration'],

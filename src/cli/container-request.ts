@@ -285,7 +285,7 @@ function endpoint(o: ContainerFlags): EndpointSettings {
  */
 export function containerRequestFromFlags(image: string, command: readonly string[], o: ContainerFlags, lookupEnv: LookupEnv = processEnv): ContainerCreateRequest {
   const restart = parseRestartPolicy(o.restart);
-  if (o.rm && restart.Name !== 'no') throw invalidArgument('Conflicting options: --restart and --rm');
+  if (o.rm && restart.Name !== 'no') throw invalidArgument('conflicting options: cannot specify both --restart and --rm');
   const detached = o.detach === true;
   const stdin = o.interactive === true;
 

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { Containers } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
+import { cliError } from './exit.js';
 import { eachName, ExitCode, forwardSignals, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
@@ -24,7 +25,7 @@ export const startCommand = (cmd: Command, g: GlobalOptions) =>
         await eachName(names, (n) => containers.start(n), { summary: (failed) => `Error: failed to start containers: ${failed.join(', ')}` });
         return;
       }
-      if (names.length > 1) throw invalidArgument('you cannot start and attach multiple containers at once');
+      if (names.length > 1) throw cliError('InvalidArgument', 'you cannot start and attach multiple containers at once');
       // Attached: in the foreground of this process (as `run` without -d), its exit code ours.
       let pid = 0;
       const stopForwarding = forwardSignals(() => pid);
@@ -57,7 +58,13 @@ export const killCommand = (cmd: Command, g: GlobalOptions) =>
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
       const { parseSignal } = await import('./signals.js');
-      const signal = parseSignal(o.signal);
+      let signal: number;
+      try {
+        signal = parseSignal(o.signal);
+      } catch {
+        // dockerd parses the signal: its answer.
+        throw invalidArgument(`Invalid signal: ${o.signal}`);
+      }
       await eachName(names, (n) => containers.kill(n, signal));
     });
 

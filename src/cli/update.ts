@@ -1,6 +1,7 @@
 /** `update` (a running container's resources) and `rename`. */
 import type { Command } from 'commander';
 import { engine, type GlobalOptions } from './context.js';
+import { cliError } from './exit.js';
 import { eachName, runDefined } from './program.js';
 
 const updateCommand = (cmd: Command, g: GlobalOptions) =>
@@ -12,6 +13,7 @@ const updateCommand = (cmd: Command, g: GlobalOptions) =>
     .option('--cpu-shares <n>', 'relative CPU weight')
     .option('--pids-limit <n>', 'pids limit')
     .action(async (names: string[], o) => {
+      if ([o.memory, o.cpus, o.cpuShares, o.pidsLimit].every((v) => v === undefined)) throw cliError('InvalidArgument', 'you must provide one or more flags when using this command');
       const { containers } = await engine(g);
       await eachName(names, (n) => containers.update(n, { memory: o.memory, cpus: o.cpus, cpuShares: o.cpuShares !== undefined ? Number(o.cpuShares) : undefined, pidsLimit: o.pidsLimit !== undefined ? Number(o.pidsLimit) : undefined }));
     });

@@ -140,7 +140,7 @@ export async function start(c: ContainerContext, nameOrId: string, opts: { attac
 /** `run`: create and start; with `rm`, removed when it ends (or fails to start). */
 export async function run(c: ContainerContext, o: RunOptions): Promise<{ id: string; code: number; oomKilled: boolean }> {
   const policy = restartPolicyOf(o.restart).Name;
-  if (policy !== 'no' && o.rm) throw invalidArgument('Conflicting options: --restart and --rm');
+  if (policy !== 'no' && o.rm) throw invalidArgument('conflicting options: cannot specify both --restart and --rm');
   if (policy !== 'no' && !o.detach) throw invalidArgument('--restart needs -d (a foreground container has no monitor to restart it)');
   mark('engine: run');
   const rec = await create(c, { ...o, autoRemove: o.rm === true && o.detach === true });
