@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { invalidArgument } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
+import { cliError } from './exit.js';
 import { runDefined } from './program.js';
 
 export const logsCommand = (cmd: Command, g: GlobalOptions) =>
@@ -20,7 +21,7 @@ export const logsCommand = (cmd: Command, g: GlobalOptions) =>
       if (o.since) {
         const d = /^(\d+)(s|m|h)$/.exec(o.since);
         since = d ? Date.now() - Number(d[1]) * { s: 1e3, m: 6e4, h: 36e5 }[d[2] as 's' | 'm' | 'h'] : Date.parse(o.since);
-        if (!Number.isFinite(since)) throw invalidArgument(`invalid value for --since: ${JSON.stringify(o.since)}`);
+        if (!Number.isFinite(since)) throw cliError('InvalidArgument', `invalid value for "since": failed to parse value as time or duration: ${JSON.stringify(o.since)}`);
       }
       for await (const r of containers.logs(name, { follow: o.follow === true, tail, since })) {
         const line = (o.timestamps ? `${r.time} ` : '') + r.log;

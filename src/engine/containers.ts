@@ -92,7 +92,7 @@ export class ContainerService {
   imagesInUse(): Map<string, string> {
     return this.c.store.imagesInUse();
   }
-  /** Names of the containers that mount a volume. */
+  /** Ids of the containers that mount a volume. */
   volumeUsers(name: string): string[] {
     return this.c.store.volumeUsers(name);
   }

@@ -36,7 +36,7 @@ export class VolumeStore {
 
   create(name?: string, opts: { labels?: Record<string, string>; anonymous?: boolean } = {}): Volume {
     const n = name ?? randomBytes(32).toString('hex');
-    if (!NAME_RE.test(n)) throw invalidArgument(`create ${JSON.stringify(n)}: includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed`);
+    if (!NAME_RE.test(n)) throw invalidArgument(`create ${n}: ${JSON.stringify(n)} includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
     const existing = this.get(n);
     if (existing) {
       if (name !== undefined && opts.labels && Object.keys(opts.labels).length) throw alreadyExists(`volume ${JSON.stringify(n)} already exists`);

@@ -28,11 +28,12 @@ describe('side by side: errors and exit codes', { skip }, () => {
   let sbs: SideBySide;
   before(async () => {
     sbs = await sideBySide('errors', { cli: modernDockerCliPath });
-    // In both: a created container, a running one, and one whose command is not there.
+    // In both: a created container, a running one, one whose command is not there, one with a volume.
     for (const args of [
       ['create', '--name', 'made', 'busybox', 'true'],
       ['run', '-d', '--name', 'up', 'busybox', 'sleep', '1000'],
       ['create', '--name', 'nobin', 'busybox', 'no-such-binary'],
+      ['create', '--name', 'withvol', '-v', 'usedvol:/x', 'busybox', 'true'],
     ]) {
       const { d, b } = sbs.both(args);
       assert.equal(d.status, 0, d.stderr);
@@ -58,6 +59,7 @@ describe('side by side: errors and exit codes', { skip }, () => {
     ['start of a missing container', ['start', 'nosuch']],
     ['restart of a missing container', ['restart', 'nosuch']],
     ['logs of a missing container', ['logs', 'nosuch']],
+    ['logs --since of a value that is no time', ['logs', '--since', 'abc', 'up']],
     ['pause of a missing container', ['pause', 'nosuch']],
     ['pause of a missing and a stopped container', ['pause', 'nosuch', 'made']],
     ['unpause of a missing container', ['unpause', 'nosuch']],
@@ -108,6 +110,8 @@ describe('side by side: errors and exit codes', { skip }, () => {
     // volumes and networks
     ['volume rm of a missing volume', ['volume', 'rm', 'nosuch']],
     ['volume rm -f of a missing volume: exit 0', ['volume', 'rm', '-f', 'nosuch']],
+    ['volume create of a bad name', ['volume', 'create', 'bad name']],
+    ['volume rm of a volume a container uses', ['volume', 'rm', 'usedvol']],
     ['volume inspect of two missing volumes', ['volume', 'inspect', 'nosuch1', 'nosuch2']],
     ['volume inspect -f of a missing volume', ['volume', 'inspect', '-f', '{{.Name}}', 'nosuch']],
     ['network inspect of a missing network', ['network', 'inspect', 'nosuch']],

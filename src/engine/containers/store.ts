@@ -179,10 +179,10 @@ export class ContainerStore {
     return m;
   }
 
-  /** Names of the containers that mount a volume. */
+  /** Ids of the containers that mount a volume (as dockerd names them when it refuses to remove it). */
   volumeUsers(name: string): string[] {
     return this.list()
       .filter((c) => (c.Mounts ?? []).some((m) => m.Type === 'volume' && m.Name === name))
-      .map((c) => c.Name);
+      .map((c) => c.Id);
   }
 }
