@@ -45,11 +45,11 @@ export function cliSide<T>(f: () => T): T {
   }
 }
 
-/** What the CLI's parser rejects: a flag (125) or the arguments (1); `text` is Docker's whole message. */
+/** What the CLI's parser rejects: a flag (125), the arguments or an unknown command (1); `text` is Docker's whole message. */
 export class UsageError extends Error {
   constructor(
     readonly text: string,
-    readonly code: number,
+    readonly what: 'flag' | 'arguments' | 'command',
   ) {
     super(text);
     this.name = 'UsageError';
@@ -107,7 +107,7 @@ export function errorText(e: unknown): string {
 
 /** `command`: the command path as typed (`run`, `container run`, `volume rm`); '' before one is known. */
 export function failureFor(command: string, e: unknown): Failure {
-  if (e instanceof UsageError) return { text: e.text, code: e.code };
+  if (e instanceof UsageError) return { text: e.text, code: e.what === 'flag' ? 125 : 1 };
   if (e instanceof ExecStartFailure) return { text: `${e.message}\r`, code: 126, stdout: true };
   const cmd = canonical(command);
   const hint = e instanceof BerthError ? e.exitCode : undefined;

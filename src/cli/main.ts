@@ -97,7 +97,7 @@ function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {
     const m = /^--(root|runroot|storage-driver)(?:=(.*))?$/.exec(a);
     if (!m) break;
     const v = m[2] ?? argv[++i];
-    if (v === undefined) throw new UsageError(`flag needs an argument: --${m[1]}\n\nUsage:  ${PROG} [OPTIONS] COMMAND [ARG...]\n\nRun '${PROG} --help' for more information`, 125);
+    if (v === undefined) throw new UsageError(`flag needs an argument: --${m[1]}\n\nUsage:  ${PROG} [OPTIONS] COMMAND [ARG...]\n\nRun '${PROG} --help' for more information`, 'flag');
     if (m[1] === 'root') g.root = v;
     else if (m[1] === 'runroot') g.runroot = v;
     else g.storageDriver = v;
@@ -116,10 +116,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'bundle': {
       const dir = rest[1];
-      if (!dir) {
-        process.stderr.write('berth bundle: a directory is required\n');
-        return 125;
-      }
+      if (!dir) throw new UsageError(`${PROG} bundle: a directory is required`, 'arguments');
       const { writeStarterBundle } = await import('./starter-cmd.js');
       writeStarterBundle(dir, rest.slice(2));
       process.stdout.write(`${dir}\n`);
@@ -143,11 +140,9 @@ async function main(argv: string[]): Promise<number> {
     if (cmd.startsWith('-')) {
       const f = cmd.split('=')[0]!;
       const what = f.startsWith('--') ? `unknown flag: ${f}` : `unknown shorthand flag: '${f.slice(1, 2)}' in ${f}`;
-      process.stderr.write(`${what}\n\nUsage:  ${PROG} [OPTIONS] COMMAND [ARG...]\n\nRun '${PROG} --help' for more information\n`);
-      return 125;
+      throw new UsageError(`${what}\n\nUsage:  ${PROG} [OPTIONS] COMMAND [ARG...]\n\nRun '${PROG} --help' for more information`, 'flag');
     }
-    process.stderr.write(`${PROG}: unknown command: ${PROG} ${cmd}\n\nRun '${PROG} --help' for more information\n`);
-    return 1;
+    throw new UsageError(`${PROG}: unknown command: ${PROG} ${cmd}\n\nRun '${PROG} --help' for more information`, 'command');
   }
   const mod = await load();
   mark(`cli: ${cmd} loaded`);

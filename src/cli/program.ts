@@ -93,8 +93,8 @@ function allCommands(c: Command): Command[] {
 const nArgs = (n: number) => `${n} argument${n === 1 ? '' : 's'}`;
 
 /**
- * A commander parse error of `cmd` as the docker CLI words it: a flag error (125) or a wrong
- * number of arguments or an unknown subcommand (1), with the command's usage line. `argv`: what
+ * A commander parse error of `cmd` as the docker CLI words it: a flag, a wrong number of
+ * arguments or an unknown subcommand, with the command's usage line (cli/exit.ts gives the code). `argv`: what
  * was typed (for the flag as the user wrote it).
  */
 export function usageError(cmd: Command, err: CommanderError, argv: string[]): UsageError | undefined {
@@ -102,7 +102,7 @@ export function usageError(cmd: Command, err: CommanderError, argv: string[]): U
   const usage = `Usage:  ${usageLine(path, cmd)}`;
   const help = (verb: string) => `${verb} '${[PROG, path, '--help'].filter(Boolean).join(' ')}' for more information`;
   const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
-  const flag = (text: string) => new UsageError(`${text}\n\n${usage}\n\n${help('Run')}`, 125);
+  const flag = (text: string) => new UsageError(`${text}\n\n${usage}\n\n${help('Run')}`, 'flag');
   switch (err.code) {
     case 'commander.unknownOption': {
       const f = quoted.split('=')[0]!;
@@ -119,7 +119,7 @@ export function usageError(cmd: Command, err: CommanderError, argv: string[]): U
     case 'commander.missingMandatoryOptionValue':
       return flag(err.message.replace(/^error: /, ''));
     case 'commander.unknownCommand':
-      return new UsageError(`${PROG}: unknown command: ${[PROG, path, quoted].filter(Boolean).join(' ')}\n\n${usage}\n\n${help('Run')}`, 1);
+      return new UsageError(`${PROG}: unknown command: ${[PROG, path, quoted].filter(Boolean).join(' ')}\n\n${usage}\n\n${help('Run')}`, 'command');
     case 'commander.missingArgument':
     case 'commander.excessArguments': {
       const args = cmd.registeredArguments;
@@ -133,10 +133,15 @@ export function usageError(cmd: Command, err: CommanderError, argv: string[]): U
         : max === Infinity ? `requires at least ${nArgs(min)}\n\n${usage}\n\n${help('See')}`
         : min === 0 ? `requires at most ${nArgs(max)}\n\n${usage}\n\nS${help('Run')}`
         : `requires at least ${min} and at most ${nArgs(max)}\n\n${usage}\n\n${help('Run')}`;
-      return new UsageError(`${PROG}: ${what} ${text}`, 1);
+      return new UsageError(`${PROG}: ${what} ${text}`, 'arguments');
     }
-    default:
+    case 'commander.helpDisplayed':
+    case 'commander.help':
+    case 'commander.version':
       return undefined;
+    default:
+      // Any other parse error of commander's is about the flags.
+      return flag(err.message.replace(/^error: /, ''));
   }
 }
 
@@ -160,11 +165,7 @@ export async function runProgram(program: Command, argv: string[]): Promise<numb
   } catch (e) {
     if (e instanceof ExitCode) return e.code;
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('commander.')) {
-      if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') return 0;
-      process.stderr.write(`${(e as Error).message}\n`);
-      return 125;
-    }
+    if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') return 0;
     const f = failureFor(path, e);
     (f.stdout ? process.stdout : process.stderr).write(`${f.text}\n`);
     return f.code;
