@@ -312,5 +312,5 @@ test('differs: --no-healthcheck wins over --health-* (the docker CLI refuses the
 
 test('the same refusals as the docker CLI: --rm with --restart', { skip }, async () => {
   await assert.rejects(dockerRequest('create', ['--rm', '--restart', 'always', 'busybox']), /conflicting options/i);
-  assert.throws(() => berthRequest('create', ['--rm', '--restart', 'always', 'busybox']), /Conflicting options: --restart and --rm/);
+  assert.throws(() => berthRequest('create', ['--rm', '--restart', 'always', 'busybox']), /conflicting options: cannot specify both --restart and --rm/);
 });

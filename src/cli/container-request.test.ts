@@ -64,7 +64,7 @@ test('-e, --env-file: Env, files first, bare names from the environment', () => 
     check(['--env-file', f, '-e', 'D=4', '-e', 'SET_HERE', '-e', 'NOT_SET', '-e', 'E='], { Config: { Env: ['A=1', 'B=two ', 'SET_HERE=yes', 'D=4', 'SET_HERE=yes', 'NOT_SET', 'E='] } });
     writeFileSync(f, 'OK=1\nBAD NAME=2\n');
     assert.throws(() => request(['--env-file', f]), { message: `${f}:2: variable "BAD NAME" contains whitespaces` });
-    assert.throws(() => request(['--env-file', join(dir, 'none')]), (e: unknown) => isBerthError(e, 'InvalidArgument') && e.message.startsWith(`--env-file ${JSON.stringify(join(dir, 'none'))}: ENOENT`));
+    assert.throws(() => request(['--env-file', join(dir, 'none')]), (e: unknown) => isBerthError(e, 'InvalidArgument') && e.message === `open ${join(dir, 'none')}: no such file or directory`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -152,7 +152,7 @@ test('--security-opt: SecurityOpt, a seccomp profile read and sent inline', () =
     check(['--security-opt', `seccomp=${f}`], { HostConfig: { SecurityOpt: ['seccomp={"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}'] } });
     writeFileSync(f, '{ not json');
     assert.throws(() => request(['--security-opt', `seccomp=${f}`]), (e: unknown) => isBerthError(e, 'InvalidArgument') && e.message.startsWith(`decoding seccomp profile ${f}: `));
-    assert.throws(() => request(['--security-opt', `seccomp=${dir}/none.json`]), (e: unknown) => isBerthError(e, 'InvalidArgument') && e.message.startsWith(`opening seccomp profile (${dir}/none.json) failed: ENOENT`));
+    assert.throws(() => request(['--security-opt', `seccomp=${dir}/none.json`]), (e: unknown) => isBerthError(e, 'InvalidArgument') && e.message === `opening seccomp profile (${dir}/none.json) failed: open ${dir}/none.json: no such file or directory`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -274,7 +274,7 @@ test('values berth cannot read: the messages it has always given', () => {
     [['--blkio-weight', '0'], 'invalid --blkio-weight 0: range is from 10 to 1000'],
     [['--restart', 'sometimes'], 'invalid restart policy "sometimes" (no, always, unless-stopped, on-failure[:max-retries])'],
     [['--restart', 'always:3'], 'invalid restart policy "always:3" (no, always, unless-stopped, on-failure[:max-retries])'],
-    [['--rm', '--restart', 'always'], 'Conflicting options: --restart and --rm'],
+    [['--rm', '--restart', 'always'], 'conflicting options: cannot specify both --restart and --rm'],
     [['--health-interval', '5'], 'invalid argument "5" for "--health-interval" flag: time: invalid duration'],
     [['--health-timeout', '0s'], 'invalid argument "0s" for "--health-timeout" flag: time: invalid duration'],
     [['--health-start-period', '-1s'], 'invalid argument "-1s" for "--health-start-period" flag: time: invalid duration'],

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { invalidArgument } from '../lib/errors.js';
+import { systemErrorText } from './exit.js';
 import {
   normalizeCapability,
   normalizeExtraHost,
@@ -192,7 +193,7 @@ function environment(files: readonly string[], vars: readonly string[], lookup: 
     try {
       text = readFileSync(f, 'utf8');
     } catch (e) {
-      throw invalidArgument(`--env-file ${JSON.stringify(f)}: ${(e as Error).message}`);
+      throw invalidArgument(systemErrorText(e));
     }
     text.replace(/^\uFEFF/, '').split('\n').forEach((raw, n) => {
       const line = raw.replace(/\r$/, '').replace(/^\s+/, '');
@@ -252,7 +253,7 @@ function securityOpts(list: readonly string[]): string[] {
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      throw invalidArgument(`opening seccomp profile (${path}) failed: ${(e as Error).message}`);
+      throw invalidArgument(`opening seccomp profile (${path}) failed: ${systemErrorText(e)}`);
     }
     try {
       return `seccomp=${JSON.stringify(JSON.parse(text))}`;
@@ -295,7 +296,7 @@ function endpoint(o: ContainerFlags): EndpointSettings {
  */
 export function containerRequestFromFlags(image: string, command: readonly string[], o: ContainerFlags, lookupEnv: LookupEnv = processEnv): ContainerCreateRequest {
   const restart = parseRestartPolicy(o.restart);
-  if (o.rm && restart.Name !== 'no') throw invalidArgument('Conflicting options: --restart and --rm');
+  if (o.rm && restart.Name !== 'no') throw invalidArgument('conflicting options: cannot specify both --restart and --rm');
   const detached = o.detach === true;
   const stdin = o.interactive === true;
 

@@ -271,7 +271,7 @@ test('--restart: the record\'s policy; --rm: AutoRemove (not with a policy)', ()
   assert.deepEqual(restartPolicyOf(options(['-d', '--restart', 'on-failure:3']).restart), { Name: 'on-failure', MaximumRetryCount: 3 });
   assert.deepEqual(restartPolicyOf(options(['-d', '--restart', 'unless-stopped']).restart), { Name: 'unless-stopped', MaximumRetryCount: 0 });
   assert.equal(options(['--rm']).autoRemove, true);
-  refused(['--rm', '--restart', 'always'], 'Conflicting options: --restart and --rm', options);
+  refused(['--rm', '--restart', 'always'], 'conflicting options: cannot specify both --restart and --rm', options);
   refused(['--restart', 'sometimes'], /^invalid restart policy "sometimes"/, options);
 });
 

@@ -39,6 +39,7 @@ const SUBCOMMANDS: Subcommand[] = [
   { name: 'kill', define: async () => (await import('./lifecycle.js')).killCommand },
   { name: 'wait', define: async () => (await import('./lifecycle.js')).waitCommand },
   { name: 'exec', define: async () => (await import('./exec.js')).execCommand },
+  { name: 'inspect', define: async () => (await import('./inspect.js')).containerInspectCommand },
 ];
 
 export async function run(argv: string[], g: GlobalOptions): Promise<number> {

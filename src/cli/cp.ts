@@ -1,6 +1,6 @@
 /** `cp`: files between a container and the host, or a tar stream on stdin/stdout (`-`). */
 import type { Command } from 'commander';
-import { invalidArgument } from '../lib/errors.js';
+import { cliError } from './exit.js';
 import { engine, type GlobalOptions } from './context.js';
 import { runDefined } from './program.js';
 
@@ -14,8 +14,8 @@ const cpCommand = (cmd: Command, g: GlobalOptions) =>
       const ctr = (s: string) => (/^[a-zA-Z0-9][a-zA-Z0-9_.-]*:/.exec(s) && !s.startsWith('/') ? ([s.slice(0, s.indexOf(':')), s.slice(s.indexOf(':') + 1)] as const) : undefined);
       const from = ctr(src);
       const to = ctr(dest);
-      if (from && to) throw invalidArgument('copying between containers is not supported');
-      if (!from && !to) throw invalidArgument('must specify at least one container source');
+      if (from && to) throw cliError('InvalidArgument', 'copying between containers is not supported');
+      if (!from && !to) throw cliError('InvalidArgument', 'must specify at least one container source');
       if (from) await containers.copyOut(from[0], from[1] || '/', dest === '-' ? undefined : dest, process.stdout);
       else {
         let input: Buffer | undefined;

@@ -6,6 +6,7 @@ import { processStdio } from './attach.js';
 import type { Command } from 'commander';
 import type { api } from '../engine/index.js';
 import { engine, type GlobalOptions } from './context.js';
+import { ExecStartFailure, isExecStartError } from './exit.js';
 import { collect, ExitCode, forwardSignals, runDefined } from './program.js';
 
 export const execCommand = (cmd: Command, g: GlobalOptions) =>
@@ -28,7 +29,12 @@ export const execCommand = (cmd: Command, g: GlobalOptions) =>
       const io = processStdio({ stdin: o.interactive === true || tty, tty });
       try {
         const config: api.ExecConfig = { Cmd: command, Env: o.env as string[], WorkingDir: o.workdir, User: o.user, Tty: o.tty === true, AttachStdin: o.interactive === true, AttachStdout: o.detach !== true, AttachStderr: o.detach !== true };
-        const code = await containers.exec(name, config, { detach: o.detach === true, stdio: io.stdio, onStart: (p) => (pid = p) });
+        let code: number;
+        try {
+          code = await containers.exec(name, config, { detach: o.detach === true, stdio: io.stdio, onStart: (p) => (pid = p) });
+        } catch (e) {
+          throw !o.detach && isExecStartError(e) ? new ExecStartFailure(e) : e;
+        }
         throw new ExitCode(code);
       } finally {
         io.restore();

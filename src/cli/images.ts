@@ -10,8 +10,9 @@ import type { ImageSummary } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
 import { ago, goTime, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderInspect, renderTable } from './output.js';
-import { collect, confirm, eachName, runDefined } from './program.js';
+import { renderFormatted, renderTable } from './output.js';
+import { inspectEach } from './inspect.js';
+import { collect, confirm, eachName, notFoundTolerated, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
 
@@ -98,7 +99,7 @@ const inspect = (cmd: Command, g: GlobalOptions) =>
     .option('-f, --format <format>', 'a {{.Field}} template')
     .action(async (names: string[], o) => {
       const svc = (await engine(g)).images;
-      out(renderInspect(names.map((n) => svc.inspect(n)), o.format));
+      await inspectEach(names, (n) => svc.inspect(n), o.format);
     });
 
 const history = (cmd: Command, g: GlobalOptions) =>
@@ -137,7 +138,7 @@ const rm = (cmd: Command, g: GlobalOptions) =>
         (n) => {
           for (const e of svc.remove(n, { force: o.force === true })) out(e.Untagged ? `Untagged: ${e.Untagged}\n` : `Deleted: ${e.Deleted}\n`);
         },
-        () => {},
+        { done: () => {}, tolerated: notFoundTolerated(o.force === true) },
       );
     });
 

@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 import type { Containers } from '../engine/index.js';
 import { failedPrecondition, invalidArgument } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
+import { cliError } from './exit.js';
 import { eachName, ExitCode, forwardSignals, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
@@ -40,15 +41,10 @@ export const startCommand = (cmd: Command, g: GlobalOptions) =>
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
       if (!o.attach && !o.interactive) {
-        // Each one, going on past those that fail (as docker start), which are named at the end.
-        const failed: string[] = [];
-        await eachName(names, (n) => containers.start(n).then(() => {}, (e: unknown) => (failed.push(n), Promise.reject(e)))).catch((e: unknown) => {
-          if (!(e instanceof ExitCode)) throw e;
-          throw failedPrecondition(`failed to start containers: ${failed.join(', ')}`);
-        });
+        await eachName(names, (n) => containers.start(n), { summary: (failed) => `Error: failed to start containers: ${failed.join(', ')}` });
         return;
       }
-      if (names.length > 1) throw invalidArgument('you cannot start and attach multiple containers at once');
+      if (names.length > 1) throw cliError('InvalidArgument', 'you cannot start and attach multiple containers at once');
       // Attached: in the foreground of this process (as `run` without -d), its exit code ours.
       let pid = 0;
       const stopForwarding = forwardSignals(() => pid);
@@ -90,7 +86,7 @@ export const waitCommand = (cmd: Command, g: GlobalOptions) =>
       await eachName(
         names,
         async (n) => codes.set(n, await containers.wait(n)),
-        (n) => out(`${codes.get(n)}\n`),
+        { done: (n) => out(`${codes.get(n)}\n`) },
       );
     });
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { formatRfc3339Nano, parseDockerTime, parseRfc3339Ns } from '../lib/duration.js';
 import { invalidArgument, reason } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
+import { cliError } from './exit.js';
 import { runDefined } from './program.js';
 
 /** --since/--until as the docker CLI reads them (a duration, an RFC 3339 time or date, a unix time). */

@@ -2,7 +2,7 @@
  * `berth`: the command line. Global flags are read here; each command's module is loaded only
  * when that command runs, so that each pays only for what it uses.
  */
-import { exitCodeFor } from './exit.js';
+import { failureFor, PROG, UsageError } from './exit.js';
 import { mark, timingReport } from '../lib/timing.js';
 import type { GlobalOptions } from './context.js';
 
@@ -106,7 +106,7 @@ function parseGlobals(argv: string[]): { g: GlobalOptions; rest: string[] } {
     const m = /^--(root|runroot|storage-driver)(?:=(.*))?$/.exec(a);
     if (!m) break;
     const v = m[2] ?? argv[++i];
-    if (v === undefined) throw new Error(`flag needs an argument: --${m[1]}`);
+    if (v === undefined) throw new UsageError(`flag needs an argument: --${m[1]}\n\nUsage:  ${PROG} [OPTIONS] COMMAND [ARG...]\n\nRun '${PROG} --help' for more information`, 'flag');
     if (m[1] === 'root') g.root = v;
     else if (m[1] === 'runroot') g.runroot = v;
     else g.storageDriver = v;
@@ -125,10 +125,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'bundle': {
       const dir = rest[1];
-      if (!dir) {
-        process.stderr.write('berth bundle: a directory is required\n');
-        return 125;
-      }
+      if (!dir) throw new UsageError(`${PROG} bundle: a directory is required`, 'arguments');
       const { writeStarterBundle } = await import('./starter-cmd.js');
       writeStarterBundle(dir, rest.slice(2));
       process.stdout.write(`${dir}\n`);
@@ -148,8 +145,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[cmd];
   if (!load) {
-    process.stderr.write(`berth: unknown command ${JSON.stringify(cmd)}\nRun 'berth --help' for usage.\n`);
-    return 125;
+    // Docker's words; a flag before the command that berth does not know is a flag error.
+    if (cmd.startsWith('-')) {
+      const f = cmd.split('=')[0]!;
+      const what = f.startsWith('--') ? `unknown flag: ${f}` : `unknown shorthand flag: '${f.slice(1, 2)}' in ${f}`;
+      throw new UsageError(`${what}\n\nUsage:  ${PROG} [OPTIONS] COMMAND [ARG...]\n\nRun '${PROG} --help' for more information`, 'flag');
+    }
+    throw new UsageError(`${PROG}: unknown command: ${PROG} ${cmd}\n\nRun '${PROG} --help' for more information`, 'command');
   }
   const mod = await load();
   mark(`cli: ${cmd} loaded`);
@@ -165,7 +167,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`berth: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = exitCodeFor(e);
+    const f = failureFor('', e);
+    process.stderr.write(`${f.text}\n`);
+    process.exitCode = f.code;
   },
 );

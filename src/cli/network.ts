@@ -5,7 +5,8 @@ import { invalidArgument, isBerthError, notFound } from '../lib/errors.js';
 import { naturalCompare } from '../lib/natural.js';
 import { goTime } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderInspect, renderTable } from './output.js';
+import { renderFormatted, renderTable } from './output.js';
+import { inspectEach } from './inspect.js';
 import { collect, eachName, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
@@ -77,9 +78,7 @@ const network = (network: Command, g: GlobalOptions) => {
     .option('-f, --format <format>', 'a {{.Field}} template')
     .action(async (names: string[], o) => {
       const n = await networks();
-      const items: object[] = [];
-      for (const name of names) items.push(await n.inspect(name));
-      out(renderInspect(items, o.format));
+      await inspectEach(names, (name) => n.inspect(name), o.format);
     });
   network
     .command('rm')

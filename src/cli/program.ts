@@ -1,7 +1,9 @@
 /** What every commander-based berth command shares: the program's setup, exit codes, signals. */
-import { Command } from 'commander';
+import { Command, type CommanderError } from 'commander';
 import type { GlobalOptions } from './context.js';
-import { exitCodeFor } from './exit.js';
+import { isBerthError } from '../lib/errors.js';
+import { errorText, exitCodeFor, failureFor, PROG, UsageError } from './exit.js';
+import { commandPath, usageLine } from './usage.js';
 
 /** A repeatable option's values (commander's reducer). */
 export const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -21,23 +23,41 @@ export function runDefined(argv: string[], g: GlobalOptions, commands: Record<st
   return runProgram(program, argv);
 }
 
+/** How eachName reports. */
+export interface EachOptions {
+  /** Called when one is done (default: prints the name). */
+  done?: (name: string) => void;
+  /** An error that is printed but does not fail the command (docker rm -f of a missing container). */
+  tolerated?: (e: unknown) => boolean;
+  /** The line the docker CLI adds after the errors: "Error: failed to start containers: a, b". */
+  summary?: (failed: string[]) => string;
+}
+
 /**
  * Does `f` for each name, printing the name when done, or the error (and going on with the
- * next); the last error's exit code is the command's (as docker rm, rmi, network rm).
+ * next); then fails (exit 1) if any did, as docker rm, rmi, stop, kill, network rm.
  */
-export async function eachName(names: string[], f: (name: string) => Promise<unknown> | unknown, done: (name: string) => void = (n) => void process.stdout.write(n + '\n')): Promise<void> {
+export async function eachName(names: string[], f: (name: string) => Promise<unknown> | unknown, o: EachOptions = {}): Promise<void> {
   let failed: unknown;
+  const failedNames: string[] = [];
   for (const n of names) {
     try {
       await f(n);
-      done(n);
+      (o.done ?? ((x: string) => void process.stdout.write(x + '\n')))(n);
     } catch (e) {
+      process.stderr.write(`${errorText(e)}\n`);
+      if (o.tolerated?.(e)) continue;
       failed = e;
-      process.stderr.write(`berth: ${e instanceof Error ? e.message : String(e)}\n`);
+      failedNames.push(n);
     }
   }
-  if (failed) throw new ExitCode(exitCodeFor(failed));
+  if (failed === undefined) return;
+  if (o.summary) process.stderr.write(`${o.summary(failedNames)}\n`);
+  throw new ExitCode(exitCodeFor(failed));
 }
+
+/** Docker's -f: a name that is not there is said, but is not a failure. */
+export const notFoundTolerated = (force: boolean) => (e: unknown) => force && isBerthError(e, 'NotFound');
 
 /** Asks on stderr, reads a line of stdin: yes or no (docker's prompt of prune commands). */
 export async function confirm(what: string): Promise<boolean> {
@@ -58,25 +78,97 @@ export class ExitCode extends Error {
 }
 
 export function newProgram(): Command {
-  return new Command('berth').exitOverride().enablePositionalOptions().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  return new Command(PROG)
+    .exitOverride()
+    .enablePositionalOptions()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => {} });
+}
+
+/** Every command of the program, itself first. */
+function allCommands(c: Command): Command[] {
+  return [c, ...c.commands.flatMap((s) => allCommands(s))];
+}
+
+/** Docker's word for a number of arguments: "1 argument", "2 arguments". */
+const nArgs = (n: number) => `${n} argument${n === 1 ? '' : 's'}`;
+
+/**
+ * A commander parse error of `cmd` as the docker CLI words it: a flag, a wrong number of
+ * arguments or an unknown subcommand, with the command's usage line (cli/exit.ts gives the code). `argv`: what
+ * was typed (for the flag as the user wrote it).
+ */
+export function usageError(cmd: Command, err: CommanderError, argv: string[]): UsageError | undefined {
+  const path = commandPath(cmd);
+  const usage = `Usage:  ${usageLine(path, cmd)}`;
+  const help = (verb: string) => `${verb} '${[PROG, path, '--help'].filter(Boolean).join(' ')}' for more information`;
+  const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
+  const flag = (text: string) => new UsageError(`${text}\n\n${usage}\n\n${help('Run')}`, 'flag');
+  switch (err.code) {
+    case 'commander.unknownOption': {
+      const f = quoted.split('=')[0]!;
+      return flag(f.startsWith('--') ? `unknown flag: ${f}` : `unknown shorthand flag: '${f.slice(1, 2)}' in ${f}`);
+    }
+    case 'commander.optionMissingArgument': {
+      const opt = cmd.options.find((o) => quoted.startsWith(o.flags));
+      const typed = [...argv].reverse().find((a) => a === opt?.short || a === opt?.long || (opt?.short !== undefined && a.startsWith('-') && !a.startsWith('--') && a.endsWith(opt.short.slice(1))));
+      if (typed === undefined || typed.startsWith('--')) return flag(`flag needs an argument: ${typed ?? opt?.long ?? quoted}`);
+      return flag(`flag needs an argument: '${typed.slice(-1)}' in ${typed}`);
+    }
+    case 'commander.invalidArgument':
+    case 'commander.conflictingOption':
+    case 'commander.missingMandatoryOptionValue':
+      return flag(err.message.replace(/^error: /, ''));
+    case 'commander.unknownCommand':
+      return new UsageError(`${PROG}: unknown command: ${[PROG, path, quoted].filter(Boolean).join(' ')}\n\n${usage}\n\n${help('Run')}`, 'command');
+    case 'commander.missingArgument':
+    case 'commander.excessArguments': {
+      const args = cmd.registeredArguments;
+      const min = args.filter((a) => a.required).length;
+      const max = args.some((a) => a.variadic) ? Infinity : args.length;
+      const what = `'${[PROG, path].join(' ')}'`;
+      // Docker's words (and its "SRun" after "at most", a slip of the docker 28 CLI kept as it prints).
+      const text =
+        max === 0 ? `accepts no arguments\n\n${usage}\n\n${help('Run')}`
+        : min === max ? `requires ${nArgs(min)}\n\n${usage}\n\n${help('Run')}`
+        : max === Infinity ? `requires at least ${nArgs(min)}\n\n${usage}\n\n${help('See')}`
+        : min === 0 ? `requires at most ${nArgs(max)}\n\n${usage}\n\nS${help('Run')}`
+        : `requires at least ${min} and at most ${nArgs(max)}\n\n${usage}\n\n${help('Run')}`;
+      return new UsageError(`${PROG}: ${what} ${text}`, 'arguments');
+    }
+    case 'commander.helpDisplayed':
+    case 'commander.help':
+    case 'commander.version':
+      return undefined;
+    default:
+      // Any other parse error of commander's is about the flags.
+      return flag(err.message.replace(/^error: /, ''));
+  }
 }
 
 /**
- * Parses and runs; returns the exit code: 0, an ExitCode's, 0 for --help/--version, 125 for a
- * usage error, else the error's (Docker's: 125 engine, 126/127 from the container's start).
+ * Parses and runs; prints an error as Docker does and returns the exit code: 0, an ExitCode's,
+ * 0 for --help, else what cli/exit.ts says for this command and error.
  */
-export async function runProgram(program: Command, argv: string[], prefix = 'berth', usageCode = 125, errorCode: (e: unknown) => number = exitCodeFor): Promise<number> {
+export async function runProgram(program: Command, argv: string[]): Promise<number> {
+  let path = '';
+  program.hook('preAction', (_this, action) => {
+    path = commandPath(action);
+  });
+  for (const c of allCommands(program)) {
+    c.exitOverride((err) => {
+      throw usageError(c, err, argv) ?? err;
+    });
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof ExitCode) return e.code;
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('commander.')) {
-      return code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version' ? 0 : usageCode;
-    }
-    process.stderr.write(`${prefix}: ${e instanceof Error ? e.message : String(e)}\n`);
-    return errorCode(e);
+    if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') return 0;
+    const f = failureFor(path, e);
+    (f.stdout ? process.stdout : process.stderr).write(`${f.text}\n`);
+    return f.code;
   }
 }
 

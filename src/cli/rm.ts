@@ -1,7 +1,7 @@
 /** `rm` (also `container rm`) and `container prune`. */
 import type { Command } from 'commander';
 import { engine, type GlobalOptions } from './context.js';
-import { eachName, runDefined } from './program.js';
+import { eachName, notFoundTolerated, runDefined } from './program.js';
 
 export const rmCommand = (cmd: Command, g: GlobalOptions) =>
   cmd
@@ -11,7 +11,7 @@ export const rmCommand = (cmd: Command, g: GlobalOptions) =>
     .option('-v, --volumes', 'also remove its anonymous volumes')
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
-      await eachName(names, (n) => containers.remove(n, o.force === true, o.volumes === true));
+      await eachName(names, (n) => containers.remove(n, o.force === true, o.volumes === true), { tolerated: notFoundTolerated(o.force === true) });
     });
 
 export const pruneCommand = (cmd: Command, g: GlobalOptions) =>

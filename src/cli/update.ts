@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parseRestartPolicy } from '../engine/index.js';
 import { failedPrecondition, invalidArgument, reason } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
+import { cliError } from './exit.js';
 import { eachName, runDefined } from './program.js';
 
 const updateCommand = (cmd: Command, g: GlobalOptions) =>
@@ -15,10 +16,11 @@ const updateCommand = (cmd: Command, g: GlobalOptions) =>
     .option('--pids-limit <n>', 'pids limit')
     .option('--restart <policy>', 'restart policy: no, always, unless-stopped, on-failure[:max-retries]')
     .action(async (names: string[], o) => {
+      if ([o.memory, o.cpus, o.cpuShares, o.pidsLimit].every((v) => v === undefined)) throw cliError('InvalidArgument', 'you must provide one or more flags when using this command');
       const { containers } = await engine(g);
       const restart = o.restart !== undefined ? parseRestartPolicy(o.restart) : undefined;
       const req = { memory: o.memory, cpus: o.cpus, cpuShares: o.cpuShares !== undefined ? Number(o.cpuShares) : undefined, pidsLimit: o.pidsLimit !== undefined ? Number(o.pidsLimit) : undefined, restart };
-      if (Object.values(req).every((v) => v === undefined)) throw invalidArgument('you must provide one or more flags when using this command');
+      if (Object.values(req).every((v) => v === undefined)) throw cliError('InvalidArgument', 'you must provide one or more flags when using this command');
       await eachName(names, (n) => containers.update(n, req));
     });
 
@@ -29,13 +31,7 @@ const renameCommand = (cmd: Command, g: GlobalOptions) =>
     .argument('<new-name>')
     .action(async (c: string, n: string) => {
       const { containers } = await engine(g);
-      try {
-        containers.rename(c, n);
-      } catch (e) {
-        // The daemon's reason, then the docker CLI's own line.
-        process.stderr.write(`berth: ${reason(e)}\n`);
-        throw failedPrecondition(`failed to rename container named ${c}`);
-      }
+      await eachName([c], () => containers.rename(c, n), { done: () => {}, summary: () => `Error: failed to rename container named ${c}` });
     });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {

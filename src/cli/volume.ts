@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { naturalCompare } from '../lib/natural.js';
 import { humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderInspect, renderTable } from './output.js';
+import { renderFormatted, renderTable } from './output.js';
+import { inspectEach } from './inspect.js';
 import { collect, eachName, runDefined } from './program.js';
 
 const volumeCommand = (volume: Command, g: GlobalOptions) => {
@@ -44,7 +45,7 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .option('-f, --format <format>', 'a {{.Field}} template')
     .action(async (names: string[], o) => {
       const { volumes } = await engine(g);
-      out(renderInspect(names.map((n) => volumes.inspect(n)) as unknown as Record<string, unknown>[], o.format));
+      await inspectEach(names, (n) => volumes.inspect(n) as unknown as Record<string, unknown>, o.format);
     });
   volume
     .command('rm')

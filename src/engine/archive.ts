@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { archiveDestination, archiveSource, copyImage, familiarName, layoutDirDestination, parseReference, storeDestination, storeSource, type CopyOptions, type ImageDestination, type ImageRecord } from '../image/index.js';
 import type { ImageService } from './images.js';
+import { isBerthError, notFound } from '../lib/errors.js';
 
 export interface SaveOptions {
   format: 'docker-archive' | 'oci-archive';
@@ -21,7 +22,13 @@ export interface SaveOptions {
 function imagesToSave(svc: ImageService, names: string[]): { rec: ImageRecord; names: string[] }[] {
   const images: { rec: ImageRecord; names: string[] }[] = [];
   for (const n of names) {
-    const rec = svc.resolve(n);
+    let rec: ImageRecord;
+    try {
+      rec = svc.resolve(n);
+    } catch (e) {
+      // dockerd's image exporter names the image as it was given (no ":latest").
+      throw isBerthError(e, 'NotFound') ? notFound(`No such image: ${n}`, { cause: e }) : e;
+    }
     let tags: string[] = [];
     try {
       const ref = parseReference(n);

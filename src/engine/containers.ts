@@ -100,10 +100,10 @@ export class ContainerService {
     return this.c.store.isRunning(id);
   }
   /** Image ids containers use (for rmi). */
-  imagesInUse(): Set<string> {
+  imagesInUse(): Map<string, string> {
     return this.c.store.imagesInUse();
   }
-  /** Names of the containers that mount a volume. */
+  /** Ids of the containers that mount a volume. */
   volumeUsers(name: string): string[] {
     return this.c.store.volumeUsers(name);
   }

@@ -27,7 +27,7 @@ export interface ImageServiceOptions {
   root: string;
   storageDriver?: string;
   /** Ids of images containers use (the containers layer supplies it). */
-  inUse?: () => Set<string>;
+  inUse?: () => ReadonlyMap<string, string>;
   /** The registry client's config directory (config.json, certs.d); default ~/.config/berth. */
   configDir?: string;
   /** The containers that use an image, running or not (rmi's conflicts name them). */
@@ -116,7 +116,8 @@ export class ImageService {
     }
     const id = ref.digest ? this.images.getRef(ref.toString()) ?? this.byRepoDigest(ref.toString()) : this.images.getRef(ref.toString());
     const rec = id ? this.images.get(id) : undefined;
-    if (!rec) throw notFound(`No such image: ${s}`);
+    // dockerd names the reference as it looked it up: `nosuch` is `nosuch:latest`.
+    if (!rec) throw notFound(`No such image: ${familiarName(ref.toString())}`);
     return rec;
   }
 
@@ -156,7 +157,7 @@ export class ImageService {
     const patterns = f.get('reference');
     for (const p of patterns ?? []) if (!validGlob(p)) throw invalidArgument('syntax error in pattern');
     const refs = this.images.refs();
-    const inUse = this.opts.inUse?.() ?? new Set<string>();
+    const inUse = this.opts.inUse?.() ?? new Map<string, string>();
     const out: ImageSummary[] = [];
     for (const rec of this.images.list()) {
       const created = createdOf(rec);
@@ -187,7 +188,13 @@ export class ImageService {
 
   /** `image inspect`: the record in Docker's shape (models.ts' ImageInspect). */
   inspect(nameOrId: string): ImageInspect {
-    const rec = this.resolve(nameOrId);
+    let rec: ImageRecord;
+    try {
+      rec = this.resolve(nameOrId);
+    } catch (e) {
+      // dockerd's words for this one lookup: "no such image: x: No such image: x:latest".
+      throw isBerthError(e, 'NotFound') ? notFound(`no such image: ${nameOrId}: ${e.message}`, { cause: e }) : e;
+    }
     const cfg = this.config(rec);
     return {
       Id: rec.id,
@@ -303,7 +310,7 @@ export class ImageService {
   }
 
   private pruneLocked(opts: { all?: boolean }): { deleted: string[]; reclaimed: number } {
-    const inUse = this.opts.inUse?.() ?? new Set<string>();
+    const inUse = this.opts.inUse?.() ?? new Map<string, string>();
     const refs = this.images.refs();
     const deleted: string[] = [];
     for (const rec of this.images.list()) {

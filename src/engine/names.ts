@@ -80,7 +80,7 @@ export class NameIndex {
         throw conflict(
           purpose === 'container'
             ? `Conflict. The container name "/${name}" is already in use by container "${held.id}". You have to remove (or rename) that container to be able to reuse that name.`
-            : `Conflict. The container name "/${name}" is already in use by container "${held.id}".`,
+            : `Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${held.id}". You have to remove (or rename) that container to be able to reuse that name.`,
         );
       }
       this.store.withLock(name, () => {

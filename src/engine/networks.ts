@@ -285,6 +285,8 @@ export class NetworkService {
     if ((req.IPAM?.Config?.length ?? 0) > 1) throw invalidArgument('only one IPAM config (a subnet and its gateway) per network');
     if (!validName(name)) throw invalidArgument(`invalid network name ${JSON.stringify(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (['host', 'none', DEFAULT_NETWORK].includes(name)) throw conflict(`network with name ${name} already exists (it is predefined)`);
+    // A driver dockerd does not have is a plugin it cannot find; one it has that berth lacks, said so.
+    if (o.driver && o.driver !== 'bridge' && !['host', 'null', 'overlay', 'macvlan', 'ipvlan'].includes(o.driver)) throw notFound(`plugin ${JSON.stringify(o.driver)} not found`);
     if (o.driver && o.driver !== 'bridge') throw invalidArgument(`network driver ${JSON.stringify(o.driver)} is not supported (bridge only)`);
     const labels = { ...(req.Labels ?? {}) };
     const options = { ...(req.Options ?? {}) };

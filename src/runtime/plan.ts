@@ -197,7 +197,7 @@ function processOps(spec: Spec, input: Pick<PlanInput, 'lastCap' | 'seccomp' | '
   ops.push({ op: 'CAPS', fields: [all & ~bounding, eff & all, perm & all, inh & all, amb & inh & perm & all], what: 'set capabilities' });
   if (nnp) ops.push({ op: 'NO_NEW_PRIVS', fields: [], what: 'set no_new_privs' });
   ops.push({ op: 'PRESERVE_FDS', fields: [input.preserveFds ?? 0], what: 'close inherited descriptors' });
-  ops.push({ op: 'CHDIR', fields: [proc.cwd], what: `change to the working directory ${JSON.stringify(proc.cwd)}` });
+  ops.push({ op: 'CHDIR', fields: [proc.cwd], what: `chdir to cwd (${JSON.stringify(proc.cwd)}) set in config.json failed` });
   const env = proc.env ?? [];
   const pathEnv = env.filter((e) => e.startsWith('PATH=')).pop()?.slice(5) ?? DEFAULT_PATH;
   const argv = proc.args!;

@@ -132,11 +132,24 @@ function cgroupMounts(layout: CgroupLayout, path: string): CgroupMountSpec[] {
   return out;
 }
 
+/**
+ * The helper's failure to start the container's process, in runc's words (what Docker shows):
+ * `unable to start container process: exec: "x": executable file not found in $PATH`; a path
+ * (with a slash) is looked up as it is: `exec: "/x": stat /x: no such file or directory`. The
+ * exit code a shell would give (127 not found, 126 not executable) comes with it.
+ */
 function mapHelperError(e: unknown): unknown {
+  const start = 'unable to start container process: ';
   if (e instanceof HelperOpError && e.op === 'RESOLVE_EXEC') {
     const name = JSON.stringify(e.detail);
-    if (e.errnoName === 'ENOENT') return new BerthError('NotFound', `exec: ${name}: executable file not found in $PATH`, { exitCode: 127, cause: e });
-    return new BerthError('FailedPrecondition', `exec: ${name}: permission denied`, { exitCode: 126, cause: e });
+    if (e.errnoName === 'ENOENT') {
+      const why = e.detail.includes('/') ? `stat ${e.detail}: no such file or directory` : 'executable file not found in $PATH';
+      return new BerthError('NotFound', `${start}exec: ${name}: ${why}`, { exitCode: 127, cause: e });
+    }
+    return new BerthError('FailedPrecondition', `${start}exec: ${name}: permission denied`, { exitCode: 126, cause: e });
+  }
+  if (e instanceof HelperOpError && e.op === 'CHDIR') {
+    return new BerthError(e.kind, `${start}${e.message}`, { exitCode: e.errnoName === 'ENOENT' ? 127 : 126, cause: e });
   }
   return e;
 }

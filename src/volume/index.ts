@@ -40,7 +40,7 @@ export class VolumeStore {
 
   create(name?: string, opts: { labels?: Record<string, string>; options?: Record<string, string> | null; anonymous?: boolean } = {}): Volume {
     const n = name ?? randomBytes(32).toString('hex');
-    if (!NAME_RE.test(n)) throw invalidArgument(`create ${JSON.stringify(n)}: includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed`);
+    if (!NAME_RE.test(n)) throw invalidArgument(`create ${n}: ${JSON.stringify(n)} includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
     if (opts.options) checkLocalOptions(n, opts.options);
     const existing = this.get(n);
     if (existing) {

@@ -15,6 +15,8 @@ export interface Dockerd {
 
 export const dockerdPath = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
 export const dockerCliPath = ['/usr/bin/docker', '/usr/local/bin/docker'].find((p) => existsSync(p));
+/** The current docker CLI (28), where it is installed beside Debian's 20.10 one: its words are what users see today. */
+export const modernDockerCliPath = ['/usr/local/bin/docker'].find((p) => existsSync(p));
 
 /** Why a side-by-side test cannot run here, or undefined. */
 export function dockerdSkip(): string | undefined {
@@ -23,7 +25,9 @@ export function dockerdSkip(): string | undefined {
   return undefined;
 }
 
-export async function startDockerd(dir: string): Promise<Dockerd> {
+/** `cli`: the docker CLI to drive it with (default: dockerCliPath). */
+export async function startDockerd(dir: string, opts: { cli?: string } = {}): Promise<Dockerd> {
+  const cli = opts.cli ?? dockerCliPath!;
   mkdirSync(dir, { recursive: true });
   const sock = join(dir, 'docker.sock');
   const daemon: ChildProcess = spawn(
@@ -34,7 +38,7 @@ export async function startDockerd(dir: string): Promise<Dockerd> {
   let stderr = '';
   daemon.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const docker = (args: string[], opts: { input?: string | Buffer } = {}) =>
-    spawnSync(dockerCliPath!, ['-H', `unix://${sock}`, ...args], { encoding: 'utf8', input: opts.input, timeout: 120_000, env: { ...process.env, DOCKER_CONFIG: join(dir, 'cli') } });
+    spawnSync(cli, ['-H', `unix://${sock}`, ...args], { encoding: 'utf8', input: opts.input, timeout: 120_000, env: { ...process.env, DOCKER_CONFIG: join(dir, 'cli') } });
   const stop = () => {
     if (daemon.pid && daemon.exitCode === null) {
       daemon.kill('SIGTERM');

@@ -16,7 +16,7 @@ import { berthPackageRoot } from '../../src/sys/paths.js';
 import { tmp } from '../helpers.js';
 import { startDockerd, type Dockerd } from './dockerd.js';
 
-export { dockerdSkip } from './dockerd.js';
+export { dockerdSkip, modernDockerCliPath } from './dockerd.js';
 
 export type Result = SpawnSyncReturns<string>;
 
@@ -62,7 +62,8 @@ export function normalizeIds(s: string): string {
     .replace(/\b(Up|Exited \(\d+\)) (About a minute|About an hour|Less than a second|\d+ (seconds?|minutes?|hours?))/g, '$1 <for>');
 }
 
-export async function sideBySide(name: string): Promise<SideBySide> {
+/** `cli`: the docker CLI that drives the dockerd (default: the harness's, see dockerd.ts). */
+export async function sideBySide(name: string, opts: { cli?: string } = {}): Promise<SideBySide> {
   const dir = tmp(`berth-diff-${name}-`);
   const berth = (args: string[], opts: RunOpts = {}) =>
     spawnSync(berthBin, ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), ...args], { encoding: 'utf8', timeout: 120_000, input: opts.input, cwd: opts.cwd });
@@ -71,7 +72,7 @@ export async function sideBySide(name: string): Promise<SideBySide> {
   const archive = join(dir, 'busybox.tar');
   const sv = berth(['save', '-o', archive, 'busybox']);
   assert.equal(sv.status, 0, sv.stderr);
-  const dockerd = await startDockerd(join(dir, 'docker'));
+  const dockerd = await startDockerd(join(dir, 'docker'), { cli: opts.cli });
   const l = dockerd.docker(['load', '-i', archive]);
   if (l.status !== 0) {
     dockerd.stop();

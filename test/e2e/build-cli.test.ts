@@ -158,7 +158,7 @@ describe('berth build', { skip }, () => {
     assert.equal(out, 'T\nY\nY\nA\nA\nA\nB\nB\nZ\na.txt\nb.txt\nnobody:tty 640\npack.tar.gz\n');
     // Several sources need a directory that ends with a slash.
     const bad = berth(['build', '-q', context({ 'a.txt': '', 'b.txt': '', Dockerfile: 'FROM busybox\nCOPY a.txt b.txt /dest\n' })]);
-    assert.equal(bad.status, 125);
+    assert.equal(bad.status, 1);
     assert.match(bad.stderr, /Dockerfile:2: When using COPY with more than one source file, the destination must be a directory and end with a \//);
   });
 
@@ -190,7 +190,7 @@ describe('berth build', { skip }, () => {
     assert.equal(failing.status, 1);
     assert.match(failing.stderr, /Dockerfile:5: RUN exit 7: .*returned a non-zero code: 7/);
     const unknown = berth(['build', '-q', '--target', 'nope', dir]);
-    assert.equal(unknown.status, 125);
+    assert.equal(unknown.status, 1);
     assert.match(unknown.stderr, /target stage "nope" could not be found/);
   });
 
@@ -268,7 +268,7 @@ describe('berth build', { skip }, () => {
     const out = runIn(build(dir), 'cd /ctx && find . -type f | sort');
     assert.equal(out, './.dockerignore\n./Dockerfile\n./app.js\n./node_modules/keep.js\n./sub/inner.log\n');
     const r = berth(['build', '-q', context({ '.dockerignore': 'secret.key\n', 'secret.key': 'x', Dockerfile: 'FROM busybox\nCOPY secret.key /\n' })]);
-    assert.equal(r.status, 125);
+    assert.equal(r.status, 1);
     assert.match(r.stderr, /Dockerfile:2: COPY "secret.key": file not found in build context or excluded by .dockerignore/);
   });
 
@@ -321,7 +321,7 @@ describe('berth build', { skip }, () => {
     assert.equal(runIn(id, 'cat /seen-secret; echo; cat /seen-tmpfs /seen-bind /seen-net; ls /run/secrets 2>&1 | head -1'), 's3cr3t\ntmpfs\nbound\nchanged\nlo\nls: /run/secrets: No such file or directory\n');
     assert.equal(readFileSync(join(dir, 'data', 'in.txt'), 'utf8'), 'bound\n', 'a writable bind mount writes to a copy, not to the context');
     const bad = berth(['build', '-q', context({ Dockerfile: 'FROM busybox\nCOPY --parents a /\n' })]);
-    assert.equal(bad.status, 125);
+    assert.equal(bad.status, 1);
     assert.match(bad.stderr, /Dockerfile:2: COPY: unknown flag: --parents/);
   });
 
@@ -399,7 +399,7 @@ describe('berth build', { skip }, () => {
     ]);
     const r = berth(['build', '-q', '-'], hostile);
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /^berth: build -: the context tar on stdin: entry "out\/evil": .*no such file or directory\n$/);
+    assert.match(r.stderr, /^Error response from daemon: build -: the context tar on stdin: entry "out\/evil": .*no such file or directory\n$/);
     // A name climbing above the context is kept below it.
     const climbing = await tarOf([
       { name: 'Dockerfile', body: 'FROM busybox\nCOPY . /ctx/\n' },
@@ -412,29 +412,29 @@ describe('berth build', { skip }, () => {
     assertNothingLeft();
   });
 
-  it('reports bad input with file:line and exit 125, and leaves nothing behind', () => {
+  it('reports bad input with file:line and exit 1, and leaves nothing behind', () => {
     const before = ok(['images', '-q', '-a']);
     const outside = tmp('berth-outside-');
     writeFileSync(join(outside, 'x'), 'x');
     const cases: [Record<string, string>, RegExp][] = [
-      [{ Dockerfile: 'FROM busybox\nRUN true\nFOO bar\n' }, /^berth: Dockerfile:3: unknown instruction: FOO\n$/],
-      [{ Dockerfile: 'FROM busybox\nENV A="unterminated\n' }, /^berth: Dockerfile:2: ENV: unexpected end of statement while looking for matching double-quote\n$/],
-      [{ Dockerfile: 'FROM busybox\nRUN true\nCOPY missing.txt /\n' }, /^berth: Dockerfile:3: COPY "missing.txt": file not found in build context or excluded by .dockerignore\n$/],
-      [{ Dockerfile: 'FROM busybox\nCOPY ../x /\n' }, /^berth: Dockerfile:2: COPY "..\/x": path outside the build context\n$/],
-      [{ Dockerfile: 'FROM busybox\nCOPY link /\n' }, /^berth: Dockerfile:2: COPY "link": a symlink to ".*", outside the build context\n$/],
-      [{ Dockerfile: 'FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /x /y\n' }, /^berth: Dockerfile:2: circular dependency between stages: "b" → "a" → "b"\n$/],
+      [{ Dockerfile: 'FROM busybox\nRUN true\nFOO bar\n' }, /^Error response from daemon: Dockerfile:3: unknown instruction: FOO\n$/],
+      [{ Dockerfile: 'FROM busybox\nENV A="unterminated\n' }, /^Error response from daemon: Dockerfile:2: ENV: unexpected end of statement while looking for matching double-quote\n$/],
+      [{ Dockerfile: 'FROM busybox\nRUN true\nCOPY missing.txt /\n' }, /^Error response from daemon: Dockerfile:3: COPY "missing.txt": file not found in build context or excluded by .dockerignore\n$/],
+      [{ Dockerfile: 'FROM busybox\nCOPY ../x /\n' }, /^Error response from daemon: Dockerfile:2: COPY "..\/x": path outside the build context\n$/],
+      [{ Dockerfile: 'FROM busybox\nCOPY link /\n' }, /^Error response from daemon: Dockerfile:2: COPY "link": a symlink to ".*", outside the build context\n$/],
+      [{ Dockerfile: 'FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /x /y\n' }, /^Error response from daemon: Dockerfile:2: circular dependency between stages: "b" → "a" → "b"\n$/],
       // A base image not here is pulled; the tests' config (scripts/test.mjs) lets docker.io be pulled from mirrors only, and names none.
-      [{ Dockerfile: 'FROM no-such-image:1\n' }, /^berth: Dockerfile:1: FROM no-such-image:1: (pull access denied for no-such-image|no-such-image:1: registry docker\.io is set to mirrors only)/],
-      [{ Dockerfile: 'FROM busybox\nADD http://example.invalid/x /x\n' }, /^berth: Dockerfile:2: ADD http:\/\/example.invalid\/x: sources from URLs and git are not supported/],
-      [{ Dockerfile: 'FROM busybox\nCOPY <<EOF /x\nno end\n' }, /^berth: Dockerfile:2: unterminated heredoc EOF/],
-      [{ Dockerfile: 'FROM busybox\nHEALTHCHECK --interval=soon CMD true\n' }, /^berth: Dockerfile:2: HEALTHCHECK --interval=soon: not a duration/],
-      [{ Dockerfile: 'FROM busybox\nCOPY --chown=ghost f /\n', f: '' }, /^berth: Dockerfile:2: COPY --chown=ghost: no user "ghost" in the image's \/etc\/passwd\n$/],
+      [{ Dockerfile: 'FROM no-such-image:1\n' }, /^Error response from daemon: Dockerfile:1: FROM no-such-image:1: (pull access denied for no-such-image|no-such-image:1: registry docker\.io is set to mirrors only)/],
+      [{ Dockerfile: 'FROM busybox\nADD http://example.invalid/x /x\n' }, /^Error response from daemon: Dockerfile:2: ADD http:\/\/example.invalid\/x: sources from URLs and git are not supported/],
+      [{ Dockerfile: 'FROM busybox\nCOPY <<EOF /x\nno end\n' }, /^Error response from daemon: Dockerfile:2: unterminated heredoc EOF/],
+      [{ Dockerfile: 'FROM busybox\nHEALTHCHECK --interval=soon CMD true\n' }, /^Error response from daemon: Dockerfile:2: HEALTHCHECK --interval=soon: not a duration/],
+      [{ Dockerfile: 'FROM busybox\nCOPY --chown=ghost f /\n', f: '' }, /^Error response from daemon: Dockerfile:2: COPY --chown=ghost: no user "ghost" in the image's \/etc\/passwd\n$/],
     ];
     for (const [files, want] of cases) {
       const dir = context(files);
       if (want.source.includes('symlink')) symlinkSync(join(outside, 'x'), join(dir, 'link'));
       const r = berth(['build', '-q', '-t', 'must-not-exist:1', dir]);
-      assert.equal(r.status, 125, `${files.Dockerfile}: ${r.stderr}`);
+      assert.equal(r.status, 1, `${files.Dockerfile}: ${r.stderr}`);
       assert.match(r.stderr, want);
       assertNothingLeft();
     }
@@ -456,7 +456,7 @@ describe('berth build', { skip }, () => {
     const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
     assert.equal(code, 130, err);
     assert.match(err, /Dockerfile:2: RUN echo started; sleep 60: the build was canceled\n$/);
-    assert.equal(berth(['image', 'inspect', 'must-not-exist:3']).status, 125);
+    assert.equal(berth(['image', 'inspect', 'must-not-exist:3']).status, 1);
     assertNothingLeft();
   });
 
@@ -464,7 +464,7 @@ describe('berth build', { skip }, () => {
     const dir = context({ Dockerfile: ['FROM busybox AS slow', 'RUN sleep 600', 'FROM busybox AS broken', 'RUN exit 3', 'FROM busybox', 'COPY --from=slow /bin/sh /a', 'COPY --from=broken /bin/sh /b'].join('\n') });
     const r = berth(['build', '-q', dir]);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /^berth: Dockerfile:4: RUN exit 3: .* returned a non-zero code: 3\n$/);
+    assert.match(r.stderr, /^Error response from daemon: Dockerfile:4: RUN exit 3: .* returned a non-zero code: 3\n$/);
     assertNothingLeft();
   });
 
@@ -475,11 +475,11 @@ describe('berth build', { skip }, () => {
     assert.equal(plain.status, 1);
     assert.match(plain.stderr, /#\d+ [\d.]+ to-stdout\n/);
     assert.match(plain.stderr, /#\d+ [\d.]+ to-stderr\n/);
-    assert.match(plain.stderr, /berth: Dockerfile:3: RUN echo to-stdout; echo to-stderr >&2; exit 42: the command "\/bin\/sh -c echo to-stdout; echo to-stderr >&2; exit 42" returned a non-zero code: 42\n$/);
+    assert.match(plain.stderr, /Error response from daemon: Dockerfile:3: RUN echo to-stdout; echo to-stderr >&2; exit 42: the command "\/bin\/sh -c echo to-stdout; echo to-stderr >&2; exit 42" returned a non-zero code: 42\n$/);
     assert.doesNotMatch(plain.stderr, /never/);
     const quiet = berth(['build', '-q', dir]);
     assert.equal(quiet.status, 1);
-    assert.match(quiet.stderr, /^to-stdout\nto-stderr\nberth: Dockerfile:3: /);
+    assert.match(quiet.stderr, /^to-stdout\nto-stderr\nError response from daemon: Dockerfile:3: /);
     assert.equal(ok(['images', '-q', '-a']), before);
     assertNothingLeft();
   });

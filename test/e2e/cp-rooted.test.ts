@@ -52,7 +52,7 @@ describe('cp, export, volume seeding and commit against a container that plants 
     const tarball = spawnSync('tar', ['-C', src, '-c', 'abs/dropped', 'rel/dropped', 'chain/dropped']).stdout;
     // The archive's names go through the container's links /evil/abs, /evil/rel, /evil/chain.
     const r = berth(['cp', '-', 'box:/evil'], tarball);
-    assert.ok(r.status === 0 || r.status === 125 || r.status === 1, r.stderr.toString());
+    assert.ok(r.status === 0 || r.status === 1, r.stderr.toString());
     assert.equal(hostState(), before0, 'the host directory or secret changed');
     // Where the links lead for a process in the container: its own root.
     const inside = ok(['exec', 'box', 'sh', '-c', `ls ${hostDir} 2>/dev/null; true`]).toString();

@@ -38,8 +38,8 @@ describe('a host without the tools berth uses', { skip }, () => {
 
   it('a network command fails with one line naming iproute2, and leaves no network behind', () => {
     const r = berth(['network', 'create', 'lacking'], { BERTH_TOOL_PATH: empty });
-    assert.equal(r.status, 125);
-    assert.match(r.stderr, /^berth: .*the ip command is missing \(install the Debian package iproute2\)\n$/);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^Error response from daemon: .*the ip command is missing \(install the Debian package iproute2\)\n$/);
     const ls = berth(['network', 'ls', '--format', '{{.Name}}']);
     assert.equal(ls.status, 0, ls.stderr);
     assert.doesNotMatch(ls.stdout, /^lacking$/m, 'the network was recorded');

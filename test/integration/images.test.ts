@@ -48,11 +48,11 @@ describe('images', { skip }, () => {
 
   it("refuses to remove an image a container uses unless forced (dockerd's rules)", async () => {
     let users: { Id: string; running: boolean }[] = [];
-    let inUse = new Set<string>();
+    let inUse = new Map<string, string>();
     const svc = new ImageService({ root: tmp(), inUse: () => inUse, users: () => users });
     const rec = await svc.starter();
     const c = 'c'.repeat(64);
-    inUse = new Set([rec.id]);
+    inUse = new Map([[rec.id, c]]);
     users = [{ Id: c, running: false }];
     assert.throws(() => svc.remove('busybox'), /conflict: unable to remove repository reference "busybox" \(must force\) - container cccccccccccc is using its referenced image/);
     assert.throws(() => svc.remove(rec.id), /\(must be forced\) - image is being used by stopped container cccccccccccc/);

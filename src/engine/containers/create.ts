@@ -170,8 +170,15 @@ function exposedOf(cfg: Record<string, unknown>, o: CreateOptions): { ExposedPor
   return all.length ? { ExposedPorts: [...new Set(all)] } : {};
 }
 
+/** The daemon's own checks of a request, before it looks at the image (dockerd's verifyContainerSettings). */
+function verifySettings(o: CreateOptions): void {
+  if (o.workdir !== undefined && o.workdir !== '' && !o.workdir.startsWith('/')) throw invalidArgument(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`);
+  if (o.memory !== undefined && o.memory !== 0 && o.memory < 6 * 1024 * 1024) throw invalidArgument('Minimum memory limit allowed is 6MB');
+}
+
 /** `create`: the container's layer, bundle and record; nothing runs yet. */
 export async function create(c: ContainerContext, o: CreateOptions): Promise<ContainerRecord> {
+  verifySettings(o);
   const image = c.images.resolve(o.image);
   const cfg = (c.images.config(image).config ?? {}) as Record<string, unknown>;
   // (Docker's container names have two characters at least.)

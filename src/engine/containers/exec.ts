@@ -1,6 +1,6 @@
 /** Processes in a running container: `exec`, `top`, and new limits for its cgroup (`update`). */
 import { readFileSync } from 'node:fs';
-import { conflict, internal, invalidArgument } from '../../lib/errors.js';
+import { BerthError, conflict, internal, invalidArgument } from '../../lib/errors.js';
 import { execTool } from '../../sys/exec.js';
 import { parseBytes } from '../../lib/units.js';
 import type { Spec } from '../../oci/runtime-spec.js';
@@ -31,6 +31,9 @@ export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest
   if (o.command.length === 0) throw invalidArgument('exec: a command is required');
   const spec = c.spec(rec.Id);
   const p = spec.process!;
+  // From here, what fails is the exec's start: dockerd gives such an exec the exit code 126.
+  const cannotStart = (e: unknown, words: (m: string) => string) =>
+    e instanceof BerthError ? new BerthError(e.kind, words(e.message), { exitCode: 126, cause: e }) : e;
   let user = p.user;
   // The container's environment, as Docker gives an exec'd process: TERM only with its own
   // terminal, the exec's variables over it, HOME last (the user's, unless an Env sets it).
@@ -40,9 +43,13 @@ export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest
   if (o.user) {
     // Names as the container's own /etc/passwd and /etc/group say, read through its root; the
     // container's --group-add too.
-    const pu = processUserIn(`/proc/${rec.State.Pid}/root`, o.user, rec.HostConfig?.GroupAdd ?? undefined);
-    user = { uid: pu.uid, gid: pu.gid, additionalGids: pu.additionalGids };
-    if (rec.Config) home = `HOME=${pu.home}`;
+    try {
+      const pu = processUserIn(`/proc/${rec.State.Pid}/root`, o.user, rec.HostConfig?.GroupAdd ?? undefined);
+      user = { uid: pu.uid, gid: pu.gid, additionalGids: pu.additionalGids };
+      if (rec.Config) home = `HOME=${pu.home}`;
+    } catch (e) {
+      throw cannotStart(e, (m) => m);
+    }
   }
   if (o.tty && !env.some((e) => e.startsWith('TERM='))) {
     const at = env.findIndex((e) => e.startsWith('HOSTNAME='));
@@ -50,14 +57,22 @@ export async function exec(c: ContainerContext, nameOrId: string, o: ExecRequest
   }
   env = replaceOrAppendEnv(env, o.env ?? []);
   if (home && !env.some((e) => e.startsWith('HOME='))) env.push(home);
-  const r = await c.runtime.exec(rec.Id, {
-    process: { ...p, args: o.command, env, cwd: o.workdir ?? p.cwd, user, terminal: false },
-    detach: o.detach,
-    tty: o.tty === true && !o.detach,
-    stdio: helperStdio(o.stdio, { detached: o.detach }),
-    terminal: o.tty && !o.detach ? o.stdio?.terminal : undefined,
-    onStart: o.onStart,
-  });
+  const ociFailed = (m: string) => `OCI runtime exec failed: exec failed: ${m}: unknown`;
+  if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new BerthError('InvalidArgument', ociFailed('Cwd must be an absolute path'), { exitCode: 126 });
+  let r;
+  try {
+    r = await c.runtime.exec(rec.Id, {
+      process: { ...p, args: o.command, env, cwd: o.workdir ?? p.cwd, user, terminal: false },
+      detach: o.detach,
+      tty: o.tty === true && !o.detach,
+      stdio: helperStdio(o.stdio, { detached: o.detach }),
+      terminal: o.tty && !o.detach ? o.stdio?.terminal : undefined,
+      onStart: o.onStart,
+    });
+  } catch (e) {
+    // The runtime's failure to start the process (not found, not executable, no such cwd).
+    throw e instanceof BerthError && e.exitCode !== undefined ? cannotStart(e, ociFailed) : e;
+  }
   return r.code;
 }
 

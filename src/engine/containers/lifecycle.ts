@@ -73,6 +73,16 @@ export interface StartOptions {
 }
 
 /**
+ * The container's process could not be started (the runtime's error carries the exit code a
+ * shell would give: 126, 127), in the daemon's words: what containerd's shim and the OCI
+ * runtime add around the runtime's reason.
+ */
+function startFailure(e: unknown): unknown {
+  if (!(e instanceof BerthError) || e.exitCode === undefined) return e;
+  return new BerthError(e.kind, `failed to create shim task: OCI runtime create failed: berth-runtime create failed: ${e.message}: unknown`, { exitCode: e.exitCode, cause: e });
+}
+
+/**
  * `start`: runs a created or exited container: under its monitor (detached), or attached to
  * this process until it ends (returns its exit code). A start that fails before the container's
  * process runs leaves it as it was, with the error in State.Error and State.ExitCode 127 (no such
@@ -132,7 +142,7 @@ async function startStopped(c: ContainerContext, rec: ContainerRecord, opts: Sta
       netDown();
       c.store.patch(rec, { ManuallyStopped: false, PortsUp: undefined, LogPath: rec.LogPath, Detached: rec.Detached, Health: rec.Health });
       await releaseVolumes(c, rec);
-      throw e;
+      throw startFailure(e);
     }
     return { code: 0, oomKilled: false };
   }
@@ -157,6 +167,8 @@ async function startStopped(c: ContainerContext, rec: ContainerRecord, opts: Sta
         o.onStart?.(pid);
       },
     });
+  } catch (e) {
+    throw startFailure(e);
   } finally {
     netDown();
   }
@@ -172,7 +184,7 @@ async function startStopped(c: ContainerContext, rec: ContainerRecord, opts: Sta
  */
 export async function run(c: ContainerContext, o: RunOptions): Promise<{ id: string; code: number; oomKilled: boolean }> {
   const policy = restartPolicyOf(o.restart).Name;
-  if (policy !== 'no' && o.rm) throw invalidArgument('Conflicting options: --restart and --rm');
+  if (policy !== 'no' && o.rm) throw invalidArgument('conflicting options: cannot specify both --restart and --rm');
   if (policy !== 'no' && !o.detach) throw invalidArgument('--restart needs -d (a foreground container has no monitor to restart it)');
   mark('engine: run');
   const rec = await create(c, { ...o, autoRemove: o.rm === true && o.detach === true });
@@ -293,8 +305,14 @@ export async function stop(c: ContainerContext, nameOrId: string, o: StopOptions
 
 /** `restart`: stop (when it runs), then start. */
 export async function restart(c: ContainerContext, nameOrId: string, o: StopOptions = {}): Promise<void> {
-  await stop(c, nameOrId, o);
-  await start(c, nameOrId);
+  c.store.find(nameOrId);
+  try {
+    await stop(c, nameOrId, o);
+    await start(c, nameOrId);
+  } catch (e) {
+    // dockerd's words: "Cannot restart container NAME: REASON".
+    throw e instanceof BerthError ? new BerthError(e.kind, `Cannot restart container ${nameOrId}: ${e.message}`, { cause: e, exitCode: e.exitCode }) : e;
+  }
 }
 
 /** `rm`: removes a stopped container (a running one with force). */

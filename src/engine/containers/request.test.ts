@@ -101,6 +101,6 @@ test('RestartPolicy: checked; not with AutoRemove', () => {
   assert.deepEqual(restartPolicyOf({ Name: 'always' }), { Name: 'always', MaximumRetryCount: 0 });
   assert.throws(() => restartPolicyOf({ Name: 'always', MaximumRetryCount: 2 }), /invalid restart policy "always:2"/);
   assert.throws(() => restartPolicyOf({ Name: 'sometimes' as 'always' }), /invalid restart policy "sometimes"/);
-  refused({ Image: 'x', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } }, 'Conflicting options: --restart and --rm');
+  refused({ Image: 'x', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } }, 'conflicting options: cannot specify both --restart and --rm');
   assert.equal(of({ Image: 'x', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'no' } } }).autoRemove, true);
 });

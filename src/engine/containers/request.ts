@@ -96,7 +96,7 @@ export function createOptionsOf(req: ContainerCreateRequest): CreateOptions {
   const mode = !host.NetworkMode || host.NetworkMode === 'default' ? 'bridge' : host.NetworkMode;
   const ep = endpointOf(req, mode);
   const restart = host.RestartPolicy;
-  if (host.AutoRemove && restart?.Name && restart.Name !== 'no') throw invalidArgument('Conflicting options: --restart and --rm');
+  if (host.AutoRemove && restart?.Name && restart.Name !== 'no') throw invalidArgument('conflicting options: cannot specify both --restart and --rm');
   const volumes: VolumeSpec[] = [
     ...(host.Binds ?? []).map(parseVolumeSpec),
     ...Object.keys(cfg.Volumes ?? {}).map(parseVolumeSpec),

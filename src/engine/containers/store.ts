@@ -189,14 +189,16 @@ export class ContainerStore {
   }
 
   /** Image ids containers use (for rmi). */
-  imagesInUse(): Set<string> {
-    return new Set(this.list().map((c) => c.ImageID));
+  imagesInUse(): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const c of this.list()) if (!m.has(c.ImageID)) m.set(c.ImageID, c.Id);
+    return m;
   }
 
-  /** Names of the containers that mount a volume. */
+  /** Ids of the containers that mount a volume (as dockerd names them when it refuses to remove it). */
   volumeUsers(name: string): string[] {
     return this.list()
       .filter((c) => (c.Mounts ?? []).some((m) => m.Type === 'volume' && m.Name === name))
-      .map((c) => c.Name);
+      .map((c) => c.Id);
   }
 }
