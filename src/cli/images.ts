@@ -9,7 +9,8 @@ import type { Readable, Writable } from 'node:stream';
 import { invalidArgument } from '../lib/errors.js';
 import { ago, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderInspect, renderTable } from './output.js';
+import { goTime, HISTORY, IMAGES, IMAGES_DIGESTS } from './listings.js';
+import { printInspect, renderFormatted } from './output.js';
 import { collect, confirm, eachName, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
@@ -59,7 +60,7 @@ const ls = (cmd: Command, g: GlobalOptions) =>
           const digest = i.RepoDigests.find((d) => d.startsWith(repo + '@'))?.split('@')[1] ?? '<none>';
           return {
             Containers: String(i.Containers),
-            CreatedAt: new Date(i.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+            CreatedAt: goTime(i.Created * 1000),
             CreatedSince: ago(i.Created * 1000),
             Digest: digest,
             ID: idOf(i.Id),
@@ -72,12 +73,7 @@ const ls = (cmd: Command, g: GlobalOptions) =>
           };
         });
       });
-      if (o.format && o.format !== 'table') {
-        out(renderFormatted(o.format.replace(/^table\s+/, ''), rows));
-        return;
-      }
-      const header = o.digests ? ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'] : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
-      out(renderTable(header, rows.map((r) => (o.digests ? [r.Repository, r.Tag, r.Digest, r.ID, r.CreatedSince, r.Size] : [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size]))));
+      out(renderFormatted(o.format, rows, o.digests ? IMAGES_DIGESTS : IMAGES));
     });
 
 const inspect = (cmd: Command, g: GlobalOptions) =>
@@ -87,7 +83,7 @@ const inspect = (cmd: Command, g: GlobalOptions) =>
     .option('-f, --format <format>', 'a {{.Field}} template')
     .action(async (names: string[], o) => {
       const svc = (await engine(g)).images;
-      out(renderInspect(names.map((n) => svc.inspect(n)), o.format));
+      printInspect(names.map((n) => svc.inspect(n)), o.format);
     });
 
 const history = (cmd: Command, g: GlobalOptions) =>
@@ -103,14 +99,13 @@ const history = (cmd: Command, g: GlobalOptions) =>
       const rows = svc.history(name).map((h) => ({
         ID: h.Id === '<missing>' ? h.Id : o.trunc === false ? h.Id : shortId(h.Id),
         CreatedSince: h.Created ? ago(h.Created * 1000) : 'N/A',
-        CreatedAt: h.Created ? new Date(h.Created * 1000).toISOString() : '',
+        CreatedAt: h.Created ? new Date(h.Created * 1000).toISOString().replace(/\.\d+Z$/, 'Z') : '',
         CreatedBy: o.trunc === false || h.CreatedBy.length <= 45 ? h.CreatedBy : h.CreatedBy.slice(0, 44) + '…',
         Size: humanSize(h.Size),
         Comment: h.Comment,
       }));
       if (o.quiet) return out(rows.map((r) => r.ID + '\n').join(''));
-      if (o.format) return out(renderFormatted(o.format, rows));
-      out(renderTable(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => [r.ID, r.CreatedSince, r.CreatedBy, r.Size, r.Comment])));
+      out(renderFormatted(o.format, rows, HISTORY));
     });
 
 const rm = (cmd: Command, g: GlobalOptions) =>

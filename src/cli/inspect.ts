@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { notFound } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderInspect } from './output.js';
+import { printInspect } from './output.js';
 import { runDefined } from './program.js';
 
 const inspectCommand = (cmd: Command, g: GlobalOptions) =>
@@ -27,7 +27,7 @@ const inspectCommand = (cmd: Command, g: GlobalOptions) =>
           throw notFound(`No such object: ${n}`);
         }
       });
-      process.stdout.write(renderInspect(items, o.format));
+      printInspect(items, o.format);
     });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { api } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderInspect, renderTable } from './output.js';
+import { goTime, NETWORKS } from './listings.js';
+import { printInspect, renderFormatted } from './output.js';
 import { collect, eachName, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
@@ -53,10 +54,21 @@ const network = (network: Command, g: GlobalOptions) => {
     .option('-f, --filter <filter>', 'name=, id=, label=, driver=, scope=, type=custom|builtin, dangling=true|false', collect, [])
     .action(async (o) => {
       const list = await (await networks()).list({ filters: o.filter as string[] });
-      const rows = list.map(({ Id, ...r }) => ({ ID: o.trunc === false ? Id : Id.slice(0, 12), ...r }));
-      if (o.quiet) return out(rows.map((r) => r.ID + '\n').join(''));
-      if (o.format) return out(renderFormatted(o.format, rows));
-      out(renderTable(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], rows.map((r) => [r.ID, r.Name, r.Driver, r.Scope])));
+      const id = (i: string) => (o.trunc === false ? i : i.slice(0, 12));
+      if (o.quiet) return out(list.map((r) => id(r.Id) + '\n').join(''));
+      const rows = list.map((r) => ({
+        CreatedAt: 'Created' in r && typeof r.Created === 'string' ? goTime(r.Created) : '',
+        Driver: r.Driver,
+        ID: id(r.Id),
+        IPv4: 'false',
+        IPv6: 'false',
+        Internal: String(r.Internal),
+        Labels: Object.entries(r.Labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(','),
+        Name: r.Name,
+        Scope: r.Scope,
+        Label: (name: string) => (r.Labels as Record<string, string> | undefined)?.[name] ?? '',
+      }));
+      out(renderFormatted(o.format, rows, NETWORKS));
     });
   network
     .command('inspect')
@@ -67,7 +79,7 @@ const network = (network: Command, g: GlobalOptions) => {
       const n = await networks();
       const items: object[] = [];
       for (const name of names) items.push(await n.inspect(name));
-      out(renderInspect(items, o.format));
+      printInspect(items, o.format);
     });
   network
     .command('rm')

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderInspect, renderTable } from './output.js';
+import { VOLUMES } from './listings.js';
+import { printInspect, renderFormatted } from './output.js';
 import { collect, runDefined } from './program.js';
 
 const volumeCommand = (volume: Command, g: GlobalOptions) => {
@@ -29,8 +30,20 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .action(async (o) => {
       const vols = (await engine(g)).volumes.list();
       if (o.quiet) return out(vols.map((v) => v.Name + '\n').join(''));
-      if (o.format) return out(renderFormatted(o.format, vols as unknown as Record<string, unknown>[]));
-      out(renderTable(['DRIVER', 'VOLUME NAME'], vols.map((v) => [v.Driver, v.Name])));
+      const rows = vols.map((v) => ({
+        Availability: 'N/A',
+        Driver: v.Driver,
+        Group: 'N/A',
+        Labels: Object.entries(v.Labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => `${k}=${x}`).join(','),
+        Links: 'N/A',
+        Mountpoint: v.Mountpoint,
+        Name: v.Name,
+        Scope: v.Scope,
+        Size: 'N/A',
+        Status: 'N/A',
+        Label: (name: string) => (v.Labels as Record<string, string> | undefined)?.[name] ?? '',
+      }));
+      out(renderFormatted(o.format, rows, VOLUMES));
     });
   volume
     .command('inspect')
@@ -39,7 +52,7 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .option('-f, --format <format>', 'a {{.Field}} template')
     .action(async (names: string[], o) => {
       const { volumes } = await engine(g);
-      out(renderInspect(names.map((n) => volumes.inspect(n)) as unknown as Record<string, unknown>[], o.format));
+      printInspect(names.map((n) => volumes.inspect(n)), o.format, { type: 'volume.Volume', rawFallback: false });
     });
   volume
     .command('rm')

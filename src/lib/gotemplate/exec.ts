@@ -9,6 +9,8 @@ import { GoFloat, formatV, kindOf, truth, typeName } from './values.js';
 /** A failure while executing: Go's `template: NAME:LINE:COL: executing "NAME" at <NODE>: MESSAGE`. */
 export class TemplateExecError extends Error {
   override name = 'TemplateExecError';
+  /** What the template had written before it failed (Go writes as it goes). */
+  partial = '';
 }
 
 export interface ExecOptions {
@@ -363,9 +365,14 @@ export function execute(tree: Tree, data: unknown, funcs: Record<string, GoFunc>
   }
 
   try {
-    walk(data, tree.root);
+    try {
+      walk(data, tree.root);
+    } catch (e) {
+      if (e instanceof Break || e instanceof Continue) errorf('break or continue outside range');
+      throw e;
+    }
   } catch (e) {
-    if (e instanceof Break || e instanceof Continue) errorf('break or continue outside range');
+    if (e instanceof TemplateExecError) e.partial = out;
     throw e;
   }
   return out;
