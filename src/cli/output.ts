@@ -98,7 +98,7 @@ export function fieldsUsed(format: string, listing: Listing): Set<string> {
   for (const f of Object.keys(listing.headers)) {
     Object.defineProperty(probe, f, { enumerable: true, get: () => (used.add(f), f === 'Platform' ? null : '') });
   }
-  probe.Label = () => '';
+  probe.Label = (_name: string) => '';
   let tpl: Template;
   try {
     tpl = parseTemplate(format);
