@@ -160,8 +160,13 @@ export interface InspectOptions {
  * single items are collected: the output of the others is written, then all errors are thrown as one.
  */
 export function printInspect(items: readonly object[], format: string | undefined, opts: InspectOptions = {}): void {
-  if (!format || format === 'json') {
+  if (!format) {
     process.stdout.write(JSON.stringify(items, null, 4) + '\n');
+    return;
+  }
+  if (format === 'json') {
+    // the docker CLI's json.Marshal of the list: one line, HTML escaped
+    process.stdout.write(JSON.stringify(items).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) + '\n');
     return;
   }
   const tpl = parseOrThrow(format, '', 'template parsing error: ', 64);
