@@ -47,5 +47,7 @@ describe('typedView', () => {
     const v = typedView({ Config: { Labels: { b: '2', a: '1' }, Image: 'x' }, HostConfig: { LogConfig: { Type: 'json-file', Config: {} } } }, 'types.ContainerJSON');
     assert.equal(parseTemplate('{{.Config.Labels}} {{.Config}} {{.HostConfig.LogConfig.Config.max}}').execute(v), 'map[a:1 b:2] {map[a:1 b:2] x} <no value>');
     assert.throws(() => parseTemplate('{{.Config.Nope}}').execute(v), /can't evaluate field Nope in type struct/);
+    const nil = typedView({ Config: { Entrypoint: null, Volumes: null }, State: { Health: null }, IPAM: { Config: null } });
+    assert.equal(parseTemplate('{{.Config.Entrypoint}} {{.Config.Volumes}} {{.State.Health}} {{.IPAM.Config}} {{len .Config.Entrypoint}}').execute(nil), '[] map[] <nil> [] 0');
   });
 });

@@ -11,7 +11,7 @@
  *   a template that fails on that typed view is run again on the plain JSON with missingkey=error.
  */
 import { invalidArgument } from '../lib/errors.js';
-import { GO_JSON, goStringMap, goStruct, parseTemplate, TemplateParseError, toJSON, type Template } from '../lib/gotemplate/index.js';
+import { GO_JSON, goStringMap, goStringSlice, goStruct, parseTemplate, TemplateParseError, toJSON, type Template } from '../lib/gotemplate/index.js';
 import { tabwrite } from '../lib/tabwriter.js';
 
 /** Rows padded to their widest cell, three spaces apart (for tables no --format reaches). */
@@ -136,11 +136,24 @@ const MAP_FIELDS = new Set([
   'Tmpfs', 'Data', 'Containers', 'PortBindings', 'Status', 'Services', 'ContainerIDFile', 'Plugins', 'RegistryConfig',
 ]);
 
+/** Fields whose Docker type is a slice: a null one is Go's nil slice, printed `[]`. */
+const SLICE_FIELDS = new Set([
+  'Env', 'Cmd', 'Entrypoint', 'OnBuild', 'Shell', 'Args', 'Binds', 'Links', 'VolumesFrom', 'CapAdd', 'CapDrop', 'Dns', 'DnsOptions', 'DnsSearch',
+  'ExtraHosts', 'GroupAdd', 'SecurityOpt', 'Mounts', 'Devices', 'DeviceCgroupRules', 'DeviceRequests', 'Ulimits', 'BlkioWeightDevice',
+  'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps', 'MaskedPaths', 'ReadonlyPaths', 'ExecIDs',
+  'RepoTags', 'RepoDigests', 'Layers', 'Aliases', 'DNSNames', 'SecondaryIPAddresses', 'SecondaryIPv6Addresses', 'ConsoleSize', 'Config',
+]);
+
 /** A record's typed view: objects are structs, except under map-typed fields (and LogConfig.Config). */
 export function typedView(v: unknown, type = 'struct', field = '', parent = ''): unknown {
   if (Array.isArray(v)) return v.map((e) => typedView(e, 'struct', '', field));
-  if (v === null || typeof v !== 'object') return v;
   const isMap = MAP_FIELDS.has(field) || (field === 'Config' && parent === 'LogConfig');
+  if (v === null) {
+    if (isMap) return goStringMap({});
+    if (SLICE_FIELDS.has(field) && !(field === 'Config' && parent !== 'IPAM')) return goStringSlice([]);
+    return v;
+  }
+  if (typeof v !== 'object') return v;
   if (isMap) {
     const m = Object.fromEntries(Object.entries(v).map(([k, e]) => [k, typedView(e, 'struct', '', field)]));
     return Object.values(m).every((e) => typeof e === 'string') ? goStringMap(m) : m;

@@ -7,7 +7,7 @@ import { BUILTINS, DOCKER_FUNCS, DOCKER_HEADER_FUNCS, toJSON, type GoFunc } from
 import { parse, TemplateParseError, type Tree } from './parser.js';
 
 export { TemplateExecError, TemplateParseError, toJSON };
-export { GO_JSON, goStringMap, goStruct, formatV } from './values.js';
+export { GO_JSON, goStringMap, goStringSlice, goStruct, formatV } from './values.js';
 export { sprintf } from './fmt.js';
 export type { GoFunc };
 
