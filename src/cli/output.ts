@@ -118,11 +118,11 @@ export function fieldsUsed(format: string, listing: Listing): Set<string> {
  * One object (info, version) through a template, or as JSON with `json`: what the template wrote
  * and a newline, also when it fails (the docker CLI writes as it goes), then the error.
  */
-export function printObject(format: string, item: object, opts: { name?: string; type: string }): void {
+export function printObject(format: string, item: object, opts: { name?: string; type: string; /** already Go-shaped (goStruct) */ typed?: boolean }): void {
   const tpl = parseOrThrow(format.trim() === 'json' ? '{{json .}}' : format, opts.name ?? '', 'template parsing error: ', 64);
   let text: string;
   try {
-    text = tpl.execute(typedView(item, opts.type));
+    text = tpl.execute(opts.typed ? item : typedView(item, opts.type));
   } catch (e) {
     process.stdout.write(((e as { partial?: string }).partial ?? '') + '\n');
     throw templateError((e as Error).message, 1);

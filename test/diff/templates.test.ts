@@ -110,6 +110,11 @@ describe('side by side: --format templates', { skip: !isRoot ? 'needs root' : do
   it('volume ls: table with a label column', () => same(['volume', 'ls', '--format', 'table {{.Name}}\\t{{.Driver}}\\t{{.Labels}}\\t{{.Label "x"}}\\t{{.Scope}}']));
   it('history: a template', () => same(['history', '--format', '{{.CreatedBy}}|{{.Comment}}|{{.ID}}', 'busybox']));
   it('stats: .Container is the name asked for', () => same(['stats', '--no-stream', '--format', '{{.Container}}: {{.Name}}', 't1']));
+  it('version: a field, a missing one (template named "version"), a parse error (exit 64)', () => {
+    same(['version', '--format', '{{.Server.Os}} {{.Client.Os}}']);
+    same(['version', '--format', '{{.Client.Foo}}']);
+    same(['version', '--format', '{{.Foo']);
+  });
   it('info: a missing field (an empty line, exit 1) and a parse error (exit 64)', () => {
     same(['info', '--format', '{{.Foo}}']);
     same(['info', '--format', '{{.Foo']);
