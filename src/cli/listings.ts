@@ -59,6 +59,11 @@ export const DISK_USAGE: Listing = {
   headers: { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' },
 };
 
+/** A row's LABELS: `k=v` joined by commas (in key order; Docker's follows Go's map order). */
+export function labelsColumn(labels: Record<string, string> | null | undefined): string {
+  return Object.entries(labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',');
+}
+
 /**
  * Go's time.Time.String() of a moment, in UTC as the docker CLI prints it on a UTC host:
  * `2026-05-07 20:33:45 +0000 UTC` (with `.123` where the time has a fraction and `seconds` is not asked).

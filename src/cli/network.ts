@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { api } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
-import { goTime, NETWORKS } from './listings.js';
+import { goTime, labelsColumn, NETWORKS } from './listings.js';
 import { printInspect, renderFormatted } from './output.js';
 import { collect, eachName, runDefined } from './program.js';
 
@@ -63,7 +63,7 @@ const network = (network: Command, g: GlobalOptions) => {
         IPv4: 'false',
         IPv6: 'false',
         Internal: String(r.Internal),
-        Labels: Object.entries(r.Labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(','),
+        Labels: labelsColumn(r.Labels as Record<string, string> | undefined),
         Name: r.Name,
         Scope: r.Scope,
         Label: (name: string) => (r.Labels as Record<string, string> | undefined)?.[name] ?? '',

@@ -4,7 +4,7 @@ import type { ContainerSummary, PortRecord } from '../engine/index.js';
 import { ago, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
 import { sprintf } from '../lib/gotemplate/index.js';
-import { CONTAINERS, goTime } from './listings.js';
+import { CONTAINERS, goTime, labelsColumn } from './listings.js';
 import { fieldsUsed, renderFormatted } from './output.js';
 import { collect, runDefined } from './program.js';
 
@@ -35,7 +35,7 @@ function psRow(c: ContainerSummary, trunc: boolean, inspect: () => unknown, virt
     ID: trunc ? c.Id.slice(0, 12) : c.Id,
     Image: c.Image,
     get Labels() {
-      return Object.entries(labels()).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',');
+      return labelsColumn(labels());
     },
     get LocalVolumes() {
       return String((d().Mounts ?? []).filter((m) => m.Type === 'volume').length);

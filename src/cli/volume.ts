@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { VOLUMES } from './listings.js';
+import { labelsColumn, VOLUMES } from './listings.js';
 import { printInspect, renderFormatted } from './output.js';
 import { collect, runDefined } from './program.js';
 
@@ -34,7 +34,7 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
         Availability: 'N/A',
         Driver: v.Driver,
         Group: 'N/A',
-        Labels: Object.entries(v.Labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => `${k}=${x}`).join(','),
+        Labels: labelsColumn(v.Labels),
         Links: 'N/A',
         Mountpoint: v.Mountpoint,
         Name: v.Name,

@@ -64,6 +64,19 @@ export function lex(input: string): Item[] {
     if (input[pos] === TRIM && isSpace(input[pos - 1] ?? '') && input.startsWith(RIGHT, pos + 1)) return { delim: true, trim: true };
     return { delim: false, trim: false };
   };
+  /** Past a quoted string or character constant (its opening quote read); false if it does not end on its line. */
+  const scanQuoted = (quote: string): boolean => {
+    for (;;) {
+      const d = input[pos];
+      if (d === undefined || d === '\n') return false;
+      advance(1);
+      if (d === '\\') {
+        const e = input[pos];
+        if (e === undefined || e === '\n') return false;
+        advance(1);
+      } else if (d === quote) return true;
+    }
+  };
   const atTerminator = () => {
     const c = input[pos];
     if (c === undefined || isSpace(c)) return true;
@@ -151,19 +164,7 @@ export function lex(input: string): Item[] {
         emit('declare');
       } else if (c === '|') emit('pipe');
       else if (c === '"') {
-        for (;;) {
-          const d = input[pos];
-          if (d === '\\') {
-            advance(1);
-            const e = input[pos];
-            if (e === undefined || e === '\n') return fail('unterminated quoted string');
-            advance(1);
-            continue;
-          }
-          if (d === undefined || d === '\n') return fail('unterminated quoted string');
-          advance(1);
-          if (d === '"') break;
-        }
+        if (!scanQuoted('"')) return fail('unterminated quoted string');
         emit('string');
       } else if (c === '`') {
         const end = input.indexOf('`', pos);
@@ -179,19 +180,7 @@ export function lex(input: string): Item[] {
         if (!atTerminator()) return fail(`bad character ${goRune(input[pos]!)}`);
         emit('variable');
       } else if (c === "'") {
-        for (;;) {
-          const d = input[pos];
-          if (d === '\\') {
-            advance(1);
-            const e = input[pos];
-            if (e === undefined || e === '\n') return fail('unterminated character constant');
-            advance(1);
-            continue;
-          }
-          if (d === undefined || d === '\n') return fail('unterminated character constant');
-          advance(1);
-          if (d === "'") break;
-        }
+        if (!scanQuoted("'")) return fail('unterminated character constant');
         emit('charConstant');
       } else if (c === '.' && !(input[pos]! >= '0' && input[pos]! <= '9')) {
         if (atTerminator()) {
