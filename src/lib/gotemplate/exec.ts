@@ -23,19 +23,24 @@ const MISSING = Symbol('missing');
 type Final = unknown | typeof MISSING;
 
 class Break {}
+/** How deep {{template}} may call itself (Go allows 100000; a JavaScript stack holds fewer). */
+const MAX_DEPTH = 1000;
 class Continue {}
 
 export function execute(tree: Tree, data: unknown, funcs: Record<string, GoFunc>, opts: ExecOptions = {}): string {
   let out = '';
   let at: Node = tree.root;
-  const vars: { name: string; value: unknown }[] = [{ name: '$', value: data }];
+  let vars: { name: string; value: unknown }[] = [{ name: '$', value: data }];
+  /** The template running: Go's `executing "NAME"`. */
+  let running = tree.name;
+  let depth = 0;
 
   const errorf = (msg: string): never => {
     const text = tree.text.slice(0, at.pos);
     const nl = text.lastIndexOf('\n');
     const col = nl < 0 ? bytePos(tree.text, at.pos) : bytePos(text, at.pos) - bytePos(text, nl + 1);
     const line = 1 + (text.match(/\n/g)?.length ?? 0);
-    throw new TemplateExecError(`template: ${tree.name}:${line}:${col}: executing ${JSON.stringify(tree.name)} at <${nodeString(at)}>: ${msg}`);
+    throw new TemplateExecError(`template: ${tree.name}:${line}:${col}: executing ${JSON.stringify(running)} at <${nodeString(at)}>: ${msg}`);
   };
 
   const varValue = (name: string): unknown => {
@@ -78,6 +83,23 @@ export function execute(tree: Tree, data: unknown, funcs: Record<string, GoFunc>
       }
       case 'range':
         return walkRange(dot, n);
+      case 'template': {
+        const body = tree.defs.get(n.name);
+        if (!body) return errorf(`template ${JSON.stringify(n.name)} not defined`);
+        if (depth >= MAX_DEPTH) return errorf(`exceeded maximum template depth (${MAX_DEPTH})`);
+        const value = n.pipe ? evalPipeline(dot, n.pipe) : undefined;
+        const saved = { vars, running };
+        vars = [{ name: '$', value }];
+        running = n.name;
+        depth++;
+        try {
+          walk(value, body);
+        } finally {
+          ({ vars, running } = saved);
+          depth--;
+        }
+        return;
+      }
       case 'break':
         throw new Break();
       case 'continue':

@@ -114,6 +114,15 @@ const GO: [string, string][] = [
   ["{{printf \"%s\" true}}", "%!s(bool=true)"],
   ["{{eq (split \"a\" \",\") (split \"a\" \",\")}}", "ERR 1: template: version:1:2: executing \"version\" at <eq (split \"a\" \",\") (split \"a\" \",\")>: error calling eq: non-comparable type [a]: []string"],
   ["{{eq nil nil}}", "true"],
+  ["{{define \"x\"}}hi {{.}}{{end}}{{template \"x\" 5}}|{{template \"x\"}}", "hi 5|hi <no value>"],
+  ["{{template \"nope\"}}", "ERR 1: template: version:1:11: executing \"version\" at <{{template \"nope\"}}>: template \"nope\" not defined"],
+  ["{{define \"x\"}}{{.Foo}}{{end}}{{template \"x\" 1}}", "ERR 1: template: version:1:16: executing \"x\" at <.Foo>: can't evaluate field Foo in type int"],
+  ["{{block \"b\" 3}}[{{.}}]{{end}}", "[3]"],
+  ["{{if 1}}{{define \"x\"}}{{end}}{{end}}", "ERR 64: template parsing error: template: version:1: unexpected <define> in command"],
+  ["{{template 1}}", "ERR 64: template parsing error: template: version:1: unexpected \"1\" in template clause"],
+  ["{{define \"a\"}}{{$}}{{end}}{{$x := 2}}{{template \"a\" $x}}", "2"],
+  ["{{define \"x\"}}a{{else}}b{{end}}", "ERR 64: template parsing error: template: version:1: unexpected {{else}} in define clause"],
+  ["{{template \"x\" | printf}}", "ERR 64: template parsing error: template: version:1: unexpected \"|\" in template clause"],
 ];
 
 describe("gotemplate: Go semantics (expected output from the docker CLI)", () => {

@@ -2,7 +2,7 @@
 
 export type Node =
   | ListNode | TextNode | ActionNode | PipeNode | CommandNode | IdentifierNode | VariableNode | DotNode | NilNode
-  | FieldNode | ChainNode | BoolNode | NumberNode | StringNode | IfNode | RangeNode | WithNode | BreakNode | ContinueNode;
+  | FieldNode | ChainNode | BoolNode | NumberNode | StringNode | IfNode | RangeNode | WithNode | BreakNode | ContinueNode | TemplateNode;
 
 interface Base {
   /** Offset in the template text (UTF-16 index). */
@@ -36,6 +36,8 @@ export interface IfNode extends BranchNode { type: 'if' }
 export interface RangeNode extends BranchNode { type: 'range' }
 export interface WithNode extends BranchNode { type: 'with' }
 export interface BreakNode extends Base { type: 'break' }
+/** {{template "name" pipeline}} (also what {{block}} leaves in place). */
+export interface TemplateNode extends Base { type: 'template'; line: number; name: string; pipe: PipeNode | undefined }
 export interface ContinueNode extends Base { type: 'continue' }
 
 /** Go's Node.String(): the node as template text (used in error messages). */
@@ -76,6 +78,8 @@ export function nodeString(n: Node): string {
     case 'range':
     case 'with':
       return `{{${n.type} ${nodeString(n.pipe)}}}${nodeString(n.list)}${n.elseList ? `{{else}}${nodeString(n.elseList)}` : ''}{{end}}`;
+    case 'template':
+      return n.pipe ? `{{template ${JSON.stringify(n.name)} ${nodeString(n.pipe)}}}` : `{{template ${JSON.stringify(n.name)}}}`;
     case 'break':
       return '{{break}}';
     case 'continue':

@@ -1,6 +1,6 @@
 /** Go's text/template/parse: items → a tree, with Go's error messages. */
 import { itemString, lex, type Item, type ItemType } from './lexer.js';
-import type { BranchNode, CommandNode, IfNode, ListNode, Node, NumberNode, PipeNode, RangeNode, VariableNode, WithNode } from './nodes.js';
+import type { BranchNode, CommandNode, IfNode, ListNode, Node, NumberNode, PipeNode, RangeNode, TemplateNode, VariableNode, WithNode } from './nodes.js';
 import { nodeString } from './nodes.js';
 
 /** A template that does not parse; the message is Go's (`template: NAME:LINE: ...`). */
@@ -16,6 +16,8 @@ export interface Tree {
   name: string;
   text: string;
   root: ListNode;
+  /** The templates {{define}} and {{block}} name, by name. */
+  defs: Map<string, ListNode>;
 }
 
 const OPERAND_START: ItemType[] = ['bool', 'charConstant', 'dot', 'field', 'identifier', 'number', 'nil', 'rawString', 'string', 'variable', 'leftParen'];
@@ -104,10 +106,23 @@ export function parse(name: string, text: string, hasFunction: (n: string) => bo
   function action(): Parsed {
     const t = nextNonSpace();
     switch (t.type) {
-      case 'block':
-      case 'define':
-      case 'template':
-        return errorf(`{{${t.val}}} is not supported`);
+      case 'template': {
+        const tok = nextNonSpace();
+        const tname = templateName(tok, 'template clause');
+        let pipe: PipeNode | undefined;
+        if (nextNonSpace().type !== 'rightDelim') {
+          backup();
+          pipe = pipeline('template clause', 'rightDelim');
+        }
+        return { type: 'template', pos: tok.pos, line: tok.line, name: tname, pipe } satisfies TemplateNode;
+      }
+      case 'block': {
+        const tok = nextNonSpace();
+        const tname = templateName(tok, 'block clause');
+        const pipe = pipeline('block clause', 'rightDelim');
+        defs.set(tname, definitionBody('block clause'));
+        return { type: 'template', pos: tok.pos, line: tok.line, name: tname, pipe } satisfies TemplateNode;
+      }
       case 'break':
       case 'continue': {
         const tok = nextNonSpace();
@@ -134,6 +149,27 @@ export function parse(name: string, text: string, hasFunction: (n: string) => bo
     backup();
     const tok = peek();
     return { type: 'action', pos: tok.pos, line: tok.line, pipe: pipeline('command', 'rightDelim') };
+  }
+
+  function templateName(t: Item, context: string): string {
+    if (t.type !== 'string' && t.type !== 'rawString') return unexpected(t, context);
+    return unquote(t.val) ?? errorf('invalid syntax');
+  }
+
+  /** The body of a {{define}} or {{block}}, up to its {{end}}, with variables of its own. */
+  function definitionBody(context: string): ListNode {
+    const saved = vars;
+    const savedDepth = rangeDepth;
+    vars = ['$'];
+    rangeDepth = 0;
+    try {
+      const r = itemList();
+      if (r.next.type !== 'end') errorf(`unexpected {{else}} in ${context}`);
+      return r.list;
+    } finally {
+      vars = saved;
+      rangeDepth = savedDepth;
+    }
   }
 
   function control(context: 'if' | 'range' | 'with'): IfNode | RangeNode | WithNode {
@@ -311,14 +347,26 @@ export function parse(name: string, text: string, hasFunction: (n: string) => bo
   }
 
   // the top level
+  const defs = new Map<string, ListNode>();
   const root = list(peek().pos);
   while (peek().type !== 'eof') {
+    if (peek().type === 'leftDelim') {
+      const saved = i;
+      next();
+      if (nextNonSpace().type === 'define') {
+        const name = templateName(nextNonSpace(), 'define clause');
+        expect('rightDelim', 'define clause');
+        defs.set(name, definitionBody('define clause'));
+        continue;
+      }
+      i = saved;
+    }
     const n = textOrAction();
     if (n.type === 'end') errorf('unexpected {{end}}');
     else if (n.type === 'else') errorf('unexpected {{else}}');
     else root.nodes.push(n);
   }
-  return { name, text, root };
+  return { name, text, root, defs };
 }
 
 function parseGoInt(s: string): number | undefined {
