@@ -59,7 +59,8 @@ const ls = (cmd: Command, g: GlobalOptions) =>
           const [repo, tag] = t === '<none>:<none>' ? ['<none>', '<none>'] : splitRepoTag(t);
           const digest = i.RepoDigests.find((d) => d.startsWith(repo + '@'))?.split('@')[1] ?? '<none>';
           return {
-            Containers: String(i.Containers),
+            // the daemon counts them only for system df: N/A here, as docker images shows
+            Containers: 'N/A',
             CreatedAt: goTime(i.Created * 1000),
             CreatedSince: ago(i.Created * 1000),
             Digest: digest,
@@ -69,7 +70,7 @@ const ls = (cmd: Command, g: GlobalOptions) =>
             Size: humanSize(i.Size),
             Tag: tag,
             UniqueSize: 'N/A',
-            VirtualSize: humanSize(i.Size),
+            VirtualSize: humanSize(i.Size, 4),
           };
         });
       });

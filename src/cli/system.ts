@@ -38,7 +38,7 @@ const system = (cmd: Command, g: GlobalOptions) => {
     .option('--format <format>', 'json or a {{.Field}} template')
     .action(async (o) => {
       const d = (await engine(g)).system.df();
-      const rows = [{ Type: 'Images', TotalCount: String(d.images.count), Active: String(d.images.active), Size: humanSize(d.images.size), Reclaimable: `${humanSize(d.images.reclaimable)} (${d.images.size ? Math.round((100 * d.images.reclaimable) / d.images.size) : 0}%)` }];
+      const rows = [{ Type: 'Images', TotalCount: String(d.images.count), Active: String(d.images.active), Size: humanSize(d.images.size, 4), Reclaimable: `${humanSize(d.images.reclaimable)} (${d.images.size ? Math.round((100 * d.images.reclaimable) / d.images.size) : 0}%)` }];
       out(renderFormatted(o.format, rows, DISK_USAGE));
     });
 };

@@ -2,7 +2,7 @@
 import { invalidArgument } from './errors.js';
 
 /** 4.26MB, 125kB, 1.2GB: decimal units with three significant digits (docker's HumanSize). */
-export function humanSize(bytes: number): string {
+export function humanSize(bytes: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let v = bytes;
   let i = 0;
@@ -10,7 +10,7 @@ export function humanSize(bytes: number): string {
     v /= 1000;
     i++;
   }
-  return `${Number(v.toPrecision(3))}${units[i]}`;
+  return `${Number(v.toPrecision(precision))}${units[i]}`;
 }
 
 /** "Less than a second", "5 seconds", "About a minute", "2 hours", "3 weeks", ... (docker's HumanDuration). */

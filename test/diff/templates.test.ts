@@ -76,6 +76,7 @@ describe('side by side: --format templates', { skip: !isRoot ? 'needs root' : do
   it('inspect: len, and, or, not, variables', () => same(['inspect', '-f', '{{$n := len .Config.Labels}}{{$n}} {{len .Name}} {{and .State.Running $n}} {{or "" "x"}} {{not .State.Running}}', 't1']));
   it('inspect: trim markers and comments', () => same(['inspect', '-f', '{{- /* a comment */ -}}   {{.Name -}}   x {{"a" -}} {{- "b"}}', 't1']));
   it('inspect: a nested struct of the restart policy', () => same(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}} {{.Config.Image}}', 't1']));
+  it('inspect: define, template, block', () => same(['inspect', '-f', '{{define "st"}}[{{.Status}}]{{end}}{{template "st" .State}} {{block "nm" .Name}}<{{.}}>{{end}} {{template "none"}}', 't1']));
   it('inspect: a missing field is an error (exit 1, an empty line out)', () => same(['inspect', '-f', '{{.Foo}}', 't1']));
   it('inspect: a missing field in one of two containers', () => same(['inspect', '-f', '{{if eq .State.Status "running"}}{{.Foo}}{{end}}', 't1', 't2']));
   it('inspect: an unclosed action is a parse error (exit 64)', () => same(['inspect', '-f', '{{.Name', 't1']));
