@@ -1,6 +1,6 @@
 /** Go's text/template execution over the value model of values.ts. */
 import { FuncError, type GoFunc, type Param } from './funcs.js';
-import type { ChainNode, CommandNode, FieldNode, IdentifierNode, ListNode, Node, NumberNode, PipeNode, VariableNode } from './nodes.js';
+import type { ChainNode, CommandNode, FieldNode, IdentifierNode, Node, NumberNode, PipeNode, VariableNode } from './nodes.js';
 import { nodeString } from './nodes.js';
 import { bytePos } from './lexer.js';
 import type { Tree } from './parser.js';
@@ -400,4 +400,3 @@ export function execute(tree: Tree, data: unknown, funcs: Record<string, GoFunc>
   return out;
 }
 
-export type { ListNode };
