@@ -49,7 +49,8 @@ const ls = (cmd: Command, g: GlobalOptions) =>
       if (reference) (filters.reference ??= []).push(reference);
       const list = svc.list({ all: o.all === true, filters });
       const idOf = (id: string) => (o.trunc === false ? id : shortId(id));
-      if (o.quiet) {
+      // a template of one's own wins over -q (as the docker CLI's images)
+      if (o.quiet && (!o.format || o.format === 'table')) {
         out([...new Set(list.map((i) => idOf(i.Id)))].map((i) => i + '\n').join(''));
         return;
       }

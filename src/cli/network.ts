@@ -55,7 +55,7 @@ const network = (network: Command, g: GlobalOptions) => {
     .action(async (o) => {
       const list = await (await networks()).list({ filters: o.filter as string[] });
       const id = (i: string) => (o.trunc === false ? i : i.slice(0, 12));
-      if (o.quiet) return out(list.map((r) => id(r.Id) + '\n').join(''));
+      if (o.quiet && (!o.format || o.format === 'table')) return out(list.map((r) => id(r.Id) + '\n').join(''));
       const rows = list.map((r) => ({
         CreatedAt: 'Created' in r && typeof r.Created === 'string' ? goTime(r.Created) : '',
         Driver: r.Driver,

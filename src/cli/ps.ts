@@ -73,7 +73,11 @@ export const psCommand = (cmd: Command, g: GlobalOptions) =>
       const out = (s: string) => void process.stdout.write(s);
       const list = (await engine(g)).containers.list({ all: o.all === true, filters: o.filter as string[] });
       const id = (c: { Id: string }) => (o.trunc === false ? c.Id : c.Id.slice(0, 12));
-      if (o.quiet) return out(list.map((c) => id(c) + '\n').join(''));
+      if (o.quiet) {
+        // ps's -q wins over any --format (images, volumes and networks do the other way round)
+        if (o.format) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+        return out(list.map((c) => id(c) + '\n').join(''));
+      }
       const { containers, images } = await engine(g);
       const size = o.format ? fieldsUsed(o.format, CONTAINERS).has('Size') : false;
       const imageSize = (id: string) => () => {

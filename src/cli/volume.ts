@@ -29,7 +29,7 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .option('--format <format>', 'json or a {{.Field}} template')
     .action(async (o) => {
       const vols = (await engine(g)).volumes.list();
-      if (o.quiet) return out(vols.map((v) => v.Name + '\n').join(''));
+      if (o.quiet && (!o.format || o.format === 'table')) return out(vols.map((v) => v.Name + '\n').join(''));
       const rows = vols.map((v) => ({
         Availability: 'N/A',
         Driver: v.Driver,

@@ -100,6 +100,13 @@ describe('side by side: --format templates', { skip: !isRoot ? 'needs root' : do
   it('ps: table with no rows is the header', () => same(['ps', '--format', 'table {{.ID}}\\t{{.CreatedAt}}', '-f', 'name=nomatch']));
   it('ps: a missing field fails before listing', () => same(['ps', '--format', '{{.Foo}}']));
   it('ps: a parse error', () => same(['ps', '--format', '{{.Names']));
+  it('-q with --format: ps keeps -q (and warns), images, volume ls and network ls take the template', () => {
+    same(['ps', '-q', '--format', '{{.Names}}']);
+    same(['images', '-q', '--format', '{{.Repository}}']);
+    same(['images', '-q', '--format', 'table']);
+    same(['volume', 'ls', '-q', '--format', '{{.Driver}} {{.Name}}']);
+    same(['network', 'ls', '-q', '--format', '{{.Name}}', '-f', 'name=tplnet']);
+  });
   it('images: a template and a table', () => {
     same(['images', '--format', '{{.Repository}}:{{.Tag}} {{.Digest}}']);
     same(['images', '--format', 'table {{.Repository}}\\t{{.Tag}}']);
