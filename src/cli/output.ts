@@ -81,8 +81,9 @@ export function renderFormatted(format: string | undefined, items: readonly obje
   try {
     const h: Record<string, unknown> = { ...listing.headers, Label: (name: string) => (name.split('.').pop() ?? '').replace(/[-_]/g, ' ') };
     header = tpl.execute(goStringMap(h), { header: true });
-  } catch {
-    /* the docker CLI ignores a header that does not render */
+  } catch (e) {
+    // the docker CLI ignores the error of a header and keeps what it wrote
+    header = (e as { partial?: string }).partial ?? '';
   }
   return tabwrite(header + '\n' + body);
 }
