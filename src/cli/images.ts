@@ -10,7 +10,8 @@ import type { ImageSummary } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
 import { ago, goTime, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderTable } from './output.js';
+import { HISTORY, IMAGES, IMAGES_DIGESTS } from './listings.js';
+import { renderFormatted } from './output.js';
 import { inspectEach } from './inspect.js';
 import { collect, confirm, eachName, notFoundTolerated, runDefined } from './program.js';
 
@@ -80,16 +81,12 @@ const ls = (cmd: Command, g: GlobalOptions) =>
       const filters = [...(o.filter as string[]), ...(reference ? [`reference=${reference}`] : [])];
       const list = svc.list({ all: o.all === true, filters });
       const rows = list.flatMap((i) => imageRows(i, { digests: o.digests === true, trunc: o.trunc !== false }));
-      if (o.quiet) {
+      // a template of one's own wins over -q (as the docker CLI's images)
+      if (o.quiet && (!o.format || o.format === 'table')) {
         out(rows.map((r) => r.ID + '\n').join(''));
         return;
       }
-      if (o.format && o.format !== 'table') {
-        out(renderFormatted(o.format.replace(/^table\s+/, ''), rows));
-        return;
-      }
-      const header = o.digests ? ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'] : ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
-      out(renderTable(header, rows.map((r) => (o.digests ? [r.Repository, r.Tag, r.Digest, r.ID, r.CreatedSince, r.Size] : [r.Repository, r.Tag, r.ID, r.CreatedSince, r.Size]))));
+      out(renderFormatted(o.format, rows, o.digests ? IMAGES_DIGESTS : IMAGES));
     });
 
 const inspect = (cmd: Command, g: GlobalOptions) =>
@@ -115,14 +112,13 @@ const history = (cmd: Command, g: GlobalOptions) =>
       const rows = svc.history(name).map((h) => ({
         ID: h.Id === '<missing>' ? h.Id : o.trunc === false ? h.Id : shortId(h.Id),
         CreatedSince: h.Created ? ago(h.Created * 1000) : 'N/A',
-        CreatedAt: h.Created ? new Date(h.Created * 1000).toISOString() : '',
+        CreatedAt: h.Created ? new Date(h.Created * 1000).toISOString().replace(/\.\d+Z$/, 'Z') : '',
         CreatedBy: o.trunc === false || h.CreatedBy.length <= 45 ? h.CreatedBy : h.CreatedBy.slice(0, 44) + '…',
         Size: humanSize(h.Size),
         Comment: h.Comment,
       }));
       if (o.quiet) return out(rows.map((r) => r.ID + '\n').join(''));
-      if (o.format) return out(renderFormatted(o.format, rows));
-      out(renderTable(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => [r.ID, r.CreatedSince, r.CreatedBy, r.Size, r.Comment])));
+      out(renderFormatted(o.format, rows, HISTORY));
     });
 
 const rm = (cmd: Command, g: GlobalOptions) =>

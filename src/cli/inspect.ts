@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { isBerthError } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
 import { cliError, errorText } from './exit.js';
-import { renderInspect } from './output.js';
+import { printInspect, type InspectOptions } from './output.js';
 import { ExitCode, runDefined } from './program.js';
 
 /**
@@ -11,7 +11,7 @@ import { ExitCode, runDefined } from './program.js';
  * `[]` when none, or the template once per object), then an error line for each name not found;
  * exit 1 if any was not.
  */
-export async function inspectEach(names: string[], find: (name: string) => object | Promise<object>, format: string | undefined): Promise<void> {
+export async function inspectEach(names: string[], find: (name: string) => object | Promise<object>, format: string | undefined, opts: InspectOptions = {}): Promise<void> {
   const items: object[] = [];
   const errors: string[] = [];
   for (const n of names) {
@@ -21,9 +21,15 @@ export async function inspectEach(names: string[], find: (name: string) => objec
       errors.push(errorText(e));
     }
   }
-  // With a template and nothing found, the docker CLI prints an empty line.
-  process.stdout.write(format && items.length === 0 ? '\n' : renderInspect(items, format));
+  // The objects found (with a template and none found, an empty line), then the errors.
+  let templateError: unknown;
+  try {
+    printInspect(items, format, opts);
+  } catch (e) {
+    templateError = e;
+  }
   for (const e of errors) process.stderr.write(`${e}\n`);
+  if (templateError !== undefined) throw templateError;
   if (errors.length) throw new ExitCode(1);
 }
 

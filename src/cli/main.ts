@@ -134,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
     case 'version':
     case '--version':
     case '-v':
+      if (cmd === 'version' && rest.length > 1) return (await import('./version.js')).run(rest, g);
       process.stdout.write('berth version 0.1.0\n');
       return 0;
     case undefined:

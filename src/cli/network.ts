@@ -5,7 +5,8 @@ import { invalidArgument, isBerthError, notFound } from '../lib/errors.js';
 import { naturalCompare } from '../lib/natural.js';
 import { goTime } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderTable } from './output.js';
+import { labelsColumn, NETWORKS } from './listings.js';
+import { renderFormatted } from './output.js';
 import { inspectEach } from './inspect.js';
 import { collect, eachName, runDefined } from './program.js';
 
@@ -61,15 +62,16 @@ const network = (network: Command, g: GlobalOptions) => {
         CreatedAt: goTime(n.Created),
         Driver: n.Driver,
         ID: o.trunc === false ? n.Id : n.Id.slice(0, 12),
+        IPv4: 'false',
         IPv6: String(n.EnableIPv6),
         Internal: String(n.Internal),
-        Labels: Object.keys(n.Labels).sort().map((k) => `${k}=${n.Labels[k]}`).join(','),
+        Labels: labelsColumn(n.Labels),
         Name: n.Name,
         Scope: n.Scope,
+        Label: (name: string) => n.Labels[name] ?? '',
       }));
-      if (o.quiet) return out(rows.map((r) => r.ID + '\n').join(''));
-      if (o.format) return out(renderFormatted(o.format, rows));
-      out(renderTable(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], rows.map((r) => [r.ID, r.Name, r.Driver, r.Scope])));
+      if (o.quiet && (!o.format || o.format === 'table')) return out(rows.map((r) => r.ID + '\n').join(''));
+      out(renderFormatted(o.format, rows, NETWORKS));
     });
   network
     .command('inspect')

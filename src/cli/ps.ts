@@ -4,7 +4,9 @@ import type { ContainerSummary } from '../engine/index.js';
 import { invalidArgument } from '../lib/errors.js';
 import { ago, goTime, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderTable } from './output.js';
+import { sprintf } from '../lib/gotemplate/index.js';
+import { CONTAINERS } from './listings.js';
+import { fieldsUsed, renderFormatted } from './output.js';
 import { collect, runDefined } from './program.js';
 
 /** Go's strconv.Quote: double quotes, with \" \\ and control characters escaped. */
@@ -92,11 +94,9 @@ export function psRow(c: ContainerSummary, trunc: boolean) {
     Size: size,
     State: c.State,
     Status: c.Status,
+    Label: (name: string) => c.Labels[name] ?? '',
   };
 }
-
-/** Whether a --format template shows the size (the docker CLI then asks for it, as -s does). */
-const wantsSize = (format: string) => format === 'json' || /\.Size\b/.test(format) || /\{\{\s*json\s+\.\s*\}\}/.test(format);
 
 export const psCommand = (cmd: Command, g: GlobalOptions) =>
   cmd
@@ -114,13 +114,17 @@ export const psCommand = (cmd: Command, g: GlobalOptions) =>
       const last = /^[+-]?\d+$/.test(o.last) ? Number(o.last) : NaN;
       if (Number.isNaN(last)) throw invalidArgument(`invalid argument ${JSON.stringify(o.last)} for "-n, --last" flag: strconv.ParseInt: parsing ${JSON.stringify(o.last)}: invalid syntax`);
       const trunc = o.trunc !== false;
-      const size = !o.quiet && (o.size === true || (typeof o.format === 'string' && wantsSize(o.format)));
+      // The docker CLI asks for sizes with -s, or for a template that reads .Size (its first pass).
+      const size = !o.quiet && (o.size === true || (typeof o.format === 'string' && fieldsUsed(o.format, CONTAINERS).has('Size')));
       const list = await (await engine(g)).containers.list({ all: o.all === true, limit: o.latest && last === -1 ? 1 : last, size, filters: o.filter as string[] });
-      if (o.quiet) return out(list.map((c) => (trunc ? c.Id.slice(0, 12) : c.Id) + '\n').join(''));
+      if (o.quiet) {
+        // ps's -q wins over any --format (images, volumes and networks do the other way round)
+        if (o.format) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+        return out(list.map((c) => (trunc ? c.Id.slice(0, 12) : c.Id) + '\n').join(''));
+      }
       const rows = list.map((c) => psRow(c, trunc));
-      if (o.format) return out(renderFormatted(o.format, rows));
-      const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(size ? ['SIZE'] : [])];
-      out(renderTable(header, rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names, ...(size ? [r.Size] : [])])));
+      // -s adds the SIZE column to the default table, as the docker CLI's.
+      out(renderFormatted(o.format ?? (o.size === true ? `${CONTAINERS.table}\t{{.Size}}` : undefined), rows, CONTAINERS));
     });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { ContainerStats } from '../engine/index.js';
 import { humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
+import { STATS } from './listings.js';
 import { renderFormatted, renderTable } from './output.js';
 import { runDefined } from './program.js';
 
@@ -15,9 +16,12 @@ function binarySize(n: number): string {
 }
 
 /** A reading as docker stats shows it. */
-function row(s: ContainerStats, trunc: boolean) {
+function row(s: ContainerStats, trunc: boolean, asked: string[]) {
+  const id = trunc ? s.Id.slice(0, 12) : s.Id;
   return {
-    ID: trunc ? s.Id.slice(0, 12) : s.Id,
+    /** As the user named it (docker stats NAME), else the id. */
+    Container: asked.find((a) => a === s.Name || s.Id.startsWith(a)) ?? id,
+    ID: id,
     Name: s.Name,
     CPUPerc: `${s.CPUPercent.toFixed(2)}%`,
     MemUsage: `${binarySize(s.MemoryUsage)} / ${binarySize(s.MemoryLimit)}`,
@@ -38,13 +42,10 @@ const statsCommand = (cmd: Command, g: GlobalOptions) =>
     .option('--format <format>', 'json or a {{.Field}} template')
     .action(async (names: string[], o) => {
       const { containers } = await engine(g);
-      const render = (rows: ReturnType<typeof row>[]) =>
-        o.format
-          ? renderFormatted(o.format, rows)
-          : renderTable(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'], rows.map((r) => [r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.NetIO, r.BlockIO, r.PIDs]));
+      const render = (rows: ReturnType<typeof row>[]) => renderFormatted(o.format, rows, STATS);
       const stream = o.stream !== false;
       for await (const readings of containers.stats({ containers: names, all: o.all === true, stream })) {
-        const text = render(readings.map((s) => row(s, o.trunc !== false)));
+        const text = render(readings.map((s) => row(s, o.trunc !== false, names)));
         process.stdout.write(stream && process.stdout.isTTY ? `\x1b[2J\x1b[H${text}` : text);
       }
     });

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderTable } from './output.js';
+import { DISK_USAGE } from './listings.js';
+import { printObject, renderFormatted } from './output.js';
 import { confirm, runDefined } from './program.js';
 
 const out = (s: string) => void process.stdout.write(s);
@@ -46,8 +47,7 @@ const system = (cmd: Command, g: GlobalOptions) => {
       });
       // Docker prints the build cache's reclaimable bytes without a percentage.
       const rows = [row('Images', d.images), row('Containers', d.containers), row('Local Volumes', d.volumes), { ...row('Build Cache', d.buildCache), Reclaimable: humanSize(d.buildCache.reclaimable, 4) }];
-      if (o.format) return out(renderFormatted(o.format, rows));
-      out(renderTable(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows.map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable])));
+      out(renderFormatted(o.format, rows, DISK_USAGE));
     });
 };
 
@@ -57,7 +57,7 @@ const info = (cmd: Command, g: GlobalOptions) =>
     .option('-f, --format <format>', 'json or a {{.Field}} template')
     .action(async (o) => {
       const info = await (await engine(g)).system.info();
-      if (o.format) return out(renderFormatted(o.format, [info as unknown as Record<string, unknown>]));
+      if (o.format) return printObject(o.format, info, { type: 'system.dockerInfo' });
       out(
         `Containers: ${info.Containers}\n Running: ${info.ContainersRunning}\nRoot Dir: ${info.DockerRootDir}\nRun Root: ${info.RunRoot}\n` +
           `Network:\n Firewall: ${info.Firewall}${info.Firewall === 'none' ? ' (nothing masqueraded or isolated by berth; published ports through a userland proxy)' : ''}\n` +

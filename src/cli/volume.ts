@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { naturalCompare } from '../lib/natural.js';
 import { humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
-import { renderFormatted, renderTable } from './output.js';
+import { labelsColumn, VOLUMES } from './listings.js';
+import { renderFormatted } from './output.js';
 import { inspectEach } from './inspect.js';
 import { collect, eachName, runDefined } from './program.js';
 
@@ -32,11 +33,22 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .action(async (o) => {
       // The docker CLI sorts by name, numbers in names by value.
       const vols = (await engine(g)).volumes.list({ filters: o.filter as string[] }).sort((a, b) => naturalCompare(a.Name, b.Name));
-      if (o.quiet) return out(vols.map((v) => v.Name + '\n').join(''));
+      if (o.quiet && (!o.format || o.format === 'table')) return out(vols.map((v) => v.Name + '\n').join(''));
       // Docker's fields, in the order of its JSON.
-      const rows = vols.map((v) => ({ Driver: v.Driver, Labels: Object.entries(v.Labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Mountpoint: v.Mountpoint, Name: v.Name, Scope: v.Scope, Size: 'N/A' }));
-      if (o.format) return out(renderFormatted(o.format, rows));
-      out(renderTable(['DRIVER', 'VOLUME NAME'], rows.map((v) => [v.Driver, v.Name])));
+      const rows = vols.map((v) => ({
+        Availability: 'N/A',
+        Driver: v.Driver,
+        Group: 'N/A',
+        Labels: labelsColumn(v.Labels ?? undefined),
+        Links: 'N/A',
+        Mountpoint: v.Mountpoint,
+        Name: v.Name,
+        Scope: v.Scope,
+        Size: 'N/A',
+        Status: 'N/A',
+        Label: (name: string) => v.Labels?.[name] ?? '',
+      }));
+      out(renderFormatted(o.format, rows, VOLUMES));
     });
   volume
     .command('inspect')
@@ -45,7 +57,7 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .option('-f, --format <format>', 'a {{.Field}} template')
     .action(async (names: string[], o) => {
       const { volumes } = await engine(g);
-      await inspectEach(names, (n) => volumes.inspect(n) as unknown as Record<string, unknown>, o.format);
+      await inspectEach(names, (n) => volumes.inspect(n), o.format, { type: 'volume.Volume', rawFallback: false });
     });
   volume
     .command('rm')
