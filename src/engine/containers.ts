@@ -25,7 +25,7 @@ import type { ImageService } from './images.js';
 import type { NetworkService } from './networks.js';
 import { ContainerContext } from './containers/context.js';
 import { create } from './containers/create.js';
-import { commit, copyIn, copyOut, diff, exportFs } from './containers/files.js';
+import { commit, copyIn, copyOut, diff, exportFs, type CommitOptions } from './containers/files.js';
 import { healthcheck } from './containers/health.js';
 import { exec, top, updateResources, type ExecRequest } from './containers/exec.js';
 import { inspect, ports } from './containers/inspect.js';
@@ -189,7 +189,7 @@ export class ContainerService {
   diff(nameOrId: string): Promise<{ kind: string; path: string }[]> {
     return diff(this.c, nameOrId);
   }
-  commit(nameOrId: string, o: { ref?: string; changes?: string[]; message?: string; author?: string } = {}): Promise<string> {
+  commit(nameOrId: string, o: CommitOptions = {}): Promise<string> {
     return commit(this.c, nameOrId, o);
   }
   exportFs(nameOrId: string): Promise<Readable> {

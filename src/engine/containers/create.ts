@@ -12,6 +12,8 @@ import { helperPath } from '../../sys/paths.js';
 import { bindMount, buildSpec, resolveUserIn } from '../container-spec.js';
 import type { NetworkService, NetworkSettings } from '../networks.js';
 import { validName } from '../names.js';
+import type { ContainerConfig } from '../../image/index.js';
+import { containerConfigOf } from './config-merge.js';
 import type { ContainerContext } from './context.js';
 import { linkTo, writeEtcFiles, type LinkTarget } from './etc.js';
 import { healthcheckOf, type ImageHealthcheck } from './health.js';
@@ -110,11 +112,11 @@ async function planNetwork(c: ContainerContext, o: CreateOptions, mode: string, 
 
 /** `create`: the container's layer, bundle and record; nothing runs yet. */
 export function create(c: ContainerContext, o: CreateOptions): Promise<ContainerRecord> {
-  // A terminal gets TERM, as Docker sets it.
-  return createContainer(c, o.tty ? { ...o, env: ['TERM=xterm', ...(o.env ?? [])] } : o);
+  // A terminal gets TERM, as Docker sets it (in the process's environment, not the container's config).
+  return createContainer(c, o.tty ? { ...o, env: ['TERM=xterm', ...(o.env ?? [])] } : o, o);
 }
 
-async function createContainer(c: ContainerContext, o: CreateOptions): Promise<ContainerRecord> {
+async function createContainer(c: ContainerContext, o: CreateOptions, asked: CreateOptions): Promise<ContainerRecord> {
   const image = c.images.resolve(o.image);
   const cfg = (c.images.config(image).config ?? {}) as Record<string, unknown>;
   if (o.name !== undefined && !validName(o.name)) throw invalidArgument(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
@@ -158,6 +160,7 @@ async function createContainer(c: ContainerContext, o: CreateOptions): Promise<C
       ...(settings ? { NetworkSettings: settings } : {}),
       ...(o.tty ? { Tty: true } : {}),
       ...(o.interactive ? { OpenStdin: true } : {}),
+      Config: containerConfigOf(asked, cfg as ContainerConfig),
       ...idShiftOf(spec),
     };
     const bundle = c.bundleDir(id);

@@ -6,6 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { invalidArgument, notFound } from '../../lib/errors.js';
 import { copyTree, extractInto, packFrom } from '../../snapshot/index.js';
 import { withRooted } from '../../sys/rooted.js';
+import { applyChanges, type ContainerConfig } from '../../image/index.js';
+import { tidyConfig } from './config-merge.js';
 import type { ContainerContext } from './context.js';
 
 /** `diff`: what the container changed, like docker diff. */
@@ -16,12 +18,41 @@ export async function diff(c: ContainerContext, nameOrId: string): Promise<{ kin
   return (await c.images.snapshots.changes(c.store.find(nameOrId).Id)).filter((x) => !(own.has(x.path) && x.kind !== 'D'));
 }
 
-/** `commit`: the container's changes as a new image. */
-export async function commit(c: ContainerContext, nameOrId: string, o: { ref?: string; changes?: string[]; message?: string; author?: string } = {}): Promise<string> {
+export interface CommitOptions {
+  ref?: string;
+  changes?: string[];
+  message?: string;
+  author?: string;
+  /** Pause a running container while its layer is read (docker commit's default). */
+  pause?: boolean;
+}
+
+/**
+ * `commit`: the container's changes as a new image whose config is the container's own (its
+ * command, environment, labels, user, working directory, exposed ports: dockerd's), with the
+ * --change instructions applied over it; its history row is created by the container's command.
+ */
+export async function commit(c: ContainerContext, nameOrId: string, o: CommitOptions = {}): Promise<string> {
   const rec = c.store.find(nameOrId);
   const base = c.images.resolve(rec.ImageID);
-  const img = await c.images.commitSnapshot(rec.Id, base, { ...o, createdBy: `berth commit ${rec.Name}` });
-  return img.id;
+  const own = rec.Config ?? { ...((c.images.config(base).config ?? {}) as ContainerConfig), Cmd: rec.Command };
+  const { expandVariables } = await import('../../builder/index.js');
+  const config = tidyConfig(applyChanges(own, o.changes ?? [], (text, lookup) => expandVariables(text, lookup)));
+  let paused = false;
+  if (o.pause !== false && rec.State.Status === 'running') {
+    try {
+      c.runtime.pause(rec.Id);
+      paused = true;
+    } catch {
+      /* paused already (or just ended): read as it is */
+    }
+  }
+  try {
+    const img = await c.images.commitSnapshot(rec.Id, base, { ref: o.ref, config, message: o.message, author: o.author, createdBy: (own.Cmd ?? []).join(' ') });
+    return img.id;
+  } finally {
+    if (paused) c.runtime.resume(rec.Id);
+  }
 }
 
 /** `export`: the container's file system as a tar stream. */

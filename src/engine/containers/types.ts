@@ -2,6 +2,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ContainerOptions, VolumeSpec } from '../container-spec.js';
 import type { HealthConfig, RestartPolicy } from '../models.js';
+import type { ContainerConfig } from '../../image/index.js';
 import type { PortMapping } from '../../network/index.js';
 import type { NetworkSettings } from '../networks.js';
 
@@ -38,6 +39,8 @@ export interface ContainerRecord {
   OpenStdin?: boolean;
   /** --link, as Docker's HostConfig.Links: "/db:/web/webdb" */
   Links?: string[];
+  /** The container's config (the request's over the image's, as dockerd keeps it): what `commit` makes the new image's. */
+  Config?: ContainerConfig;
   /** --userns=remap: the host ids the container's 0.. are (its layers are owned so). */
   IdShift?: { uid: number; gid: number; size: number };
 }
