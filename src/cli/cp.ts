@@ -1,6 +1,6 @@
 /** `cp`: files between a container and the host, or a tar stream on stdin/stdout (`-`). */
 import type { Command } from 'commander';
-import { invalidArgument } from '../lib/errors.js';
+import { BerthError, invalidArgument } from '../lib/errors.js';
 import { engine, type GlobalOptions } from './context.js';
 import { runDefined } from './program.js';
 
@@ -20,15 +20,22 @@ const cpCommand = (cmd: Command, g: GlobalOptions) =>
       const to = ctr(dest);
       if (from && to) throw invalidArgument('copying between containers is not supported');
       if (!from && !to) throw invalidArgument('must specify at least one container source');
-      if (from) await containers.copyOut(from[0], from[1] || '/', dest === '-' ? undefined : dest, process.stdout, o);
-      else {
-        let input: Buffer | undefined;
-        if (src === '-') {
-          const chunks: Buffer[] = [];
-          for await (const c of process.stdin) chunks.push(c as Buffer);
-          input = Buffer.concat(chunks);
+      try {
+        if (from) await containers.copyOut(from[0], from[1] || '/', dest === '-' ? undefined : dest, process.stdout, o);
+        else {
+          let input: Buffer | undefined;
+          if (src === '-') {
+            const chunks: Buffer[] = [];
+            for await (const c of process.stdin) chunks.push(c as Buffer);
+            input = Buffer.concat(chunks);
+          }
+          await containers.copyIn(to![0], src === '-' ? undefined : src, to![1] || '/', input, o);
         }
-        await containers.copyIn(to![0], src === '-' ? undefined : src, to![1] || '/', input, o);
+      } catch (e) {
+        // The docker CLI's words for a container path that is not there (the engine's are dockerd's).
+        const missing = e instanceof BerthError && e.kind === 'NotFound' ? /^Could not find the file (.*) in container /.exec(e.message) : null;
+        if (missing) throw new BerthError('NotFound', `No such container:path: ${(from ?? to)![0]}:${missing[1]}`, { cause: e });
+        throw e;
       }
     });
 

@@ -18,6 +18,7 @@ import { conflict, invalidArgument, notFound } from '../lib/errors.js';
 import { MediaType, parseImageConfig, type ImageConfig } from '../oci/image-spec.js';
 import { chainId, copyTree, packFrom, Snapshotter, type Driver } from '../snapshot/index.js';
 import { withRooted } from '../sys/rooted.js';
+import { dockerConfigShape } from './containers/config-merge.js';
 import { runFsOps } from '../sys/fsops.js';
 import { holdShared, withExclusive } from '../sys/lock.js';
 
@@ -150,6 +151,7 @@ export class ImageService {
   inspect(nameOrId: string): ImageInspect {
     const rec = this.resolve(nameOrId);
     const cfg = this.config(rec);
+    const raw = cfg as ImageConfig & { container?: unknown; container_config?: unknown };
     return {
       Id: rec.id,
       RepoTags: this.images.refsOf(rec.id).filter((r) => !r.includes('@')).map(familiarName),
@@ -158,8 +160,10 @@ export class ImageService {
       Comment: cfg.history?.[cfg.history.length - 1]?.comment ?? '',
       Created: cfg.created ?? rec.created,
       Author: cfg.author ?? '',
+      Container: typeof raw.container === 'string' ? raw.container : '',
+      ContainerConfig: dockerConfigShape((raw.container_config ?? {}) as ContainerConfig) as ImageInspect['Config'],
       // The OCI config's ExposedPorts/Volumes hold empty objects, as Docker's do.
-      Config: (cfg.config ?? {}) as ImageInspect['Config'],
+      Config: dockerConfigShape((cfg.config ?? {}) as ContainerConfig) as ImageInspect['Config'],
       Architecture: cfg.architecture,
       Os: cfg.os,
       Size: this.size(rec),
@@ -375,7 +379,7 @@ export class ImageService {
    * `base`, with `config` as the new image's (the container's, changes applied), a message and
    * an author, as a new image whose parent is `base`.
    */
-  async commitSnapshot(key: string, base: ImageRecord, opts: { ref?: string; config?: ContainerConfig; changes?: string[]; message?: string; author?: string; createdBy?: string } = {}): Promise<ImageRecord> {
+  async commitSnapshot(key: string, base: ImageRecord, opts: { ref?: string; config?: ContainerConfig; container?: { id: string; config: ContainerConfig }; changes?: string[]; message?: string; author?: string; createdBy?: string } = {}): Promise<ImageRecord> {
     return this.writing(async () => {
       if (opts.ref) parseReference(opts.ref);
       const cfg = this.config(base);
@@ -388,6 +392,8 @@ export class ImageService {
         created: now,
         ...(opts.author ? { author: opts.author } : {}),
         config: containerConfig as ImageConfig['config'],
+        // dockerd's own fields of a commit: the container and its config before the changes.
+        ...(opts.container ? { container: opts.container.id, container_config: opts.container.config } : {}),
         rootfs: { type: 'layers', diff_ids: [...base.layers.map((l) => l.diffId), layer.diffId] },
         history: [
           ...(cfg.history ?? []),

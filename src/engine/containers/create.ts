@@ -160,7 +160,7 @@ async function createContainer(c: ContainerContext, o: CreateOptions, asked: Cre
       ...(settings ? { NetworkSettings: settings } : {}),
       ...(o.tty ? { Tty: true } : {}),
       ...(o.interactive ? { OpenStdin: true } : {}),
-      Config: containerConfigOf(asked, cfg as ContainerConfig),
+      Config: containerConfigOf(asked, cfg as ContainerConfig, id),
       ...idShiftOf(spec),
     };
     const bundle = c.bundleDir(id);

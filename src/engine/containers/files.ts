@@ -8,7 +8,7 @@ import { copyTree, extractInto, packFrom } from '../../snapshot/index.js';
 import { withRooted, type RootedFs } from '../../sys/rooted.js';
 import { resolveUserIn } from '../container-spec.js';
 import { applyChanges, type ContainerConfig } from '../../image/index.js';
-import { tidyConfig } from './config-merge.js';
+import { dockerConfigShape } from './config-merge.js';
 import type { ContainerContext } from './context.js';
 
 /** `diff`: what the container changed, like docker diff. */
@@ -36,9 +36,9 @@ export interface CommitOptions {
 export async function commit(c: ContainerContext, nameOrId: string, o: CommitOptions = {}): Promise<string> {
   const rec = c.store.find(nameOrId);
   const base = c.images.resolve(rec.ImageID);
-  const own = rec.Config ?? { ...((c.images.config(base).config ?? {}) as ContainerConfig), Cmd: rec.Command };
+  const own = rec.Config ?? dockerConfigShape({ ...((c.images.config(base).config ?? {}) as ContainerConfig), Cmd: rec.Command, Hostname: rec.Id.slice(0, 12), Image: rec.Image });
   const { expandVariables } = await import('../../builder/index.js');
-  const config = tidyConfig(applyChanges(own, o.changes ?? [], (text, lookup) => expandVariables(text, lookup)));
+  const config = dockerConfigShape(applyChanges(own, o.changes ?? [], (text, lookup) => expandVariables(text, lookup)));
   let paused = false;
   if (o.pause !== false && rec.State.Status === 'running') {
     try {
@@ -49,7 +49,7 @@ export async function commit(c: ContainerContext, nameOrId: string, o: CommitOpt
     }
   }
   try {
-    const img = await c.images.commitSnapshot(rec.Id, base, { ref: o.ref, config, message: o.message, author: o.author, createdBy: (own.Cmd ?? []).join(' ') });
+    const img = await c.images.commitSnapshot(rec.Id, base, { ref: o.ref, config, container: { id: rec.Id, config: own }, message: o.message, author: o.author, createdBy: (own.Cmd ?? []).join(' ') });
     return img.id;
   } finally {
     if (paused) c.runtime.resume(rec.Id);
