@@ -156,6 +156,8 @@ interface State {
   created: string;
   args: Map<string, string>;
   cmdSet: boolean;
+  /** The image's author: the base's, or the last MAINTAINER's. */
+  author?: string;
 }
 
 const sha = (s: string) => 'sha256:' + nodeCrypto().createHash('sha256').update(s).digest('hex');
@@ -343,6 +345,7 @@ export class Builder {
       architecture: st.arch,
       os: st.os,
       created: st.created,
+      ...(st.author ? { author: st.author } : {}),
       config,
       rootfs: { type: 'layers', diff_ids: st.layers.map((l) => l.diffId) },
       history: st.history,
@@ -395,6 +398,7 @@ export class Builder {
         created: c.created ?? new Date(0).toISOString(),
         args: new Map(),
         cmdSet: false,
+        ...(c.author ? { author: c.author } : {}),
       };
     }
     // As BuildKit: an image without PATH gets the default one.
@@ -519,6 +523,7 @@ export class Builder {
         return this.meta(st, inst, `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, label);
       }
       case 'MAINTAINER':
+        st.author = text();
         return this.meta(st, inst, `MAINTAINER ${text()}`, label);
       case 'ARG': {
         const declared = this.parseArg(inst, this.lookup(st));
@@ -712,10 +717,13 @@ export class Builder {
     if (!w) throw this.err(inst, 'WORKDIR requires an argument');
     const dir = posix.resolve(st.config.WorkingDir || '/', w);
     st.config.WorkingDir = dir;
-    // The directory is made (a layer only when it was missing).
-    await this.layerStep(st, inst, label, `WORKDIR ${dir}`, `WORKDIR ${dir}`, async (snap) => {
+    // The directories made (a layer only when one was missing) belong to the USER in effect, as
+    // BuildKit makes them (the classic builder leaves them to root).
+    const user = st.config.User ?? '';
+    await this.layerStep(st, inst, label, user ? `WORKDIR ${dir} ${JSON.stringify(user)}` : `WORKDIR ${dir}`, `WORKDIR ${dir}`, async (snap) => {
       await this.be.mount(snap, true, (root) => {
-        this.mkdirp(root, dir, 0, 0);
+        const own = user ? this.userIds(root, inst, user) : { uid: 0, gid: 0 };
+        this.mkdirp(root, dir, own.uid, own.gid);
       });
     });
   }
@@ -1112,6 +1120,21 @@ export class Builder {
     const { uid, gid } = resolveUser(spec, read(file.user), read(file.group), {
       chown: true,
       missing: (what, name) => this.err(inst, `${inst.cmd} --chown=${spec}: no ${what} ${JSON.stringify(name)} in the image's ${file[what]}`),
+    });
+    return { uid, gid };
+  }
+
+  /** USER's ids as a process gets them: names (and a uid's own group) from the image's /etc/passwd and /etc/group. */
+  private userIds(root: string, inst: Instruction, spec: string): { uid: number; gid: number } {
+    const read = (f: string) => {
+      try {
+        return readFileSync(this.be.secureJoin(root, f), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const { uid, gid } = resolveUser(spec, read('/etc/passwd'), read('/etc/group'), {
+      missing: (what, name) => this.err(inst, `unable to find ${what} ${name}: no matching entries in ${what === 'user' ? 'passwd' : 'group'} file`),
     });
     return { uid, gid };
   }

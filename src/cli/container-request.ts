@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { invalidArgument } from '../lib/errors.js';
+import { BerthError, invalidArgument } from '../lib/errors.js';
 import {
   normalizeCapability,
   normalizeExtraHost,
@@ -95,6 +95,8 @@ export interface ContainerFlags {
   healthcheck?: boolean;
   interactive?: boolean;
   tty?: boolean;
+  /** --pull always|missing|never */
+  pull?: string;
 }
 
 
@@ -166,7 +168,19 @@ export function containerFlags(cmd: Command): Command {
     .option('--health-start-period <duration>', 'failures do not count during this start period')
     .option('--no-healthcheck', "turn the image's health check off")
     .option('-i, --interactive', 'keep stdin open')
-    .option('-t, --tty', 'allocate a terminal');
+    .option('-t, --tty', 'allocate a terminal')
+    .option('--pull <policy>', 'pull the image before running ("always", "missing", "never")', 'missing');
+}
+
+/**
+ * --pull: Docker's client-side policy, checked before the request is sent. "missing" and
+ * "never" use the image stored here (a missing one is the engine's "No such image"); berth has
+ * no registry client to pull from, so "always" is refused.
+ */
+export function checkPullPolicy(image: string, o: ContainerFlags): void {
+  const p = o.pull ?? 'missing';
+  if (p !== 'always' && p !== 'missing' && p !== 'never') throw invalidArgument(`invalid pull option: '${p}': must be one of "always", "missing" or "never"`);
+  if (p === 'always') throw new BerthError('Unavailable', `pull ${JSON.stringify(image)}: berth does not pull images from a registry (load or import it, and run with --pull missing or never)`);
 }
 
 /** Where the CLI's own environment is read from (`-e NAME`, env files' bare names). */

@@ -1,7 +1,7 @@
 /** `run` and `create` (and `container run`): Docker's flags → a ContainerCreateRequest → the engine. */
 import type { Command } from 'commander';
 import { mark } from '../lib/timing.js';
-import { containerFlags, containerRequestFromFlags, type ContainerFlags } from './container-request.js';
+import { checkPullPolicy, containerFlags, containerRequestFromFlags, type ContainerFlags } from './container-request.js';
 import { engine, type GlobalOptions } from './context.js';
 import { ExitCode, forwardSignals, runDefined } from './program.js';
 import { processStdio } from './attach.js';
@@ -12,6 +12,7 @@ export const runCommand = (cmd: Command, g: GlobalOptions) =>
     .option('-d, --detach', 'run in the background and print the container id')
     .action(async (image: string, command: string[], o: ContainerFlags) => {
       mark('cli: run action');
+      checkPullPolicy(image, o);
       const { containers } = await engine(g);
       const req = containerRequestFromFlags(image, command, o);
       mark('cli: engine ready');
@@ -38,6 +39,7 @@ export const runCommand = (cmd: Command, g: GlobalOptions) =>
 
 export const createCommand = (cmd: Command, g: GlobalOptions) =>
   containerFlags(cmd.description('create a container without starting it')).action(async (image: string, command: string[], o: ContainerFlags) => {
+    checkPullPolicy(image, o);
     const { containers } = await engine(g);
     const req = containerRequestFromFlags(image, command, o);
     process.stdout.write((await containers.create(req)).Id + '\n');
