@@ -216,6 +216,38 @@ describe('side by side: commit, save/load, cp', { skip: !isRoot ? 'needs root' :
     });
   });
 
+  describe('build and run --pull', () => {
+    it("WORKDIR under USER: the directories are that user's (BuildKit's; the classic builder leaves them to root); MAINTAINER is the author", () => {
+      const ctx = join(sbs.dir, 'ctx-workdir');
+      mkdirSync(ctx, { recursive: true });
+      writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nMAINTAINER Jane Doe <jane@example.test>\nUSER nobody\nWORKDIR /work/sub\n');
+      // The harness's docker CLI (20.10) uses the classic builder unless told: berth builds as BuildKit does.
+      const before = process.env.DOCKER_BUILDKIT;
+      process.env.DOCKER_BUILDKIT = '1';
+      try {
+        const r = sbs.both(['build', '-q', '--network', 'none', '-t', 'wd', ctx]);
+        assert.equal(r.d.status, 0, r.d.stderr);
+        assert.equal(r.b.status, 0, r.b.stderr);
+      } finally {
+        if (before === undefined) delete process.env.DOCKER_BUILDKIT;
+        else process.env.DOCKER_BUILDKIT = before;
+      }
+      const { d } = sbs.same(['run', '--rm', '--network', 'none', 'wd', 'stat', '-c', '%n %U:%G %a', '/work', '/work/sub']);
+      assert.equal(d.stdout, '/work nobody:nogroup 755\n/work/sub nobody:nogroup 755\n');
+      sbs.same(['image', 'inspect', '-f', '{{.Author}}|{{.Config.User}}|{{.Config.WorkingDir}}', 'wd']);
+      sbs.same(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'wd']);
+    });
+
+    it('run --pull never: a stored image runs, a missing one is "No such image"', () => {
+      sbs.same(['run', '--rm', '--network', 'none', '--pull', 'never', 'busybox', 'echo', 'ok']);
+      sbs.same(['run', '--rm', '--network', 'none', '--pull=missing', 'busybox', 'echo', 'ok']);
+      const r = sbs.both(['run', '--rm', '--pull', 'never', 'nosuch:img', 'true']);
+      assert.equal(r.b.status, r.d.status);
+      bothFail(r, 'No such image: nosuch:img');
+      bothFail(sbs.both(['create', '--pull', 'never', 'nosuch:img']), 'No such image: nosuch:img');
+    });
+  });
+
   describe('cp', () => {
     before(() => {
       for (const args of [
