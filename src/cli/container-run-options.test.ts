@@ -287,6 +287,8 @@ test('--health-*: the record\'s check in milliseconds, over the image\'s; --no-h
 
 test('--name', () => assert.equal(options(['--name', 'web']).name, 'web'));
 
+test('--pull never: no difference to what create gets (the CLI applies the policy)', () => assert.deepEqual(options(['--pull', 'never']), options([])));
+
 test('every flag of run/create has a case here', () => {
   // (This file's own text names each flag it runs, by its long or short form.)
   const text = readFileSync(fileURLToPath(import.meta.url), 'utf8');
