@@ -211,6 +211,11 @@ describe('side by side: commit, save/load, cp', { skip: !isRoot ? 'needs root' :
       sbs.same(images, sorted);
     });
 
+    it('load of a missing file, save into a missing directory: docker\'s messages', () => {
+      bothFail(sbs.both(['load', '-i', join(sbs.dir, 'nothere.tar')]), `open ${join(sbs.dir, 'nothere.tar')}: no such file or directory`);
+      bothFail(sbs.both(['save', '-o', join(sbs.dir, 'nodir', 'x.tar'), 'busybox']), `failed to save image: invalid output path: directory "${join(sbs.dir, 'nodir')}" does not exist`);
+    });
+
     it('save of a missing tag: reference does not exist', () => {
       bothFail(sbs.both(['save', '-o', join(sbs.dir, 'missing.tar'), 'bb:nope']), 'reference does not exist');
     });
