@@ -324,6 +324,16 @@ describe('side by side: commit, save/load, cp', { skip: !isRoot ? 'needs root' :
       }
     });
 
+    it('"dir/" that is no directory, a directory over a file: "no such directory", "cannot copy directory"', () => {
+      const file = join(sbs.dir, 'plain-file');
+      writeFileSync(file, 'x\n');
+      bothFail(sbs.both(['cp', join(src, 'd', 'a'), 'box:/tmp/d/a/']), 'no such directory');
+      bothFail(sbs.both(['cp', join(src, 'd', 'a'), 'box:/newdir/']), 'no such directory');
+      bothFail(sbs.both(['cp', join(src, 'd'), 'box:/tmp/d/a']), 'cannot copy directory');
+      bothFail(sbs.both(['cp', 'box:/tmp/d', file]), 'cannot copy directory');
+      bothFail(sbs.both(['cp', 'box:/tmp/d/a', join(sbs.dir, 'nodir') + '/']), 'no such directory');
+    });
+
     it('a missing path: "No such container:path: …", "lstat …", "invalid output path: …"', () => {
       // The docker CLI's own words for a missing source (dockerd's API says "Could not find the file …").
       bothFail(sbs.both(['cp', 'box:/nope', sbs.dir]), 'No such container:path: box:/nope');

@@ -100,7 +100,8 @@ export async function copyOut(c: ContainerContext, nameOrId: string, path: strin
         return;
       }
       const destIsDir = existsSync(dest) && statSync(dest).isDirectory();
-      if (!destIsDir && (dest.endsWith('/') || contentsOf(dest)) && !isDir) throw notFound(`stat ${dest}: not a directory`);
+      if (existsSync(dest) && !destIsDir && isDir) throw invalidArgument('cannot copy directory');
+      if (!destIsDir && (dest.endsWith('/') || contentsOf(dest)) && !isDir) throw notFound('no such directory');
       // Into an existing directory: under the source's name (its contents, for "/."); else as the destination's name.
       const into = destIsDir && !contents;
       const hostDir = into || (destIsDir && contents) ? dest : dirname(resolve(dest));
@@ -135,7 +136,8 @@ export async function copyIn(c: ContainerContext, nameOrId: string, src: string 
       const abs = o.followLink && isLink(given) ? realpathSync(given) : given;
       const srcIsDir = existsSync(abs) && statSync(abs).isDirectory() && !isLink(abs);
       if (target && target.type !== 'dir' && srcIsDir) throw invalidArgument('cannot copy directory');
-      if (!target && path.endsWith('/')) throw notFound('no such directory');
+      // A destination written as a directory ("dir/") must be one.
+      if (path.endsWith('/') && target?.type !== 'dir') throw notFound('no such directory');
       const contents = contentsOf(src) && srcIsDir;
       const into = target?.type === 'dir';
       const destDir = into ? path : posix.dirname(path);
