@@ -1109,13 +1109,7 @@ export class Builder {
    */
   private owner(root: string, inst: Instruction, spec: string | undefined): { uid: number; gid: number } {
     if (spec === undefined || spec === '') return { uid: 0, gid: 0 };
-    const read = (f: string) => {
-      try {
-        return readFileSync(this.be.secureJoin(root, f), 'utf8');
-      } catch {
-        return '';
-      }
-    };
+    const read = (f: string) => this.imageFile(root, f);
     const file = { user: '/etc/passwd', group: '/etc/group' } as const;
     const { uid, gid } = resolveUser(spec, read(file.user), read(file.group), {
       chown: true,
@@ -1126,17 +1120,19 @@ export class Builder {
 
   /** USER's ids as a process gets them: names (and a uid's own group) from the image's /etc/passwd and /etc/group. */
   private userIds(root: string, inst: Instruction, spec: string): { uid: number; gid: number } {
-    const read = (f: string) => {
-      try {
-        return readFileSync(this.be.secureJoin(root, f), 'utf8');
-      } catch {
-        return '';
-      }
-    };
-    const { uid, gid } = resolveUser(spec, read('/etc/passwd'), read('/etc/group'), {
+    const { uid, gid } = resolveUser(spec, this.imageFile(root, '/etc/passwd'), this.imageFile(root, '/etc/group'), {
       missing: (what, name) => this.err(inst, `unable to find ${what} ${name}: no matching entries in ${what === 'user' ? 'passwd' : 'group'} file`),
     });
     return { uid, gid };
+  }
+
+  /** A file of the stage's root file system (/etc/passwd), '' when it has none. */
+  private imageFile(root: string, path: string): string {
+    try {
+      return readFileSync(this.be.secureJoin(root, path), 'utf8');
+    } catch {
+      return '';
+    }
   }
 
   /** mkdir -p inside a root file system, new directories 0755 and owned as given. */
