@@ -1109,7 +1109,13 @@ export class Builder {
    */
   private owner(root: string, inst: Instruction, spec: string | undefined): { uid: number; gid: number } {
     if (spec === undefined || spec === '') return { uid: 0, gid: 0 };
-    const read = (f: string) => this.imageFile(root, f);
+    const read = (f: string) => {
+      try {
+        return readFileSync(this.be.secureJoin(root, f), 'utf8');
+      } catch {
+        return '';
+      }
+    };
     const file = { user: '/etc/passwd', group: '/etc/group' } as const;
     const { uid, gid } = resolveUser(spec, read(file.user), read(file.group), {
       chown: true,
