@@ -156,6 +156,8 @@ interface State {
   created: string;
   args: Map<string, string>;
   cmdSet: boolean;
+  /** The image's author: the base's, or the last MAINTAINER's. */
+  author?: string;
 }
 
 const sha = (s: string) => 'sha256:' + nodeCrypto().createHash('sha256').update(s).digest('hex');
@@ -343,6 +345,7 @@ export class Builder {
       architecture: st.arch,
       os: st.os,
       created: st.created,
+      ...(st.author ? { author: st.author } : {}),
       config,
       rootfs: { type: 'layers', diff_ids: st.layers.map((l) => l.diffId) },
       history: st.history,
@@ -394,6 +397,7 @@ export class Builder {
         created: c.created ?? new Date(0).toISOString(),
         args: new Map(),
         cmdSet: false,
+        ...(c.author ? { author: c.author } : {}),
       };
     }
     // As BuildKit: an image without PATH gets the default one.
@@ -518,6 +522,7 @@ export class Builder {
         return this.meta(st, inst, `LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, label);
       }
       case 'MAINTAINER':
+        st.author = text();
         return this.meta(st, inst, `MAINTAINER ${text()}`, label);
       case 'ARG': {
         const declared = this.parseArg(inst, this.lookup(st));
@@ -711,9 +716,16 @@ export class Builder {
     if (!w) throw this.err(inst, 'WORKDIR requires an argument');
     const dir = posix.resolve(st.config.WorkingDir || '/', w);
     st.config.WorkingDir = dir;
-    // The directory is made (a layer only when it was missing).
-    await this.layerStep(st, inst, label, `WORKDIR ${dir}`, `WORKDIR ${dir}`, async (snap) => {
-      await this.be.mount(snap, true, (root) => withStageTree(root, `WORKDIR ${dir}`, (t) => t.mkdirp(dir, { mode: 0o755, uid: 0, gid: 0 })));
+    // The directories made (a layer only when one was missing) belong to the USER in effect, as
+    // BuildKit makes them (the classic builder leaves them to root).
+    const user = st.config.User ?? '';
+    await this.layerStep(st, inst, label, user ? `WORKDIR ${dir} ${JSON.stringify(user)}` : `WORKDIR ${dir}`, `WORKDIR ${dir}`, async (snap) => {
+      await this.be.mount(snap, true, (root) =>
+        withStageTree(root, `WORKDIR ${dir}`, async (t) => {
+          const own = user ? await this.userIds(t, inst, user) : { uid: 0, gid: 0 };
+          await t.mkdirp(dir, { mode: 0o755, uid: own.uid, gid: own.gid });
+        }),
+      );
     });
   }
 
@@ -1105,6 +1117,15 @@ export class Builder {
     const { uid, gid } = resolveUser(spec, await read(file.user), await read(file.group), {
       chown: true,
       missing: (what, name) => this.err(inst, `${inst.cmd} --chown=${spec}: no ${what} ${JSON.stringify(name)} in the image's ${file[what]}`),
+    });
+    return { uid, gid };
+  }
+
+  /** USER's ids as a process gets them: names (and a uid's own group) from the stage's /etc/passwd and /etc/group, read inside the stage. */
+  private async userIds(t: StageTree, inst: Instruction, spec: string): Promise<{ uid: number; gid: number }> {
+    const read = async (f: string) => (await t.readFile(f))?.toString('utf8') ?? '';
+    const { uid, gid } = resolveUser(spec, await read('/etc/passwd'), await read('/etc/group'), {
+      missing: (what, name) => this.err(inst, `unable to find ${what} ${name}: no matching entries in ${what === 'user' ? 'passwd' : 'group'} file`),
     });
     return { uid, gid };
   }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { containerFlags, containerRequestFromFlags, type ContainerFlags } from './container-request.js';
+import { pullPolicy, containerFlags, containerRequestFromFlags, type ContainerFlags } from './container-request.js';
 import type { ContainerCreateRequest } from '../engine/models.js';
 import { isBerthError } from '../lib/errors.js';
 
@@ -311,6 +311,27 @@ test('values berth cannot read: the messages it has always given', () => {
   }
 });
 
+/** The flags object of `create ARGV`. */
+function flags(args: string[]): ContainerFlags {
+  let out: ContainerFlags | undefined;
+  const cmd = containerFlags(new Command('create').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} }));
+  cmd.action((_image: string, _command: string[], o: ContainerFlags) => {
+    out = o;
+  });
+  cmd.parse([...args, 'busybox'], { from: 'user' });
+  return out!;
+}
+
+test('--pull: missing (the default), never and always as the policy of the engine; another value is refused as docker does', () => {
+  assert.equal(flags([]).pull, 'missing');
+  assert.equal(pullPolicy(flags([])), 'missing');
+  assert.equal(pullPolicy(flags(['--pull', 'never'])), 'never');
+  assert.equal(pullPolicy(flags(['--pull=always'])), 'always');
+  assert.throws(() => pullPolicy(flags(['--pull', 'bogus'])), (e: unknown) => isBerthError(e, 'InvalidArgument') && e.message === `invalid pull option: 'bogus': must be one of "always", "missing" or "never"`);
+  // The request's body does not carry the policy (the CLI adds it beside the body).
+  assert.deepEqual(request(['--pull', 'never']), request([]));
+});
+
 test('every flag of run/create has a case here', () => {
   const cmd = containerFlags(new Command('create'));
   const covered = new Set([
@@ -319,7 +340,7 @@ test('every flag of run/create has a case here', () => {
     'stopTimeout', 'network', 'publish', 'publishAll', 'ip', 'macAddress', 'link', 'networkAlias', 'dns', 'dnsSearch', 'dnsOption', 'addHost',
     'pid', 'userns', 'ipc', 'uts', 'readOnly', 'init', 'device', 'blkioWeight', 'deviceReadBps', 'deviceWriteBps', 'deviceReadIops',
     'deviceWriteIops', 'restart', 'healthCmd', 'healthInterval', 'healthTimeout', 'healthRetries', 'healthStartPeriod', 'healthcheck',
-    'interactive', 'tty',
+    'interactive', 'tty', 'pull',
   ]);
   const flags = cmd.options.map((o) => o.attributeName());
   assert.deepEqual(flags.filter((f) => !covered.has(f)), [], 'flags without a case in this file');

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { invalidArgument } from '../lib/errors.js';
+import { BerthError, invalidArgument } from '../lib/errors.js';
 import { systemErrorText } from './exit.js';
 import {
   normalizeCapability,
@@ -98,6 +98,8 @@ export interface ContainerFlags {
   healthcheck?: boolean;
   interactive?: boolean;
   tty?: boolean;
+  /** --pull always|missing|never */
+  pull?: string;
 }
 
 
@@ -170,7 +172,18 @@ export function containerFlags(cmd: Command): Command {
     .option('--health-start-period <duration>', 'failures do not count during this start period')
     .option('--no-healthcheck', "turn the image's health check off")
     .option('-i, --interactive', 'keep stdin open')
-    .option('-t, --tty', 'allocate a terminal');
+    .option('-t, --tty', 'allocate a terminal')
+    .option('--pull <policy>', 'pull the image before running ("always", "missing", "never")', 'missing');
+}
+
+/**
+ * --pull: checked before the request is sent, as the docker CLI does; the engine then pulls the
+ * image first (always), when it is not here (missing), or never (ContainerCreateRequest.pull).
+ */
+export function pullPolicy(o: ContainerFlags): 'always' | 'missing' | 'never' {
+  const p = o.pull ?? 'missing';
+  if (p !== 'always' && p !== 'missing' && p !== 'never') throw invalidArgument(`invalid pull option: '${p}': must be one of "always", "missing" or "never"`);
+  return p;
 }
 
 /** Where the CLI's own environment is read from (`-e NAME`, env files' bare names). */

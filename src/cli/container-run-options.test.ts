@@ -294,6 +294,8 @@ test('--group-add: the groups create adds to the process (looked up in the image
   assert.deepEqual(options(['--group-add', 'audio', '--group-add', '10']).groupAdd, ['audio', '10']);
 });
 
+test('--pull never: no difference to what create gets (the engine applies the policy)', () => assert.deepEqual(options(['--pull', 'never']), options([])));
+
 test('every flag of run/create has a case here', () => {
   // (This file's own text names each flag it runs, by its long or short form.)
   const text = readFileSync(fileURLToPath(import.meta.url), 'utf8');

@@ -21,12 +21,24 @@ const commitCommand = (cmd: Command, g: GlobalOptions) =>
     .description("a new image from a container's changes")
     .argument('<container>')
     .argument('[reference]')
-    .option('-c, --change <instruction>', 'apply a Dockerfile instruction', collect, [])
+    .option('-a, --author <author>', 'author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
+    .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the created image', collect, [])
     .option('-m, --message <message>', 'commit message')
-    .option('-a, --author <author>', 'author')
+    .option('-p, --pause', 'pause the container during commit (default true)', true)
+    .option('--no-pause', 'do not pause the container during commit')
     .action(async (n: string, ref: string | undefined, o) => {
-      out((await (await engine(g)).containers.commit(n, { ref, changes: o.change as string[], message: o.message, author: o.author })) + '\n');
+      out((await (await engine(g)).containers.commit(n, { ref, changes: o.change as string[], message: o.message, author: o.author, pause: o.pause !== false })) + '\n');
     });
+
+/** Docker's boolean flags take a value after "=": --pause=false is --no-pause. */
+function boolFlags(argv: string[], flags: string[]): string[] {
+  return argv.map((a) => {
+    const m = /^(-[a-z]|--[a-z-]+)=(.*)$/.exec(a);
+    if (!m || !flags.includes(m[1]!)) return a;
+    const long = m[1]!.startsWith('--') ? m[1]! : `--${flags[flags.indexOf(m[1]!) + 1]!.slice(2)}`;
+    return /^(1|t|T|true|TRUE|True)$/.test(m[2]!) ? long : /^(0|f|F|false|FALSE|False)$/.test(m[2]!) ? `--no-${long.slice(2)}` : a;
+  });
+}
 
 const exportCommand = (cmd: Command, g: GlobalOptions) =>
   cmd
@@ -40,5 +52,6 @@ const exportCommand = (cmd: Command, g: GlobalOptions) =>
     });
 
 export function run(argv: string[], g: GlobalOptions): Promise<number> {
+  if (argv[0] === 'commit') argv = boolFlags(argv, ['-p', '--pause']);
   return runDefined(argv, g, { diff: diffCommand, commit: commitCommand, export: exportCommand });
 }

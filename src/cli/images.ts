@@ -3,11 +3,11 @@
  * history, tag, rmi (image rm), image prune, import, save, load, starter.
  */
 import type { Command } from 'commander';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { resolve } from 'node:path';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { ImageSummary } from '../engine/index.js';
-import { invalidArgument } from '../lib/errors.js';
+import { invalidArgument, notFound } from '../lib/errors.js';
 import { ago, goTime, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
 import { HISTORY, IMAGES, IMAGES_DIGESTS } from './listings.js';
@@ -192,6 +192,7 @@ const save = (cmd: Command, g: GlobalOptions) =>
       if (!['docker-archive', 'oci-archive', 'oci', 'docker'].includes(o.format)) throw invalidArgument(`save: unknown format ${JSON.stringify(o.format)} (docker-archive, oci-archive, oci-dir)`);
       if (!o.output && process.stdout.isTTY) throw invalidArgument('cowardly refusing to save to a terminal. Use the -o flag or redirect');
       const { saveArchive } = await import('../engine/index.js');
+      if (o.output && !existsSync(dirname(resolve(o.output)))) throw notFound(`failed to save image: invalid output path: directory ${JSON.stringify(dirname(resolve(o.output)))} does not exist`);
       const dest: Writable = o.output ? createWriteStream(resolve(o.output)) : process.stdout;
       await saveArchive(svc, names, dest, { format: o.format === 'oci' || o.format === 'oci-archive' ? 'oci-archive' : 'docker-archive', file: o.output ? resolve(o.output) : undefined });
     });
@@ -204,6 +205,7 @@ const load = (cmd: Command, g: GlobalOptions) =>
     .action(async (o) => {
       const svc = (await engine(g)).images;
       const { loadArchive } = await import('../engine/index.js');
+      if (o.input && !existsSync(o.input)) throw notFound(`open ${resolve(o.input)}: no such file or directory`);
       const src: Readable = o.input ? createReadStream(resolve(o.input)) : process.stdin;
       const loaded = await loadArchive(svc, src, { source: o.input ?? 'stdin' });
       for (const l of loaded) out(l.ref ? `Loaded image: ${l.ref}\n` : `Loaded image ID: ${l.id}\n`);

@@ -1,7 +1,7 @@
 /** `run` and `create` (and `container run`): Docker's flags → a ContainerCreateRequest → the engine. */
 import type { Command } from 'commander';
 import { mark } from '../lib/timing.js';
-import { containerFlags, containerRequestFromFlags, type ContainerFlags } from './container-request.js';
+import { pullPolicy, containerFlags, containerRequestFromFlags, type ContainerFlags } from './container-request.js';
 import { engine, type GlobalOptions } from './context.js';
 import { cliSide } from './exit.js';
 import { ExitCode, forwardSignals, runDefined } from './program.js';
@@ -15,7 +15,7 @@ export const runCommand = (cmd: Command, g: GlobalOptions) =>
     .action(async (image: string, command: string[], o: ContainerFlags) => {
       mark('cli: run action');
       const { containers } = await engine(g);
-      const req = cliSide(() => containerRequestFromFlags(image, command, o));
+      const req = cliSide(() => ({ ...containerRequestFromFlags(image, command, o), pull: pullPolicy(o) }));
       mark('cli: engine ready');
       let pid = 0;
       const stopForwarding = forwardSignals(() => pid);
@@ -41,7 +41,7 @@ export const runCommand = (cmd: Command, g: GlobalOptions) =>
 export const createCommand = (cmd: Command, g: GlobalOptions) =>
   containerFlags(cmd.description('create a container without starting it')).action(async (image: string, command: string[], o: ContainerFlags) => {
     const { containers } = await engine(g);
-    const req = cliSide(() => containerRequestFromFlags(image, command, o));
+    const req = cliSide(() => ({ ...containerRequestFromFlags(image, command, o), pull: pullPolicy(o) }));
     process.stdout.write((await containers.create(req, { onPull: progressPrinter(process.stderr) })).Id + '\n');
   });
 

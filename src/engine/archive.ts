@@ -18,10 +18,34 @@ export interface SaveOptions {
   onEvent?: CopyOptions['onEvent'];
 }
 
-/** The images `names` resolve to, each once, with the tags it was named by. */
+/**
+ * The images `names` resolve to, each once, with the tags it was named by, as docker save picks
+ * them: a repository without a tag stands for all its tags (else it is an id or id prefix), a
+ * tag names that image, an id or digest saves the image untagged.
+ */
 function imagesToSave(svc: ImageService, names: string[]): { rec: ImageRecord; names: string[] }[] {
   const images: { rec: ImageRecord; names: string[] }[] = [];
+  const add = (rec: ImageRecord, tags: string[]) => {
+    const prev = images.find((i) => i.rec.id === rec.id);
+    if (prev) prev.names.push(...tags.filter((t) => !prev.names.includes(t)));
+    else images.push({ rec, names: [...tags] });
+  };
   for (const n of names) {
+    let ref;
+    try {
+      ref = /^(sha256:)?[0-9a-f]{64}$/.test(n) ? undefined : parseReference(n);
+    } catch {
+      ref = undefined;
+    }
+    if (ref && !ref.digest && !/:[^/]*$/.test(n)) {
+      // A repository name: every tag of it, by the name's order of tags.
+      const tagged = svc.images.refs().filter((r) => !r.ref.includes('@') && parseReference(r.ref).name === ref.name).sort((a, b) => a.ref.localeCompare(b.ref));
+      if (tagged.length) {
+        for (const t of tagged) add(svc.images.require(t.id), [t.ref]);
+        continue;
+      }
+    }
+    if (ref?.tag !== undefined && !ref.digest && /:[^/]*$/.test(n) && !svc.images.getRef(ref.toString())) throw notFound('reference does not exist');
     let rec: ImageRecord;
     try {
       rec = svc.resolve(n);
@@ -29,16 +53,7 @@ function imagesToSave(svc: ImageService, names: string[]): { rec: ImageRecord; n
       // dockerd's image exporter names the image as it was given (no ":latest").
       throw isBerthError(e, 'NotFound') ? notFound(`No such image: ${n}`, { cause: e }) : e;
     }
-    let tags: string[] = [];
-    try {
-      const ref = parseReference(n);
-      if (!ref.digest && !/^(sha256:)?[0-9a-f]{4,64}$/.test(n)) tags = [ref.toString()];
-    } catch {
-      tags = [];
-    }
-    const prev = images.find((i) => i.rec.id === rec.id);
-    if (prev) prev.names.push(...tags);
-    else images.push({ rec, names: tags });
+    add(rec, ref && !ref.digest && ref.tag !== undefined && svc.images.getRef(ref.toString()) === rec.id ? [ref.toString()] : []);
   }
   return images;
 }

@@ -25,7 +25,7 @@ import type { ImageService } from './images.js';
 import type { NetworkService } from './networks.js';
 import { ContainerContext } from './containers/context.js';
 import { create } from './containers/create.js';
-import { commit, copyIn, copyOut, diff, exportFs } from './containers/files.js';
+import { commit, copyIn, copyOut, diff, exportFs, type CommitOptions, type CopyOptions } from './containers/files.js';
 import { healthcheck } from './containers/health.js';
 import { exec, top, updateResources, type ContainerTop, type ExecRequest } from './containers/exec.js';
 import { inspect, ports } from './containers/inspect.js';
@@ -232,16 +232,16 @@ export class ContainerService {
   diff(nameOrId: string): Promise<{ kind: string; path: string }[]> {
     return diff(this.c, nameOrId);
   }
-  commit(nameOrId: string, o: { ref?: string; changes?: string[]; message?: string; author?: string } = {}): Promise<string> {
+  commit(nameOrId: string, o: CommitOptions = {}): Promise<string> {
     return commit(this.c, nameOrId, o);
   }
   exportFs(nameOrId: string): Promise<Readable> {
     return exportFs(this.c, nameOrId);
   }
-  copyOut(nameOrId: string, path: string, dest: string | undefined, out?: NodeJS.WritableStream): Promise<void> {
-    return copyOut(this.c, nameOrId, path, dest, out);
+  copyOut(nameOrId: string, path: string, dest: string | undefined, out?: NodeJS.WritableStream, o: CopyOptions = {}): Promise<void> {
+    return copyOut(this.c, nameOrId, path, dest, out, o);
   }
-  copyIn(nameOrId: string, src: string | undefined, path: string, input?: Buffer): Promise<void> {
-    return copyIn(this.c, nameOrId, src, path, input);
+  copyIn(nameOrId: string, src: string | undefined, path: string, input?: Buffer, o: CopyOptions = {}): Promise<void> {
+    return copyIn(this.c, nameOrId, src, path, input, o);
   }
 }

@@ -19,6 +19,7 @@ import { boolFilter, filterMap, labelMatches, type Filters } from './filters.js'
 import { MediaType, parseImageConfig, type ImageConfig } from '../oci/image-spec.js';
 import { chainId, copyTree, packFrom, Snapshotter, type Driver } from '../snapshot/index.js';
 import { withRooted } from '../sys/rooted.js';
+import { dockerConfigShape } from './containers/config-merge.js';
 import { runFsOps } from '../sys/fsops.js';
 import { holdShared, withExclusive } from '../sys/lock.js';
 import type { PullRequest, PullResult, RegistryService } from './registry.js';
@@ -196,16 +197,19 @@ export class ImageService {
       throw isBerthError(e, 'NotFound') ? notFound(`no such image: ${nameOrId}: ${e.message}`, { cause: e }) : e;
     }
     const cfg = this.config(rec);
+    const raw = cfg as ImageConfig & { container?: unknown; container_config?: unknown };
     return {
       Id: rec.id,
       RepoTags: this.images.refsOf(rec.id).filter((r) => !r.includes('@')).map(familiarName),
       RepoDigests: rec.repoDigests.map(familiarName),
-      Parent: '',
+      Parent: rec.parent && this.images.has(rec.parent) ? rec.parent : '',
       Comment: cfg.history?.[cfg.history.length - 1]?.comment ?? '',
       Created: cfg.created ?? rec.created,
       Author: cfg.author ?? '',
+      Container: typeof raw.container === 'string' ? raw.container : '',
+      ContainerConfig: dockerConfigShape((raw.container_config ?? {}) as ContainerConfig) as ImageInspect['Config'],
       // The OCI config's ExposedPorts/Volumes hold empty objects, as Docker's do.
-      Config: (cfg.config ?? {}) as ImageInspect['Config'],
+      Config: dockerConfigShape((cfg.config ?? {}) as ContainerConfig) as ImageInspect['Config'],
       Architecture: cfg.architecture,
       Os: cfg.os,
       Size: this.size(rec),
@@ -227,9 +231,17 @@ export class ImageService {
       return { Id: '<missing>', Created: Math.floor(Date.parse(h.created ?? '') / 1000) || 0, CreatedBy: h.created_by ?? '', Size: size, Comment: h.comment ?? '', Tags: [] as string[] };
     });
     if (rows.length === 0) rows.push({ Id: rec.id, Created: 0, CreatedBy: '', Size: this.size(rec), Comment: '', Tags: [] });
+    // The top row of each image in the chain of parents (commit, build) is that image's, as
+    // dockerd shows them; the rows below the oldest one it knows are <missing>.
+    let top = rows.length - 1;
+    for (let img: ImageRecord | undefined = rec; img && top >= 0; img = img.parent ? this.images.get(img.parent) : undefined) {
+      rows[top]!.Id = img.id;
+      rows[top]!.Tags = this.images.refsOf(img.id).map(familiarName);
+      const parent = img.parent ? this.images.get(img.parent) : undefined;
+      if (!parent) break;
+      top = (this.config(parent).history ?? []).length - 1;
+    }
     rows.reverse();
-    rows[0]!.Id = rec.id;
-    rows[0]!.Tags = this.images.refsOf(rec.id).map(familiarName);
     return rows;
   }
 
@@ -475,13 +487,14 @@ export class ImageService {
 
   /**
    * `commit`: the changes of a writable snapshot (a container's layer) as a new layer on top of
-   * `base`, with config changes (--change), a message and an author, as a new image.
+   * `base`, with `config` as the new image's (the container's, changes applied), a message and
+   * an author, as a new image whose parent is `base`.
    */
-  async commitSnapshot(key: string, base: ImageRecord, opts: { ref?: string; changes?: string[]; message?: string; author?: string; createdBy?: string } = {}): Promise<ImageRecord> {
+  async commitSnapshot(key: string, base: ImageRecord, opts: { ref?: string; config?: ContainerConfig; container?: { id: string; config: ContainerConfig }; changes?: string[]; message?: string; author?: string; createdBy?: string } = {}): Promise<ImageRecord> {
     return this.writing(async () => {
       if (opts.ref) parseReference(opts.ref);
       const cfg = this.config(base);
-      const containerConfig = applyChanges((cfg.config ?? {}) as ContainerConfig, opts.changes ?? []);
+      const containerConfig = opts.config ?? applyChanges((cfg.config ?? {}) as ContainerConfig, opts.changes ?? []);
       const top = base.layers[base.layers.length - 1];
       const layer = await this.addLayer(this.snapshots.diffTar(key), top?.chainId, base.layers.map((l) => l.diffId));
       const now = new Date().toISOString();
@@ -490,13 +503,16 @@ export class ImageService {
         created: now,
         ...(opts.author ? { author: opts.author } : {}),
         config: containerConfig as ImageConfig['config'],
+        // dockerd's own fields of a commit: the container and its config before the changes.
+        ...(opts.container ? { container: opts.container.id, container_config: opts.container.config } : {}),
         rootfs: { type: 'layers', diff_ids: [...base.layers.map((l) => l.diffId), layer.diffId] },
         history: [
           ...(cfg.history ?? []),
-          { created: now, created_by: opts.createdBy ?? 'berth commit', ...(opts.message ? { comment: opts.message } : {}), ...(opts.author ? { author: opts.author } : {}) },
+          { created: now, created_by: opts.createdBy ?? '', ...(opts.author ? { author: opts.author } : {}), ...(opts.message ? { comment: opts.message } : {}) },
         ],
       };
-      return this.storeImage({ config, layers: [...base.layers, layer], ref: opts.ref });
+      if (!opts.author) delete config.author;
+      return this.storeImage({ config, layers: [...base.layers, layer], ref: opts.ref, parent: base.id });
     });
   }
 

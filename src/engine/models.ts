@@ -673,6 +673,9 @@ export interface ImageInspect {
   Parent: string;
   Comment: string;
   Created: string;
+  /** The container a commit was made of ('' for other images), and its config then. */
+  Container?: string;
+  ContainerConfig?: ContainerConfig;
   DockerVersion?: string;
   Author: string;
   Config: ImageConfig;

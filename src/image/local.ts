@@ -28,6 +28,8 @@ export interface RecordImageOptions {
   repoDigests?: string[];
   /** Its manifest blob (stored); absent: a new OCI manifest is written. */
   manifest?: { digest: string; mediaType: string };
+  /** The image it was made on locally (commit, build): its parent, as dockerd records it. */
+  parent?: string;
 }
 
 function blobInfo(content: ContentStore, digest: string): { digest: string; size: number } {
@@ -55,10 +57,12 @@ export function recordImage(store: Pick<LocalStore, 'content' | 'images'>, opts:
     created: created ?? new Date().toISOString(),
     added: new Date().toISOString(),
     repoDigests: opts.repoDigests ?? [],
+    ...(opts.parent ? { parent: opts.parent } : {}),
   };
   const prev = store.images.get(rec.id);
   if (prev) {
     rec.repoDigests = [...new Set([...prev.repoDigests, ...rec.repoDigests])];
+    if (prev.parent && !rec.parent) rec.parent = prev.parent;
     // Keep the manifest it came with first (its digest is what save and push give out).
     if (!opts.manifest) {
       rec.manifestDigest = prev.manifestDigest;

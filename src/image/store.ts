@@ -33,6 +33,8 @@ export interface ImageRecord {
   added: string;
   /** Digests of manifests this image was pulled or loaded by (name@digest). */
   repoDigests: string[];
+  /** The local image it was made on (commit, build); absent for a pulled, loaded or imported one. */
+  parent?: string;
 }
 
 const hexOf = (id: string) => id.replace(/^sha256:/, '');

@@ -255,7 +255,8 @@ describe('container lifecycle commands and run options', { skip }, () => {
     const img = berth('commit', '-m', 'with new', '-c', 'CMD ["cat", "/new"]', 'life', 'life:snap');
     assert.equal(img.status, 0, img.stderr);
     assert.equal(berth('run', '--rm', 'life:snap').stdout, 'hi\n');
-    assert.match(berth('history', 'life:snap').stdout.split('\n')[1]!, /berth commit life\s+\S+\s+with new$/);
+    // Created by the container's command (dockerd's history row of a commit), truncated as docker does.
+    assert.match(berth('history', 'life:snap').stdout.split('\n')[1]!, /sh -c echo hi > \/new; rm \/etc\/group; trap "e…\s+\S+\s+with new$/);
     const exp = spawnSync('sh', ['-c', `"${bin}" --root "${root}" --runroot "${runroot}" export life | tar -t`], { encoding: 'utf8' });
     assert.ok(exp.stdout.split('\n').includes('new'));
     assert.ok(!exp.stdout.split('\n').includes('etc/group'));
@@ -428,7 +429,7 @@ describe('devices, block I/O limits, update and ps filters', { skip }, () => {
     assert.equal(berth('exec', 'cpt', 'cat', '/root/h.txt').stdout, 'from host\n');
     const missing = berth('cp', 'cpt:/nope', host);
     assert.equal(missing.status, 1);
-    assert.equal(missing.stderr, 'Error response from daemon: Could not find the file /nope in container cpt\n');
+    assert.equal(missing.stderr, 'Error: No such container:path: cpt:/nope\n');
     berth('rm', '-f', 'cpt');
   });
 

@@ -18,6 +18,7 @@ import { bindMount, buildSpec } from '../container-spec.js';
 import { hostConfigDefaults, mergeConfig, type ImageRunConfig } from './config.js';
 import type { NetworkService, NetworkSettings } from '../networks.js';
 import { validName } from '../names.js';
+import type { ContainerConfig } from '../../image/index.js';
 import type { ContainerContext } from './context.js';
 import { linkTo, writeEtcFiles, type LinkTarget } from './etc.js';
 import { healthcheckOf, type ImageHealthcheck } from './health.js';

@@ -125,6 +125,7 @@ export function createOptionsOf(req: ContainerCreateRequest): CreateOptions {
     health: cfg.Healthcheck,
     tty: cfg.Tty === true,
     interactive: cfg.OpenStdin === true,
+    attach: { stdin: cfg.AttachStdin === true, stdout: cfg.AttachStdout === true, stderr: cfg.AttachStderr === true },
     exposed: Object.keys(cfg.ExposedPorts ?? {}),
 
     memory: host.Memory || undefined,

@@ -137,6 +137,8 @@ export interface CreateOptions extends ContainerOptions {
   link?: string[];
   /** -i: its stdin kept open. */
   interactive?: boolean;
+  /** Config.AttachStdin/AttachStdout/AttachStderr as asked (kept in the container's config). */
+  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
 }
 
 /** A terminal's size (read when it starts, and again once it runs), and where its later sizes come from (a subscription; it returns its end). */

@@ -7,6 +7,7 @@
  * manifest.json or index.json comes before the layers (berth's archives), later layers are named
  * to the destination as layers of their image, which then unpacks them as they arrive.
  */
+import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { nodeZlib } from '../../lib/builtins.js';
@@ -51,6 +52,8 @@ export function archiveSource(input: Readable, opts: { what: string }): ImageSou
 
 async function readArchive(src: Readable, where: string, w: SourceWriter): Promise<void> {
   const files = new Map<string, BlobInfo>();
+  /** Members that are links to others (Docker's archives link a layer.tar two images share). */
+  const links = new Map<string, string>();
   const small = new Map<string, Buffer>();
   const meta = new Map<string, Buffer>();
   /** Member name → the diff IDs up to that layer, known before the member is read. */
@@ -125,6 +128,10 @@ async function readArchive(src: Readable, where: string, w: SourceWriter): Promi
     };
     extract.on('entry', (h, stream, next) => {
       const name = h.name.replace(/^\.\//, '');
+      if ((h.type === 'symlink' || h.type === 'link') && h.linkname) {
+        const target = h.type === 'symlink' ? posix.join(posix.dirname(name), h.linkname) : h.linkname.replace(/^\.\//, '');
+        links.set(name, posix.normalize(target));
+      }
       if (h.type !== 'file') {
         stream.resume();
         stream.on('end', next);
@@ -138,6 +145,15 @@ async function readArchive(src: Readable, where: string, w: SourceWriter): Promi
     input.pipe(extract);
   });
 
+  // A link member stands for the member it names (followed a few links deep, no further).
+  for (const [name] of links) {
+    let target: string | undefined = name;
+    for (let i = 0; i < 8 && target !== undefined && !files.has(target); i++) target = links.get(target);
+    const f = target !== undefined ? files.get(target) : undefined;
+    if (f) files.set(name, f);
+    const b = target !== undefined ? small.get(target) : undefined;
+    if (b) small.set(name, b);
+  }
   const dockerManifest = meta.get('manifest.json');
   if (dockerManifest) return w.images(dockerImages(dockerManifest, files, small, where));
   const index = meta.get('index.json');
