@@ -41,6 +41,11 @@ export async function startDockerd(dir: string, opts: { cli?: string } = {}): Pr
     spawnSync(cli, ['-H', `unix://${sock}`, ...args], { encoding: 'utf8', input: opts.input, timeout: 120_000, env: { ...process.env, DOCKER_CONFIG: join(dir, 'cli') } });
   const stop = () => {
     if (daemon.pid && daemon.exitCode === null) {
+      // Its containers and networks first: a bridge of a network dockerd made outlives dockerd.
+      const ids = docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+      if (ids.length) docker(['rm', '-f', ...ids]);
+      const nets = docker(['network', 'ls', '-q', '--filter', 'type=custom']).stdout.split('\n').filter(Boolean);
+      if (nets.length) docker(['network', 'rm', ...nets]);
       daemon.kill('SIGTERM');
       spawnSync('sh', ['-c', `for i in $(seq 150); do kill -0 ${daemon.pid} 2>/dev/null || exit 0; sleep 0.1; done; kill -9 ${daemon.pid}`]);
     }
