@@ -34,7 +34,8 @@ const cpCommand = (cmd: Command, g: GlobalOptions) =>
         }
       } catch (e) {
         // The docker CLI's words for a container path that is not there (the engine's are dockerd's).
-        const missing = e instanceof BerthError && e.kind === 'NotFound' ? /^Could not find the file (.*) in container /.exec(e.message) : null;
+        // (To `-` the docker CLI streams the daemon's answer as it is; to a path it looks first.)
+        const missing = e instanceof BerthError && e.kind === 'NotFound' && !(from && dest === '-') ? /^Could not find the file (.*) in container /.exec(e.message) : null;
         if (missing) throw cliError('NotFound', `Error: No such container:path: ${(from ?? to)![0]}:${missing[1]}`);
         throw e;
       }

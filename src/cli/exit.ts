@@ -122,7 +122,8 @@ export function failureFor(command: string, e: unknown): Failure {
     case 'builder build':
       return { text, code: hint ?? 1 };
     default:
-      return { text, code: 1 };
+      // What the CLI decides itself may ask for its own code (a template's parse error: 64).
+      return { text, code: e instanceof CliError && hint !== undefined ? hint : 1 };
   }
 }
 

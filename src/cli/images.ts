@@ -10,6 +10,7 @@ import type { ImageSummary } from '../engine/index.js';
 import { invalidArgument, notFound } from '../lib/errors.js';
 import { ago, goTime, humanSize } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
+import { cliError } from './exit.js';
 import { HISTORY, IMAGES, IMAGES_DIGESTS } from './listings.js';
 import { renderFormatted } from './output.js';
 import { inspectEach } from './inspect.js';
@@ -205,7 +206,7 @@ const load = (cmd: Command, g: GlobalOptions) =>
     .action(async (o) => {
       const svc = (await engine(g)).images;
       const { loadArchive } = await import('../engine/index.js');
-      if (o.input && !existsSync(o.input)) throw notFound(`open ${resolve(o.input)}: no such file or directory`);
+      if (o.input && !existsSync(o.input)) throw cliError('NotFound', `open ${resolve(o.input)}: no such file or directory`);
       const src: Readable = o.input ? createReadStream(resolve(o.input)) : process.stdin;
       const loaded = await loadArchive(svc, src, { source: o.input ?? 'stdin' });
       for (const l of loaded) out(l.ref ? `Loaded image: ${l.ref}\n` : `Loaded image ID: ${l.id}\n`);

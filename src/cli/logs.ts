@@ -12,7 +12,7 @@ function timeFlag(v: string | undefined, name: string): bigint | undefined {
   try {
     return parseDockerTime(v);
   } catch (e) {
-    throw invalidArgument(`invalid value for ${JSON.stringify(name)}: ${reason(e)}`);
+    throw cliError('InvalidArgument', `invalid value for ${JSON.stringify(name)}: ${reason(e)}`);
   }
 }
 

@@ -5,6 +5,7 @@ import { invalidArgument, isBerthError, notFound } from '../lib/errors.js';
 import { naturalCompare } from '../lib/natural.js';
 import { goTime } from '../lib/units.js';
 import { engine, type GlobalOptions } from './context.js';
+import { cliError } from './exit.js';
 import { labelsColumn, NETWORKS } from './listings.js';
 import { renderFormatted } from './output.js';
 import { inspectEach } from './inspect.js';
@@ -92,7 +93,7 @@ const network = (network: Command, g: GlobalOptions) => {
       // The docker CLI's words for a network that is not there.
       await eachName(names, (name) =>
         n.remove(name).catch((e: unknown) => {
-          throw isBerthError(e, 'NotFound') ? notFound(`No such network: ${name}`) : e;
+          throw isBerthError(e, 'NotFound') ? cliError('NotFound', `Error: No such network: ${name}`) : e;
         }),
       );
     });

@@ -11,6 +11,7 @@
  *   a template that fails on that typed view is run again on the plain JSON with missingkey=error.
  */
 import { invalidArgument } from '../lib/errors.js';
+import { cliError } from './exit.js';
 import { GO_JSON, goStringMap, goStringSlice, goStruct, parseTemplate, TemplateParseError, toJSON, type Template } from '../lib/gotemplate/index.js';
 import { tabwrite } from '../lib/tabwriter.js';
 
@@ -32,7 +33,8 @@ export interface Listing {
 }
 
 /** A template error as the docker CLI reports it (its message bare; exit 64 for a parse error where Docker's is). */
-const templateError = (message: string, exitCode: number) => invalidArgument(message, { exitCode });
+/** The docker CLI's own errors of a template (parse 64 or 1, execution 1): printed as they are. */
+const templateError = (message: string, exitCode: number) => cliError('InvalidArgument', message, { exitCode });
 
 /** Docker's Format: `table`, `table TEMPLATE`, `json` or a template; `\t` and `\n` written out are tab and newline. */
 function prepare(format: string | undefined, listing: Listing): { text: string; table: boolean } {
@@ -145,13 +147,16 @@ const SLICE_FIELDS = new Set([
   'RepoTags', 'RepoDigests', 'Layers', 'Aliases', 'DNSNames', 'SecondaryIPAddresses', 'SecondaryIPv6Addresses', 'ConsoleSize', 'Config',
 ]);
 
+const nilJSON = <T extends object>(o: T): T => Object.defineProperty(o, GO_JSON, { value: () => 'null', enumerable: false });
+
 /** A record's typed view: objects are structs, except under map-typed fields (and LogConfig.Config). */
 export function typedView(v: unknown, type = 'struct', field = '', parent = ''): unknown {
   if (Array.isArray(v)) return v.map((e) => typedView(e, 'struct', '', field));
   const isMap = MAP_FIELDS.has(field) || (field === 'Config' && parent === 'LogConfig');
   if (v === null) {
-    if (isMap) return goStringMap({});
-    if (SLICE_FIELDS.has(field) && !(field === 'Config' && parent !== 'IPAM')) return goStringSlice([]);
+    // Go's nil map or slice: printed map[] or [], marshalled by json as null.
+    if (isMap) return nilJSON(goStringMap({}));
+    if (SLICE_FIELDS.has(field) && !(field === 'Config' && parent !== 'IPAM')) return nilJSON(goStringSlice([]));
     return v;
   }
   if (typeof v !== 'object') return v;

@@ -16,7 +16,6 @@ const updateCommand = (cmd: Command, g: GlobalOptions) =>
     .option('--pids-limit <n>', 'pids limit')
     .option('--restart <policy>', 'restart policy: no, always, unless-stopped, on-failure[:max-retries]')
     .action(async (names: string[], o) => {
-      if ([o.memory, o.cpus, o.cpuShares, o.pidsLimit].every((v) => v === undefined)) throw cliError('InvalidArgument', 'you must provide one or more flags when using this command');
       const { containers } = await engine(g);
       const restart = o.restart !== undefined ? parseRestartPolicy(o.restart) : undefined;
       const req = { memory: o.memory, cpus: o.cpus, cpuShares: o.cpuShares !== undefined ? Number(o.cpuShares) : undefined, pidsLimit: o.pidsLimit !== undefined ? Number(o.pidsLimit) : undefined, restart };

@@ -58,7 +58,7 @@ export class Volumes {
   remove(name: string, o: { force?: boolean } = {}): void {
     if (!this.store.get(name)) {
       if (o.force) return;
-      throw notFound(`No such volume: ${name}`);
+      throw notFound(`get ${name}: no such volume`);
     }
     this.store.remove(name, this.containers.volumeUsers(name));
   }

@@ -26,7 +26,7 @@ const message = (s: string) =>
     .replaceAll('"-t, --time" flag', '"-t, --timeout" flag')
     .split('\n')
     .map((l) => l.replace(/^((Error response from daemon|docker|berth|Error): )+/, '').replace(/\.$/, ''))
-    .filter((l) => l !== '' && !/^(Run|See) 'docker/.test(l))
+    .filter((l) => l !== '' && !/^(Run|See) '(docker|berth)/.test(l))
     .join('\n');
 
 describe('side by side: container lifecycle and logs', { skip: !isRoot ? 'needs root' : dockerdSkip() ?? false }, () => {

@@ -29,7 +29,7 @@ export async function disconnect(c: ContainerContext, network: string, nameOrId:
   const rec = c.store.find(nameOrId);
   const net = await c.networks();
   const n = net.find(network);
-  if (!rec.NetworkSettings?.Networks[n.Name]) throw notFound(`container ${rec.Name} is not connected to network ${n.Name}`);
+  if (!rec.NetworkSettings?.Networks[n.Name]) throw notFound(`container ${rec.Id} is not connected to network ${n.Name}`);
   if (rec.State.Status === 'running') net.disconnectRunning(rec.Id, n);
   net.release(rec.Id, [n.Id]);
   c.store.update(rec.Id, (cur) => {
