@@ -119,8 +119,8 @@ describe('berth build', { skip }, () => {
     assert.equal(hist[0], 'CMD ["/bin/sh" "-ec" "echo $A"]|0B');
     assert.ok(hist.includes('EXPOSE map[80/tcp:{} 53/udp:{} 7000/tcp:{} 7001/tcp:{}]|0B'), hist.join('\n'));
     assert.ok(hist.includes('ENV C=1-x|0B'));
-    // WORKDIR made its directories: one layer, not empty.
-    assert.ok(hist.some((h) => /^WORKDIR \/srv\|[1-9]/.test(h)), hist.join('\n'));
+    // WORKDIR made its directories in a layer of its own, which holds no file bytes (Docker's 0B).
+    assert.ok(hist.includes('WORKDIR /srv|0B'), hist.join('\n'));
   });
 
   it('resets an inherited CMD when ENTRYPOINT is set, keeps one set in the same stage', () => {

@@ -381,7 +381,7 @@ describe('berth networking', { skip }, () => {
     berth('rmi', `exposing-${tag}:1`);
   });
 
-  it('refuses a host port that is taken, before the container starts, and leaves nothing behind', async () => {
+  it('refuses a host port that is taken when the container starts (kept as Created, as Docker keeps it), and leaves nothing else behind', async () => {
     const server: Server = createServer();
     await new Promise<void>((res) => server.listen(0, '0.0.0.0', () => res()));
     const hp = (server.address() as { port: number }).port;
@@ -393,7 +393,10 @@ describe('berth networking', { skip }, () => {
       assert.equal(r.status, 125);
       assert.match(r.stderr, new RegExp(`Bind for 0\\.0\\.0\\.0:${hp} failed: port is already allocated`));
       assert.match(r.stderr, /^berth: [^\n]*\n\nRun 'berth run --help' for more information\n$/, 'one message, as docker run frames it');
-      assert.equal(berth('ps', '-aq').stdout, '');
+      // As Docker's: the container stays, Created (the start failed), and -d printed its id first.
+      assert.equal(berth('ps', '-a', '--format', '{{.Names}} {{.Status}}').stdout, `busy-${tag} Created\n`);
+      assert.equal(r.stdout, berth('inspect', '-f', '{{.Id}}', `busy-${tag}`).stdout);
+      assert.equal(berth('rm', `busy-${tag}`).status, 0);
       assert.deepEqual(newLinks(before, /^bv/), [], 'no veth left by the refused container');
       assert.doesNotMatch(nftTable(), new RegExp(`${hp} : `));
       // Its address went back: the default network has no endpoint left.
@@ -404,8 +407,8 @@ describe('berth networking', { skip }, () => {
         const b = berth('run', '-d', '--name', `p2-${tag}`, '-p', `${hp + 1}:80`, 'busybox', 'sleep', '30');
         assert.equal(b.status, 125);
         assert.match(b.stderr, /port is already allocated/);
-        assert.equal(berth('ps', '-aq').stdout.split('\n').filter(Boolean).length, 1);
-        berth('rm', '-f', `p1-${tag}`);
+        assert.equal(berth('ps', '-q').stdout.split('\n').filter(Boolean).length, 1);
+        berth('rm', '-f', `p1-${tag}`, `p2-${tag}`);
       }
     } finally {
       server.close();

@@ -251,15 +251,15 @@ describe('berth pull, push, login against registries on 127.0.0.1', { skip }, ()
   it('says what Docker says for a missing tag or repository', async () => {
     const t = await berth(['pull', `${open.host}/berth/bb:nope`]);
     assert.notEqual(t.status, 0);
-    assert.equal(t.stderr, `berth: manifest for ${open.host}/berth/bb:nope not found: manifest unknown: manifest unknown\n`);
+    assert.equal(t.stderr, `Error response from daemon: manifest for ${open.host}/berth/bb:nope not found: manifest unknown: manifest unknown\n`);
     const d = await berth(['pull', `${open.host}/berth/nope`]);
     assert.equal(d.stdout, 'Using default tag: latest\n');
-    assert.equal(d.stderr, `berth: manifest for ${open.host}/berth/nope:latest not found: manifest unknown: manifest unknown\n`);
+    assert.equal(d.stderr, `Error response from daemon: manifest for ${open.host}/berth/nope:latest not found: manifest unknown: manifest unknown\n`);
     const all = await berth(['pull', '-a', `${open.host}/berth/nope`]);
-    assert.equal(all.stderr, `berth: repository ${open.host}/berth/nope not found: name unknown: repository name not known to registry\n`);
+    assert.equal(all.stderr, `Error response from daemon: repository ${open.host}/berth/nope not found: name unknown: repository name not known to registry\n`);
     const never = await berth(['push', `${open.host}/berth/not-here:1`]);
     assert.equal(never.stdout, `The push refers to repository [${open.host}/berth/not-here]\n`);
-    assert.equal(never.stderr, `berth: An image does not exist locally with the tag: ${open.host}/berth/not-here\n`);
+    assert.equal(never.stderr, `Error response from daemon: An image does not exist locally with the tag: ${open.host}/berth/not-here\n`);
     const q = await berth(['push', '-q', `${open.host}/berth/bb:1`]);
     assert.equal(q.stdout, `${open.host}/berth/bb:1\n`, q.stderr);
   });
@@ -277,7 +277,7 @@ describe('berth pull, push, login against registries on 127.0.0.1', { skip }, ()
     const before = readFileSync(join(config, 'config.json'), 'utf8');
     const bad = await berth(['login', '-u', 'alice', '--password-stdin', reg.host], 'wrong\n');
     assert.notEqual(bad.status, 0);
-    assert.equal(bad.stderr, `berth: login attempt to http://${reg.host}/v2/ failed with status: 401 Unauthorized\n`);
+    assert.equal(bad.stderr, `Error response from daemon: login attempt to http://${reg.host}/v2/ failed with status: 401 Unauthorized\n`);
     assert.equal(readFileSync(join(config, 'config.json'), 'utf8'), before);
     const ok = await berth(['login', '-u', 'alice', '--password-stdin', reg.host], 's3cret\n');
     assert.equal(ok.status, 0, ok.stderr);
@@ -379,9 +379,9 @@ describe('berth pull, push, login against registries on 127.0.0.1', { skip }, ()
     await berth(['tag', 'busybox', ref]);
     const anon = await berth(['push', ref]);
     assert.notEqual(anon.status, 0);
-    assert.equal(anon.stderr, 'berth: unauthorized: authentication required\n');
+    assert.equal(anon.stderr, 'Error response from daemon: unauthorized: authentication required\n');
     const anonPull = await fresh()(['pull', ref]);
-    assert.equal(anonPull.stderr, `berth: pull access denied for ${reg.host}/tok/bb, repository does not exist or may require 'docker login': unauthorized: authentication required\n`);
+    assert.equal(anonPull.stderr, `Error response from daemon: pull access denied for ${reg.host}/tok/bb, repository does not exist or may require 'docker login': unauthorized: authentication required\n`);
     const bad = await berth(['login', '-u', 'bob', '--password-stdin', reg.host], 'nope');
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /unauthorized: incorrect username or password/);
@@ -583,7 +583,7 @@ describe('berth pull, push, login against registries on 127.0.0.1', { skip }, ()
       assert.equal(p2.status, 0, p2.stderr);
       assert.equal(JSON.parse((await b(['image', 'inspect', `${fakeHost}/multi/img:1`])).stdout)[0].Id, arm.config);
       const none = await b(['pull', '--platform', 'linux/s390x', `${fakeHost}/multi/img:1`]);
-      assert.equal(none.stderr, 'berth: no matching manifest for linux/s390x in the manifest list entries\n');
+      assert.equal(none.stderr, 'Error response from daemon: no matching manifest for linux/s390x in the manifest list entries\n');
       manifests.set('old/img:1', { type: 'application/vnd.docker.distribution.manifest.v1+prettyjws', bytes: Buffer.from('{"schemaVersion":1,"name":"old/img","tag":"1","fsLayers":[]}') });
       const old = await b(['pull', `${fakeHost}/old/img:1`]);
       assert.match(old.stderr, /schema 1 is not supported/);

@@ -32,16 +32,16 @@ describe('system reset', { skip }, () => {
   it('asks first, then removes everything of the root and leaves nothing on the host', () => {
     ok('starter');
     ok('network', 'create', 'resetnet');
-    const a = ok('run', '-d', '--network', 'resetnet', '-p', '127.0.0.1::80', '--name', 'a', 'busybox', 'httpd', '-f', '-p', '80').trim();
-    const b = ok('run', '-d', '--name', 'b', '-v', 'keep:/data', 'busybox', 'sleep', '600').trim();
-    ok('create', '--name', 'c', 'busybox', 'true');
+    const a = ok('run', '-d', '--network', 'resetnet', '-p', '127.0.0.1::80', '--name', 'ra', 'busybox', 'httpd', '-f', '-p', '80').trim();
+    const b = ok('run', '-d', '--name', 'rb', '-v', 'keep:/data', 'busybox', 'sleep', '600').trim();
+    ok('create', '--name', 'rc', 'busybox', 'true');
     const ctx = join(dir, 'ctx');
     mkdirSync(ctx, { recursive: true });
     writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo built > /built\n');
     ok('build', '-q', '-t', 'built:1', ctx);
     const bridges = ['resetnet', 'bridge'].map((n) => (JSON.parse(ok('network', 'inspect', n))[0] as { Options: Record<string, string> }).Options['com.docker.network.bridge.name']!);
     const ips = [a, b].map((id) => Object.values(JSON.parse(ok('inspect', '-f', '{{json .NetworkSettings.Networks}}', id)) as Record<string, { IPAddress: string }>)[0]!.IPAddress);
-    const port = ok('port', 'a', '80').trim().split(':').pop()!;
+    const port = ok('port', 'ra', '80').trim().split(':').pop()!;
     const pids = [a, b].map((id) => ok('inspect', '-f', '{{.State.Pid}}', id).trim());
     const links0 = spawnSync('ip', ['-br', 'link'], { encoding: 'utf8' }).stdout;
     for (const br of bridges) assert.match(links0, new RegExp(`^${br}\\b`, 'm'), `bridge ${br} up before the reset`);
