@@ -6,8 +6,7 @@ import { processStdio } from './attach.js';
 import type { Command } from 'commander';
 import type { api } from '../engine/index.js';
 import { engine, type GlobalOptions } from './context.js';
-import { cliError, ExecStartFailure, isExecStartError } from './exit.js';
-import { isBerthError } from '../lib/errors.js';
+import { ExecStartFailure, isExecStartError } from './exit.js';
 import { collect, ExitCode, forwardSignals, runDefined } from './program.js';
 
 export const execCommand = (cmd: Command, g: GlobalOptions) =>
@@ -34,8 +33,6 @@ export const execCommand = (cmd: Command, g: GlobalOptions) =>
         try {
           code = await containers.exec(name, config, { detach: o.detach === true, stdio: io.stdio, onStart: (p) => (pid = p) });
         } catch (e) {
-          // The docker CLI looks the container up first: a missing one is its own error.
-          if (isBerthError(e, 'NotFound') && e.message === `No such container: ${name}`) throw cliError('NotFound', `Error: No such container: ${name}`);
           throw !o.detach && isExecStartError(e) ? new ExecStartFailure(e) : e;
         }
         throw new ExitCode(code);

@@ -34,7 +34,16 @@ const noBridge = (s: string) => gaps(s).split('\n').filter((l) => !/^(<id> +)?br
 /** Go's time.Time.String() of the docker CLI's CreatedAt fields. */
 const goTimes = (s: string) => s.replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC/g, '<time>');
 /** The message of an error, without the client's prefix. */
-const message = (r: Result) => r.stderr.replace(/^(Error response from daemon: |Error: |berth: |docker: )/gm, '').trim();
+/**
+ * The message without its frame. This file drives dockerd with Debian's 20.10 CLI, which looks a
+ * volume up itself ("No such volume: X"); berth's words are the docker 28 CLI's, which passes the
+ * daemon's on ("get X: no such volume", test/diff/errors.test.ts).
+ */
+const message = (r: Result) =>
+  r.stderr
+    .replace(/^(Error response from daemon: |Error: |berth: |docker: )/gm, '')
+    .replace(/^No such volume: (\S+)$/gm, 'get $1: no such volume')
+    .trim();
 
 describe('side by side: listing', { skip: !isRoot ? 'needs root' : dockerdSkip() ?? false }, () => {
   let sbs: SideBySide;

@@ -6,12 +6,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import { cleanupTmp, isRoot } from '../helpers.js';
-import { dockerdSkip, sideBySide, type SideBySide } from './side-by-side.js';
+import { dockerdSkip, modernDockerCliPath, sideBySide, type SideBySide } from './side-by-side.js';
 
 describe('side by side: networks', { skip: !isRoot ? 'needs root' : dockerdSkip() ?? false }, () => {
   let sbs: SideBySide;
   before(async () => {
-    sbs = await sideBySide('networks');
+    // Driven by the docker 28 CLI (what users have today; the errors' words are its).
+    sbs = await sideBySide('networks', { cli: modernDockerCliPath });
   });
   after(() => {
     sbs?.both(['rm', '-f', 'nc1']);

@@ -8,14 +8,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanupTmp, isRoot } from '../helpers.js';
-import { dockerdSkip, sideBySide, type SideBySide } from './side-by-side.js';
+import { dockerdSkip, modernDockerCliPath, sideBySide, type SideBySide } from './side-by-side.js';
 
 describe('side by side: volumes, import/export, history, diff, df', { skip: !isRoot ? 'needs root' : dockerdSkip() ?? false }, () => {
   let sbs: SideBySide;
   let exported: string;
   let bindSrc: string;
   before(async () => {
-    sbs = await sideBySide('volumes');
+    // Driven by the docker 28 CLI (what users have today; the errors' words are its).
+    sbs = await sideBySide('volumes', { cli: modernDockerCliPath });
     exported = join(sbs.dir, 'exported.tar');
     bindSrc = join(sbs.dir, 'bind-src');
     mkdirSync(bindSrc);
