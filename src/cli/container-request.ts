@@ -68,6 +68,8 @@ export interface ContainerFlags {
   network?: string;
   publish?: string[];
   publishAll?: boolean;
+  /** --expose PORT[/PROTO] or a range START-END[/PROTO] */
+  expose?: string[];
   ip?: string;
   macAddress?: string;
   link?: string[];
@@ -144,6 +146,7 @@ export function containerFlags(cmd: Command): Command {
     .option('--network <mode>', 'bridge (default), a network\'s name, none, host or container:NAME')
     .option('-p, --publish <[ip:]hostPort:containerPort[/proto]>', 'publish a container port (or range) on the host', collect, [])
     .option('-P, --publish-all', 'publish every EXPOSEd port on a random host port')
+    .option('--expose <port>', 'expose a port or a range of ports', collect, [])
     .option('--ip <address>', 'IPv4 address on a user-defined network')
     .option('--mac-address <address>', 'MAC address of the container\'s interface (e.g. 92:d0:c6:0a:29:33)')
     .option('--link <name[:alias]>', 'add a link to another container (legacy): /etc/hosts entry and variables', collect, [])
@@ -354,6 +357,16 @@ export function containerRequestFromFlags(image: string, command: readonly strin
     host.PortBindings = ports.PortBindings;
   }
   if (o.publishAll) host.PublishAllPorts = true;
+  // --expose: ports (or a range, one entry each) the container listens on, as the docker CLI adds them.
+  for (const e of o.expose ?? []) {
+    const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(e);
+    const first = Number(m?.[1]);
+    const last = m?.[2] !== undefined ? Number(m[2]) : first;
+    if (!m || !(first >= 1 && last <= 65535 && first <= last)) throw invalidArgument(`invalid range format for --expose: ${e}, error: Invalid range format`);
+    const proto = (m[3] ?? 'tcp').toLowerCase();
+    config.ExposedPorts ??= {};
+    for (let p = first; p <= last; p++) config.ExposedPorts[`${p}/${proto}`] = {};
+  }
   if (o.rm) host.AutoRemove = true;
 
   if (o.memory !== undefined) host.Memory = parseMemoryBytes(o.memory, 'memory');

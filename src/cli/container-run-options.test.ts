@@ -290,6 +290,10 @@ test('--health-*: the record\'s check in milliseconds, over the image\'s; --no-h
 
 test('--name', () => assert.equal(options(['--name', 'web']).name, 'web'));
 
+test('--expose: a port and a range, as exposed ports of the container', () => {
+  assert.deepEqual(options(['--expose', '90', '--expose', '7000-7001/udp']).exposed, ['90/tcp', '7000/udp', '7001/udp']);
+});
+
 test('--group-add: the groups create adds to the process (looked up in the image then)', () => {
   assert.deepEqual(options(['--group-add', 'audio', '--group-add', '10']).groupAdd, ['audio', '10']);
 });

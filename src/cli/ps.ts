@@ -78,7 +78,8 @@ function imageColumn(c: ContainerSummary, trunc: boolean): string {
 export function psRow(c: ContainerSummary, trunc: boolean) {
   const names = c.Names.map((n) => n.replace(/^\//, ''));
   const own = trunc ? names.filter((n) => !n.includes('/')).slice(0, 1) : names;
-  const size = c.SizeRw === undefined ? '' : `${humanSize(c.SizeRw)}${c.SizeRootFs ? ` (virtual ${humanSize(c.SizeRootFs)})` : ''}`;
+  // The docker CLI's Size(): 0B when the sizes were not asked for.
+  const size = `${humanSize(c.SizeRw ?? 0)}${c.SizeRootFs ? ` (virtual ${humanSize(c.SizeRootFs)})` : ''}`;
   return {
     Command: goQuote(trunc ? ellipsis(c.Command, 20) : c.Command),
     CreatedAt: goTime(c.Created * 1000),
@@ -89,6 +90,7 @@ export function psRow(c: ContainerSummary, trunc: boolean) {
     Mounts: c.Mounts.map((m) => (trunc ? ellipsis(m.Name || m.Source, 15) : m.Name || m.Source)).join(','),
     Names: (own.length ? own : names).join(','),
     Networks: Object.keys(c.NetworkSettings.Networks).sort().join(','),
+    Platform: null,
     Ports: displayablePorts(c.Ports),
     RunningFor: ago(c.Created * 1000),
     Size: size,

@@ -21,7 +21,7 @@ const volumeCommand = (volume: Command, g: GlobalOptions) => {
     .option('-o, --opt <key=value>', 'driver options: type, device and o, as mount(8) takes them', collect, [])
     .action(async (name: string | undefined, o) => {
       const kv = (list: string[]) => Object.fromEntries(list.map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
-      out((await engine(g)).volumes.create({ Name: name ?? o.name, Driver: o.driver, Labels: kv(o.label as string[]), DriverOpts: kv(o.opt as string[]) }).Name + '\n');
+      out((await engine(g)).volumes.create({ Name: name ?? o.name, Driver: o.driver, Labels: kv(o.label as string[]), DriverOpts: (o.opt as string[]).length ? kv(o.opt as string[]) : undefined }).Name + '\n');
     });
   volume
     .command('ls')

@@ -333,7 +333,7 @@ export class NetworkService {
     return this.locked(() => {
       const now = this.find(n.Id);
       const users = this.inUse(now);
-      if (users.length) throw conflict(`error while removing network: network ${now.Name} id ${now.Id} has active endpoints (${users.join(', ')})`);
+      if (users.length) throw conflict(`error while removing network: network ${now.Name} id ${now.Id} has active endpoints`);
       this.teardownNetwork(now);
       this.store.delete(now.Id);
       return now.Name;

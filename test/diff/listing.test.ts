@@ -36,13 +36,15 @@ const goTimes = (s: string) => s.replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?
 /** The message of an error, without the client's prefix. */
 /**
  * The message without its frame. This file drives dockerd with Debian's 20.10 CLI, which looks a
- * volume up itself ("No such volume: X"); berth's words are the docker 28 CLI's, which passes the
- * daemon's on ("get X: no such volume", test/diff/errors.test.ts).
+ * volume or network up itself ("No such volume: X", "No such network: X"); berth's words are the
+ * docker 28 CLI's, which passes the daemon's on ("get X: no such volume", "network X not found",
+ * test/diff/errors.test.ts).
  */
 const message = (r: Result) =>
   r.stderr
     .replace(/^(Error response from daemon: |Error: |berth: |docker: )/gm, '')
     .replace(/^No such volume: (\S+)$/gm, 'get $1: no such volume')
+    .replace(/^No such network: (\S+)$/gm, 'network $1 not found')
     .trim();
 
 describe('side by side: listing', { skip: !isRoot ? 'needs root' : dockerdSkip() ?? false }, () => {
