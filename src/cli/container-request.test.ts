@@ -322,6 +322,11 @@ function flags(args: string[]): ContainerFlags {
   return out!;
 }
 
+test('--expose: ports and ranges in Config.ExposedPorts, as the docker CLI sends them', () => {
+  assert.deepEqual(request(['--expose', '90', '--expose', '7000-7001/udp']).Config?.ExposedPorts, { '90/tcp': {}, '7000/udp': {}, '7001/udp': {} });
+  assert.throws(() => request(['--expose', '9-1']), /invalid range format for --expose: 9-1/);
+});
+
 test('--pull: missing (the default), never and always as the policy of the engine; another value is refused as docker does', () => {
   assert.equal(flags([]).pull, 'missing');
   assert.equal(pullPolicy(flags([])), 'missing');

@@ -37,7 +37,7 @@ describe('renderFormatted', () => {
   it("ps's first pass: which fields a template reads, its errors worded as ps's", () => {
     assert.deepEqual([...fieldsUsed('{{.Names}} {{.Size}}', CONTAINERS)].sort(), ['Names', 'Size']);
     assert.ok(fieldsUsed('{{json .}}', CONTAINERS).has('Size'));
-    assert.throws(() => fieldsUsed('{{', CONTAINERS), /^BerthError: failed to parse template: template: :1: unclosed action$/);
+    assert.throws(() => fieldsUsed('{{', CONTAINERS), /^CliError: failed to parse template: template: :1: unclosed action$/);
   });
 });
 
