@@ -21,6 +21,9 @@ export async function sweepOrphans(c: ContainerContext): Promise<string[]> {
       if (i > 0) await new Promise((r) => setTimeout(r, 200 * i));
       await c.runtime.delete(id, true).catch(() => {});
     }
+    // A create killed before it wrote its state leaves the directory alone (no state: nothing
+    // runs for it), and no record names it: it goes too.
+    if (!c.runtime.exists(id)) rmSync(join(c.runtime.store.root, id), { recursive: true, force: true });
     gone.push(id);
   }
   // Network state of containers that have no record (the namespace and veths of a killed start).
