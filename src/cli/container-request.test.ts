@@ -345,7 +345,7 @@ test('every flag of run/create has a case here', () => {
     'stopTimeout', 'network', 'publish', 'publishAll', 'ip', 'macAddress', 'link', 'networkAlias', 'dns', 'dnsSearch', 'dnsOption', 'addHost',
     'pid', 'userns', 'ipc', 'uts', 'readOnly', 'init', 'device', 'blkioWeight', 'deviceReadBps', 'deviceWriteBps', 'deviceReadIops',
     'deviceWriteIops', 'restart', 'healthCmd', 'healthInterval', 'healthTimeout', 'healthRetries', 'healthStartPeriod', 'healthcheck',
-    'interactive', 'tty', 'pull',
+    'interactive', 'tty', 'pull', 'expose',
   ]);
   const flags = cmd.options.map((o) => o.attributeName());
   assert.deepEqual(flags.filter((f) => !covered.has(f)), [], 'flags without a case in this file');

@@ -170,6 +170,8 @@ const imp = (cmd: Command, g: GlobalOptions) =>
     .option('-m, --message <message>', 'commit message')
     .option('--platform <platform>', 'accepted for docker compatibility')
     .action(async (file: string, reference: string | undefined, o) => {
+      // The docker CLI opens the file itself: a missing one is its own error.
+      if (file !== '-' && !existsSync(file)) throw cliError('NotFound', `open ${file}: no such file or directory`);
       const svc = (await engine(g)).images;
       const src: Readable = file === '-' ? process.stdin : createReadStream(resolve(file));
       const rec = await svc.importTar(src, { ref: reference, changes: o.change as string[], message: o.message, source: file === '-' ? '-' : file });

@@ -214,6 +214,8 @@ export async function cleanStaleBuilds(images: ImageService, o: { root: string; 
   let net: NetworkService | undefined;
   for (const id of steps) {
     await runtime.delete(id, true).catch(() => {});
+    // A step killed before its state was written leaves its directory alone: it goes too.
+    if (!runtime.exists(id)) rmSync(join(rtDir, id), { recursive: true, force: true });
     if (existsSync(join(o.runroot, 'net', `${id}.json`))) {
       const { NetworkService } = await import('./networks.js');
       net ??= new NetworkService({ root: o.root, runroot: o.runroot });
