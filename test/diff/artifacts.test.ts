@@ -228,7 +228,7 @@ describe('side by side: commit, save/load, cp', { skip: !isRoot ? 'needs root' :
     it("WORKDIR under USER: the directories are that user's (BuildKit's; the classic builder leaves them to root); MAINTAINER is the author", () => {
       const ctx = join(sbs.dir, 'ctx-workdir');
       mkdirSync(ctx, { recursive: true });
-      writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nMAINTAINER Jane Doe <jane@example.test>\nUSER nobody\nWORKDIR /work/sub\n');
+      writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nMAINTAINER Jane Doe <jane@example.test>\nUSER nobody\nWORKDIR /wd/sub\n');
       // The harness's docker CLI (20.10) uses the classic builder unless told: berth builds as BuildKit does.
       const before = process.env.DOCKER_BUILDKIT;
       process.env.DOCKER_BUILDKIT = '1';
@@ -240,8 +240,8 @@ describe('side by side: commit, save/load, cp', { skip: !isRoot ? 'needs root' :
         if (before === undefined) delete process.env.DOCKER_BUILDKIT;
         else process.env.DOCKER_BUILDKIT = before;
       }
-      const { d } = sbs.same(['run', '--rm', '--network', 'none', 'wd', 'stat', '-c', '%n %U:%G %a', '/work', '/work/sub']);
-      assert.equal(d.stdout, '/work nobody:nogroup 755\n/work/sub nobody:nogroup 755\n');
+      const { d } = sbs.same(['run', '--rm', '--network', 'none', 'wd', 'stat', '-c', '%n %U:%G %a', '/wd', '/wd/sub']);
+      assert.equal(d.stdout, '/wd nobody:nogroup 755\n/wd/sub nobody:nogroup 755\n');
       sbs.same(['image', 'inspect', '-f', '{{.Author}}|{{.Config.User}}|{{.Config.WorkingDir}}', 'wd']);
       sbs.same(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'wd']);
     });
